@@ -1,0 +1,170 @@
+package webhooks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"gocloud.dev/blob"
+
+	"github.com/ghsync/ghsync/internal/db"
+)
+
+// DefaultMaxBodyBytes is GitHub's own cap on a webhook payload (25 MB).
+const DefaultMaxBodyBytes = 25 << 20
+
+// Config configures a [Service]. DB is required; so is at least one secret
+// unless InsecureNoSignature is set.
+type Config struct {
+	// DB holds deliveries and projections; Migrate must have run on it.
+	DB *db.DB
+	// Secrets are the webhook secrets; a delivery signed with any of them is
+	// accepted (rotation: configure old and new, then drop the old).
+	Secrets []string
+	// InsecureNoSignature accepts unsigned deliveries. Only for local testing.
+	InsecureNoSignature bool
+	// MaxBodyBytes caps the request body (413 above). 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// MaxAttempts is how many times processing a delivery is tried before it is
+	// left with its last_error for an operator. 0 means 10.
+	MaxAttempts int
+	// RetryBase is the first retry delay, doubled per attempt up to 10 minutes.
+	// 0 means 1 second.
+	RetryBase time.Duration
+	// Archive configures the raw archive; a nil Archive.Bucket disables it.
+	Archive ArchiveConfig
+	// Logger receives operational logs; nil discards them.
+	Logger *slog.Logger
+	// Registerer receives the webhook metrics; nil means a private registry.
+	Registerer prometheus.Registerer
+}
+
+// ArchiveConfig configures the raw archive of deliveries to a bucket.
+type ArchiveConfig struct {
+	// Bucket is where archive objects are written (already prefixed as the
+	// user configured). Nil disables the archive. The Service does not close it.
+	Bucket *blob.Bucket
+	// BatchBytes flushes a batch once this many payload bytes are pending.
+	// 0 means 64 MiB.
+	BatchBytes int64
+	// BatchAge flushes a batch once its oldest delivery is this old. 0 means 5 minutes.
+	BatchAge time.Duration
+	// PerDelivery also writes one object per delivery at EVENT/DELIVERY_ID.json.
+	PerDelivery bool
+	// Interval is how often pending work is checked. 0 means min(BatchAge/4, 10s).
+	Interval time.Duration
+}
+
+// Service receives, stores, projects and archives webhook deliveries.
+// Create it with [New], serve [Service.Handler], call [Service.Start] to begin
+// background processing, and [Service.Close] after the HTTP server has stopped.
+type Service struct {
+	cfg     Config
+	secrets [][]byte
+	log     *slog.Logger
+	m       *metrics
+
+	committer *committer
+	poke      chan struct{}
+
+	startOnce sync.Once
+	closeOnce sync.Once
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	archiver  *archiver
+}
+
+// New validates cfg and returns a Service whose receiver can commit
+// deliveries immediately. It refuses a configuration with no secret unless
+// InsecureNoSignature is set.
+func New(cfg Config) (*Service, error) {
+	if cfg.DB == nil {
+		return nil, errors.New("webhooks: Config.DB is required")
+	}
+	var secrets [][]byte
+	for _, s := range cfg.Secrets {
+		if s != "" {
+			secrets = append(secrets, []byte(s))
+		}
+	}
+	if len(secrets) == 0 && !cfg.InsecureNoSignature {
+		return nil, errors.New("webhooks: no webhook secret configured (set webhooks.secrets or GHSYNC_WEBHOOK_SECRET, or insecure_no_signature: true for local testing)")
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 10
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Registerer == nil {
+		cfg.Registerer = prometheus.NewRegistry()
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, secrets: secrets, log: cfg.Logger, m: m, poke: make(chan struct{}, 1)}
+	s.committer = newCommitter(cfg.DB, cfg.Logger, m, s.wake)
+	if cfg.Archive.Bucket != nil {
+		s.archiver = newArchiver(cfg.DB, cfg.Archive, cfg.Logger, m)
+	}
+	if cfg.InsecureNoSignature {
+		cfg.Logger.Warn("webhook signatures are NOT checked (insecure_no_signature)")
+	}
+	return s, nil
+}
+
+// wake tells the worker there may be new deliveries, without blocking.
+func (s *Service) wake() {
+	select {
+	case s.poke <- struct{}{}:
+	default:
+	}
+}
+
+// Start begins background processing (projections, retries, archive) of
+// stored deliveries, including those left unprocessed by a previous run. It
+// returns immediately; call Close to stop.
+func (s *Service) Start() {
+	s.startOnce.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.cancel = cancel
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.workLoop(ctx) }()
+		if s.archiver != nil {
+			s.wg.Add(1)
+			go func() { defer s.wg.Done(); s.archiver.loop(ctx) }()
+		}
+	})
+}
+
+// Close stops accepting commits (the receiver answers 503 afterwards), stops
+// the worker after its current batch, and flushes the archive of every stored
+// delivery, giving up when ctx ends. Call it after the HTTP server has
+// finished its in-flight requests.
+func (s *Service) Close(ctx context.Context) error {
+	var err error
+	s.closeOnce.Do(func() {
+		s.committer.close()
+		if s.cancel != nil {
+			s.cancel()
+		}
+		s.wg.Wait()
+		if s.archiver != nil {
+			if ferr := s.archiver.flush(ctx, true); ferr != nil {
+				err = fmt.Errorf("final archive flush: %w", ferr)
+			}
+		}
+	})
+	return err
+}
