@@ -1,0 +1,182 @@
+// Package store is ghsync's thin layer over gocloud.dev/blob: it opens a
+// destination URL scoped to a key prefix and offers the handful of operations
+// repo sync needs (read, stat, streaming put that reports the store's ETag,
+// conditional put, list with ETags, batch delete) with request counting.
+//
+// S3 specifics (ETag returned by an upload, If-Match / If-None-Match, ETags in
+// listings, DeleteObjects batches) go through the *s3.Client obtained from the
+// blob bucket with As, not through a second storage layer. For file:// the
+// conditional writes are made safe across processes with an flock on the bucket
+// directory; for mem:// with a per-bucket mutex.
+package store
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"gocloud.dev/blob"
+)
+
+// ErrNotExist is matched (errors.Is) by errors for objects that do not exist.
+var ErrNotExist = errors.New("object does not exist")
+
+// ErrPreconditionFailed is matched (errors.Is) by errors from a Put whose
+// IfMatch or IfNoneMatch condition did not hold; nothing was written.
+var ErrPreconditionFailed = errors.New("precondition failed")
+
+const (
+	// DefaultPartSize is the multipart part size used when Options.PartSize is 0.
+	DefaultPartSize = 16 << 20
+	// MinPartSize is the smallest part size S3 accepts (except for the last part).
+	MinPartSize = 5 << 20
+	// DefaultConcurrency is used when Options.Concurrency is 0.
+	DefaultConcurrency = 4
+	// maxParts is S3's limit on parts per multipart upload.
+	maxParts = 10000
+	// deleteBatch is S3's limit on keys per DeleteObjects call.
+	deleteBatch = 1000
+	// listPage is the page size requested when listing.
+	listPage = 1000
+)
+
+// Options tunes a Bucket. The zero value is usable.
+type Options struct {
+	// Logger receives debug logs; nil discards them.
+	Logger *slog.Logger
+	// PartSize is the multipart part size in bytes: bodies smaller than this are
+	// uploaded with one request. Default DefaultPartSize; values below
+	// MinPartSize are raised to MinPartSize for S3.
+	PartSize int64
+	// Concurrency bounds the parts of one upload in flight (so memory per Put is
+	// at most Concurrency × PartSize) and the parallel single deletes on drivers
+	// without batch delete. Default DefaultConcurrency.
+	Concurrency int
+}
+
+// PutOptions describes an object to write.
+type PutOptions struct {
+	// ContentType of the object; sniffed from the first 512 bytes when empty.
+	ContentType string
+	// CacheControl and ContentEncoding are stored as the HTTP headers of the same name.
+	CacheControl, ContentEncoding string
+	// Metadata is user metadata. Keys are lowercased by the store; use
+	// [a-z0-9-_.] keys. Values may be any UTF-8.
+	Metadata map[string]string
+	// Size is the body size when known, or -1 (or 0 with a non-empty body) when
+	// unknown. It is only a hint used to choose the part size for huge bodies.
+	Size int64
+	// IfMatch makes the write conditional on the object's current ETag being
+	// exactly this value (as returned by Put, Stat or List).
+	IfMatch string
+	// IfNoneMatch makes the write conditional on the object not existing.
+	IfNoneMatch bool
+}
+
+// Object describes a stored object. Key is relative to the bucket prefix.
+type Object struct {
+	Key  string
+	Size int64
+	// ETag is the store's entity tag, quoted as the store reports it. For
+	// multipart S3 uploads it is not an MD5 ("…-N").
+	ETag string
+	// MD5 of the content when the store knows it (nil otherwise).
+	MD5         []byte
+	Metadata    map[string]string
+	ContentType string
+	ModTime     time.Time
+}
+
+// Bucket is an open destination scoped to a key prefix. All keys passed to
+// its methods are relative to Prefix. It is safe for concurrent use.
+type Bucket struct {
+	kind    string // "s3", "gs", "azblob", "file", "mem"
+	url     string // redacted
+	prefix  string
+	view    *blob.Bucket // scoped to prefix
+	s3      *s3.Client   // kind == "s3"
+	s3Name  string       // S3 bucket name
+	dir     string       // kind == "file": absolute bucket root directory
+	memMu   *sync.Mutex  // kind == "mem": guards conditional writes
+	log     *slog.Logger
+	part    int64
+	conc    int
+	stats   counters
+	closeMu sync.Mutex
+	closed  bool
+}
+
+// Prefix returns the key prefix the bucket is scoped to: "" or "a/b/".
+func (b *Bucket) Prefix() string { return b.prefix }
+
+// URL returns the destination URL with credentials and unknown query values redacted.
+func (b *Bucket) URL() string { return b.url }
+
+// Kind returns the destination's scheme: "s3", "gs", "azblob", "file" or "mem".
+func (b *Bucket) Kind() string { return b.kind }
+
+// Raw returns the underlying gocloud bucket, already scoped to Prefix (keys are
+// relative to the prefix, as for every other method). Requests made through it
+// are not counted in Stats. Do not close it; Close the Bucket instead.
+func (b *Bucket) Raw() *blob.Bucket { return b.view }
+
+// Close releases the bucket. Closing twice is harmless.
+func (b *Bucket) Close() error {
+	b.closeMu.Lock()
+	defer b.closeMu.Unlock()
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	if err := b.view.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", b.url, err)
+	}
+	return nil
+}
+
+// full returns the key including the prefix (the key in the underlying bucket).
+func (b *Bucket) full(key string) string { return b.prefix + key }
+
+// CheckKey reports whether key is acceptable as an object key relative to a
+// prefix: non-empty valid UTF-8 without control characters, no leading or
+// trailing "/", no empty, "." or ".." segments, not ending in ".attrs" (used by
+// the file driver) and without gocloud's "__0x" escape marker. Such keys are
+// stored verbatim by every driver.
+func CheckKey(key string) error {
+	switch {
+	case key == "":
+		return errors.New("empty key")
+	case !utf8.ValidString(key):
+		return fmt.Errorf("key %q is not valid UTF-8", key)
+	case strings.HasPrefix(key, "/") || strings.HasSuffix(key, "/"):
+		return fmt.Errorf("key %q starts or ends with /", key)
+	case strings.HasSuffix(key, ".attrs"):
+		return fmt.Errorf("key %q ends in .attrs (reserved by the file driver)", key)
+	case strings.Contains(key, "__0x"):
+		return fmt.Errorf("key %q contains the reserved sequence __0x", key)
+	case len(key) > 1024:
+		return fmt.Errorf("key %.40q… is longer than 1024 bytes", key)
+	}
+	for _, r := range key {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("key %q contains a control character", key)
+		}
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return fmt.Errorf("key %q has an empty, . or .. segment", key)
+		}
+	}
+	return nil
+}
+
+// normETag strips weak markers and quotes so ETags from different sources compare equal.
+func normETag(e string) string {
+	e = strings.TrimPrefix(strings.TrimSpace(e), "W/")
+	return strings.Trim(e, `"`)
+}

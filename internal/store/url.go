@@ -1,0 +1,187 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// target is a parsed destination URL.
+type target struct {
+	kind     string     // "s3", "gs", "azblob", "file", "mem"
+	bucket   string     // bucket / container / mem name ("" for file)
+	prefix   string     // "" or "a/b/"
+	dir      string     // file: the directory (absolute or relative to cwd)
+	query    url.Values // driver query parameters (aliases resolved, prefix removed)
+	redacted string
+}
+
+// safeParams are query parameters whose values are never secret and are shown
+// as-is in redacted URLs; every other value is replaced by REDACTED.
+var safeParams = map[string]bool{
+	"region": true, "endpoint": true, "use_path_style": true, "s3ForcePathStyle": true,
+	"path_style": true, "disable_https": true, "hostname_immutable": true, "awssdk": true,
+	"profile": true, "dualstack": true, "fips": true, "accelerate": true, "ssetype": true,
+	"request_checksum_calculation": true, "response_checksum_validation": true,
+	"rate_limiter_capacity": true, "anonymous": true, "prefix": true, "domain": true,
+	"protocol": true, "localemu": true, "storage_account": true,
+}
+
+// s3Params are the query parameters accepted for s3:// URLs.
+var s3Params = map[string]bool{
+	"region": true, "endpoint": true, "use_path_style": true, "s3ForcePathStyle": true,
+	"path_style": true, "disable_https": true, "hostname_immutable": true, "awssdk": true,
+	"profile": true, "dualstack": true, "fips": true, "accelerate": true, "ssetype": true,
+	"kmskeyid": true, "request_checksum_calculation": true, "response_checksum_validation": true,
+	"rate_limiter_capacity": true, "anonymous": true, "role": true,
+}
+
+var bucketName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// redactURL renders u without credentials: userinfo and the values of query
+// parameters not known to be harmless are replaced by REDACTED.
+func redactURL(u *url.URL) string {
+	c := *u
+	if c.User != nil {
+		c.User = url.User("REDACTED")
+	}
+	q := c.Query()
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		for _, v := range q[k] {
+			if !safeParams[k] {
+				v = "REDACTED"
+			}
+			parts = append(parts, url.QueryEscape(k)+"="+url.QueryEscape(v))
+		}
+	}
+	c.RawQuery = strings.Join(parts, "&")
+	c.Fragment, c.RawFragment = "", ""
+	return c.String()
+}
+
+// normPrefix turns a URL path into "" or "a/b/", rejecting empty, "." and ".." segments.
+func normPrefix(p string) (string, error) {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return "", nil
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return "", fmt.Errorf("prefix %q has an empty, . or .. segment", p)
+		}
+	}
+	if strings.Contains(p, "__0x") || strings.HasSuffix(p, ".attrs") {
+		return "", fmt.Errorf("prefix %q uses a reserved sequence (__0x or .attrs)", p)
+	}
+	for _, r := range p {
+		if r < 0x20 || r == 0x7f {
+			return "", fmt.Errorf("prefix %q contains a control character", p)
+		}
+	}
+	return p + "/", nil
+}
+
+// parseURL parses a destination URL (see Open for the accepted forms). Errors
+// name the redacted URL and the problem, never the raw URL.
+func parseURL(raw string) (target, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the url.Error text would echo the raw URL
+		}
+		return target{}, fmt.Errorf("destination URL cannot be parsed: %v", err)
+	}
+	t := target{kind: u.Scheme, redacted: redactURL(u)}
+	fail := func(format string, a ...any) (target, error) {
+		return target{}, fmt.Errorf("destination %s: %s", t.redacted, fmt.Sprintf(format, a...))
+	}
+	if u.Scheme == "" {
+		return fail("missing scheme (want s3://, gs://, azblob://, file:// or mem://)")
+	}
+	if u.User != nil {
+		return fail("credentials in the URL are not allowed; use the environment or a profile")
+	}
+	if u.Fragment != "" {
+		return fail("a fragment (#…) is not allowed")
+	}
+	if u.Opaque != "" {
+		return fail("want %s://BUCKET/PREFIX", u.Scheme)
+	}
+	q := u.Query()
+	extra, err := normPrefix(q.Get("prefix"))
+	if err != nil {
+		return fail("%v", err)
+	}
+	q.Del("prefix")
+	pathPrefix := ""
+	if u.Scheme != "file" {
+		if pathPrefix, err = normPrefix(u.Path); err != nil {
+			return fail("%v", err)
+		}
+	}
+	t.prefix = pathPrefix + extra
+	t.bucket = u.Host
+	switch u.Scheme {
+	case "s3":
+		if !bucketName.MatchString(u.Host) {
+			return fail("missing or invalid bucket name %q", u.Host)
+		}
+		for k := range q {
+			if !s3Params[k] {
+				return fail("unknown query parameter %q", k)
+			}
+		}
+		if v := q.Get("path_style"); v != "" {
+			q.Del("path_style")
+			q.Set("use_path_style", v)
+		}
+		if ep := q.Get("endpoint"); ep != "" {
+			e, err := url.Parse(ep)
+			if err != nil || (e.Scheme != "http" && e.Scheme != "https") || e.Host == "" {
+				return fail("endpoint must be an http:// or https:// URL")
+			}
+		}
+	case "gs", "azblob":
+		if !bucketName.MatchString(u.Host) {
+			return fail("missing or invalid bucket name %q", u.Host)
+		}
+	case "mem":
+		if u.Host != "" && !bucketName.MatchString(u.Host) {
+			return fail("invalid bucket name %q", u.Host)
+		}
+		if len(q) > 0 {
+			return fail("mem:// takes no query parameters")
+		}
+	case "file":
+		switch u.Host {
+		case "":
+			if !strings.HasPrefix(u.Path, "/") {
+				return fail("want file:///absolute/path or file://./relative/path")
+			}
+			t.dir = filepath.FromSlash(u.Path)
+		case ".":
+			t.dir = filepath.FromSlash("./" + strings.TrimPrefix(u.Path, "/"))
+		default:
+			return fail("want file:///absolute/path or file://./relative/path (host %q is not allowed)", u.Host)
+		}
+		if len(q) > 0 {
+			return fail("file:// takes only the prefix query parameter")
+		}
+		t.bucket = ""
+	default:
+		return fail("unsupported scheme %q (want s3, gs, azblob, file or mem)", u.Scheme)
+	}
+	t.query = q
+	return t, nil
+}
