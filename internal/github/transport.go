@@ -71,7 +71,10 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				return nil, fmt.Errorf("%s: %w", where, ctx.Err())
 			}
 			if !retryableNetErr(err) || !replayable || retries >= c.maxRetries {
-				return nil, fmt.Errorf("%s (attempt %d): %w", where, attempt, err)
+				if attempt > 1 {
+					return nil, fmt.Errorf("%s: gave up after %d attempts: %w", where, attempt, err)
+				}
+				return nil, fmt.Errorf("%s: %w", where, err)
 			}
 			retries++
 			c.stats.retry()
