@@ -1,0 +1,142 @@
+// Package cli builds ghsync's command tree. Each verb lives in its own file
+// and only parses flags and calls into a capability through jobs.Runner;
+// exit codes: 0 ok, 1 the job failed, 2 bad usage or configuration.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/jobs"
+)
+
+// Exit codes.
+const (
+	ExitOK     = 0
+	ExitFailed = 1
+	ExitUsage  = 2
+)
+
+// Env is what the commands read from the outside world (tests replace it).
+type Env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	IsTTY          bool // stderr is a terminal: show progress
+}
+
+// app holds the global flags and lazily loaded state shared by verbs.
+type app struct {
+	env        Env
+	configPath string
+	logLevel   string
+	logFormat  string
+	logger     *slog.Logger
+}
+
+// Main runs ghsync with args and returns the process exit code.
+func Main(ctx context.Context, args []string, env Env) int {
+	a := &app{env: env}
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code := ExitFailed
+	if isUsage(err) {
+		code = ExitUsage
+	}
+	fmt.Fprintln(env.Stderr, "ghsync: "+userMessage(err))
+	return code
+}
+
+// usageError marks flag and argument errors.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+func isUsage(err error) bool {
+	var u usageError
+	var ce *config.Error
+	return errors.As(err, &u) || errors.As(err, &ce) || errors.Is(err, jobs.ErrUsage)
+}
+
+// userMessage is the error's message without the internal usage marker.
+func userMessage(err error) string {
+	return strings.ReplaceAll(err.Error(), jobs.ErrUsage.Error()+": ", "")
+}
+
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "ghsync",
+		Short: "Keep object storage in step with GitHub, and GitHub with storage",
+		Long: `ghsync mirrors GitHub repositories into buckets (S3 and compatible, GCS,
+Azure Blob, a local folder), and runs the jobs of one YAML config once, on
+schedules, or as an AWS Lambda.
+
+Start with:  ghsync sync . file://./out   (mirror this checkout's HEAD into ./out)`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.setupLogging()
+		},
+	}
+	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default $GHSYNC_CONFIG, then ./ghsync.yaml, else embedded defaults)")
+	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(a.syncCmd(), a.runCmd(), a.jobsCmd(), a.tokenCmd(), a.versionCmd())
+	return root
+}
+
+func (a *app) setupLogging() error {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(a.logLevel)); err != nil {
+		return usagef("--log-level %q: want debug, info, warn or error", a.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch a.logFormat {
+	case "text":
+		a.logger = slog.New(slog.NewTextHandler(a.env.Stderr, opts))
+	case "json":
+		a.logger = slog.New(slog.NewJSONHandler(a.env.Stderr, opts))
+	default:
+		return usagef("--log-format %q: want text or json", a.logFormat)
+	}
+	return nil
+}
+
+// loadConfig loads the configuration named by --config (or the defaults).
+func (a *app) loadConfig() (*config.Config, error) {
+	cfg, err := config.Load(a.configPath, a.env.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range cfg.Warnings {
+		a.logger.Warn(w.Error())
+	}
+	return cfg, nil
+}
+
+// runner returns a job runner over cfg.
+func (a *app) runner(cfg *config.Config) *jobs.Runner {
+	return &jobs.Runner{Config: cfg, Logger: a.logger, Getenv: a.env.Getenv}
+}
+
+// Stdio returns the Env of a real process.
+func Stdio() Env {
+	return Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, IsTTY: isTerminal(os.Stderr)}
+}

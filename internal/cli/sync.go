@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/jobs"
+	"github.com/ghsync/ghsync/internal/reposync"
+)
+
+// changeFlags are the switches of every verb that changes things.
+type changeFlags struct {
+	dryRun, json, force, verify bool
+}
+
+func (f *changeFlags) add(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "print what would change; change nothing")
+	cmd.Flags().BoolVar(&f.json, "json", false, "print a JSON summary on stdout (logs stay on stderr)")
+	cmd.Flags().BoolVar(&f.force, "force", false, "ignore the max_delete guard")
+	cmd.Flags().BoolVar(&f.verify, "verify", false, "also list the destination and repair objects changed or deleted behind ghsync's back")
+}
+
+func (a *app) syncCmd() *cobra.Command {
+	var cf changeFlags
+	var mode, archiveFmt, del, maxDelete, symlinks, manifest string
+	var include, exclude, contentType, cacheControl []string
+	var concurrency int
+	var assets bool
+	cmd := &cobra.Command{
+		Use:   "sync SRC DST",
+		Short: "Mirror a repository ref, release, git remote or folder into a bucket prefix",
+		Long: `Mirror SRC into the bucket prefix DST, uploading only what changed since the
+last run (recorded in DST/.ghsync/manifest.json).
+
+SRC:  github:OWNER/REPO[@REF]        a branch, tag or commit through the GitHub API
+      github:OWNER/REPO@release:latest|TAG   a release's tree (--assets: and its assets)
+      https://github.com/OWNER/REPO[/tree/REF]
+      git+https://…, git+ssh://…, git+file://…[#REF]   any git remote
+      .  or PATH                      a local checkout's HEAD commit (not the working tree)
+      dir:PATH  or a plain folder     the folder's files as they are
+DST:  s3://BUCKET/PREFIX/?region=R[&endpoint=URL&use_path_style=true]
+      gs://BUCKET/PREFIX, azblob://CONTAINER/PREFIX, file://./out, file:///abs, mem://name
+
+GitHub credentials come from GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_PRIVATE_KEY
+(or the config file's github: section); without them, public repositories only.`,
+		Example: `  ghsync sync . file://./out
+  ghsync sync github:acme/site@main 's3://acme-site/www/?region=eu-west-1' --exclude '\.map$' --dry-run
+  ghsync sync github:acme/templates@release:latest s3://acme-templates/ --assets --json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return usagef("sync needs SRC and DST (got %d arguments); see ghsync sync --help", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			job := map[string]any{"name": "sync", "kind": "repo", "source": args[0], "dest": args[1]}
+			set := func(k string, v any, changed bool) {
+				if changed {
+					job[k] = v
+				}
+			}
+			fl := cmd.Flags()
+			set("mode", mode, fl.Changed("mode"))
+			set("archive_format", archiveFmt, fl.Changed("archive-format"))
+			set("delete", del, fl.Changed("delete"))
+			set("max_delete", maxDelete, fl.Changed("max-delete"))
+			set("symlinks", symlinks, fl.Changed("symlinks"))
+			set("manifest", manifest, fl.Changed("manifest"))
+			set("include", include, len(include) > 0)
+			set("exclude", exclude, len(exclude) > 0)
+			set("concurrency", concurrency, fl.Changed("concurrency"))
+			set("assets", assets, assets)
+			for flag, pairs := range map[string][]string{"content_type": contentType, "cache_control": cacheControl} {
+				if len(pairs) == 0 {
+					continue
+				}
+				m := yaml.Node{Kind: yaml.MappingNode}
+				for _, p := range pairs {
+					g, v, ok := strings.Cut(p, "=")
+					if !ok {
+						return usagef("--%s %q: want GLOB=VALUE", strings.ReplaceAll(flag, "_", "-"), p)
+					}
+					m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: g}, &yaml.Node{Kind: yaml.ScalarNode, Value: v})
+				}
+				job[flag] = &m
+			}
+			cfg, err := a.flagsConfig(job)
+			if err != nil {
+				return err
+			}
+			j, _ := cfg.Job("sync")
+			return a.runRepo(cmd, cfg, func(r *jobs.Runner, ro jobs.RunOptions) (*reposync.Summary, error) {
+				return r.SyncRepo(cmd.Context(), "", j.Repo, ro)
+			}, cf)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&mode, "mode", "files", "files: one object per file; archive: one archive object")
+	fl.StringVar(&archiveFmt, "archive-format", "zip", "archive mode: zip or tar.gz")
+	fl.StringArrayVar(&include, "include", nil, "sync only paths matching this RE2 regexp (repeatable)")
+	fl.StringArrayVar(&exclude, "exclude", nil, "skip paths matching this RE2 regexp (repeatable)")
+	fl.StringVar(&del, "delete", "managed", "none | managed (objects an earlier run wrote) | all (also unknown objects, except excluded paths)")
+	fl.StringVar(&maxDelete, "max-delete", "50%", "stop before deleting more than this (count or percentage of managed objects)")
+	fl.StringVar(&symlinks, "symlinks", "skip", "skip | follow (targets inside the tree) | object (body is the link target)")
+	fl.StringVar(&manifest, "manifest", reposync.DefaultManifestKey, "manifest key under DST")
+	fl.StringArrayVar(&contentType, "content-type", nil, "GLOB=TYPE content type override (repeatable)")
+	fl.StringArrayVar(&cacheControl, "cache-control", nil, "GLOB=VALUE Cache-Control header (repeatable)")
+	fl.IntVar(&concurrency, "concurrency", 16, "concurrent uploads")
+	fl.BoolVar(&assets, "assets", false, "releases: also mirror the release assets")
+	cf.add(cmd)
+	return cmd
+}
+
+// flagsConfig validates a job built from flags with the config loader, so
+// flags and files obey the same rules. Credentials come from the loaded
+// config (if any) and the environment.
+func (a *app) flagsConfig(job map[string]any) (*config.Config, error) {
+	base, err := a.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	data, err := yaml.Marshal(map[string]any{"jobs": []any{job}})
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.Parse(data, "command line", a.env.Getenv)
+	if err != nil {
+		return nil, usagef("%s", strings.ReplaceAll(err.Error(), "jobs[0].", "--"))
+	}
+	cfg.GitHub, cfg.Alerts, cfg.File = base.GitHub, base.Alerts, base.File
+	return cfg, nil
+}
+
+// runRepo runs one repo sync with progress and prints its summary.
+func (a *app) runRepo(cmd *cobra.Command, cfg *config.Config, run func(*jobs.Runner, jobs.RunOptions) (*reposync.Summary, error), cf changeFlags) error {
+	p := &progress{w: a.env.Stderr, on: a.env.IsTTY && !cf.json}
+	ro := jobs.RunOptions{DryRun: cf.dryRun, Force: cf.force, Verify: cf.verify, Progress: p.update}
+	sum, err := run(a.runner(cfg), ro)
+	p.finish()
+	if sum != nil {
+		if cf.json {
+			if perr := printJSON(a.env.Stdout, sum); perr != nil && err == nil {
+				err = perr
+			}
+		} else {
+			printSummary(a.env.Stdout, sum)
+		}
+	}
+	return err
+}
+
+// printSummary writes the human form of a summary.
+func printSummary(w io.Writer, s *reposync.Summary) {
+	verb := "synced"
+	if s.DryRun {
+		verb = "would sync"
+	}
+	if s.UpToDate {
+		fmt.Fprintf(w, "up to date: %s at %s (%d objects unchanged; %d GitHub requests, %d not modified)\n",
+			s.Source, short(s.Commit), s.Unchanged, s.GitHubRequests, s.GitHubNotModified)
+		return
+	}
+	fmt.Fprintf(w, "%s %s → %s at %s: %d new, %d modified, %d deleted, %d unchanged",
+		verb, s.Source, s.Dest, short(s.Commit), s.New, s.Modified, s.Deleted, s.Unchanged)
+	if s.Adopted > 0 || s.Repaired > 0 {
+		fmt.Fprintf(w, " (%d adopted, %d repaired)", s.Adopted, s.Repaired)
+	}
+	fmt.Fprintf(w, "; %.1f MB uploaded in %.1fs\n", float64(s.BytesUploaded)/1e6, float64(s.DurationMS)/1000)
+	if s.DryRun {
+		for _, l := range []struct {
+			sign  string
+			paths []string
+		}{{"+", s.Paths.New}, {"~", s.Paths.Modified}, {"-", s.Paths.Deleted}} {
+			for _, p := range l.paths {
+				fmt.Fprintf(w, "  %s %s\n", l.sign, p)
+			}
+		}
+	}
+}
+
+func short(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}

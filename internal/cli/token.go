@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ghsync/ghsync/internal/store"
+)
+
+func (a *app) tokenCmd() *cobra.Command {
+	var owner string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "token --owner ORG",
+		Short: "Print a GitHub App installation token for ORG (to debug auth)",
+		Long: `Authenticate as the configured GitHub App (github.app_id and private_key, or
+GITHUB_APP_ID and GITHUB_PRIVATE_KEY), discover its installation on ORG and print
+an installation token on stdout. The token is a secret: it is never logged.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if owner == "" {
+				return usagef("token needs --owner ORG")
+			}
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			gh, err := a.runner(cfg).GitHub(cmd.Context())
+			if err != nil {
+				return err
+			}
+			tok, exp, err := gh.InstallationToken(cmd.Context(), owner)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(a.env.Stdout, map[string]any{"token": tok, "expires_at": exp.UTC().Format(time.RFC3339)})
+			}
+			fmt.Fprintln(a.env.Stdout, tok)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&owner, "owner", "", "organization or user the App is installed on")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print {token, expires_at} as JSON")
+	return cmd
+}
+
+// redactURL hides credentials in a store URL for display.
+func redactURL(s string) string {
+	if _, err := url.Parse(s); err != nil {
+		return s
+	}
+	return store.Redact(s)
+}

@@ -1,0 +1,217 @@
+package reposync
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ghsync/ghsync/internal/reposync/source"
+	"github.com/ghsync/ghsync/internal/store"
+)
+
+// md5CheckLimit bounds the bytes buffered to compare an existing object's
+// MD5 ETag with the source content before adopting it.
+const md5CheckLimit = 8 << 20
+
+// MetaBlob is the object metadata key holding the git blob SHA.
+const MetaBlob = "ghsync-blob"
+
+// MetaSymlink is the metadata key marking an object whose body is a link target.
+const MetaSymlink = "ghsync-symlink"
+
+// applier executes a plan and collects the resulting manifest objects.
+type applier struct {
+	o      *Options
+	s      *Summary
+	mu     sync.Mutex
+	objs   []ManifestObject
+	done   atomic.Int64
+	total  int
+	readIn atomic.Int64
+}
+
+// apply uploads, adopts and deletes as planned, returning the objects the
+// new manifest must list. Deletes run only after every upload succeeded.
+func apply(ctx context.Context, o *Options, p *Plan, s *Summary) ([]ManifestObject, error) {
+	a := &applier{o: o, s: s, objs: append([]ManifestObject(nil), p.Keep...)}
+	uploads, err := a.adopt(ctx, p.Adopt)
+	if err != nil {
+		return nil, err
+	}
+	uploads = append(append([]Item(nil), p.Uploads...), uploads...)
+	a.total = len(uploads)
+	if err := a.upload(ctx, uploads); err != nil {
+		return nil, err
+	}
+	if len(p.Deletes) > 0 {
+		if err := o.Bucket.Delete(ctx, p.Deletes); err != nil {
+			return nil, fmt.Errorf("delete %d objects: %w", len(p.Deletes), err)
+		}
+		s.Deleted = len(p.Deletes)
+		for _, k := range p.Deletes {
+			addPath(&s.Paths.Deleted, k)
+		}
+	}
+	if s.BytesDownloaded == 0 {
+		s.BytesDownloaded = a.readIn.Load()
+	}
+	return a.objs, nil
+}
+
+// adopt checks objects that already exist with the right size: recorded
+// blob metadata that matches is adopted at once; a plain MD5 ETag is
+// compared with the content during upload; anything else is uploaded.
+func (a *applier) adopt(ctx context.Context, items []Item) ([]Item, error) {
+	var mu sync.Mutex
+	var rest []Item
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(a.o.Concurrency)
+	for _, it := range items {
+		g.Go(func() error {
+			obj, err := a.o.Bucket.Stat(gctx, it.Key)
+			if err == nil && obj.Metadata[MetaBlob] == it.Blob && obj.Size == it.Size {
+				a.record(it, obj.ETag, true)
+				return nil
+			}
+			if err != nil && !isNotExist(err) {
+				return fmt.Errorf("check existing %s: %w", it.Key, err)
+			}
+			if err == nil {
+				it.existing = &obj
+			} else {
+				it.existing = nil
+			}
+			mu.Lock()
+			rest = append(rest, it)
+			mu.Unlock()
+			return nil
+		})
+	}
+	return rest, g.Wait()
+}
+
+// upload fetches the content of items from the source and writes them.
+// Items sharing one content entry (followed symlinks) go in later rounds.
+func (a *applier) upload(ctx context.Context, items []Item) error {
+	for len(items) > 0 {
+		byContent := map[string]Item{}
+		var entries []source.Entry
+		var later []Item
+		for _, it := range items {
+			if _, dup := byContent[it.Content.Path]; dup {
+				later = append(later, it)
+				continue
+			}
+			byContent[it.Content.Path] = it
+			entries = append(entries, it.Content)
+		}
+		err := a.o.Source.Fetch(ctx, entries, a.o.Concurrency, func(ctx context.Context, e source.Entry, r io.Reader) error {
+			it, ok := byContent[e.Path]
+			if !ok {
+				return fmt.Errorf("source returned %q, which was not asked for", e.Path)
+			}
+			return a.put(ctx, it, &countingReader{r: r, n: &a.readIn})
+		})
+		if err != nil {
+			return err
+		}
+		items = later
+	}
+	return nil
+}
+
+// put writes one object (or adopts it when its MD5 matches).
+func (a *applier) put(ctx context.Context, it Item, r io.Reader) error {
+	opts := store.PutOptions{ContentType: it.ContentType, CacheControl: it.CacheControl, Size: it.Size,
+		Metadata: map[string]string{MetaBlob: it.Blob}}
+	if it.LinkTarget != "" {
+		opts.Metadata[MetaSymlink] = "true"
+		opts.Size = int64(len(it.LinkTarget))
+		if _, err := io.Copy(io.Discard, r); err != nil {
+			return fmt.Errorf("read %s: %w", it.Path, err)
+		}
+		r = strings.NewReader(it.LinkTarget)
+	}
+	if want := existingMD5(it.existing); want != "" && it.Size <= md5CheckLimit && it.LinkTarget == "" {
+		body, err := io.ReadAll(r)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", it.Path, err)
+		}
+		sum := md5.Sum(body)
+		if want == hex.EncodeToString(sum[:]) {
+			a.record(it, it.existing.ETag, true)
+			return nil
+		}
+		r = bytes.NewReader(body)
+	}
+	obj, err := a.o.Bucket.Put(ctx, it.Key, r, opts)
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", it.Key, err)
+	}
+	a.record(it, obj.ETag, false)
+	return nil
+}
+
+// record adds an object to the manifest and the summary.
+func (a *applier) record(it Item, etag string, adopted bool) {
+	a.mu.Lock()
+	a.objs = append(a.objs, ManifestObject{Path: it.Path, Key: it.Key, Blob: it.Blob, Size: it.Size, ContentType: it.ContentType, ETag: etag})
+	if adopted {
+		a.s.Adopted++
+		a.s.Unchanged++
+	} else {
+		a.s.count(it)
+	}
+	a.mu.Unlock()
+	n := a.done.Add(1)
+	if a.o.Progress != nil && !adopted {
+		a.o.Progress(Progress{Done: int(n), Total: a.total, BytesUploaded: a.o.Bucket.Stats().BytesUploaded})
+	}
+}
+
+// existingMD5 returns the hex MD5 of an existing object's content when the
+// store reports it (as MD5, or as a simple-upload ETag); "" when unknown.
+func existingMD5(o *store.Object) string {
+	switch {
+	case o == nil:
+		return ""
+	case len(o.MD5) == md5.Size:
+		return hex.EncodeToString(o.MD5)
+	case isMD5ETag(o.ETag):
+		return strings.ToLower(strings.Trim(o.ETag, `"`))
+	}
+	return ""
+}
+
+// isMD5ETag reports whether an ETag looks like a plain MD5 (simple PUT).
+func isMD5ETag(etag string) bool {
+	e := strings.Trim(etag, `"`)
+	if len(e) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(e)
+	return err == nil
+}
+
+func isNotExist(err error) bool { return err != nil && errors.Is(err, store.ErrNotExist) }
+
+// countingReader counts bytes read from the source.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}

@@ -1,0 +1,195 @@
+package reposync
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/ghsync/ghsync/internal/reposync/source"
+	"github.com/ghsync/ghsync/internal/store"
+)
+
+// Change kinds of a planned upload.
+const (
+	KindNew      = "new"
+	KindModified = "modified"
+	KindRepair   = "repair" // unchanged in the source, but drifted in the store (--verify)
+)
+
+// Item is one object the run wants under the prefix.
+type Item struct {
+	Path         string // repo-relative path (the object's name in the source)
+	Key          string // object key relative to the bucket prefix
+	Blob         string // git blob SHA recorded as ghsync-blob
+	Size         int64
+	ContentType  string
+	CacheControl string
+	Kind         string       // for uploads: new, modified or repair
+	Content      source.Entry // the entry whose content is uploaded (differs from Path for followed symlinks)
+	LinkTarget   string       // symlinks: object mode; the body is the target
+	existing     *store.Object
+}
+
+// Plan is what a run will do. It is a plain value: --dry-run prints it,
+// apply executes it.
+type Plan struct {
+	Commit    string
+	Uploads   []Item           // new, modified and drifted objects
+	Adopt     []Item           // objects already present whose content may match (checked before upload)
+	Keep      []ManifestObject // managed and unchanged
+	Deletes   []string         // keys, relative to the prefix
+	Skipped   []string         // paths skipped by policy (symlinks, submodules)
+	Unmanaged int              // objects under the prefix that ghsync does not manage and leaves alone
+}
+
+// Changed reports whether applying the plan changes the store.
+func (p *Plan) Changed() bool { return len(p.Uploads) > 0 || len(p.Deletes) > 0 || len(p.Adopt) > 0 }
+
+// planInput is everything the planner needs; it does no I/O.
+type planInput struct {
+	entries  []source.Entry // the whole source tree, sorted by path
+	prev     manifestState
+	listing  map[string]store.Object // nil when the store was not listed
+	opts     *Options
+	manifest string // manifest key
+}
+
+// makePlan diffs the source against the manifest (and the listing, when
+// there is one) and applies the delete policy and its guard.
+func makePlan(in planInput) (*Plan, error) {
+	o := in.opts
+	p := &Plan{}
+	want, skipped := desiredItems(in.entries, o)
+	p.Skipped = skipped
+	managed := in.prev.byKey()
+	wanted := make(map[string]bool, len(want))
+	for _, it := range want {
+		wanted[it.Key] = true
+		old, isManaged := managed[it.Key]
+		obj, listed := in.listing[it.Key]
+		switch {
+		case isManaged && old.Blob == it.Blob && old.ContentType == it.ContentType:
+			if in.listing != nil && (!listed || obj.ETag != old.ETag) {
+				it.Kind = KindRepair
+				p.Uploads = append(p.Uploads, it)
+				continue
+			}
+			p.Keep = append(p.Keep, old)
+		case isManaged:
+			it.Kind = KindModified
+			p.Uploads = append(p.Uploads, it)
+		case listed && obj.Size == it.Size:
+			it.Kind = KindNew
+			o := obj
+			it.existing = &o
+			p.Adopt = append(p.Adopt, it)
+		default:
+			it.Kind = KindNew
+			p.Uploads = append(p.Uploads, it)
+		}
+	}
+	if err := planDeletes(p, in, managed, wanted); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// planDeletes fills p.Deletes according to the policy and enforces max_delete.
+func planDeletes(p *Plan, in planInput, managed map[string]ManifestObject, wanted map[string]bool) error {
+	o := in.opts
+	for key := range managed {
+		if !wanted[key] && o.Delete != DeleteNone {
+			p.Deletes = append(p.Deletes, key)
+		}
+	}
+	for key := range in.listing {
+		if wanted[key] || key == in.manifest || strings.HasPrefix(key, path.Dir(in.manifest)+"/") {
+			continue
+		}
+		if _, ok := managed[key]; ok {
+			continue
+		}
+		rel := strings.TrimPrefix(key, o.KeyPrefix)
+		if o.Delete == DeleteAll && strings.HasPrefix(key, o.KeyPrefix) && o.Filter.Match(rel) {
+			p.Deletes = append(p.Deletes, key)
+			continue
+		}
+		p.Unmanaged++
+	}
+	sort.Strings(p.Deletes)
+	if limit := o.MaxDelete.Limit(len(managed)); len(p.Deletes) > limit && !o.Force {
+		return fmt.Errorf("%w: the run would delete %d objects, more than max_delete allows (%d of %d managed); nothing was changed — check the source and filters, or rerun with --force",
+			ErrTooManyDeletes, len(p.Deletes), limit, len(managed))
+	}
+	return nil
+}
+
+// desiredItems turns source entries into the objects the run wants, applying
+// the filters and the symlink and submodule policies.
+func desiredItems(entries []source.Entry, o *Options) (items []Item, skipped []string) {
+	byPath := make(map[string]source.Entry, len(entries))
+	for _, e := range entries {
+		byPath[e.Path] = e
+	}
+	for _, e := range entries {
+		if !o.Filter.Match(e.Path) {
+			continue
+		}
+		it := Item{Path: e.Path, Key: o.KeyPrefix + e.Path, Blob: e.BlobSHA, Size: e.Size, Content: e}
+		switch e.Mode {
+		case source.ModeSubmodule:
+			o.Logger.Info("skipping submodule", "path", e.Path)
+			skipped = append(skipped, e.Path)
+			continue
+		case source.ModeSymlink:
+			target, ok := resolveLink(e, byPath, o.Symlinks)
+			if !ok {
+				o.Logger.Info("skipping symlink", "path", e.Path, "target", e.Target, "policy", o.Symlinks)
+				skipped = append(skipped, e.Path)
+				continue
+			}
+			if o.Symlinks == SymlinksObject {
+				it.LinkTarget = e.Target
+			} else {
+				it.Content, it.Blob, it.Size = target, target.BlobSHA, target.Size
+			}
+		}
+		it.ContentType = ContentType(o.ContentTypes, e.Path)
+		if it.LinkTarget != "" {
+			it.ContentType = "text/plain; charset=utf-8"
+		}
+		it.CacheControl, _ = firstMatch(o.CacheControl, e.Path)
+		items = append(items, it)
+	}
+	return items, skipped
+}
+
+// resolveLink applies the symlink policy: object keeps the link itself;
+// follow resolves a target inside the tree (through at most 40 links) to a
+// regular file; anything else is skipped.
+func resolveLink(e source.Entry, byPath map[string]source.Entry, policy string) (source.Entry, bool) {
+	switch policy {
+	case SymlinksObject:
+		return e, true
+	case SymlinksFollow:
+		cur := e
+		for i := 0; i < 40 && cur.Mode == source.ModeSymlink; i++ {
+			if strings.HasPrefix(cur.Target, "/") {
+				return source.Entry{}, false
+			}
+			p := path.Clean(path.Join(path.Dir(cur.Path), cur.Target))
+			if p == ".." || strings.HasPrefix(p, "../") {
+				return source.Entry{}, false
+			}
+			next, ok := byPath[p]
+			if !ok {
+				return source.Entry{}, false
+			}
+			cur = next
+		}
+		return cur, cur.Mode == source.ModeFile || cur.Mode == source.ModeExec
+	default:
+		return source.Entry{}, false
+	}
+}

@@ -1,0 +1,59 @@
+package reposync
+
+import (
+	"sort"
+	"time"
+)
+
+// maxListed bounds the path lists kept in a summary (alerts show the first few).
+const maxListed = 50
+
+// Summary is what a run did (or, with DryRun, would do). Its JSON form is
+// the --json output of `ghsync sync` and `ghsync run`.
+type Summary struct {
+	Job               string         `json:"job,omitempty"`
+	Source            string         `json:"source"`
+	Dest              string         `json:"dest"`
+	Commit            string         `json:"commit"`
+	Ref               string         `json:"ref,omitempty"`
+	New               int            `json:"new"`
+	Modified          int            `json:"modified"`
+	Deleted           int            `json:"deleted"`
+	Unchanged         int            `json:"unchanged"`
+	Adopted           int            `json:"adopted"`
+	Repaired          int            `json:"repaired"`
+	Skipped           int            `json:"skipped"`
+	Unmanaged         int            `json:"unmanaged"`
+	BytesDownloaded   int64          `json:"bytes_downloaded"`
+	BytesUploaded     int64          `json:"bytes_uploaded"`
+	GitHubRequests    int            `json:"github_requests"`
+	GitHubNotModified int            `json:"github_not_modified"`
+	StoreRequests     map[string]int `json:"store_requests"`
+	DurationMS        int64          `json:"duration_ms"`
+	DryRun            bool           `json:"dry_run"`
+	UpToDate          bool           `json:"up_to_date"` // the commit did not move; nothing was listed
+	Paths             ChangedPaths   `json:"paths"`
+	started           time.Time
+}
+
+// ChangedPaths lists the first changed paths of each kind (at most 50 each).
+type ChangedPaths struct {
+	New      []string `json:"new,omitempty"`
+	Modified []string `json:"modified,omitempty"`
+	Deleted  []string `json:"deleted,omitempty"`
+}
+
+// Changed reports whether the run changed (or would change) the store.
+func (s *Summary) Changed() bool { return s.New+s.Modified+s.Deleted+s.Repaired > 0 }
+
+func addPath(list *[]string, p string) {
+	if len(*list) < maxListed {
+		*list = append(*list, p)
+	}
+}
+
+func (s *Summary) sortPaths() {
+	sort.Strings(s.Paths.New)
+	sort.Strings(s.Paths.Modified)
+	sort.Strings(s.Paths.Deleted)
+}
