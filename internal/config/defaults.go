@@ -1,0 +1,134 @@
+package config
+
+import (
+	"strings"
+	"time"
+)
+
+// Default webhook archive batching.
+const (
+	DefaultBatchBytes = 8 << 20
+	DefaultBatchAge   = time.Minute
+)
+
+// applyDefaults fills unset fields. It uses c.pos to tell "absent" from an
+// explicit zero, so that an explicit 0 can still be rejected by validation.
+func applyDefaults(c *Config) {
+	has := func(f string) bool { _, ok := c.pos[f]; return ok }
+	if c.Storage == "" {
+		c.Storage = DefaultStorage
+	}
+	if c.Database == "" {
+		c.Database = DefaultDatabase
+	}
+	if c.GitHub.APIURL == "" {
+		c.GitHub.APIURL = DefaultAPIURL
+	}
+	if c.GitHub.GraphQLURL == "" {
+		c.GitHub.GraphQLURL = graphQLFor(c.GitHub.APIURL)
+	}
+	if len(c.Alerts.Levels) == 0 && !has("alerts.levels") {
+		c.Alerts.Levels = []Level{LevelError, LevelChange}
+	}
+	if c.Webhooks.Path == "" {
+		c.Webhooks.Path = DefaultWebhookPath
+	}
+	if !has("webhooks.archive.batch_bytes") {
+		c.Webhooks.Archive.BatchBytes = DefaultBatchBytes
+	}
+	if !has("webhooks.archive.batch_age") {
+		c.Webhooks.Archive.BatchAge = Duration(DefaultBatchAge)
+	}
+	// Entries that expanded to nothing (unset ${VAR}) are dropped.
+	secrets := c.Webhooks.Secrets[:0]
+	for _, s := range c.Webhooks.Secrets {
+		if !s.IsZero() {
+			secrets = append(secrets, s)
+		}
+	}
+	c.Webhooks.Secrets = secrets
+	for i, j := range c.Jobs {
+		if j == nil {
+			continue
+		}
+		p := indexPath("jobs", i)
+		if j.Alerts == nil && !has(p+".alerts") {
+			j.Alerts = append([]Level(nil), c.Alerts.Levels...)
+		}
+		if r := j.Repo; r != nil {
+			repoDefaults(r, func(k string) bool { return has(p + "." + k) })
+		}
+		if s := j.Statuses; s != nil {
+			if !has(p + ".history_size") {
+				s.HistorySize = DefaultHistorySize
+			}
+			if s.Format == "" {
+				s.Format = FormatV5
+			}
+		}
+	}
+}
+
+func repoDefaults(r *RepoJob, has func(string) bool) {
+	if r.Mode == "" {
+		r.Mode = ModeFiles
+	}
+	if r.ArchiveFormat == "" {
+		r.ArchiveFormat = ArchiveZip
+	}
+	if r.Delete == "" {
+		r.Delete = DeleteManaged
+	}
+	if !has("max_delete") {
+		r.MaxDelete = MaxDelete{Percent: DefaultMaxDeletePct, IsPercent: true}
+	}
+	if r.Symlinks == "" {
+		r.Symlinks = SymlinksSkip
+	}
+	if r.Manifest == "" && !has("manifest") {
+		r.Manifest = DefaultManifest
+	}
+	if !has("concurrency") {
+		r.Concurrency = DefaultConcurrency
+	}
+	if r.KeyTemplate == "" && !has("key_template") {
+		r.KeyTemplate = DefaultKeyTemplate
+	}
+	if !has("limits.max_entries") {
+		r.Limits.MaxEntries = DefaultMaxEntries
+	}
+	if !has("limits.max_entry_size") {
+		r.Limits.MaxEntrySize = DefaultMaxEntrySize
+	}
+	if !has("limits.max_total_size") {
+		r.Limits.MaxTotalSize = DefaultMaxTotalSize
+	}
+}
+
+// graphQLFor derives the GraphQL endpoint from a REST base URL:
+// api.github.com → /graphql; GHES https://HOST/api/v3 → https://HOST/api/graphql.
+func graphQLFor(api string) string {
+	base := strings.TrimRight(api, "/")
+	if strings.TrimPrefix(strings.TrimPrefix(base, "https://"), "http://") == "api.github.com" {
+		return DefaultGraphQLURL
+	}
+	if b, ok := strings.CutSuffix(base, "/api/v3"); ok {
+		return b + "/api/graphql"
+	}
+	return base + "/graphql"
+}
+
+// resolveDests joins relative destinations onto Storage (after validation).
+func resolveDests(c *Config) {
+	if c.Webhooks.Archive.Dest != "" {
+		c.Webhooks.Archive.Dest = ResolveDest(c.Storage, c.Webhooks.Archive.Dest)
+	}
+	for _, j := range c.Jobs {
+		if j.Repo != nil {
+			j.Repo.Dest = ResolveDest(c.Storage, j.Repo.Dest)
+		}
+		if j.Statuses != nil {
+			j.Statuses.Dest = ResolveDest(c.Storage, j.Statuses.Dest)
+		}
+	}
+}

@@ -1,0 +1,309 @@
+package config
+
+import (
+	"fmt"
+	"mime"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/bmatcuk/doublestar/v4"
+)
+
+var (
+	jobNameRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+	ownerRepoRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$`)
+	appIDRE     = regexp.MustCompile(`^(?:[0-9]+|Iv[0-9A-Za-z.]+)$`)
+)
+
+// maxJobName bounds job names (they become schedule and metric names).
+const maxJobName = 64
+
+// validate checks every rule and records problems in p.
+func validate(c *Config, p *problems) {
+	validateGitHub(&c.GitHub, p)
+	if m := checkStoreURL(c.Storage); m != "" {
+		p.field("storage", "%s (got %q)", m, truncate(c.Storage, 60))
+	}
+	validateDatabase(c.Database, p)
+	validateLevels(c.Alerts.Levels, "alerts.levels", p)
+	if c.Alerts.WebhookURL != "" {
+		checkHTTPURL(c.Alerts.WebhookURL, "alerts.webhook_url", p)
+	}
+	w := &c.Webhooks
+	if !strings.HasPrefix(w.Path, "/") {
+		p.field("webhooks.path", "must start with \"/\" (got %q)", truncate(w.Path, 60))
+	}
+	if w.Archive.Dest != "" {
+		if m := checkDest(w.Archive.Dest); m != "" {
+			p.field("webhooks.archive.dest", "%s", m)
+		}
+	}
+	if w.Archive.BatchBytes <= 0 {
+		p.field("webhooks.archive.batch_bytes", "must be positive")
+	}
+	if w.Archive.BatchAge <= 0 {
+		p.field("webhooks.archive.batch_age", "must be positive")
+	}
+	names := map[string]int{}
+	for i, j := range c.Jobs {
+		path := indexPath("jobs", i)
+		if j == nil || p.failed[path] {
+			continue // reported while decoding
+		}
+		validateJob(j, path, p)
+		if j.Name == "" {
+			continue
+		}
+		if first, dup := names[j.Name]; dup {
+			p.field(path+".name", "duplicate job name %q (first used by jobs[%d] at line %d)", j.Name, first, c.Jobs[first].Pos.Line)
+			continue
+		}
+		names[j.Name] = i
+	}
+}
+
+func validateGitHub(g *GitHub, p *problems) {
+	if g.AppID != "" && !appIDRE.MatchString(g.AppID) {
+		p.field("github.app_id", "must be a numeric App id or an App client id (got %q)", truncate(g.AppID, 40))
+	}
+	hasKey := !g.PrivateKey.IsZero() || g.PrivateKeyFile != ""
+	switch {
+	case !g.PrivateKey.IsZero() && g.PrivateKeyFile != "":
+		p.field("github.private_key_file", "set either private_key or private_key_file, not both")
+	case g.AppID != "" && !hasKey:
+		p.field("github.app_id", "a GitHub App needs private_key or private_key_file")
+	case g.AppID == "" && hasKey:
+		p.field("github.app_id", "is required when a private key is set")
+	}
+	if g.AppID != "" && !g.Token.IsZero() {
+		p.field("github.token", "set either token or app_id/private_key, not both")
+	}
+	if g.InstallationID < 0 {
+		p.field("github.installation_id", "must not be negative")
+	}
+	if checkHTTPURL(g.APIURL, "github.api_url", p) {
+		checkHTTPURL(g.GraphQLURL, "github.graphql_url", p) // derived from api_url when unset
+	}
+}
+
+func validateDatabase(db string, p *problems) {
+	u, err := url.Parse(db)
+	if err != nil || !hasScheme(db) {
+		p.field("database", "must be a URL such as sqlite://./data/ghsync.db or postgres://user@host/db")
+		return
+	}
+	switch u.Scheme {
+	case "sqlite", "postgres", "postgresql", "mysql":
+	default:
+		p.field("database", "unsupported database scheme %q (use sqlite, postgres or mysql)", truncate(u.Scheme, 20))
+	}
+}
+
+// checkHTTPURL reports whether s is an absolute http(s) URL, recording a
+// problem when it is not.
+func checkHTTPURL(s, field string, p *problems) bool {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.field(field, "must be an http(s) URL (got %q)", truncate(s, 60))
+		return false
+	}
+	return true
+}
+
+func validateLevels(ls []Level, field string, p *problems) {
+	for i, l := range ls {
+		switch l {
+		case LevelError, LevelChange, LevelInfo:
+		default:
+			p.field(indexPath(field, i), "must be one of error, change, info (got %q)", truncate(string(l), 40))
+		}
+	}
+}
+
+// oneOf checks an enumerated value.
+func oneOf(v, field string, p *problems, allowed ...string) {
+	for _, a := range allowed {
+		if v == a {
+			return
+		}
+	}
+	p.field(field, "must be one of %s (got %q)", strings.Join(allowed, ", "), truncate(v, 40))
+}
+
+func validateJob(j *Job, path string, p *problems) {
+	switch {
+	case j.Name == "":
+		p.field(path+".name", "is required")
+	case len(j.Name) > maxJobName || !jobNameRE.MatchString(j.Name):
+		p.field(path+".name", "must match [a-z0-9][a-z0-9._-]* and be at most %d characters (got %q)", maxJobName, truncate(j.Name, 70))
+	}
+	switch j.Kind {
+	case "":
+		p.field(path+".kind", "is required")
+		return
+	case KindRepo, KindStatuses, KindInbox, KindAirtable, KindBadgr:
+	default:
+		oneOf(j.Kind, path+".kind", p, KindRepo, KindStatuses, KindInbox, KindAirtable, KindBadgr)
+		return
+	}
+	if j.Timezone != "" {
+		if _, err := time.LoadLocation(j.Timezone); err != nil {
+			p.field(path+".timezone", "unknown time zone %q", truncate(j.Timezone, 40))
+		}
+	}
+	validateLevels(j.Alerts, path+".alerts", p)
+	if j.Repo != nil {
+		validateRepo(j.Repo, path, p)
+	}
+	if j.Statuses != nil {
+		validateStatuses(j.Statuses, path, p)
+	}
+}
+
+func validateRepo(r *RepoJob, path string, p *problems) {
+	f := func(k string) string { return path + "." + k }
+	if r.Source == "" {
+		p.field(f("source"), "is required")
+	}
+	requireDest(r.Dest, f("dest"), p)
+	oneOf(r.Mode, f("mode"), p, ModeFiles, ModeArchive)
+	oneOf(r.ArchiveFormat, f("archive_format"), p, ArchiveZip, ArchiveTarGz)
+	oneOf(r.Delete, f("delete"), p, DeleteNone, DeleteManaged, DeleteAll)
+	oneOf(r.Symlinks, f("symlinks"), p, SymlinksSkip, SymlinksFollow, SymlinksObject)
+	r.Include = compileAll(r.IncludePatterns, f("include"), p)
+	r.Exclude = compileAll(r.ExcludePatterns, f("exclude"), p)
+	if r.ArchiveKey != "" {
+		if m := checkKey(r.ArchiveKey); m != "" {
+			p.field(f("archive_key"), "%s", m)
+		}
+	}
+	if m := checkKey(r.Manifest); r.Manifest == "" || m != "" {
+		if m == "" {
+			m = "must not be empty"
+		}
+		p.field(f("manifest"), "%s", m)
+	}
+	if r.Concurrency < 1 || r.Concurrency > 256 {
+		p.field(f("concurrency"), "must be between 1 and 256 (got %d)", r.Concurrency)
+	}
+	checkGlobs(r.ContentType, f("content_type"), p, func(v string) string {
+		if mt, _, err := mime.ParseMediaType(v); err != nil || !strings.Contains(mt, "/") {
+			return fmt.Sprintf("must be a media type such as text/html; charset=utf-8 (got %q)", truncate(v, 60))
+		}
+		return ""
+	})
+	checkGlobs(r.CacheControl, f("cache_control"), p, func(v string) string {
+		if strings.TrimSpace(v) == "" {
+			return "must not be empty"
+		}
+		return ""
+	})
+	if m := checkKeyTemplate(r.KeyTemplate); m != "" {
+		p.field(f("key_template"), "%s", m)
+	}
+	if r.Limits.MaxEntries <= 0 {
+		p.field(f("limits.max_entries"), "must be positive")
+	}
+	if r.Limits.MaxEntrySize <= 0 {
+		p.field(f("limits.max_entry_size"), "must be positive")
+	}
+	if r.Limits.MaxTotalSize <= 0 {
+		p.field(f("limits.max_total_size"), "must be positive")
+	}
+}
+
+func validateStatuses(s *StatusesJob, path string, p *problems) {
+	f := func(k string) string { return path + "." + k }
+	switch {
+	case s.Repo == "":
+		p.field(f("repo"), "is required")
+	case !ownerRepoRE.MatchString(s.Repo):
+		p.field(f("repo"), "must be OWNER/REPO (got %q)", truncate(s.Repo, 60))
+	}
+	if len(s.Branches) == 0 {
+		p.field(f("branches"), "at least one branch is required")
+	}
+	seen := map[string]bool{}
+	for i, b := range s.Branches {
+		bp := indexPath(f("branches"), i)
+		switch {
+		case strings.TrimSpace(b) == "":
+			p.field(bp, "must not be empty")
+		case seen[b]:
+			p.field(bp, "duplicate branch %q", truncate(b, 60))
+		}
+		seen[b] = true
+	}
+	if s.HistorySize < 1 || s.HistorySize > 1000 {
+		p.field(f("history_size"), "must be between 1 and 1000 (got %d)", s.HistorySize)
+	}
+	requireDest(s.Dest, f("dest"), p)
+	oneOf(s.Format, f("format"), p, FormatV5, FormatGhsync)
+}
+
+func requireDest(d, field string, p *problems) {
+	if d == "" {
+		p.field(field, "is required")
+		return
+	}
+	if m := checkDest(d); m != "" {
+		p.field(field, "%s (got %q)", m, truncate(d, 60))
+	}
+}
+
+// compileAll compiles RE2 patterns, reporting each bad one at field[i].
+func compileAll(pats []string, field string, p *problems) []*regexp.Regexp {
+	out := make([]*regexp.Regexp, 0, len(pats))
+	for i, s := range pats {
+		re, err := regexp.Compile(s)
+		if err != nil {
+			p.field(indexPath(field, i), "invalid regular expression: %v", err)
+			continue
+		}
+		out = append(out, re)
+	}
+	return out
+}
+
+// checkGlobs validates doublestar patterns and their values.
+func checkGlobs(g GlobMap, field string, p *problems, checkValue func(string) string) {
+	for _, r := range g {
+		kp := keyPath(field, r.Pattern)
+		if r.Pattern == "" || !doublestar.ValidatePattern(r.Pattern) {
+			p.field(kp, "invalid glob pattern %q", truncate(r.Pattern, 60))
+			continue
+		}
+		if m := checkValue(r.Value); m != "" {
+			p.field(kp, "%s", m)
+		}
+	}
+}
+
+// checkKeyTemplate validates a release key template's placeholders.
+func checkKeyTemplate(t string) string {
+	if m := checkKey(t); m != "" {
+		return m
+	}
+	rest := t
+	for {
+		i := strings.IndexAny(rest, "{}")
+		if i < 0 {
+			return ""
+		}
+		if rest[i] == '}' {
+			return "unbalanced \"}\""
+		}
+		end := strings.IndexByte(rest[i:], '}')
+		if end < 0 {
+			return "unterminated \"{\""
+		}
+		switch name := rest[i+1 : i+end]; name {
+		case "owner", "repo", "tag":
+		default:
+			return fmt.Sprintf("unknown placeholder {%s} (use {owner}, {repo}, {tag})", truncate(name, 30))
+		}
+		rest = rest[i+end+1:]
+	}
+}
