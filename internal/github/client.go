@@ -32,6 +32,7 @@ type Client struct {
 	retryBase time.Duration
 
 	stats stats
+	etags etagCache
 }
 
 // New validates cfg and returns a Client. It makes no request. With no

@@ -174,22 +174,24 @@ func (r *RepoClient) Archive(ctx context.Context, format, ref string) (io.ReadCl
 }
 
 // Release returns the release with tag, or the latest published release
-// when tag is "latest" or "".
+// when tag is "latest" or "". Repeated calls on the same Client are
+// conditional (If-None-Match), so an unchanged release costs no rate limit.
 func (r *RepoClient) Release(ctx context.Context, tag string) (*Release, error) {
 	route, path, what := "GET /repos/{owner}/{repo}/releases/latest", "releases/latest", "latest release of "+r.String()
 	if tag != "" && tag != "latest" {
 		route, path, what = "GET /repos/{owner}/{repo}/releases/tags/{tag}", "releases/tags/"+escapeRef(tag), fmt.Sprintf("release %q of %s", tag, r)
 	}
-	resp, err := r.get(ctx, route, path, nil)
+	body, resp, err := r.getCached(func(hdr http.Header) (*http.Response, error) {
+		return r.get(ctx, route, path, hdr)
+	}, "GET "+r.String()+"/"+path)
 	if err != nil {
 		return nil, fmt.Errorf("get %s: %w", what, err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	if resp != nil {
 		return nil, fmt.Errorf("get %s: %w", what, r.statusError(resp, what))
 	}
 	var rel Release
-	if err := json.NewDecoder(resp.Body).Decode(&rel); err != nil {
+	if err := json.Unmarshal(body, &rel); err != nil {
 		return nil, fmt.Errorf("get %s: decode: %w", what, err)
 	}
 	return &rel, nil

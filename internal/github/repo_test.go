@@ -288,3 +288,27 @@ func TestRESTClientUsesChain(t *testing.T) {
 		t.Fatalf("repo %+v stats %+v", repo, e.c.Stats())
 	}
 }
+
+func TestReleaseConditionalCache(t *testing.T) {
+	e := newEnv(t, Config{})
+	var conditional int
+	e.mux.HandleFunc("GET /repos/o/r/releases/latest", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"rel1"`)
+		if r.Header.Get("If-None-Match") == `"rel1"` {
+			conditional++
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		io.WriteString(w, `{"id":9,"tag_name":"v1","assets":[]}`)
+	})
+	ctx := context.Background()
+	for i := range 3 {
+		rel, err := e.repo(t).Release(ctx, "latest")
+		if err != nil || rel.ID != 9 || rel.TagName != "v1" {
+			t.Fatalf("Release #%d = %+v, %v", i, rel, err)
+		}
+	}
+	if st := e.c.Stats(); conditional != 2 || st.NotModified != 2 || st.Requests != 3 {
+		t.Fatalf("conditional %d, stats %+v", conditional, st)
+	}
+}
