@@ -279,6 +279,9 @@ type structOpts struct {
 	skipUnknown bool
 	// hint explains an unknown key better than the default message ("").
 	hint func(key string) string
+	// extensions accepts and skips keys starting with "x-" (places for YAML
+	// anchors, as in Compose files).
+	extensions bool
 }
 
 type fieldInfo struct {
@@ -315,7 +318,7 @@ func (d *decoder) structValue(n *yaml.Node, path string, v reflect.Value, o stru
 		fp := joinPath(path, key)
 		f, ok := fields[key]
 		if !ok {
-			if o.skipUnknown || o.extraKnown[key] {
+			if o.skipUnknown || o.extraKnown[key] || (o.extensions && strings.HasPrefix(key, "x-")) {
 				continue
 			}
 			d.unknown(p.key, fp, key, fields, o)

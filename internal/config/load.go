@@ -64,7 +64,8 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 // keys and wrong types are errors. Defaults are applied and every rule is
 // validated; relative destinations are joined onto storage. An empty
 // document yields the defaults; a document that is a list is taken as the
-// jobs list. All problems are returned at once, joined with errors.Join, each
+// jobs list. Top-level keys starting with "x-" are ignored (a place for
+// YAML anchors shared by jobs via "<<: *anchor"). All problems are returned at once, joined with errors.Join, each
 // an *Error naming file, line, column and field.
 func Parse(data []byte, filename string, getenv func(string) string) (*Config, error) {
 	getenv = orEmpty(getenv)
@@ -81,7 +82,7 @@ func Parse(data []byte, filename string, getenv func(string) string) (*Config, e
 				d.probs.pos["jobs"] = nodePos(root)
 				d.value(root, "jobs", reflect.ValueOf(&c.Jobs).Elem(), false)
 			case root.Kind == yaml.MappingNode:
-				d.structValue(root, "", reflect.ValueOf(c).Elem(), structOpts{})
+				d.structValue(root, "", reflect.ValueOf(c).Elem(), structOpts{extensions: true})
 			case !isNull(root):
 				d.fail(root, "", "the configuration must be a mapping (got %s)", kindName(root))
 			}
