@@ -86,7 +86,7 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 
 // newEnv starts a server whose API routes are registered on the returned
 // mux with patterns relative to the API root (e.g. "GET /repos/o/r/...").
-func newEnv(t *testing.T, cfg Config) *env {
+func newEnv(t testing.TB, cfg Config) *env {
 	t.Helper()
 	e := &env{mux: http.NewServeMux(), clock: newFakeClock(), logs: &syncBuffer{}}
 	outer := http.NewServeMux()
