@@ -135,6 +135,9 @@ func hCommit(c *call) {
 	if githubMediaType(c.r.Header.Get("Accept")) == "sha" {
 		c.w.status = http.StatusOK
 		c.w.header.Set("Content-Type", "application/vnd.github.sha; charset=utf-8")
+		// GitHub's validator for this media type is the quoted SHA itself;
+		// go-github's GetCommitSHA1(lastSHA) relies on that.
+		c.w.header.Set("ETag", `"`+sha+`"`)
 		c.w.body.WriteString(sha)
 		return
 	}

@@ -39,3 +39,5 @@ func noViolations(t *testing.T, s *Server) {
 		t.Errorf("violation: %s", v)
 	}
 }
+
+func bufCopy(dst io.Writer, src io.Reader) (int64, error) { return io.Copy(dst, src) }
