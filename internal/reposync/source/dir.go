@@ -1,0 +1,270 @@
+package source
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// DirOptions configure a Dir source.
+type DirOptions struct {
+	// Logger receives warnings (skipped special files); nil discards them.
+	Logger *slog.Logger
+	// Hashers is how many files are hashed at once while listing; 0 means
+	// runtime.NumCPU().
+	Hashers int
+}
+
+// Dir is a plain folder taken as it is. Symlinks are reported, never
+// followed; any entry named ".git" (a checkout's directory or a worktree's
+// gitfile) is skipped; sockets, devices and fifos are skipped with a warning.
+// The revision is a SHA-256 digest of the listing, so an unchanged folder
+// resolves to the same commit.
+type Dir struct {
+	root string
+	opts DirOptions
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	entries []Entry // set by Resolve
+}
+
+// NewDir returns a source for the folder at root.
+func NewDir(root string, opts DirOptions) *Dir {
+	if opts.Hashers <= 0 {
+		opts.Hashers = runtime.NumCPU()
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Dir{root: root, opts: opts, log: log}
+}
+
+// String returns "dir:" and the root.
+func (d *Dir) String() string { return "dir:" + d.root }
+
+// Resolve lists and hashes the folder and returns the listing digest as
+// Revision.Commit; NotModified is true when it equals hint.Commit. (A folder
+// cannot tell cheaply, so it always reads every file.)
+func (d *Dir) Resolve(ctx context.Context, hint Hint) (Revision, error) {
+	entries, err := d.walk(ctx)
+	if err != nil {
+		return Revision{}, err
+	}
+	d.mu.Lock()
+	d.entries = entries
+	d.mu.Unlock()
+	commit := ListingDigest(entries)
+	return Revision{Commit: commit, NotModified: hint.Commit != "" && hint.Commit == commit}, nil
+}
+
+// List returns the listing made by Resolve (or makes one), sorted by Path.
+func (d *Dir) List(ctx context.Context) ([]Entry, error) {
+	d.mu.Lock()
+	entries := d.entries
+	d.mu.Unlock()
+	if entries == nil {
+		var err error
+		if entries, err = d.walk(ctx); err != nil {
+			return nil, err
+		}
+		d.mu.Lock()
+		d.entries = entries
+		d.mu.Unlock()
+	}
+	return slices.Clone(entries), nil
+}
+
+// ListingDigest returns the hex SHA-256 of a listing sorted by Path (mode,
+// blob SHA and path of every entry). Equal listings give equal digests.
+func ListingDigest(entries []Entry) string {
+	h := sha256.New()
+	for _, e := range entries {
+		fmt.Fprintf(h, "%s %s %s\x00", e.Mode, e.BlobSHA, e.Path)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Fetch opens each entry from disk (at most concurrency at a time) and
+// passes it to fn; a symlink's content is its target text. The content is
+// checked against the listed size and blob SHA while fn reads it: a file
+// that changed since List makes the read fail.
+func (d *Dir) Fetch(ctx context.Context, entries []Entry, concurrency int, fn FetchFunc) error {
+	return runBounded(ctx, entries, concurrency, func(ctx context.Context, e Entry) error {
+		switch e.Mode {
+		case ModeSymlink:
+			return fn(ctx, e, strings.NewReader(e.Target))
+		case ModeSubmodule:
+			return fn(ctx, e, strings.NewReader(""))
+		}
+		f, err := os.Open(filepath.Join(d.root, filepath.FromSlash(e.Path)))
+		if err != nil {
+			return fmt.Errorf("fetch %s: %w", e.Path, err)
+		}
+		defer f.Close()
+		return fn(ctx, e, newVerifyingReader(f, e))
+	})
+}
+
+// walk lists the folder and hashes every file with d.opts.Hashers workers.
+func (d *Dir) walk(ctx context.Context) ([]Entry, error) {
+	root, err := filepath.EvalSymlinks(d.root)
+	if err != nil {
+		return nil, fmt.Errorf("dir %s: %w", d.root, err)
+	}
+	fi, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("dir %s: %w", d.root, err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("dir %s: not a directory", d.root)
+	}
+	var entries []Entry
+	err = filepath.WalkDir(root, func(p string, de fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("walk %s: %w", p, err)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if p == root {
+			return nil
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return fmt.Errorf("walk %s: %w", p, err)
+		}
+		rel = filepath.ToSlash(rel)
+		t := de.Type()
+		switch {
+		case de.Name() == ".git":
+			if de.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		case de.IsDir():
+			return nil
+		case t&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return fmt.Errorf("readlink %s: %w", rel, err)
+			}
+			target = filepath.ToSlash(target)
+			entries = append(entries, Entry{Path: rel, Mode: ModeSymlink, Size: int64(len(target)),
+				BlobSHA: BlobSHABytes([]byte(target)), Target: target})
+		case t.IsRegular():
+			entries = append(entries, Entry{Path: rel, Mode: ModeFile, Size: -1})
+		default:
+			d.log.Warn("skipping special file", "path", rel, "type", t.String())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dir %s: %w", d.root, err)
+	}
+	if err := d.hashAll(ctx, root, entries); err != nil {
+		return nil, fmt.Errorf("dir %s: %w", d.root, err)
+	}
+	slices.SortFunc(entries, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
+	return entries, nil
+}
+
+// hashAll fills in Size, Mode and BlobSHA of the regular files in entries.
+func (d *Dir) hashAll(ctx context.Context, root string, entries []Entry) error {
+	g, ctx := errgroup.WithContext(ctx)
+	work := make(chan int)
+	for range d.opts.Hashers {
+		g.Go(func() error {
+			buf := make([]byte, 64<<10)
+			for i := range work {
+				if err := hashFile(ctx, root, &entries[i], buf); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		defer close(work)
+		for i := range entries {
+			if entries[i].Mode == ModeSymlink {
+				continue
+			}
+			select {
+			case work <- i:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+// hashFile opens one file, takes its size and exec bit from the open
+// handle, and hashes it.
+func hashFile(ctx context.Context, root string, e *Entry, buf []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f, err := os.Open(filepath.Join(root, filepath.FromSlash(e.Path)))
+	if err != nil {
+		return fmt.Errorf("open %s: %w", e.Path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat %s: %w", e.Path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("hash %s: %w", e.Path, errors.New("no longer a regular file"))
+	}
+	e.Size = fi.Size()
+	if fi.Mode().Perm()&0o100 != 0 {
+		e.Mode = ModeExec
+	}
+	sha, err := blobSHA(f, e.Size, buf)
+	if err != nil {
+		return fmt.Errorf("hash %s: %w", e.Path, err)
+	}
+	e.BlobSHA = sha
+	return nil
+}
+
+// runBounded runs fn for every entry, at most concurrency at a time, and
+// returns the first error (cancelling the rest) or the parent's
+// cancellation.
+func runBounded(parent context.Context, entries []Entry, concurrency int, fn func(context.Context, Entry) error) error {
+	g, ctx := errgroup.WithContext(parent)
+	g.SetLimit(max(concurrency, 1))
+	for _, e := range entries {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return fn(ctx, e)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return parent.Err()
+}
+
+var _ Source = (*Dir)(nil)

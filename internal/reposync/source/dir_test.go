@@ -1,0 +1,145 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestDirListing(t *testing.T) {
+	root := t.TempDir()
+	outside := t.TempDir()
+	writeFixtureFile(t, outside, "secret.txt", "do not walk me", 0o644)
+	writeFixtureFile(t, root, "b.txt", "bee\n", 0o644)
+	writeFixtureFile(t, root, "a/z.txt", "zed\n", 0o644)
+	writeFixtureFile(t, root, "a.txt", "hello\n", 0o644)
+	writeFixtureFile(t, root, "tool.sh", "#!/bin/sh\n", 0o755)
+	writeFixtureFile(t, root, ".git/config", "[core]\n", 0o644)
+	writeFixtureFile(t, root, "vendor/mod/.git", "gitdir: elsewhere\n", 0o644)
+	if err := os.Symlink(outside, filepath.Join(root, "out")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(root, "pipe"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	d := NewDir(root, DirOptions{Hashers: 3})
+	if got := d.String(); got != "dir:"+root {
+		t.Errorf("String() = %q", got)
+	}
+	rev, err := d.Resolve(context.Background(), Hint{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Entry{
+		{Path: "a.txt", Mode: ModeFile, Size: 6, BlobSHA: "ce013625030ba8dba906f756967f9e9ca394464a"},
+		{Path: "a/z.txt", Mode: ModeFile, Size: 4, BlobSHA: BlobSHABytes([]byte("zed\n"))},
+		{Path: "b.txt", Mode: ModeFile, Size: 4, BlobSHA: BlobSHABytes([]byte("bee\n"))},
+		{Path: "out", Mode: ModeSymlink, Size: int64(len(outside)), BlobSHA: BlobSHABytes([]byte(outside)), Target: outside},
+		{Path: "tool.sh", Mode: ModeExec, Size: 10, BlobSHA: BlobSHABytes([]byte("#!/bin/sh\n"))},
+	}
+	entries := mustList(t, d)
+	if diff := cmp.Diff(want, entries); diff != "" {
+		t.Errorf("listing (-want +got):\n%s", diff)
+	}
+	if rev.Commit != ListingDigest(want) || len(rev.Commit) != 64 {
+		t.Errorf("commit %q is not the listing digest", rev.Commit)
+	}
+
+	// Unchanged folder: same digest, NotModified.
+	rev2, err := NewDir(root, DirOptions{}).Resolve(context.Background(), Hint{Commit: rev.Commit})
+	if err != nil || !rev2.NotModified || rev2.Commit != rev.Commit {
+		t.Errorf("unchanged: %+v, %v", rev2, err)
+	}
+	// A change (here only the exec bit) changes the digest.
+	if err := os.Chmod(filepath.Join(root, "b.txt"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rev3, err := NewDir(root, DirOptions{}).Resolve(context.Background(), Hint{Commit: rev.Commit})
+	if err != nil || rev3.NotModified || rev3.Commit == rev.Commit {
+		t.Errorf("after chmod: %+v, %v", rev3, err)
+	}
+
+	got, peak := fetchAll(t, d, entries, 2)
+	if got["a.txt"] != "hello\n" || got["out"] != outside || got["tool.sh"] != "#!/bin/sh\n" {
+		t.Errorf("fetched %v", got)
+	}
+	if peak > 2 {
+		t.Errorf("peak concurrency %d > 2", peak)
+	}
+}
+
+func TestDirFetchDetectsChange(t *testing.T) {
+	root := t.TempDir()
+	writeFixtureFile(t, root, "f.txt", "version one\n", 0o644)
+	d := NewDir(root, DirOptions{})
+	if _, err := d.Resolve(context.Background(), Hint{}); err != nil {
+		t.Fatal(err)
+	}
+	entries := mustList(t, d)
+	writeFixtureFile(t, root, "f.txt", "version two\n", 0o644) // same size
+	err := d.Fetch(context.Background(), entries, 1, func(ctx context.Context, e Entry, r io.Reader) error {
+		_, err := io.ReadAll(r)
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "f.txt") || !strings.Contains(err.Error(), "changed") {
+		t.Errorf("err = %v, want a changed-since-listing error naming f.txt", err)
+	}
+	os.Remove(filepath.Join(root, "f.txt"))
+	err = d.Fetch(context.Background(), entries, 1, func(ctx context.Context, e Entry, r io.Reader) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "f.txt") {
+		t.Errorf("missing file: err = %v", err)
+	}
+}
+
+func TestDirErrors(t *testing.T) {
+	if _, err := NewDir(filepath.Join(t.TempDir(), "nope"), DirOptions{}).Resolve(context.Background(), Hint{}); err == nil {
+		t.Error("missing folder resolved")
+	}
+	if os.Geteuid() != 0 { // root reads everything
+		root := t.TempDir()
+		writeFixtureFile(t, root, "locked.txt", "x", 0o000)
+		_, err := NewDir(root, DirOptions{}).Resolve(context.Background(), Hint{})
+		if err == nil || !strings.Contains(err.Error(), "locked.txt") {
+			t.Errorf("unreadable file: err = %v", err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	root := t.TempDir()
+	writeFixtureFile(t, root, "a", "a", 0o644)
+	if _, err := NewDir(root, DirOptions{}).Resolve(ctx, Hint{}); err == nil {
+		t.Error("cancelled context: no error")
+	}
+}
+
+// TestDirGOROOTTiming measures listing $(go env GOROOT)/src. It is slow on
+// purpose, so it only runs with GHSYNC_MEASURE=1.
+func TestDirGOROOTTiming(t *testing.T) {
+	if os.Getenv("GHSYNC_MEASURE") == "" {
+		t.Skip("set GHSYNC_MEASURE=1 to measure")
+	}
+	src := filepath.Join(runtime.GOROOT(), "src")
+	start := time.Now()
+	d := NewDir(src, DirOptions{})
+	if _, err := d.Resolve(context.Background(), Hint{}); err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	entries := mustList(t, d)
+	var total int64
+	for _, e := range entries {
+		total += e.Size
+	}
+	msg := fmt.Sprintf("%d entries, %.1f MB hashed in %v with %d hashers", len(entries), float64(total)/1e6, elapsed, runtime.NumCPU())
+	t.Log(msg)
+}
