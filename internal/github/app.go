@@ -234,3 +234,18 @@ func (c *Client) installationToken(ctx context.Context, id int64) (string, time.
 	c.log.Debug("GitHub installation token issued", "installation_id", id, "expires_at", tok.ExpiresAt.UTC().Format(time.RFC3339))
 	return e.token, e.expires, nil
 }
+
+// dropInstallationToken forgets the cached token of installation id (after
+// GitHub refused it) so the next request exchanges a new one.
+func (c *Client) dropInstallationToken(id int64) {
+	a := c.app
+	a.mu.Lock()
+	e := a.tokens[id]
+	a.mu.Unlock()
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	e.token, e.expires = "", time.Time{}
+	e.mu.Unlock()
+}

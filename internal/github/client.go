@@ -128,11 +128,7 @@ func (c *Client) RateRemaining() (remaining int, reset time.Time, known bool) {
 // limit waits, retries and counting. Credentials are sent only to the API
 // host. Use it for GraphQL or endpoints this package does not wrap.
 func (c *Client) HTTPClient(ctx context.Context, owner string) (*http.Client, error) {
-	auth, err := c.authFor(ctx, owner, "")
-	if err != nil {
-		return nil, err
-	}
-	return c.httpClient(auth), nil
+	return c.ownerClient(ctx, owner, "")
 }
 
 // REST returns a go-github client over HTTPClient(ctx, owner), pointed at
@@ -159,27 +155,29 @@ func (c *Client) httpClient(auth authFunc) *http.Client {
 	return &http.Client{Transport: &transport{c: c, auth: auth, next: c.baseRT}}
 }
 
-// authFor returns the credentials to use for owner (and repo, when known,
-// which is the cheapest way to find an App installation).
-func (c *Client) authFor(ctx context.Context, owner, repo string) (authFunc, error) {
+// ownerClient returns an HTTP client with the credentials for owner (and
+// repo, when known, which is the cheapest way to find an App installation).
+func (c *Client) ownerClient(ctx context.Context, owner, repo string) (*http.Client, error) {
 	switch {
 	case c.app != nil:
 		id, err := c.installationFor(ctx, owner, repo)
 		if err != nil {
 			return nil, err
 		}
-		return func(ctx context.Context) (string, error) {
+		auth := func(ctx context.Context) (string, error) {
 			tok, _, err := c.installationToken(ctx, id)
 			if err != nil {
 				return "", err
 			}
 			return "Bearer " + tok, nil
-		}, nil
+		}
+		return &http.Client{Transport: &transport{c: c, auth: auth, next: c.baseRT,
+			invalidate: func() { c.dropInstallationToken(id) }}}, nil
 	case c.token != "":
 		tok := c.token
-		return func(context.Context) (string, error) { return "Bearer " + tok, nil }, nil
+		return c.httpClient(func(context.Context) (string, error) { return "Bearer " + tok, nil }), nil
 	default:
-		return nil, nil
+		return c.httpClient(nil), nil
 	}
 }
 

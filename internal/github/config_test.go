@@ -1,7 +1,9 @@
 package github
 
 import (
+	"context"
 	"encoding/base64"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,6 +123,26 @@ func TestBaseURLNormalized(t *testing.T) {
 		}
 		if c.BaseURL() != want {
 			t.Errorf("BaseURL(%q) = %q, want %q", in, c.BaseURL(), want)
+		}
+	}
+}
+
+func TestAnonymousWarnsOnce(t *testing.T) {
+	for _, tt := range []struct {
+		cfg   Config
+		warns int
+	}{{Config{}, 1}, {Config{Token: "t"}, 0}, {Config{AppID: 1, PrivateKey: testKeyPEM()}, 0}} {
+		var buf syncBuffer
+		tt.cfg.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		c, err := New(tt.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.cfg.AppID == 0 { // (App discovery would go to the network)
+			_, _ = c.For(context.Background(), "o", "r") // no further warning per repository
+		}
+		if got := strings.Count(buf.String(), "anonymous GitHub access: 60 requests/hour"); got != tt.warns {
+			t.Errorf("anonymous=%v: %d warnings, want %d:\n%s", c.Anonymous(), got, tt.warns, buf.String())
 		}
 	}
 }

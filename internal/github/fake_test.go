@@ -264,3 +264,27 @@ func TestFakeGitHubPrimaryRateLimitRealWait(t *testing.T) {
 	}
 	mustContain(t, err.Error(), "primary rate limit exhausted", "maximum wait of 5s")
 }
+
+func TestFakeGitHubRevokedTokenIsRenewedOnce(t *testing.T) {
+	s := githubtest.New(t, githubtest.Options{})
+	repo := s.AddRepo("octo", "rot")
+	head := repo.Commit("main", map[string]string{"a": "1"})
+	s.AddInstallation("octo")
+	c, _ := newFakeClient(t, s, Config{AppID: s.AppID, PrivateKey: s.AppPrivateKeyPEM})
+	ctx := context.Background()
+	r, err := c.For(ctx, "octo", "rot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := r.ResolveCommit(ctx, "main", ""); err != nil {
+		t.Fatal(err)
+	}
+	s.ExpireTokens() // GitHub now refuses the cached token although it looks valid
+	sha, _, _, err := r.ResolveCommit(ctx, "main", "")
+	if err != nil || sha != head {
+		t.Fatalf("after revocation: %q, %v", sha, err)
+	}
+	if s.TokenExchanges() != 2 {
+		t.Fatalf("token exchanges = %d, want 2", s.TokenExchanges())
+	}
+}

@@ -60,11 +60,11 @@ func (c *Client) For(ctx context.Context, owner, repo string) (*RepoClient, erro
 	if owner == "" || repo == "" || strings.Contains(owner, "/") || strings.Contains(repo, "/") {
 		return nil, fmt.Errorf("github repository %q/%q: want owner and name", owner, repo)
 	}
-	auth, err := c.authFor(ctx, owner, repo)
+	hc, err := c.ownerClient(ctx, owner, repo)
 	if err != nil {
 		return nil, fmt.Errorf("github %s/%s: %w", owner, repo, err)
 	}
-	return &RepoClient{c: c, owner: owner, repo: repo, hc: c.httpClient(auth)}, nil
+	return &RepoClient{c: c, owner: owner, repo: repo, hc: hc}, nil
 }
 
 // String returns "owner/repo".

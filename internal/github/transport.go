@@ -36,7 +36,10 @@ type authFunc func(ctx context.Context) (string, error)
 type transport struct {
 	c    *Client
 	auth authFunc
-	next http.RoundTripper
+	// invalidate, when set, drops cached credentials after a 401 so that
+	// one retry can use fresh ones (a revoked or expired installation token).
+	invalidate func()
+	next       http.RoundTripper
 }
 
 // secondaryDefaultWait is GitHub's advice when a secondary limit comes
@@ -57,7 +60,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	bo := &backoff.ExponentialBackOff{
 		InitialInterval: c.retryBase, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: 30 * time.Second,
 	}
-	retries, waits := 0, 0
+	retries, waits, reauthed := 0, 0, false
 	for attempt := 1; ; attempt++ {
 		r, err := t.prepare(req, attempt, api)
 		if err != nil {
@@ -108,6 +111,13 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if err := c.sleep(ctx, wait); err != nil {
 				return nil, fmt.Errorf("%s: waiting for rate limit: %w", where, err)
 			}
+			continue
+		}
+		if resp.StatusCode == http.StatusUnauthorized && api && t.invalidate != nil && !reauthed && replayable {
+			drain(resp)
+			reauthed = true
+			t.invalidate()
+			c.log.Warn("github credentials refused, renewing the installation token once", "request", where)
 			continue
 		}
 		if !retryableStatus(resp.StatusCode) {
