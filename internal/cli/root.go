@@ -71,7 +71,8 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 func isUsage(err error) bool {
 	var u usageError
 	var ce *config.Error
-	return errors.As(err, &u) || errors.As(err, &ce) || errors.Is(err, jobs.ErrUsage)
+	return errors.As(err, &u) || errors.As(err, &ce) || errors.Is(err, jobs.ErrUsage) ||
+		strings.HasPrefix(err.Error(), "unknown command") // cobra's own usage error
 }
 
 // userMessage is the error's message without the internal usage marker.

@@ -82,8 +82,8 @@ func (r *Runner) GitHub(ctx context.Context) (*github.Client, error) {
 	getenv := r.Getenv
 	cfg := github.ConfigFromEnv(getenv)
 	g := r.Config.GitHub
-	if g.APIURL != "" {
-		cfg.BaseURL = g.APIURL
+	if g.APIURL != "" && (g.APIURL != config.DefaultAPIURL || cfg.BaseURL == "") {
+		cfg.BaseURL = g.APIURL // the file's api_url wins over GITHUB_API_URL; its default does not
 	}
 	if g.AppID != "" {
 		id, err := strconv.ParseInt(g.AppID, 10, 64)
