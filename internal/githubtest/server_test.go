@@ -3,8 +3,8 @@ package githubtest
 import (
 	"bytes"
 	"context"
-	"io"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
