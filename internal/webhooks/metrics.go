@@ -9,12 +9,12 @@ import (
 
 // metrics are the webhook counters; registered on the Registerer given in Config.
 type metrics struct {
-	deliveries  *prometheus.CounterVec   // event, outcome
-	lag         prometheus.Histogram     // received → processed
-	projections *prometheus.CounterVec   // table, result (applied|stale)
-	failures    prometheus.Counter       // processing attempts that failed
-	archived    *prometheus.CounterVec   // kind (batch|per_delivery), result
-	commitBatch prometheus.Histogram     // deliveries per commit
+	deliveries  *prometheus.CounterVec // event, outcome
+	lag         prometheus.Histogram   // received → processed
+	projections *prometheus.CounterVec // table, result (applied|stale)
+	failures    prometheus.Counter     // processing attempts that failed
+	archived    *prometheus.CounterVec // kind (batch|per_delivery), result
+	commitBatch prometheus.Histogram   // deliveries per commit
 	knownEvents map[string]bool
 }
 
