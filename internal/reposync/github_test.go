@@ -115,7 +115,7 @@ func TestGitHubOneFileChangedInGoroot(t *testing.T) {
 		t.Fatal(err)
 	}
 	body = append(body, []byte("\n// changed by a test\n")...)
-	g.repo.CommitFiles("main", []githubtest.File{{Path: changed, Content: body, Mode: "100644"}})
+	g.repo.Update("main", []githubtest.File{{Path: changed, Content: body}})
 	head := g.repo.Head("main")
 	treeBytes := g.get(t, "repos/acme/site/git/trees/"+head+"?recursive=1")
 
