@@ -1,0 +1,238 @@
+// Package serve is ghsync's long-running HTTP server (`ghsync serve`): the
+// GitHub webhook receiver, health and metrics endpoints, and the read API, on
+// one mux that later work (UI, schedules) extends with [Server.Handle].
+//
+// Routes:
+//
+//	POST /api/github/webhooks   (Options.WebhookPath) webhook receiver, see package webhooks
+//	GET  /healthz               200 while the process is up
+//	GET  /readyz                200 when the database answers, else 503
+//	GET  /metrics               Prometheus metrics (a registry per Server)
+//	GET  /api/deliveries        ?event=&since=&limit=&cursor=
+//	GET  /api/events/{table}    ?repo=&status=&since=&limit=&cursor=
+//
+// Usage from the CLI:
+//
+//	err := serve.Run(ctx, serve.Options{Addr: "127.0.0.1:8080", DatabaseURL: "sqlite://./data/ghsync.db",
+//		Secrets: secrets, ArchiveDest: "s3://bucket/prefix", Logger: log})
+//
+// or, to mount more handlers first:
+//
+//	srv, err := serve.New(ctx, opts)
+//	srv.Handle("GET /ui/", uiHandler)
+//	err = srv.Run(ctx) // until ctx is cancelled; then graceful shutdown
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/ghsync/ghsync/internal/db"
+	"github.com/ghsync/ghsync/internal/store"
+	"github.com/ghsync/ghsync/internal/webhooks"
+)
+
+// Options configures a [Server]. Zero values take the documented defaults.
+type Options struct {
+	// Addr is the listen address; default 127.0.0.1:8080.
+	Addr string
+	// DatabaseURL is sqlite://PATH or postgres://…; default sqlite://./data/ghsync.db.
+	DatabaseURL string
+	// Secrets are the webhook secrets (several during a rotation). Required
+	// unless InsecureNoSignature.
+	Secrets []string
+	// InsecureNoSignature accepts unsigned webhooks (local testing only).
+	InsecureNoSignature bool
+	// WebhookPath is where GitHub posts; default /api/github/webhooks.
+	WebhookPath string
+	// MaxBodyBytes caps a webhook body; default 25 MB (GitHub's cap).
+	MaxBodyBytes int64
+	// ArchiveDest is the raw-archive destination URL (see store.Open); empty
+	// disables the archive.
+	ArchiveDest string
+	// ArchiveBatchBytes and ArchiveBatchAge trigger a batch flush; defaults
+	// 64 MiB and 5 minutes.
+	ArchiveBatchBytes int64
+	ArchiveBatchAge   time.Duration
+	// PerDelivery also archives one object per delivery (EVENT/DELIVERY_ID.json).
+	PerDelivery bool
+	// ShutdownTimeout bounds the graceful shutdown (in-flight requests and the
+	// final archive flush); default 30 seconds.
+	ShutdownTimeout time.Duration
+	// Logger receives logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Server is an assembled ghsync HTTP server. Create it with [New]; it owns the
+// database and bucket it opened and releases them when Run returns.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	db      *db.DB
+	bucket  *store.Bucket
+	hooks   *webhooks.Service
+	mux     *http.ServeMux
+	reg     *prometheus.Registry
+	latency *prometheus.HistogramVec
+}
+
+// New opens the database (running migrations), the archive bucket when
+// configured, and assembles the routes. It fails when no webhook secret is
+// configured and InsecureNoSignature is false. Call Run, or Close if Run is
+// never called.
+func New(ctx context.Context, opts Options) (*Server, error) {
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:8080"
+	}
+	if opts.DatabaseURL == "" {
+		opts.DatabaseURL = "sqlite://./data/ghsync.db"
+	}
+	if opts.WebhookPath == "" {
+		opts.WebhookPath = "/api/github/webhooks"
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 30 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{opts: opts, log: opts.Logger, mux: http.NewServeMux(), reg: prometheus.NewRegistry()}
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "ghsync_http_request_duration_seconds",
+		Help:    "HTTP request latency by route and status code.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+	}, []string{"route", "code"})
+	s.reg.MustRegister(s.latency)
+
+	var err error
+	if s.db, err = db.Open(ctx, opts.DatabaseURL, opts.Logger); err != nil {
+		return nil, err
+	}
+	if err := webhooks.Migrate(ctx, s.db); err != nil {
+		s.Close()
+		return nil, err
+	}
+	archive := webhooks.ArchiveConfig{BatchBytes: opts.ArchiveBatchBytes, BatchAge: opts.ArchiveBatchAge, PerDelivery: opts.PerDelivery}
+	if opts.ArchiveDest != "" {
+		if s.bucket, err = store.Open(ctx, opts.ArchiveDest, store.Options{Logger: opts.Logger}); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open webhook archive: %w", err)
+		}
+		archive.Bucket = s.bucket.Raw()
+	}
+	s.hooks, err = webhooks.New(webhooks.Config{
+		DB: s.db, Secrets: opts.Secrets, InsecureNoSignature: opts.InsecureNoSignature,
+		MaxBodyBytes: opts.MaxBodyBytes, Archive: archive, Logger: opts.Logger, Registerer: s.reg,
+	})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.routes()
+	return s, nil
+}
+
+// Handle registers h on the server's mux (http.ServeMux pattern syntax, e.g.
+// "GET /ui/"). Requests are measured in the latency histogram under pattern.
+// Register before Run.
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, s.measure(pattern, h))
+}
+
+// Handler returns the server's complete HTTP handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// DB returns the server's database (for handlers mounted with Handle).
+func (s *Server) DB() *db.DB { return s.db }
+
+// Registry returns the server's Prometheus registry, to add metrics to.
+func (s *Server) Registry() *prometheus.Registry { return s.reg }
+
+// Webhooks returns the webhook service (for tests and later features).
+func (s *Server) Webhooks() *webhooks.Service { return s.hooks }
+
+// Run listens on Options.Addr and serves until ctx is cancelled, then shuts
+// down gracefully: stops accepting, finishes in-flight requests, stops
+// processing, flushes the archive, and closes the database.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		s.Close()
+		return fmt.Errorf("listen on %s: %w", s.opts.Addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is Run on an existing listener (which it closes).
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	s.hooks.Start()
+	s.log.Info("ghsync serve listening", "addr", ln.Addr().String(), "database", s.db.String(),
+		"webhook_path", s.opts.WebhookPath, "archive", s.bucketURL())
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.ShutdownTimeout)
+	defer cancel()
+	s.log.Info("ghsync serve shutting down")
+	var errs []error
+	if !errors.Is(serveErr, http.ErrServerClosed) && serveErr != nil {
+		errs = append(errs, fmt.Errorf("serve: %w", serveErr))
+	}
+	if err := hs.Shutdown(sctx); err != nil {
+		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+	}
+	if err := s.hooks.Close(sctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Close releases the database and bucket without a graceful shutdown; use it
+// only when Run was never called. It is safe to call more than once.
+func (s *Server) Close() error {
+	var errs []error
+	if s.hooks != nil {
+		errs = append(errs, s.hooks.Close(context.Background()))
+	}
+	if s.bucket != nil {
+		errs = append(errs, s.bucket.Close())
+	}
+	if s.db != nil {
+		errs = append(errs, s.db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) bucketURL() string {
+	if s.bucket == nil {
+		return "(disabled)"
+	}
+	return s.bucket.URL()
+}
+
+// Run builds a Server from opts and runs it until ctx is cancelled.
+func Run(ctx context.Context, opts Options) error {
+	s, err := New(ctx, opts)
+	if err != nil {
+		return err
+	}
+	return s.Run(ctx)
+}
