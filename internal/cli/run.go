@@ -71,22 +71,25 @@ func (a *app) jobsCmd() *cobra.Command {
 				return err
 			}
 			type row struct {
-				Name     string `json:"name"`
-				Kind     string `json:"kind"`
-				Schedule string `json:"schedule,omitempty"`
-				Source   string `json:"source,omitempty"`
-				Dest     string `json:"dest,omitempty"`
+				Name     string        `json:"name"`
+				Kind     string        `json:"kind"`
+				Schedule string        `json:"schedule,omitempty"`
+				Source   string        `json:"source,omitempty"`
+				Dest     string        `json:"dest,omitempty"`
+				Last     *jobs.LastRun `json:"last,omitempty"`
 			}
+			r := a.runner(cfg)
 			rows := []row{}
 			for _, j := range cfg.Jobs {
-				r := row{Name: j.Name, Kind: j.Kind, Schedule: j.Schedule}
+				row := row{Name: j.Name, Kind: j.Kind, Schedule: j.Schedule}
 				switch {
 				case j.Repo != nil:
-					r.Source, r.Dest = j.Repo.Source, redactURL(j.Repo.Dest)
+					row.Source, row.Dest = j.Repo.Source, redactURL(j.Repo.Dest)
 				case j.Statuses != nil:
-					r.Source, r.Dest = j.Statuses.Repo, redactURL(j.Statuses.Dest)
+					row.Source, row.Dest = j.Statuses.Repo, redactURL(j.Statuses.Dest)
 				}
-				rows = append(rows, r)
+				row.Last = r.Last(cmd.Context(), j)
+				rows = append(rows, row)
 			}
 			if asJSON {
 				return printJSON(a.env.Stdout, rows)
@@ -96,9 +99,9 @@ func (a *app) jobsCmd() *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(a.env.Stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tKIND\tSCHEDULE\tSOURCE\tDEST")
+			fmt.Fprintln(tw, "NAME\tKIND\tSCHEDULE\tSOURCE\tDEST\tLAST SYNC")
 			for _, r := range rows {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Kind, dash(r.Schedule), r.Source, r.Dest)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Kind, dash(r.Schedule), r.Source, r.Dest, lastText(r.Last))
 			}
 			return tw.Flush()
 		},
@@ -112,4 +115,15 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+func lastText(l *jobs.LastRun) string {
+	switch {
+	case l == nil:
+		return "never"
+	case l.Err != "":
+		return "unknown (" + l.Err + ")"
+	default:
+		return short(l.Commit) + " at " + l.At.UTC().Format("2006-01-02 15:04Z") + fmt.Sprintf(" (%d objects)", l.Objects)
+	}
 }
