@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"gocloud.dev/blob"
 )
 
 // putFileCAS performs a conditional write on file://. An exclusive flock on
@@ -29,14 +31,22 @@ func (b *Bucket) putFileCAS(ctx context.Context, key string, r io.Reader, o PutO
 	}
 	o.IfMatch, o.IfNoneMatch = "", false
 	obj, err := b.putGeneric(ctx, key, r, o)
-	if err != nil || cur == nil || normETag(obj.ETag) != normETag(cur.ETag) {
+	if err != nil || cur == nil {
 		return obj, err
 	}
-	// The file driver's ETag is mtime+size; a same-size rewrite within one
-	// filesystem timestamp tick would keep the old ETag and defeat the next
-	// If-Match. Move the mtime past the old one so the ETag changes.
+	return b.ensureNewETag(ctx, key, cur, obj)
+}
+
+// ensureNewETag makes sure a rewrite changed the ETag. The file driver's ETag
+// is mtime+size, so a same-size rewrite within one filesystem timestamp tick
+// would keep the old ETag and defeat the next If-Match; in that case the mtime
+// is moved past the old one and the attributes are read again.
+func (b *Bucket) ensureNewETag(ctx context.Context, key string, old *blob.Attributes, obj Object) (Object, error) {
+	if normETag(obj.ETag) != normETag(old.ETag) {
+		return obj, nil
+	}
 	path := filepath.Join(b.dir, filepath.FromSlash(b.full(key)))
-	if err := os.Chtimes(path, time.Time{}, cur.ModTime.Add(time.Millisecond)); err != nil {
+	if err := os.Chtimes(path, time.Time{}, old.ModTime.Add(time.Millisecond)); err != nil {
 		return Object{}, fmt.Errorf("bump mtime of %s: %w", path, err)
 	}
 	b.stats.add(KindHead, 1)
