@@ -52,6 +52,7 @@ type Violation struct {
 	Err string
 }
 
+// String renders the violation on one line for test output.
 func (v Violation) String() string {
 	return v.Kind + " " + v.Route + " (" + http.StatusText(v.Status) + "): " + v.Err
 }

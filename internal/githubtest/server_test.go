@@ -16,7 +16,7 @@ import (
 )
 
 // newClient returns a go-github client pointed at s via BaseURL.
-func newClient(t *testing.T, s *Server) *github.Client {
+func newClient(t testing.TB, s *Server) *github.Client {
 	t.Helper()
 	c := github.NewClient(nil)
 	u, err := url.Parse(s.URL)
