@@ -49,7 +49,11 @@ func validate(c *Config, p *problems) {
 	names := map[string]int{}
 	for i, j := range c.Jobs {
 		path := indexPath("jobs", i)
-		if j == nil || p.failed[path] {
+		if j == nil {
+			p.field(path, "a job must be a mapping (got an empty value)")
+			continue
+		}
+		if p.failed[path] {
 			continue // reported while decoding
 		}
 		validateJob(j, path, p)

@@ -91,6 +91,7 @@ func TestValidationRules(t *testing.T) {
 		{"timezone", repoHead + "    timezone: Mars/Olympus\n", nil, []string{`ghsync.yaml:6:5: jobs[0].timezone: unknown time zone "Mars/Olympus"`}},
 		{"job alert level", repoHead + "    alerts: [error, loud]\n", nil, []string{`ghsync.yaml:6:21: jobs[0].alerts[1]: must be one of error, change, info (got "loud")`}},
 		{"job not a mapping", "jobs:\n  - just-a-name\n", nil, []string{`ghsync.yaml:2:5: jobs[0]: a job must be a mapping (got a scalar)`}},
+		{"null job", "jobs:\n  -\n  - name: a\n    kind: inbox\n", nil, []string{`ghsync.yaml:2:4: jobs[0]: a job must be a mapping (got an empty value)`}},
 		// statuses jobs
 		{"statuses repo", strings.Replace(statusesHead, "acme/app", "acme", 1) + "    dest: hud/\n", nil,
 			[]string{`ghsync.yaml:4:5: jobs[0].repo: must be OWNER/REPO (got "acme")`}},
