@@ -73,7 +73,8 @@ func WebhooksExamplesDir() (string, bool) {
 }
 
 // FetchContracts runs scripts/fetch-contracts.sh (found by walking up from
-// the working directory to this module's go.mod) into ContractsDir. It is
+// the working directory to this module's go.mod, else via `go env GOMOD`)
+// into ContractsDir. It is
 // idempotent; the script serialises concurrent runs with a lock file.
 func FetchContracts(ctx context.Context) error {
 	root, err := moduleRoot()
@@ -108,6 +109,12 @@ func moduleRoot() (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
+			// Last resort: ask the go command (honours GOFLAGS=-modfile etc.).
+			if out, err := exec.Command("go", "env", "GOMOD").Output(); err == nil {
+				if gomod := strings.TrimSpace(string(out)); gomod != "" && gomod != os.DevNull {
+					return filepath.Dir(gomod), nil
+				}
+			}
 			return "", errors.New("no go.mod for github.com/ghsync/ghsync above the working directory")
 		}
 		dir = parent
