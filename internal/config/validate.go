@@ -7,6 +7,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	// Embedded zone data, so that timezone validation (and schedules) behave
+	// the same on minimal images without /usr/share/zoneinfo.
+	_ "time/tzdata"
 
 	"github.com/bmatcuk/doublestar/v4"
 )
