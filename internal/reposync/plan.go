@@ -137,6 +137,11 @@ func desiredItems(entries []source.Entry, o *Options) (items []Item, skipped []s
 			continue
 		}
 		it := Item{Path: e.Path, Key: o.KeyPrefix + e.Path, Blob: e.BlobSHA, Size: e.Size, Content: e}
+		if err := store.CheckKey(it.Key); err != nil {
+			o.Logger.Warn("skipping a path that cannot be an object key", "path", e.Path, "reason", err)
+			skipped = append(skipped, e.Path)
+			continue
+		}
 		switch e.Mode {
 		case source.ModeSubmodule:
 			o.Logger.Info("skipping submodule", "path", e.Path)
