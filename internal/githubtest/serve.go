@@ -80,6 +80,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	w.Header().Set("X-GitHub-Request-Id", reqID)
 
+	if r.Method == http.MethodPost && (r.URL.Path == "/graphql" || r.URL.Path == "/api/graphql") {
+		s.serveGraphQL(w, r, reqID) // graphql.go
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, "/_codeload/") || strings.HasPrefix(r.URL.Path, "/_download/") {
 		s.serveOutOfContract(w, r)
 		return

@@ -104,6 +104,7 @@ type Server struct {
 	unimplemented map[string]int
 	violations    []Violation
 	reqSeq        int64
+	gql           *gqlData // GraphQL side, see graphql*.go
 }
 
 type rateState struct {
