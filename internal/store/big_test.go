@@ -14,6 +14,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/ghsync/ghsync/internal/s3test"
 )
 
 // TestPagingAndBatchDelete uploads 1,050 small objects concurrently, lists
@@ -202,4 +204,34 @@ func TestBrokenSourceWritesNothing(t *testing.T) {
 			}
 		}
 	})
+}
+
+// BenchmarkPut64MiB measures a streamed 64 MiB upload (16 MiB parts, 4 in flight).
+func BenchmarkPut64MiB(b *testing.B) {
+	for _, be := range backends() {
+		b.Run(be.name, func(b *testing.B) {
+			var raw string
+			switch be.name {
+			case "s3":
+				raw = s3test.Bucket(b)
+			case "file":
+				raw = "file://" + b.TempDir()
+			default:
+				raw = "mem://bench" + randName()
+			}
+			bkt, err := Open(context.Background(), raw, Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer bkt.Close()
+			body := pattern(64 << 20)
+			b.SetBytes(int64(len(body)))
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				if _, err := bkt.Put(context.Background(), fmt.Sprintf("o%d", i), struct{ io.Reader }{bytes.NewReader(body)}, PutOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

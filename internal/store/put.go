@@ -15,7 +15,7 @@ import (
 // recorded it, including the ETag the store returned for this upload (for S3
 // taken from the PutObject / CompleteMultipartUpload response, so a multipart
 // upload yields a "…-N" ETag and no extra HEAD is made; other drivers read it
-// back with one HEAD). Memory is bounded by Concurrency × PartSize.
+// back with one HEAD). Memory is bounded by (Concurrency+1) × PartSize per Put.
 //
 // With o.IfMatch the write happens only if the object's current ETag equals
 // o.IfMatch; with o.IfNoneMatch only if the object does not exist. When the

@@ -60,6 +60,8 @@ func redactURL(u *url.URL) string {
 		for _, v := range q[k] {
 			if !safeParams[k] {
 				v = "REDACTED"
+			} else if e, err := url.Parse(v); k == "endpoint" && (err != nil || e.User != nil) {
+				v = "REDACTED"
 			}
 			parts = append(parts, url.QueryEscape(k)+"="+url.QueryEscape(v))
 		}
@@ -148,8 +150,8 @@ func parseURL(raw string) (target, error) {
 		}
 		if ep := q.Get("endpoint"); ep != "" {
 			e, err := url.Parse(ep)
-			if err != nil || (e.Scheme != "http" && e.Scheme != "https") || e.Host == "" {
-				return fail("endpoint must be an http:// or https:// URL")
+			if err != nil || (e.Scheme != "http" && e.Scheme != "https") || e.Host == "" || e.User != nil {
+				return fail("endpoint must be an http:// or https:// URL without credentials")
 			}
 		}
 	case "gs", "azblob":

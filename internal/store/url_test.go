@@ -65,6 +65,7 @@ func TestParseURLErrors(t *testing.T) {
 		{"s3://b/?endpoint=127.0.0.1:7070", "endpoint must be"},
 		{"s3://AKIAXXX:hunter2@b/x", "credentials in the URL"},
 		{"s3://b/x#frag", "fragment"},
+		{"s3://b/?endpoint=http://AKIAXXX:hunter2@h:1", "endpoint must be"},
 		{"file://relative/path", "file:///absolute/path"},
 		{"file:rel", "want file://"},
 		{"file:///x?create_dir=1", "only the prefix"},
