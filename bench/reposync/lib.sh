@@ -1,0 +1,131 @@
+# lib.sh — helpers shared by the repo-sync benchmarks (sourced, not run).
+#
+# Expects: REPO (the ghsync checkout), WORK (a scratch directory owned by the
+# calling script). Defines functions only; starts nothing by itself.
+
+# die MSG — print MSG to stderr and exit 1.
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+# tools_dir — where missing benchmark tools are installed (GOBIN, else GOPATH/bin).
+tools_dir() {
+	local d
+	d="$(go env GOBIN 2>/dev/null || true)"
+	[[ -z "$d" ]] && d="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
+	echo "$d"
+}
+
+# need_time — make sure GNU time is at /usr/bin/time (installs Debian "time" when missing).
+need_time() {
+	[[ -x /usr/bin/time ]] && return
+	echo "bench: /usr/bin/time missing; installing Debian package 'time'" >&2
+	if [[ $(id -u) == 0 ]]; then
+		apt-get update -qq && apt-get install -y -qq time >/dev/null
+	else
+		sudo apt-get update -qq && sudo apt-get install -y -qq time >/dev/null
+	fi
+	[[ -x /usr/bin/time ]] || die "could not install GNU time"
+}
+
+# build_ghsync OUT — compile ./cmd/ghsync once into OUT (compilation is never timed).
+build_ghsync() {
+	echo "bench: building ghsync" >&2
+	(cd "$REPO" && go build -o "$1" ./cmd/ghsync) || die "go build ./cmd/ghsync failed"
+}
+
+# start_s3 — start VersityGW in $WORK/s3 on a free loopback port and export
+# S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION.
+# The caller's EXIT trap must call stop_s3.
+start_s3() {
+	local env
+	env="$("$REPO/scripts/s3server.sh" start "$WORK/s3")" || die "S3 server did not start"
+	eval "$env"
+	S3_ENDPOINT=$GHSYNC_TEST_S3_ENDPOINT
+	export S3_ENDPOINT AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION
+	S3_STARTED=1
+}
+
+# stop_s3 — stop the server start_s3 started (no-op otherwise).
+stop_s3() {
+	if [[ "${S3_STARTED:-}" == 1 ]]; then
+		"$REPO/scripts/s3server.sh" stop "$WORK/s3" || true
+		S3_STARTED=
+	fi
+}
+
+# awscli ARGS... — the aws CLI against the local server (checksums only when required,
+# which VersityGW and every S3-compatible server accept).
+awscli() {
+	env AWS_REQUEST_CHECKSUM_CALCULATION=when_required AWS_RESPONSE_CHECKSUM_VALIDATION=when_required \
+		aws --endpoint-url "$S3_ENDPOINT" --region "$AWS_REGION" "$@"
+}
+
+# make_bucket NAME — create an empty bucket.
+make_bucket() {
+	awscli s3api create-bucket --bucket "$1" >/dev/null || die "create bucket $1 failed"
+}
+
+# s3_url BUCKET PREFIX — the ghsync destination URL for BUCKET/PREFIX/ on the local server.
+s3_url() {
+	echo "s3://$1/$2/?region=$AWS_REGION&endpoint=$S3_ENDPOINT&use_path_style=true"
+}
+
+# count_objects BUCKET PREFIX — print "COUNT BYTES" of the objects under BUCKET/PREFIX/,
+# not counting ghsync's own PREFIX/.ghsync/ (the manifest).
+count_objects() {
+	awscli s3 ls "s3://$1/$2/" --recursive |
+		awk -v m="$2/.ghsync/" 'index($4, m) != 1 {n++; b+=$3} END {printf "%d %d\n", n, b}'
+}
+
+# tree_stats DIR — print "FILES BYTES" for the regular files under DIR.
+tree_stats() {
+	find "$1" -type f -printf '%s\n' | awk '{n++; b+=$1} END {printf "%d %d\n", n, b}'
+}
+
+# timed LOG RSSFILE CMD... — run CMD with stdout+stderr to LOG, record its peak RSS (KB)
+# in RSSFILE, print the wall time in seconds (3 decimals). Returns CMD's status.
+timed() {
+	local log=$1 rss=$2 t0 t1 rc=0
+	shift 2
+	t0=$EPOCHREALTIME
+	/usr/bin/time -f '%M' -o "$rss" "$@" >"$log" 2>&1 || rc=$?
+	t1=$EPOCHREALTIME
+	awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f\n", b - a}'
+	return $rc
+}
+
+# median V... — the median of the numbers given (mean of the middle two for an even count);
+# "FAIL" when any value is not a number, "-" when none are given.
+median() {
+	[[ $# == 0 ]] && {
+		echo "-"
+		return
+	}
+	local v
+	for v in "$@"; do
+		[[ "$v" =~ ^[0-9.]+$ ]] || {
+			echo "FAIL"
+			return
+		}
+	done
+	printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {
+		if (NR % 2) printf "%.3f\n", a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2 }'
+}
+
+# ratio A B — A/B with 2 decimals, or "-" when either is not a number.
+ratio() {
+	if [[ "$1" =~ ^[0-9.]+$ && "$2" =~ ^[0-9.]+$ ]]; then
+		awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; else print "-" }'
+	else
+		echo "-"
+	fi
+}
+
+# machine_info — one line describing the machine.
+machine_info() {
+	local cpu
+	cpu="$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
+	echo "$(nproc) cores (${cpu:-unknown CPU}), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), $(uname -sr), $(go version | awk '{print $3}')"
+}
