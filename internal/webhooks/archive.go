@@ -111,8 +111,9 @@ type archRow struct {
 // pass archives up to archiveReadLimit deliveries (and about BatchBytes of
 // payload) and marks the ones written; it reports how many it read.
 func (a *archiver) pass(ctx context.Context) (int, error) {
-	rows, err := a.d.Query(ctx, `SELECT id, delivery_id, event, action, installation_id, repo, received_at, payload
- FROM deliveries WHERE archived_at IS NULL ORDER BY id LIMIT ?`, archiveReadLimit)
+	rows, err := a.d.Query(ctx, `SELECT d.id, d.delivery_id, d.event, d.action, d.installation_id, d.repo, d.received_at, p.payload
+ FROM deliveries d JOIN delivery_payloads p ON p.delivery_pk = d.id
+ WHERE d.archived_at IS NULL ORDER BY d.id LIMIT ?`, archiveReadLimit)
 	if err != nil {
 		return 0, fmt.Errorf("archive: select: %w", err)
 	}

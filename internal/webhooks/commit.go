@@ -2,6 +2,7 @@ package webhooks
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -125,9 +126,11 @@ func (c *committer) loop() {
 }
 
 const insertDelivery = `INSERT INTO deliveries
- (delivery_id, event, action, hook_id, installation_id, repo, received_at, headers, payload, payload_size, attempts, next_attempt_at)
- VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
- ON CONFLICT (delivery_id) DO NOTHING`
+ (delivery_id, event, action, hook_id, installation_id, repo, received_at, payload_size, attempts, next_attempt_at)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+ ON CONFLICT (delivery_id) DO NOTHING RETURNING id`
+
+const insertPayload = `INSERT INTO delivery_payloads (delivery_pk, headers, payload) VALUES (?, ?, ?)`
 
 // insertAll inserts the batch in one transaction; dups[i] reports that
 // batch[i]'s delivery id was already present.
@@ -137,12 +140,16 @@ func (c *committer) insertAll(ctx context.Context, batch []commitReq) ([]bool, e
 		return nil, fmt.Errorf("store deliveries: %w", err)
 	}
 	defer tx.Rollback()
-	q := c.d.Rebind(insertDelivery)
-	stmt, err := tx.PrepareContext(ctx, q)
+	stmt, err := tx.PrepareContext(ctx, c.d.Rebind(insertDelivery))
 	if err != nil {
 		return nil, fmt.Errorf("store deliveries: prepare: %w", err)
 	}
 	defer stmt.Close()
+	pstmt, err := tx.PrepareContext(ctx, c.d.Rebind(insertPayload))
+	if err != nil {
+		return nil, fmt.Errorf("store deliveries: prepare: %w", err)
+	}
+	defer pstmt.Close()
 	dups := make([]bool, len(batch))
 	for i, r := range batch {
 		d := r.d
@@ -151,16 +158,19 @@ func (c *committer) insertAll(ctx context.Context, batch []commitReq) ([]bool, e
 			return nil, fmt.Errorf("store delivery %s: headers: %w", d.DeliveryID, err)
 		}
 		at := db.FormatTime(r.at)
-		res, err := stmt.ExecContext(ctx, d.DeliveryID, d.Event, nullStr(d.Action), nullInt(d.HookID), nullInt(d.InstallationID),
-			nullStr(d.Repo), at, string(hdr), d.Payload, int64(len(d.Payload)), at)
+		var id int64
+		err = stmt.QueryRowContext(ctx, d.DeliveryID, d.Event, nullStr(d.Action), nullInt(d.HookID), nullInt(d.InstallationID),
+			nullStr(d.Repo), at, int64(len(d.Payload)), at).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			dups[i] = true // already stored: nothing written
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("store delivery %s: %w", d.DeliveryID, err)
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return nil, fmt.Errorf("store delivery %s: rows affected: %w", d.DeliveryID, err)
+		if _, err := pstmt.ExecContext(ctx, id, string(hdr), d.Payload); err != nil {
+			return nil, fmt.Errorf("store delivery %s: payload: %w", d.DeliveryID, err)
 		}
-		dups[i] = n == 0
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("store deliveries: commit: %w", err)

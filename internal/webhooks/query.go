@@ -62,11 +62,11 @@ func QueryDeliveries(ctx context.Context, d *db.DB, q DeliveryQuery) (*DeliveryP
 	where := []string{"1 = 1"}
 	var args []any
 	if q.Event != "" {
-		where = append(where, "event = ?")
+		where = append(where, "d.event = ?")
 		args = append(args, q.Event)
 	}
 	if !q.Since.IsZero() {
-		where = append(where, "received_at >= ?")
+		where = append(where, "d.received_at >= ?")
 		args = append(args, db.FormatTime(q.Since))
 	}
 	if q.Cursor != "" {
@@ -74,13 +74,14 @@ func QueryDeliveries(ctx context.Context, d *db.DB, q DeliveryQuery) (*DeliveryP
 		if err != nil || id <= 0 {
 			return nil, fmt.Errorf("%w: bad cursor", ErrInvalidQuery)
 		}
-		where = append(where, "id < ?")
+		where = append(where, "d.id < ?")
 		args = append(args, id)
 	}
 	args = append(args, limit+1)
-	rows, err := d.Query(ctx, `SELECT id, delivery_id, event, action, hook_id, installation_id, repo, received_at,
- processed_at, attempts, last_error, archived_at, headers FROM deliveries WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY id DESC LIMIT ?`, args...)
+	rows, err := d.Query(ctx, `SELECT d.id, d.delivery_id, d.event, d.action, d.hook_id, d.installation_id, d.repo, d.received_at,
+ d.processed_at, d.attempts, d.last_error, d.archived_at, p.headers
+ FROM deliveries d JOIN delivery_payloads p ON p.delivery_pk = d.id WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY d.id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query deliveries: %w", err)
 	}

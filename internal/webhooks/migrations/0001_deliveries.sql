@@ -8,8 +8,6 @@ CREATE TABLE deliveries (
     installation_id BIGINT,
     repo TEXT,
     received_at TEXT NOT NULL,
-    headers {{json}} NOT NULL,
-    payload {{bytes}} NOT NULL,
     payload_size BIGINT NOT NULL,
     processed_at TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -17,7 +15,14 @@ CREATE TABLE deliveries (
     next_attempt_at TEXT NOT NULL,
     archived_at TEXT
 );
-CREATE INDEX deliveries_unprocessed ON deliveries (next_attempt_at, id) WHERE processed_at IS NULL;
+-- The large parts live in their own table, written once: updating a delivery's
+-- state (processed_at, archived_at) then never rewrites its payload.
+CREATE TABLE delivery_payloads (
+    delivery_pk BIGINT PRIMARY KEY REFERENCES deliveries (id),
+    headers {{json}} NOT NULL,
+    payload {{bytes}} NOT NULL
+);
+CREATE INDEX deliveries_unprocessed ON deliveries (id) WHERE processed_at IS NULL;
 CREATE INDEX deliveries_unarchived ON deliveries (id) WHERE archived_at IS NULL;
-CREATE INDEX deliveries_event_received ON deliveries (event, received_at);
+CREATE INDEX deliveries_event_id ON deliveries (event, id);
 CREATE INDEX deliveries_received ON deliveries (received_at);
