@@ -32,6 +32,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
@@ -59,6 +60,10 @@ type DB struct {
 	R      *sql.DB
 	logger *slog.Logger
 	url    string
+	// SQLite only: background checkpointer (see openSQLite).
+	ckpt     *sql.DB
+	ckptStop chan struct{}
+	ckptDone chan struct{}
 }
 
 // Open opens the database named by rawURL and checks that it answers. The
@@ -113,7 +118,10 @@ func openSQLite(rest string) (*DB, error) {
 	// synchronous=FULL: with WAL, NORMAL may lose the last commits on power
 	// loss; ghsync answers GitHub 2xx only after a commit, so FULL is required.
 	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_time_format=sqlite"
-	wdsn := "file:" + path + "?" + common + "&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate" + extra
+	// wal_autocheckpoint(0): checkpoints run on a separate connection in the
+	// background (PASSIVE, they do not block writers), so that no commit on the
+	// request path pays for copying the WAL into the database file.
+	wdsn := "file:" + path + "?" + common + "&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate" + extra
 	w, err := sql.Open("sqlite", wdsn)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite writer: %w", err)
@@ -134,7 +142,37 @@ func openSQLite(rest string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	return &DB{dialect: SQLite, W: w, R: r}, nil
+	c, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=synchronous(FULL)"+extra)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open sqlite checkpointer: %w", err)
+	}
+	c.SetMaxOpenConns(1)
+	d := &DB{dialect: SQLite, W: w, R: r, ckpt: c, ckptStop: make(chan struct{}), ckptDone: make(chan struct{})}
+	go d.checkpointLoop()
+	return d, nil
+}
+
+// checkpointInterval is how often the SQLite WAL is copied into the database.
+const checkpointInterval = 500 * time.Millisecond
+
+// checkpointLoop runs PASSIVE checkpoints until Close; a final TRUNCATE
+// checkpoint runs at Close.
+func (d *DB) checkpointLoop() {
+	defer close(d.ckptDone)
+	t := time.NewTicker(checkpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.ckptStop:
+			return
+		case <-t.C:
+			if _, err := d.ckpt.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil && d.logger != nil {
+				d.logger.Warn("sqlite checkpoint failed", "err", err)
+			}
+		}
+	}
 }
 
 func openPostgres(rawURL string) (*DB, error) {
@@ -169,6 +207,13 @@ func (d *DB) Ping(ctx context.Context) error {
 // Close closes both handles.
 func (d *DB) Close() error {
 	var errs []error
+	if d.ckpt != nil {
+		close(d.ckptStop)
+		<-d.ckptDone
+		_, _ = d.ckpt.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+		errs = append(errs, d.ckpt.Close())
+		d.ckpt = nil
+	}
 	if d.R != nil && d.R != d.W {
 		errs = append(errs, d.R.Close())
 	}
