@@ -59,6 +59,8 @@ func (r *Runner) Run(ctx context.Context, name string, ro RunOptions) (*Result, 
 	switch job.Kind {
 	case config.KindRepo:
 		return r.runRepo(ctx, job, ro)
+	case config.KindStatuses:
+		return r.runStatuses(ctx, job, ro)
 	default:
 		return nil, fmt.Errorf("%w: job %q has kind %q, which this version cannot run yet", ErrUsage, name, job.Kind)
 	}

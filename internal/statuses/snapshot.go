@@ -205,3 +205,42 @@ func gz(b []byte) ([]byte, error) {
 	}
 	return out.Bytes(), nil
 }
+
+// Snapshot is a parsed snapshot object of either format.
+type Snapshot struct {
+	// Format is FormatV5 or FormatGhsync.
+	Format string
+	// Repo and Branch are set for the ghsync format only.
+	Repo, Branch string
+	// Commits are newest first.
+	Commits []Commit
+}
+
+// Parse reads a stored snapshot body (gzip-compressed or plain JSON) of
+// either format.
+func Parse(body []byte) (*Snapshot, error) {
+	for _, f := range []string{FormatV5, FormatGhsync} {
+		raw, commits, err := decode(f, body)
+		if err != nil {
+			return nil, err
+		}
+		if commits == nil {
+			if t := strings.TrimSpace(string(raw)); (f == FormatV5 && strings.HasPrefix(t, "[")) || (f == FormatGhsync && strings.HasPrefix(t, "{")) {
+				return &Snapshot{Format: f}, nil // empty list
+			}
+			continue
+		}
+		s := &Snapshot{Format: f, Commits: make([]Commit, len(commits))}
+		for i, c := range commits {
+			s.Commits[i] = *c
+		}
+		if f == FormatGhsync {
+			var doc ghsyncDoc
+			if err := json.Unmarshal(raw, &doc); err == nil {
+				s.Repo, s.Branch = doc.Repo, doc.Branch
+			}
+		}
+		return s, nil
+	}
+	return nil, fmt.Errorf("not a status snapshot (neither a v5 array nor a ghsync object)")
+}
