@@ -100,7 +100,7 @@ Start with:  ghsync sync . file://./out   (mirror this checkout's HEAD into ./ou
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.syncCmd(), a.runCmd(), a.jobsCmd(), a.tokenCmd(), a.versionCmd())
-	root.AddCommand(a.statusesCmd(), a.hudCmd())
+	root.AddCommand(a.statusesCmd(), a.hudCmd(), a.serveCmd(), a.eventsCmd())
 	return root
 }
 

@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ghsync/ghsync/internal/db"
+	"github.com/ghsync/ghsync/internal/webhooks"
+)
+
+func (a *app) eventsCmd() *cobra.Command {
+	var database, since, cursor string
+	var limit int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "events",
+		Short: "Read stored webhook deliveries and projection tables",
+		Long: `Read what ghsync serve stored, from the same database:
+
+  ghsync events deliveries [--event E] [--since 24h] [--limit N]
+  ghsync events list TABLE [--repo OWNER/REPO] [--status S] [--since T] [--limit N]
+
+--since takes an RFC 3339 time, a date (2026-01-02) or a duration back from now (24h).`,
+	}
+	open := func(cmd *cobra.Command) (*db.DB, error) {
+		cfg, err := a.loadConfig()
+		if err != nil {
+			return nil, err
+		}
+		url := cfg.Database
+		if database != "" {
+			url = database
+		}
+		return db.Open(cmd.Context(), url, a.logger)
+	}
+	sinceTime := func() (time.Time, error) {
+		if since == "" {
+			return time.Time{}, nil
+		}
+		if d, err := time.ParseDuration(since); err == nil {
+			return time.Now().Add(-d), nil
+		}
+		for _, layout := range []string{time.RFC3339, "2006-01-02"} {
+			if t, err := time.Parse(layout, since); err == nil {
+				return t, nil
+			}
+		}
+		return time.Time{}, usagef("--since %q: want an RFC 3339 time, a date or a duration like 24h", since)
+	}
+	var event, repo, status string
+	deliveries := &cobra.Command{
+		Use:   "deliveries",
+		Short: "List recent webhook deliveries, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := sinceTime()
+			if err != nil {
+				return err
+			}
+			d, err := open(cmd)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			page, err := webhooks.QueryDeliveries(cmd.Context(), d, webhooks.DeliveryQuery{Event: event, Since: st, Limit: limit, Cursor: cursor})
+			if err != nil {
+				return queryErr(err)
+			}
+			if asJSON {
+				return printJSON(a.env.Stdout, page)
+			}
+			tw := tabwriter.NewWriter(a.env.Stdout, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "RECEIVED\tEVENT\tACTION\tREPO\tDELIVERY\tPROCESSED")
+			for _, x := range page.Deliveries {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%v\n", x.ReceivedAt, x.Event, dash(x.Action), dash(x.Repo), x.DeliveryID, x.ProcessedAt != "")
+			}
+			if page.NextCursor != "" {
+				fmt.Fprintf(tw, "(more: --cursor %s)\n", page.NextCursor)
+			}
+			return tw.Flush()
+		},
+	}
+	deliveries.Flags().StringVar(&event, "event", "", "only this event")
+	list := &cobra.Command{
+		Use:   "list TABLE",
+		Short: "List rows of a projection table, most recently updated first",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("events list needs a TABLE (one of %v)", webhooks.Tables)
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := sinceTime()
+			if err != nil {
+				return err
+			}
+			d, err := open(cmd)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			page, err := webhooks.QueryEvents(cmd.Context(), d, args[0], webhooks.EventQuery{Repo: repo, Status: status, Since: st, Limit: limit, Cursor: cursor})
+			if err != nil {
+				return queryErr(err)
+			}
+			return printJSON(a.env.Stdout, page)
+		},
+	}
+	list.Flags().StringVar(&repo, "repo", "", "only rows of OWNER/REPO")
+	list.Flags().StringVar(&status, "status", "", "only rows with this status")
+	for _, c := range []*cobra.Command{deliveries, list} {
+		c.Flags().StringVar(&database, "database", "", "database URL (default: the config's database:)")
+		c.Flags().StringVar(&since, "since", "", "only rows at or after this time")
+		c.Flags().IntVar(&limit, "limit", 0, "page size (default 100)")
+		c.Flags().StringVar(&cursor, "cursor", "", "continue after a previous page")
+	}
+	deliveries.Flags().BoolVar(&asJSON, "json", false, "print the page as JSON")
+	cmd.AddCommand(deliveries, list)
+	return cmd
+}
+
+func queryErr(err error) error {
+	if errors.Is(err, webhooks.ErrInvalidQuery) {
+		return usageError{err}
+	}
+	return err
+}
