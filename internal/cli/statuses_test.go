@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/ghsync/ghsync/internal/githubtest"
+)
+
+func TestStatusesVerb(t *testing.T) {
+	s := githubtest.New(t, githubtest.Options{})
+	s.Token = "tok"
+	r := s.AddRepo("acme", "app")
+	r.CommitInfo("main", githubtest.CommitInfo{Message: "one", AuthorLogin: "dev",
+		Suites: []githubtest.CheckSuite{{Workflow: "CI", Runs: []githubtest.CheckRun{{Name: "build", Conclusion: "SUCCESS"}}}}})
+	r.CommitInfo("release/2.0", githubtest.CommitInfo{Message: "two"})
+	dir := t.TempDir()
+	vars := map[string]string{"GITHUB_TOKEN": "tok", "GITHUB_API_URL": s.URL, "HOME": dir}
+	run := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := Main(context.Background(), args, Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return vars[k] }})
+		return code, out.String(), errb.String()
+	}
+	dst := "file://" + dir + "/hud"
+	code, out, errs := run("statuses", "acme/app", dst, "--branch", "main", "--branch", "release/2.0", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var sum map[string]any
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("--json output: %v\n%s", err, out)
+	}
+	for _, k := range []string{"branches_written", "branches_unchanged", "commits_fetched", "graphql_requests", "graphql_cost", "duration_ms"} {
+		if _, ok := sum[k]; !ok {
+			t.Errorf("summary lacks %s", k)
+		}
+	}
+	if sum["branches_written"] != float64(2) {
+		t.Errorf("branches_written = %v", sum["branches_written"])
+	}
+	if code, _, errs := run("statuses", "acme/app", dst, "--json"); code != ExitUsage || !strings.Contains(errs, "--branch") {
+		t.Errorf("no --branch: exit %d %s", code, errs)
+	}
+	if code, _, _ := run("statuses", "acme/app", dst, "--branch", "main", "--format", "v6"); code != ExitUsage {
+		t.Errorf("bad format: exit %d", code)
+	}
+	r.CommitInfo("release/2.0", githubtest.CommitInfo{Message: "three"})
+	s.FailGraphQL("query Details", 200, 100)
+	code, _, errs = run("statuses", "acme/app", dst, "--branch", "main", "--branch", "release/2.0")
+	if code != ExitFailed || !strings.Contains(errs, "release/2.0") {
+		t.Errorf("failed branch: exit %d, stderr %s", code, errs)
+	}
+}
