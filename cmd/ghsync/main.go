@@ -1,4 +1,8 @@
 // Command ghsync keeps object storage in step with GitHub. See README.md.
+//
+// Started without arguments inside AWS Lambda (AWS_LAMBDA_RUNTIME_API set, or
+// the binary named bootstrap), it serves Lambda invocations instead of
+// running the CLI; see internal/lambda.
 package main
 
 import (
@@ -8,9 +12,14 @@ import (
 	"syscall"
 
 	"github.com/ghsync/ghsync/internal/cli"
+	"github.com/ghsync/ghsync/internal/lambda"
 )
 
 func main() {
+	if lambda.Detect(os.Args, os.Getenv) {
+		// Lambda sends SIGTERM at shutdown; the handler deals with it.
+		os.Exit(lambda.Main(context.Background(), os.Getenv, os.Stderr))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, os.Args[1:], cli.Stdio())
 	stop()
