@@ -271,7 +271,7 @@ func httpEvent(t *testing.T, api *runtimeAPI, method, path, body, sig, delivery 
 	ev := map[string]any{
 		"version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "", "headers": headers,
 		"requestContext": map[string]any{"accountId": "anonymous", "apiId": "abc", "domainName": "abc.lambda-url.us-east-1.on.aws",
-			"http": map[string]any{"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "GitHub-Hookshot/abc"},
+			"http":      map[string]any{"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "GitHub-Hookshot/abc"},
 			"requestId": "r", "routeKey": "$default", "stage": "$default", "time": time.Now().Format(time.RFC3339), "timeEpoch": time.Now().UnixMilli()},
 		"body": body, "isBase64Encoded": false,
 	}
