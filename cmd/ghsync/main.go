@@ -9,6 +9,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/ghsync/ghsync/internal/cli"
@@ -16,6 +17,12 @@ import (
 )
 
 func main() {
+	// ghsync streams: its live heap is small and mostly short-lived buffers.
+	// Collect twice as often as Go's default (unless GOGC says otherwise) so
+	// peak memory stays bounded on small Lambda and container sizes.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 	if lambda.Detect(os.Args, os.Getenv) {
 		// Lambda sends SIGTERM at shutdown; the handler deals with it.
 		os.Exit(lambda.Main(context.Background(), os.Getenv, os.Stderr))

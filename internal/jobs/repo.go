@@ -142,5 +142,5 @@ func (r *Runner) openSource(ctx context.Context, spec source.Spec, rj *config.Re
 // partSize per large body.
 const (
 	partSize        = 8 << 20
-	partConcurrency = 4
+	partConcurrency = 2
 )
