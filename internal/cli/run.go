@@ -9,6 +9,7 @@ import (
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/reposync"
+	"github.com/ghsync/ghsync/internal/statuses"
 )
 
 func (a *app) runCmd() *cobra.Command {
@@ -35,7 +36,11 @@ Failed runs send an error alert; runs that changed something send a change alert
 			if !ok {
 				return usagef("no job named %q in %s; list them with `ghsync jobs`", args[0], configName(cfg))
 			}
-			if job.Kind != config.KindRepo {
+			switch job.Kind {
+			case config.KindRepo:
+			case config.KindStatuses:
+				return a.runStatusesJob(cmd, cfg, job.Name, cf)
+			default:
 				return usagef("job %q has kind %q, which this version cannot run yet", job.Name, job.Kind)
 			}
 			return a.runRepo(cmd, cfg, func(r *jobs.Runner, ro jobs.RunOptions) (*reposync.Summary, error) {
@@ -126,4 +131,21 @@ func lastText(l *jobs.LastRun) string {
 	default:
 		return short(l.Commit) + " at " + l.At.UTC().Format("2006-01-02 15:04Z") + fmt.Sprintf(" (%d objects)", l.Objects)
 	}
+}
+
+// runStatusesJob runs a kind: statuses job and prints its summary.
+func (a *app) runStatusesJob(cmd *cobra.Command, cfg *config.Config, name string, cf changeFlags) error {
+	res, err := a.runner(cfg).Run(cmd.Context(), name, jobs.RunOptions{DryRun: cf.dryRun})
+	if res != nil {
+		if sum, ok := res.Summary.(*statuses.Summary); ok && sum != nil {
+			if cf.json {
+				if perr := printJSON(a.env.Stdout, sum); perr != nil && err == nil {
+					err = perr
+				}
+			} else {
+				printStatuses(a.env.Stdout, sum)
+			}
+		}
+	}
+	return err
 }
