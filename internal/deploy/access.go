@@ -1,0 +1,218 @@
+package deploy
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/lambda"
+	"github.com/ghsync/ghsync/internal/store"
+)
+
+// Access levels on a bucket prefix.
+const (
+	AccessRead      = "read"
+	AccessReadWrite = "read-write"
+)
+
+// BucketAccess is what the function needs on one S3 bucket.
+type BucketAccess struct {
+	// Bucket is the bucket name.
+	Bucket string
+	// Prefixes maps each key prefix used ("" = the whole bucket, else
+	// "a/b/") to AccessRead or AccessReadWrite.
+	Prefixes map[string]string
+	// Users names what uses the bucket (e.g. "job site", "webhook archive").
+	Users []string
+}
+
+// Needs is the AWS access a configuration needs, derived from its jobs.
+type Needs struct {
+	// Buckets are the S3 buckets used, sorted by name.
+	Buckets []BucketAccess
+	// Secrets are the Secrets Manager secret names or ARNs referenced.
+	Secrets []string
+	// Parameters are the SSM Parameter Store parameter names referenced.
+	Parameters []string
+	// Watched are the inbox buckets (and prefixes) whose object-created
+	// events must reach the function.
+	Watched []Watch
+	// Warnings are destinations the template cannot grant (non-S3 stores,
+	// local folders that do not survive in Lambda).
+	Warnings []string
+}
+
+// Watch is an inbox upload location.
+type Watch struct {
+	Job, Bucket, Prefix string
+}
+
+// Derive computes the access cfg's jobs need. configURL is the s3:// URL the
+// function loads its configuration from ("" when it is in the package).
+func Derive(cfg *config.Config, configURL string) *Needs {
+	n := &Needs{}
+	buckets := map[string]*BucketAccess{}
+	var addPrefix func(b, prefix, access, user string)
+	add := func(ref, access, user string) {
+		if ref == "" {
+			return
+		}
+		b, prefix, ok := lambda.BucketOf(ref)
+		if !ok || !strings.Contains(ref, "://") && !strings.HasPrefix(user, "inbox") {
+			n.warnNonS3(ref, user)
+			return
+		}
+		addPrefix(b, prefix, access, user)
+	}
+	addPrefix = func(b, prefix, access, user string) {
+		ba := buckets[b]
+		if ba == nil {
+			ba = &BucketAccess{Bucket: b, Prefixes: map[string]string{}}
+			buckets[b] = ba
+		}
+		if ba.Prefixes[prefix] != AccessReadWrite {
+			ba.Prefixes[prefix] = access
+		}
+		ba.Users = appendUnique(ba.Users, user)
+	}
+	for _, j := range cfg.Jobs {
+		switch {
+		case j.Repo != nil:
+			add(j.Repo.Dest, AccessReadWrite, "job "+j.Name)
+		case j.Statuses != nil:
+			add(j.Statuses.Dest, AccessReadWrite, "job "+j.Name)
+		case j.Kind == config.KindInbox:
+			src := lambda.InboxSource(j)
+			if b, p, ok := lambda.BucketOf(src); ok {
+				n.Watched = append(n.Watched, Watch{Job: j.Name, Bucket: b, Prefix: p})
+				add(src, AccessReadWrite, "inbox "+j.Name) // the inbox moves uploads out
+			}
+			for _, u := range specURLs(j.Spec) {
+				if u != src {
+					add(u, AccessReadWrite, "inbox "+j.Name)
+				}
+			}
+		}
+		if j.Spec != nil {
+			n.addSecretRefs(specSecretRefs(j.Spec))
+		}
+	}
+	if cfg.Webhooks.Archive.Dest != "" && webhooksOn(cfg) {
+		add(cfg.Webhooks.Archive.Dest, AccessReadWrite, "webhook archive")
+	}
+	if configURL != "" {
+		dir, key := splitKey(configURL)
+		if b, prefix, ok := lambda.BucketOf(dir); ok && key != "" {
+			addPrefix(b, prefix+key, AccessRead, "config")
+		} else {
+			n.Warnings = append(n.Warnings, fmt.Sprintf("config URL %s is not an s3:// object URL; the function cannot be granted access to it", store.Redact(configURL)))
+		}
+	}
+	g := cfg.GitHub
+	refs := []config.Secret{g.PrivateKey, g.Token, cfg.Alerts.SlackWebhookURL}
+	refs = append(refs, cfg.Webhooks.Secrets...)
+	for _, s := range refs {
+		n.addSecretRefs([]string{s.Describe()})
+	}
+	names := make([]string, 0, len(buckets))
+	for b := range buckets {
+		names = append(names, b)
+	}
+	sort.Strings(names)
+	for _, b := range names {
+		n.Buckets = append(n.Buckets, *buckets[b])
+	}
+	return n
+}
+
+func webhooksOn(cfg *config.Config) bool {
+	return len(cfg.Webhooks.Secrets) > 0 || cfg.Webhooks.InsecureNoSignature
+}
+
+func (n *Needs) warnNonS3(ref, user string) {
+	switch {
+	case strings.HasPrefix(ref, "file:"):
+		n.Warnings = append(n.Warnings, fmt.Sprintf("%s writes to a local folder (%s), which does not survive in Lambda", user, store.Redact(ref)))
+	case strings.HasPrefix(ref, "mem:"):
+		n.Warnings = append(n.Warnings, fmt.Sprintf("%s uses an in-memory store (%s)", user, store.Redact(ref)))
+	default:
+		n.Warnings = append(n.Warnings, fmt.Sprintf("%s uses %s: its credentials are not managed by this template", user, store.Redact(ref)))
+	}
+}
+
+// addSecretRefs records secret-store references (Secret.Describe forms).
+func (n *Needs) addSecretRefs(refs []string) {
+	for _, r := range refs {
+		r, _, _ = strings.Cut(r, "?")
+		switch {
+		case strings.HasPrefix(r, "awssecretsmanager://"):
+			n.Secrets = appendUnique(n.Secrets, strings.TrimPrefix(r, "awssecretsmanager://"))
+		case strings.HasPrefix(r, "awsparamstore://"):
+			n.Parameters = appendUnique(n.Parameters, strings.TrimPrefix(strings.TrimPrefix(r, "awsparamstore://"), "/"))
+		}
+	}
+}
+
+// specURLs lists the s3:// URLs written anywhere in a job's mapping.
+func specURLs(spec *yaml.Node) []string {
+	var out []string
+	walkScalars(spec, func(v string) {
+		if strings.HasPrefix(v, "s3://") {
+			out = appendUnique(out, v)
+		}
+	})
+	return out
+}
+
+func specSecretRefs(spec *yaml.Node) []string {
+	var out []string
+	walkScalars(spec, func(v string) {
+		if strings.HasPrefix(v, "awssecretsmanager://") || strings.HasPrefix(v, "awsparamstore://") {
+			out = appendUnique(out, v)
+		}
+	})
+	return out
+}
+
+func walkScalars(n *yaml.Node, f func(string)) {
+	if n == nil {
+		return
+	}
+	if n.Kind == yaml.ScalarNode {
+		f(n.Value)
+	}
+	for _, c := range n.Content {
+		walkScalars(c, f)
+	}
+}
+
+// splitKey splits s3://bucket/dir/key?q into (s3://bucket/dir/?q, key).
+func splitKey(ref string) (string, string) {
+	base, query, _ := strings.Cut(ref, "?")
+	i := strings.LastIndex(base, "/")
+	if i < len("s3://") {
+		return ref, ""
+	}
+	dir := base[:i+1]
+	if query != "" {
+		dir += "?" + query
+	}
+	return dir, base[i+1:]
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+func sortStrings(s []string) { sort.Strings(s) }
