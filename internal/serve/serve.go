@@ -16,11 +16,12 @@
 //	err := serve.Run(ctx, serve.Options{Addr: "127.0.0.1:8080", DatabaseURL: "sqlite://./data/ghsync.db",
 //		Secrets: secrets, ArchiveDest: "s3://bucket/prefix", Logger: log})
 //
-// or, to mount more handlers first:
+// or, to mount more handlers and background services (the scheduler) first:
 //
 //	srv, err := serve.New(ctx, opts)
 //	srv.Handle("GET /ui/", uiHandler)
-//	err = srv.Run(ctx) // until ctx is cancelled; then graceful shutdown
+//	srv.AddService(sched) // started after the listener, stopped before the database closes
+//	err = srv.Run(ctx)    // until ctx is cancelled; then graceful shutdown
 package serve
 
 import (
@@ -74,14 +75,25 @@ type Options struct {
 // Server is an assembled ghsync HTTP server. Create it with [New]; it owns the
 // database and bucket it opened and releases them when Run returns.
 type Server struct {
-	opts    Options
-	log     *slog.Logger
-	db      *db.DB
-	bucket  *store.Bucket
-	hooks   *webhooks.Service
-	mux     *http.ServeMux
-	reg     *prometheus.Registry
-	latency *prometheus.HistogramVec
+	opts     Options
+	log      *slog.Logger
+	db       *db.DB
+	bucket   *store.Bucket
+	hooks    *webhooks.Service
+	mux      *http.ServeMux
+	reg      *prometheus.Registry
+	latency  *prometheus.HistogramVec
+	services []Service
+}
+
+// Service is a background component that lives as long as the server, such
+// as the job scheduler. Start must return once the service runs; Stop must
+// finish or hand back its work before ctx ends, and release the service.
+// Stop is also called, to release resources, on a service whose Start failed
+// or was never called.
+type Service interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
 }
 
 // New opens the database (running migrations), the archive bucket when
@@ -148,6 +160,15 @@ func (s *Server) Handle(pattern string, h http.Handler) {
 	s.mux.Handle(pattern, s.measure(pattern, h))
 }
 
+// AddService registers a background service: Serve starts services in the
+// order added once it listens, and stops them in reverse order during the
+// graceful shutdown (after HTTP has stopped, before the database closes).
+// Register before Run. A service that was added but never started (Run not
+// called, or an earlier service failed) is stopped by Close or Serve.
+func (s *Server) AddService(svc Service) {
+	s.services = append(s.services, svc)
+}
+
 // Handler returns the server's complete HTTP handler.
 func (s *Server) Handler() http.Handler { return s.mux }
 
@@ -182,9 +203,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	var serveErr error
-	select {
-	case <-ctx.Done():
-	case serveErr = <-errc:
+	if err := s.startServices(ctx); err != nil {
+		serveErr = err
+	} else {
+		select {
+		case <-ctx.Done():
+		case serveErr = <-errc:
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.ShutdownTimeout)
 	defer cancel()
@@ -196,6 +221,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err := hs.Shutdown(sctx); err != nil {
 		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 	}
+	errs = append(errs, s.stopServices(sctx))
 	if err := s.hooks.Close(sctx); err != nil {
 		errs = append(errs, err)
 	}
@@ -205,10 +231,39 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return errors.Join(errs...)
 }
 
+// startServices starts the registered services in order; on failure it
+// stops every service (started or not) and returns the error.
+func (s *Server) startServices(ctx context.Context) error {
+	for i, svc := range s.services {
+		if err := svc.Start(ctx); err != nil {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.ShutdownTimeout)
+			defer cancel()
+			return errors.Join(fmt.Errorf("start service %d: %w", i, err), s.stopServices(sctx))
+		}
+	}
+	return nil
+}
+
+// stopServices stops the registered services in reverse order and forgets
+// them, so that they are stopped once.
+func (s *Server) stopServices(ctx context.Context) error {
+	var errs []error
+	for i := len(s.services) - 1; i >= 0; i-- {
+		errs = append(errs, s.services[i].Stop(ctx))
+	}
+	s.services = nil
+	return errors.Join(errs...)
+}
+
 // Close releases the database and bucket without a graceful shutdown; use it
 // only when Run was never called. It is safe to call more than once.
 func (s *Server) Close() error {
 	var errs []error
+	if len(s.services) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+		errs = append(errs, s.stopServices(ctx))
+		cancel()
+	}
 	if s.hooks != nil {
 		errs = append(errs, s.hooks.Close(context.Background()))
 	}
