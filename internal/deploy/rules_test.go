@@ -1,0 +1,252 @@
+package deploy
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+)
+
+// EnvRequireMoto makes a missing moto_server a test failure (CI sets it).
+const EnvRequireMoto = "GHSYNC_REQUIRE_MOTO"
+
+// startMoto starts moto_server on a free port and returns its URL.
+func startMoto(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		if os.Getenv(EnvRequireMoto) == "1" {
+			t.Fatalf("moto_server not found on PATH and %s=1", EnvRequireMoto)
+		}
+		t.Skip("SKIPPED LOUDLY: moto_server not on PATH; EventBridge rules are NOT tested (pip install 'moto[server]'; set " + EnvRequireMoto + "=1 in CI)")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	var logs strings.Builder
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if res, err := http.Get(url + "/moto-api/"); err == nil {
+			res.Body.Close()
+			return url
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("moto_server did not start: %s", logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// fakeLambda implements the Lambda Invoke and AddPermission APIs.
+type fakeLambda struct {
+	mu       sync.Mutex
+	invokes  []string // payloads
+	policies map[string]string
+}
+
+func (f *fakeLambda) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/invocations") && strings.HasPrefix(r.URL.Path, "/2015-03-31/functions/"):
+		f.invokes = append(f.invokes, string(body))
+		if r.Header.Get("X-Amz-Invocation-Type") != "RequestResponse" {
+			http.Error(w, "want RequestResponse", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("X-Amz-Log-Result", base64.StdEncoding.EncodeToString([]byte("START RequestId: 1\nEND RequestId: 1\n")))
+		w.Header().Set("X-Amz-Executed-Version", "$LATEST")
+		if strings.Contains(string(body), "nope") {
+			w.Header().Set("X-Amz-Function-Error", "Unhandled")
+			_, _ = io.WriteString(w, `{"errorMessage":"job nope: no job named \"nope\"","errorType":"ConfigError"}`)
+			return
+		}
+		var in map[string]any
+		_ = json.Unmarshal(body, &in)
+		out, _ := json.Marshal(map[string]any{"job": in["job"], "dry_run": in["dry_run"] == true, "changed": false})
+		_, _ = w.Write(out)
+	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/policy"):
+		var in struct{ StatementId, SourceArn, Principal, Action string }
+		_ = json.Unmarshal(body, &in)
+		if _, dup := f.policies[in.StatementId]; dup {
+			w.Header().Set("X-Amzn-Errortype", "ResourceConflictException")
+			w.WriteHeader(http.StatusConflict)
+			_, _ = io.WriteString(w, `{"Type":"User","message":"The statement id provided already exists."}`)
+			return
+		}
+		f.policies[in.StatementId] = in.Principal + " " + in.Action + " " + in.SourceArn
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, `{"Statement":"{}"}`)
+	default:
+		http.Error(w, "not implemented: "+r.Method+" "+r.URL.Path, http.StatusNotFound)
+	}
+}
+
+func TestRulesAgainstMoto(t *testing.T) {
+	moto := startMoto(t)
+	fl := &fakeLambda{policies: map[string]string{}}
+	lsrv := httptest.NewServer(fl)
+	defer lsrv.Close()
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	ctx := context.Background()
+	r, err := NewRules(ctx, "ghsync", ClientOptions{EventsEndpoint: moto, STSEndpoint: moto, LambdaEndpoint: lsrv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.FunctionARN != "arn:aws:lambda:us-east-1:123456789012:function:ghsync" {
+		t.Fatalf("function ARN %s", r.FunctionARN)
+	}
+	ev := r.Events
+	put := func(name, schedule string, targets ...ebtypes.Target) {
+		t.Helper()
+		if _, err := ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String(name), ScheduleExpression: aws.String(schedule)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ev.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(name), Targets: targets}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fn := r.FunctionARN
+	legacyInput := `{"branches": "main,release/2.0", "user": "acme", "repo": "app", "history_size": 100}`
+	put("sync-acme-app", "rate(1 minute)", ebtypes.Target{Id: aws.String("1"), Arn: aws.String(fn), Input: aws.String(legacyInput)})
+	put("shared", "rate(1 hour)", ebtypes.Target{Id: aws.String("fn"), Arn: aws.String(fn), Input: aws.String(`{"job":"x"}`)},
+		ebtypes.Target{Id: aws.String("q"), Arn: aws.String("arn:aws:sqs:us-east-1:123456789012:other")})
+	put("ghsync-site", "rate(2 minutes)", ebtypes.Target{Id: aws.String("ghsync"), Arn: aws.String(fn), Input: aws.String(`{"job":"site"}`)})
+	put("unrelated", "rate(1 day)", ebtypes.Target{Id: aws.String("q"), Arn: aws.String("arn:aws:sqs:us-east-1:123456789012:other")})
+
+	rules, err := r.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ruleNames(rules); got != "ghsync-site,shared,sync-acme-app" {
+		t.Fatalf("rules targeting the function: %s", got)
+	}
+	if rules[2].Inputs[0] != legacyInput || rules[2].Schedule != "rate(1 minute)" || rules[1].OtherTargets != 1 {
+		t.Errorf("rule details %+v", rules)
+	}
+
+	want := []Scheduled{
+		{Job: "site", Expression: "rate(5 minutes)", Input: JobInput("site")},
+		{Job: "hud", Expression: "rate(1 minute)", Input: JobInput("hud")},
+	}
+	plan, err := r.Plan(ctx, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := planText(plan); got != "ghsync-site:update ghsync-hud:create shared:remove-target sync-acme-app:delete" {
+		t.Fatalf("plan %s", got)
+	}
+	if err := r.Apply(ctx, plan); err != nil {
+		t.Fatal(err)
+	}
+	rules, err = r.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ruleNames(rules); got != "ghsync-hud,ghsync-site" {
+		t.Fatalf("after update: %s", got)
+	}
+	for _, rl := range rules {
+		job := strings.TrimPrefix(rl.Name, "ghsync-")
+		if len(rl.Inputs) != 1 || rl.Inputs[0] != JobInput(job) || rl.State != "ENABLED" {
+			t.Errorf("rule %+v", rl)
+		}
+	}
+	if rules[1].Schedule != "rate(5 minutes)" {
+		t.Errorf("ghsync-site schedule %s", rules[1].Schedule)
+	}
+	if _, err := ev.DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String("shared")}); err != nil {
+		t.Errorf("rule with another target was deleted: %v", err)
+	}
+	if _, err := ev.DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String("unrelated")}); err != nil {
+		t.Errorf("unrelated rule touched: %v", err)
+	}
+	if p := fl.policies["ghsync-rule-ghsync-hud"]; !strings.HasPrefix(p, "events.amazonaws.com lambda:InvokeFunction arn:aws:events:") {
+		t.Errorf("permission for ghsync-hud: %q (all: %v)", p, fl.policies)
+	}
+	plan, err = r.Plan(ctx, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := planText(plan); got != "ghsync-site:unchanged ghsync-hud:unchanged" {
+		t.Errorf("second plan %s", got)
+	}
+	if err := r.Apply(ctx, plan); err != nil {
+		t.Errorf("applying an unchanged plan: %v", err)
+	}
+	if _, err := r.Plan(ctx, []Scheduled{{Job: "tz", Expression: "cron(0 9 * * ? *)", Timezone: "Europe/London"}}); err == nil || !strings.Contains(err.Error(), "UTC") {
+		t.Errorf("timezone: %v", err)
+	}
+
+	// invoke: configured rule, live rule, failing function.
+	in, err := r.RuleInput(ctx, "ghsync-site", want, []string{"site", "hud"})
+	if err != nil || in != `{"job":"site"}` {
+		t.Fatalf("input of ghsync-site: %q %v", in, err)
+	}
+	put("legacy-live", "rate(1 hour)", ebtypes.Target{Id: aws.String("1"), Arn: aws.String(fn), Input: aws.String(legacyInput)})
+	if in, err := r.RuleInput(ctx, "legacy-live", want, []string{"site", "hud"}); err != nil || in != legacyInput {
+		t.Errorf("input of legacy-live: %q %v", in, err)
+	}
+	if _, err := r.RuleInput(ctx, "unrelated", want, nil); err == nil {
+		t.Errorf("rule not targeting the function: no error")
+	}
+	dry, _ := WithDryRun(in)
+	res, err := r.Invoke(ctx, dry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(res.Payload) != `{"changed":false,"dry_run":true,"job":"site"}` || res.FunctionError != "" || !strings.Contains(res.LogTail, "END RequestId") {
+		t.Errorf("invoke result %+v payload %s", res, res.Payload)
+	}
+	if fl.invokes[len(fl.invokes)-1] != `{"dry_run":true,"job":"site"}` {
+		t.Errorf("sent %s", fl.invokes[len(fl.invokes)-1])
+	}
+	res, err = r.Invoke(ctx, `{"job":"nope"}`)
+	if err != nil || res.FunctionError != "Unhandled" || !strings.Contains(string(res.Payload), "ConfigError") {
+		t.Errorf("failing invoke: %+v %v", res, err)
+	}
+}
+
+func ruleNames(rules []Rule) string {
+	var names []string
+	for _, r := range rules {
+		names = append(names, r.Name)
+	}
+	return strings.Join(names, ",")
+}
+
+func planText(plan []Change) string {
+	var parts []string
+	for _, c := range plan {
+		parts = append(parts, c.Rule+":"+c.Action)
+	}
+	return strings.Join(parts, " ")
+}
