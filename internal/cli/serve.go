@@ -4,25 +4,59 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/scheduler"
 	"github.com/ghsync/ghsync/internal/serve"
 )
 
+// schedulerFlags are serve's scheduler settings.
+type schedulerFlags struct {
+	replicaID   string
+	workers     int
+	jobTimeout  time.Duration
+	rescueAfter time.Duration
+	lockTTL     time.Duration
+	maxAttempts int
+	hold        time.Duration
+}
+
+func (f *schedulerFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.replicaID, "replica-id", "", "this replica's name in the run history (default HOSTNAME-PID)")
+	fl.IntVar(&f.workers, "workers", 4, "jobs this replica runs at once (each job still runs once at a time)")
+	fl.DurationVar(&f.jobTimeout, "job-timeout", time.Hour, "cancel a run that takes longer")
+	fl.DurationVar(&f.rescueAfter, "rescue-after", 0, "retry elsewhere a run still marked running after this long (its replica died); default job-timeout + 1m")
+	fl.DurationVar(&f.lockTTL, "lock-ttl", time.Minute, "lease of a running job; a dead replica's job is free again after it")
+	fl.IntVar(&f.maxAttempts, "max-attempts", 3, "attempts of a failing run (with backoff) before it is given up")
+	fl.DurationVar(&f.hold, "test-hold", 0, "testing: hold every run this long before it starts")
+	_ = fl.MarkHidden("test-hold")
+}
+
 func (a *app) serveCmd() *cobra.Command {
 	var addr, database string
+	var sf schedulerFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the daemon: GitHub webhook endpoint, read API, health and metrics",
+		Short: "Run the daemon: job schedules, GitHub webhook endpoint, read API, health and metrics",
 		Long: `Run ghsync as a long-lived HTTP server:
 
   POST /api/github/webhooks   GitHub webhooks: signature-checked, stored durably before
                               the 2xx, deduplicated, projected into per-event tables
   GET  /api/deliveries        recent deliveries (event=, since=, limit=, cursor=)
   GET  /api/events/{table}    a projection table (repo=, status=, since=, limit=, cursor=)
+  GET  /api/runs              the job run history (job=, limit=)
   GET  /healthz /readyz /metrics
+
+Jobs with a schedule: run on it through a River job queue in the database
+(SQLite by default; with --database postgres://… several serve replicas share
+the work, each tick running once across them). A job never overlaps itself: a
+tick that finds it running is skipped and counted in
+ghsync_schedule_skipped_total. Failed runs are retried with backoff; runs
+queued with ` + "`ghsync run JOB --via-queue`" + ` are worked too. See docs/schedules.md.
 
 Webhook secrets come from webhooks.secrets in the config (a list, for rotation)
 or GHSYNC_WEBHOOK_SECRET. Without one the server refuses to start unless
@@ -30,7 +64,7 @@ webhooks.insecure_no_signature is true. SIGTERM/SIGINT shut it down gracefully.`
 		Example: "  GHSYNC_WEBHOOK_SECRET=… ghsync serve --addr 0.0.0.0:8080 --database postgres://ghsync@db/ghsync",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.loadConfig()
+			cfg, scheduled, err := a.loadScheduledConfig()
 			if err != nil {
 				return err
 			}
@@ -38,12 +72,29 @@ webhooks.insecure_no_signature is true. SIGTERM/SIGINT shut it down gracefully.`
 			if err != nil {
 				return err
 			}
-			a.logger.Info("ghsync serve starting", "addr", opts.Addr, "webhooks", opts.WebhookPath)
-			return serve.Run(cmd.Context(), opts)
+			a.logger.Info("ghsync serve starting", "addr", opts.Addr, "webhooks", opts.WebhookPath, "schedules", len(scheduled))
+			srv, err := serve.New(cmd.Context(), opts)
+			if err != nil {
+				return err
+			}
+			sched, err := scheduler.New(cmd.Context(), scheduler.Config{
+				DB: srv.DB(), DatabaseURL: opts.DatabaseURL, Jobs: scheduled, Runner: a.runner(cfg),
+				ReplicaID: sf.replicaID, Logger: a.logger, Registerer: srv.Registry(), Workers: sf.workers,
+				JobTimeout: sf.jobTimeout, RescueAfter: sf.rescueAfter, LockTTL: sf.lockTTL,
+				MaxAttempts: sf.maxAttempts, Hold: sf.hold,
+			})
+			if err != nil {
+				srv.Close()
+				return fmt.Errorf("scheduler: %w", err)
+			}
+			srv.AddService(sched)
+			srv.Handle("GET /api/runs", scheduler.RunsHandler(srv.DB(), a.logger))
+			return srv.Run(cmd.Context())
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address")
 	cmd.Flags().StringVar(&database, "database", "", "database URL: sqlite://PATH or postgres://… (default: the config's database:, else sqlite://./data/ghsync.db)")
+	sf.add(cmd)
 	return cmd
 }
 
