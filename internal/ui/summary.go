@@ -1,0 +1,220 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ghsync/ghsync/internal/store"
+)
+
+// summaryView is a run summary (the job's JSON summary) made presentable.
+// It understands repo-sync summaries (new/modified/deleted counts and paths)
+// and status-snapshot summaries (branches), and shows any other summary as
+// its scalar fields.
+type summaryView struct {
+	// Short is a one-line description, e.g. "3 new, 1 modified" or
+	// "no changes"; "" when there is no summary.
+	Short string
+	// Paths are the changed paths by change kind, in the order new,
+	// modified, deleted (kinds without paths are left out).
+	Paths []pathList
+	// Branches are a status-snapshot summary's branch results.
+	Branches []branchView
+	// Fields are the summary's scalar fields, sorted by key, redacted.
+	Fields []field
+	// Raw is the whole summary, indented, with URLs redacted.
+	Raw string
+}
+
+type pathList struct {
+	Kind  string // new, modified, deleted
+	Count int    // the run's count of that kind (may exceed len(Paths))
+	Paths []string
+}
+
+type branchView struct {
+	Branch, Result, Head, Error string
+	Commits, Fetched            int
+}
+
+type field struct{ Key, Value string }
+
+// parseSummary builds the view of raw (nil or empty → zero view).
+func parseSummary(raw json.RawMessage) summaryView {
+	var v summaryView
+	if len(bytes.TrimSpace(raw)) == 0 || string(raw) == "null" {
+		return v
+	}
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		v.Short = "(summary is not a JSON object)"
+		v.Raw = redactText(string(raw))
+		return v
+	}
+	redactValue(m)
+	if b, err := json.MarshalIndent(m, "", "  "); err == nil {
+		v.Raw = string(b)
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch x := m[k].(type) {
+		case string, json.Number, bool:
+			v.Fields = append(v.Fields, field{Key: k, Value: fmt.Sprint(x)})
+		}
+	}
+	paths, _ := m["paths"].(map[string]any)
+	for _, kind := range []string{"new", "modified", "deleted"} {
+		list := strings2(paths[kind])
+		if len(list) > 0 {
+			v.Paths = append(v.Paths, pathList{Kind: kind, Count: max(num(m[kind]), len(list)), Paths: list})
+		}
+	}
+	if bs, ok := m["branches"].([]any); ok {
+		for _, b := range bs {
+			bm, _ := b.(map[string]any)
+			v.Branches = append(v.Branches, branchView{Branch: str(bm["branch"]), Result: str(bm["result"]),
+				Head: str(bm["head"]), Error: str(bm["error"]), Commits: num(bm["commits"]), Fetched: num(bm["fetched"])})
+		}
+	}
+	v.Short = shortSummary(m)
+	return v
+}
+
+// shortSummary describes a summary in a few words.
+func shortSummary(m map[string]any) string {
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, strconv.Itoa(n)+" "+what)
+		}
+	}
+	dry := ""
+	if b, _ := m["dry_run"].(bool); b {
+		dry = " (dry run)"
+	}
+	switch {
+	case has(m, "new", "modified", "deleted"): // repo sync
+		add(num(m["new"]), "new")
+		add(num(m["modified"]), "modified")
+		add(num(m["deleted"]), "deleted")
+		add(num(m["repaired"]), "repaired")
+		add(num(m["adopted"]), "adopted")
+		if len(parts) == 0 {
+			if b, _ := m["up_to_date"].(bool); b {
+				return "up to date" + dry
+			}
+			return "no changes" + dry
+		}
+	case has(m, "branches_written", "branches_unchanged", "branches_failed"): // status snapshots
+		add(num(m["branches_written"]), "branches written")
+		add(num(m["branches_unchanged"]), "unchanged")
+		add(num(m["branches_failed"]), "failed")
+		if len(parts) == 0 {
+			return "no branches" + dry
+		}
+	default: // any other summary: its non-zero counts
+		keys := make([]string, 0, len(m))
+		for k, x := range m {
+			if _, ok := x.(json.Number); ok && !strings.HasSuffix(k, "_ms") {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			add(num(m[k]), strings.ReplaceAll(k, "_", " "))
+			if len(parts) == 3 {
+				break
+			}
+		}
+		if len(parts) == 0 {
+			return "done" + dry
+		}
+	}
+	return strings.Join(parts, ", ") + dry
+}
+
+func has(m map[string]any, keys ...string) bool {
+	for _, k := range keys {
+		if _, ok := m[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func num(x any) int {
+	if n, ok := x.(json.Number); ok {
+		if i, err := n.Int64(); err == nil {
+			return int(i)
+		}
+		if f, err := n.Float64(); err == nil {
+			return int(f)
+		}
+	}
+	return 0
+}
+
+func str(x any) string {
+	s, _ := x.(string)
+	return s
+}
+
+func strings2(x any) []string {
+	xs, _ := x.([]any)
+	var out []string
+	for _, e := range xs {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// urlPattern finds URLs in free text (error messages, summary values).
+var urlPattern = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"'<>]+`)
+
+// redactText replaces every URL in s with its redacted form (credentials and
+// unknown query values removed, see store.Redact).
+func redactText(s string) string {
+	if !strings.Contains(s, "://") {
+		return s
+	}
+	return urlPattern.ReplaceAllStringFunc(s, func(u string) string {
+		trail := strings.TrimRight(u, ".,;:)]}")
+		return store.Redact(trail) + u[len(trail):]
+	})
+}
+
+// redactValue redacts URLs in every string inside a decoded JSON value,
+// in place.
+func redactValue(x any) {
+	switch v := x.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if s, ok := e.(string); ok {
+				v[k] = redactText(s)
+			} else {
+				redactValue(e)
+			}
+		}
+	case []any:
+		for i, e := range v {
+			if s, ok := e.(string); ok {
+				v[i] = redactText(s)
+			} else {
+				redactValue(e)
+			}
+		}
+	}
+}

@@ -1,0 +1,188 @@
+// Package ui is the web UI of `ghsync serve`: server-rendered HTML pages
+// (html/template; templates and CSS embedded; no JavaScript needed) showing
+// the configured jobs with their last runs, each job's recent runs, a run's
+// detail (what changed, or why it failed), recent webhook deliveries, and the
+// status-snapshot HUD when one is given.
+//
+// Routes of the handler returned by [New]:
+//
+//	GET /                          303 redirect to /ui/
+//	GET /ui/                       jobs: name, kind, schedule, next run, last run (start, duration, outcome, summary)
+//	GET /ui/jobs/{job}             a job's settings and recent runs (?limit=, default 50)
+//	GET /ui/jobs/{job}/runs/{id}   one run: timing, outcome, error, changed paths, the full summary
+//	GET /ui/deliveries             recent webhook deliveries (?event=, ?cursor=)
+//	GET /ui/assets/ui.css          the stylesheet
+//	    /ui/hud/…                  Options.HUD with the /ui/hud prefix stripped (when set)
+//
+// Everything rendered goes through html/template escaping. Secrets are never
+// rendered: the configuration's Secret fields are not shown at all, URLs in
+// settings, summaries and error texts are redacted with store.Redact, and the
+// database URL is not shown.
+//
+// Usage (after serve.New):
+//
+//	h, err := ui.New(ui.Options{Config: cfg, DB: srv.DB(), HUD: hudHandler, Logger: log})
+//	srv.Handle("/", h)
+package ui
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/db"
+	"github.com/ghsync/ghsync/internal/scheduler"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets/*
+var assetFS embed.FS
+
+// Prefix is the path under which the UI lives.
+const Prefix = "/ui/"
+
+// HUDPrefix is the path under which Options.HUD is mounted.
+const HUDPrefix = "/ui/hud/"
+
+// Options configures the UI handler.
+type Options struct {
+	// Config is the loaded configuration; its jobs are listed. Nil means no
+	// configured jobs (jobs that only appear in the run history are still
+	// listed).
+	Config *config.Config
+	// DB holds the run history (package scheduler) and the webhook
+	// deliveries (package webhooks). Required.
+	DB *db.DB
+	// HUD, when set, is served under /ui/hud/ with the prefix stripped, and
+	// linked from the navigation. Root-relative links in its HTML pages
+	// (href="/…", src="/…", action="/…") are rewritten to stay under /ui/hud/.
+	HUD http.Handler
+	// Logger receives one line per failed request; nil discards.
+	Logger *slog.Logger
+	// Now is the clock used for "ago" texts and next runs; nil means time.Now.
+	Now func() time.Time
+}
+
+// handler is the UI's http.Handler.
+type handler struct {
+	o     Options
+	log   *slog.Logger
+	pages map[string]*template.Template
+	mux   *http.ServeMux
+}
+
+// pageNames are the page templates; each is rendered inside layout.html.
+var pageNames = []string{"jobs.html", "job.html", "run.html", "deliveries.html", "error.html"}
+
+// New returns the UI handler. It creates the run-history tables when they do
+// not exist yet (scheduler.Migrate, idempotent), so that the pages work
+// before the scheduler has ever run; that takes at most 30 seconds.
+func New(o Options) (http.Handler, error) {
+	if o.DB == nil {
+		return nil, errors.New("ui: DB is required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := scheduler.Migrate(ctx, o.DB); err != nil {
+		return nil, fmt.Errorf("ui: run-history tables: %w", err)
+	}
+	h := &handler{o: o, log: o.Logger, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
+	funcs := h.funcs()
+	for _, name := range pageNames {
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name)
+		if err != nil {
+			return nil, fmt.Errorf("ui: template %s: %w", name, err)
+		}
+		h.pages[name] = t
+	}
+	sub, err := fs.Sub(assetFS, "assets")
+	if err != nil {
+		return nil, fmt.Errorf("ui: assets: %w", err)
+	}
+	h.mux.Handle("GET /ui/assets/", http.StripPrefix("/ui/assets/", http.FileServerFS(sub)))
+	h.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, Prefix, http.StatusSeeOther)
+	})
+	h.mux.HandleFunc("GET /ui", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, Prefix, http.StatusMovedPermanently)
+	})
+	h.mux.HandleFunc("GET /ui/{$}", h.jobsPage)
+	h.mux.HandleFunc("GET /ui/jobs/{job}", h.jobPage)
+	h.mux.HandleFunc("GET /ui/jobs/{job}/runs/{id}", h.runPage)
+	h.mux.HandleFunc("GET /ui/deliveries", h.deliveriesPage)
+	if o.HUD != nil {
+		h.mux.Handle("/ui/hud/", http.StripPrefix(strings.TrimSuffix(HUDPrefix, "/"), rewriteRoot(o.HUD, strings.TrimSuffix(HUDPrefix, "/"))))
+		h.mux.HandleFunc("GET /ui/hud", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, HUDPrefix, http.StatusMovedPermanently)
+		})
+	}
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, http.StatusNotFound, "Page not found", nil)
+	})
+	return h, nil
+}
+
+// ServeHTTP implements http.Handler, adding security headers to UI pages.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, HUDPrefix) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
+		w.Header().Set("Referrer-Policy", "same-origin")
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// page is what every template receives: the layout's fields and the page's
+// own data in Data.
+type page struct {
+	Title  string
+	Nav    string // which navigation entry is current: jobs, deliveries, hud
+	HasHUD bool
+	Data   any
+}
+
+// render executes the page template name with data.
+func (h *handler) render(w http.ResponseWriter, r *http.Request, code int, name, title, nav string, data any) {
+	var buf strings.Builder
+	p := page{Title: title, Nav: nav, HasHUD: h.o.HUD != nil, Data: data}
+	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		h.log.Error("ui: render failed", "page", name, "path", r.URL.Path, "err", err)
+		http.Error(w, "internal error rendering the page", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(buf.String()))
+}
+
+// errorData is the data of error.html.
+type errorData struct {
+	Code    int
+	Message string
+}
+
+// fail renders an error page; err (logged, not shown) is the cause when the
+// failure is the server's.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, code int, msg string, err error) {
+	if err != nil {
+		h.log.Error("ui: request failed", "path", r.URL.Path, "status", code, "err", err)
+	}
+	h.render(w, r, code, "error.html", msg, "", errorData{Code: code, Message: msg})
+}
