@@ -112,8 +112,8 @@ func (h *handler) configuredJob(j *config.Job) jobRow {
 
 // jobData is the data of job.html.
 type jobData struct {
-	Job   jobRow
-	Runs  []*runView
+	Job       jobRow
+	Runs      []*runView
 	Limit     int
 	NextLimit int // the limit of the "show more" link
 	More      bool
