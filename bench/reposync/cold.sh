@@ -14,7 +14,7 @@
 # the median wall times, the ratios ghsync/rclone and ghsync/aws, and writes the report to
 # bench/reposync/results-YYYY-MM-DD.txt. Exits 1 when any run failed.
 #
-# Environment: RCLONE (path to rclone; default: the tools dir, installed there when
+# Environment: BENCH_LDFLAGS (go build -ldflags for ghsync, e.g. '-s -w'), RCLONE (path to rclone; default: the tools dir, installed there when
 # missing), BENCH_KEEP=1 keeps the scratch directory.
 set -euo pipefail
 
@@ -55,13 +55,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+LOAD0="$(cut -d' ' -f1-3 /proc/loadavg)"
 need_time
 command -v aws >/dev/null || die "the aws CLI is not installed"
 
 # rclone, pinned; go install builds it (several minutes) into the tools dir when missing.
 if [[ -z "${RCLONE:-}" ]]; then
 	RCLONE="$(tools_dir)/rclone"
-	if ! [[ -x "$RCLONE" ]] || ! "$RCLONE" version 2>/dev/null | head -1 | grep -qF "rclone $RCLONE_VERSION"; then
+	have="$("$RCLONE" version 2>/dev/null || true)" # no "| head": pipefail + SIGPIPE
+	if [[ "$have" != "rclone $RCLONE_VERSION"[-$'\n']* ]]; then
 		echo "bench: installing rclone $RCLONE_VERSION into $(tools_dir) (takes minutes)" >&2
 		(cd "$WORK" && GOBIN="$(tools_dir)" go install "github.com/rclone/rclone@$RCLONE_VERSION") ||
 			die "go install rclone failed"
@@ -165,9 +167,9 @@ ghsync_summary() {
 report() {
 	local tool gc ga gr
 	echo "# repo-sync cold benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo "machine: $(machine_info)"
+	echo "machine: $(machine_info); load average $LOAD0 at start, $(cut -d' ' -f1-3 /proc/loadavg) at end"
 	echo "tree:    $SRC ($TREE_FILES files, $TREE_BYTES bytes), S3: VersityGW (scripts/s3server.sh, pinned v1.8.0) on loopback"
-	echo "tools:   ghsync $(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null)$(cd "$REPO" && git diff --quiet HEAD -- cmd internal 2>/dev/null || echo '+dirty'), $("$RCLONE" version | head -1), $(aws --version 2>&1 | awk '{print $1}')"
+	echo "tools:   ghsync $(ghsync_desc), $("$RCLONE" version 2>/dev/null | sed -n 1p), $(aws --version 2>&1 | awk '{print $1}')"
 	echo "runs:    $RUNS each, order rotating; wall seconds per run in brackets; RSS = median peak KB (cold)"
 	echo
 	printf '%-8s %10s %10s %9s   %s\n' tool "cold(s)" "nochg(s)" "RSS(KB)" "cold runs | no-change runs"

@@ -29,10 +29,22 @@ need_time() {
 	[[ -x /usr/bin/time ]] || die "could not install GNU time"
 }
 
-# build_ghsync OUT — compile ./cmd/ghsync once into OUT (compilation is never timed).
+# build_ghsync OUT — compile ./cmd/ghsync once into OUT (compilation is never timed),
+# with -ldflags "$BENCH_LDFLAGS" when that is set (e.g. BENCH_LDFLAGS='-s -w').
 build_ghsync() {
-	echo "bench: building ghsync" >&2
-	(cd "$REPO" && go build -o "$1" ./cmd/ghsync) || die "go build ./cmd/ghsync failed"
+	echo "bench: building ghsync${BENCH_LDFLAGS:+ with -ldflags '$BENCH_LDFLAGS'}" >&2
+	(cd "$REPO" && go build -ldflags="${BENCH_LDFLAGS:-}" -o "$1" ./cmd/ghsync) ||
+		die "go build ./cmd/ghsync failed"
+	echo "bench: ghsync binary $(stat -c %s "$1") bytes" >&2
+}
+
+# ghsync_desc — the ghsync revision benchmarked (commit, +dirty, build flags).
+ghsync_desc() {
+	local d
+	d="$(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?')"
+	(cd "$REPO" && git diff --quiet HEAD -- cmd internal go.mod 2>/dev/null) || d+="+dirty"
+	[[ -n "${BENCH_LDFLAGS:-}" ]] && d+=" (-ldflags '$BENCH_LDFLAGS')"
+	echo "$d"
 }
 
 # start_s3 — start VersityGW in $WORK/s3 on a free loopback port and export
