@@ -1,0 +1,117 @@
+package ui_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/ghsync/ghsync/internal/db/dbtest"
+	"github.com/ghsync/ghsync/internal/hud"
+	"github.com/ghsync/ghsync/internal/store"
+)
+
+// hudHandler is the real HUD over a store holding statuses' golden snapshot
+// as acme/app/main.json.
+func hudHandler(t *testing.T) http.Handler {
+	t.Helper()
+	raw, err := os.ReadFile("../statuses/testdata/v5_main.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(raw)
+	zw.Close()
+	ctx := context.Background()
+	b, err := store.Open(ctx, "mem://", store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	if _, err := b.Put(ctx, "acme/app/main.json", &z, store.PutOptions{ContentType: "application/json", ContentEncoding: "gzip"}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := hud.New(hud.Options{Bucket: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// rootLinks finds root-relative links (href/src/action="/…") in an HTML page.
+var rootLinks = regexp.MustCompile(`\b(?:href|src|action)="(/[^"]*)"`)
+
+func TestHUDMountedUnderUI(t *testing.T) {
+	h := newUI(t, dbtest.SQLite(t), hudHandler(t))
+
+	_, body := get(t, h, "/ui/")
+	mustContain(t, "navigation", body, `<a href="/ui/hud/">Status HUD</a>`)
+
+	code, body := get(t, h, "/ui/hud/")
+	if code != http.StatusOK {
+		t.Fatalf("GET /ui/hud/: %d\n%s", code, body)
+	}
+	mustContain(t, "HUD index", body, `href="/ui/hud/assets/hud.css"`, `href="/ui/hud/b/acme/app/main.json"`)
+
+	rec := getRec(t, h, "/ui/hud/b/acme/app/main.json")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET grid: %d", rec.Code)
+	}
+	grid := rec.Body.String()
+	mustContain(t, "HUD grid", grid, `id="grid"`, `src="/ui/hud/assets/hud.js"`, `href="/ui/hud/"`, `href="https://`)
+	if rec.Header().Get("Content-Security-Policy") != "default-src 'self'; img-src 'self' data:" {
+		t.Errorf("the HUD's own CSP was replaced: %q", rec.Header().Get("Content-Security-Policy"))
+	}
+	// Every root-relative link of both pages stays under the mount, and
+	// each one resolves.
+	for _, page := range []string{body, grid} {
+		for _, m := range rootLinks.FindAllStringSubmatch(page, -1) {
+			if !strings.HasPrefix(m[1], "/ui/hud/") {
+				t.Errorf("link %q escapes the HUD mount", m[1])
+				continue
+			}
+			if code, _ := get(t, h, m[1]); code != http.StatusOK {
+				t.Errorf("link %q: %d", m[1], code)
+			}
+		}
+	}
+	rec = getRec(t, h, "/ui/hud/assets/hud.css")
+	if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/css") || !strings.Contains(rec.Body.String(), ".s-success") {
+		t.Errorf("HUD css: %d %q", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	rec = getRec(t, h, "/ui/hud")
+	if rec.Code != http.StatusMovedPermanently || rec.Header().Get("Location") != "/ui/hud/" {
+		t.Errorf("GET /ui/hud: %d → %q", rec.Code, rec.Header().Get("Location"))
+	}
+}
+
+func TestHUDMountRewritesRedirectsNotForeignLinks(t *testing.T) {
+	inner := http.NewServeMux()
+	inner.HandleFunc("/go", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/there", http.StatusFound) })
+	inner.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(`<a href="/x">x</a><a href="//cdn.example/y">y</a><a href="rel">r</a><form action="/f"></form><img src="/i.png">`))
+	})
+	inner.HandleFunc("/data.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"href="/kept"}`))
+	})
+	h := newUI(t, dbtest.SQLite(t), inner)
+	rec := getRec(t, h, "/ui/hud/go")
+	if rec.Code != http.StatusFound || rec.Header().Get("Location") != "/ui/hud/there" {
+		t.Errorf("redirect: %d → %q", rec.Code, rec.Header().Get("Location"))
+	}
+	_, body := get(t, h, "/ui/hud/page")
+	want := `<a href="/ui/hud/x">x</a><a href="//cdn.example/y">y</a><a href="rel">r</a><form action="/ui/hud/f"></form><img src="/ui/hud/i.png">`
+	if body != want {
+		t.Errorf("rewritten page\n got %s\nwant %s", body, want)
+	}
+	if _, body := get(t, h, "/ui/hud/data.json"); body != `{"href="/kept"}` {
+		t.Errorf("non-HTML response was changed: %s", body)
+	}
+}
