@@ -10,9 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/db/dbtest"
 	"github.com/ghsync/ghsync/internal/hud"
 	"github.com/ghsync/ghsync/internal/store"
+	"github.com/ghsync/ghsync/internal/ui"
 )
 
 // hudHandler is the real HUD over a store holding statuses' golden snapshot
@@ -114,4 +116,43 @@ func TestHUDMountRewritesRedirectsNotForeignLinks(t *testing.T) {
 	if _, body := get(t, h, "/ui/hud/data.json"); body != `{"href="/kept"}` {
 		t.Errorf("non-HTML response was changed: %s", body)
 	}
+}
+
+func TestForConfigMountsTheHUDOfStatusesJobs(t *testing.T) {
+	d := dbtest.SQLite(t)
+	dir := t.TempDir()
+	y := "jobs:\n  - name: snap\n    kind: statuses\n    repo: acme/app\n    branches: [main]\n    dest: file://" + dir + "\n"
+	cfg, err := config.Parse([]byte(y), "hud.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, closeFn, err := ui.ForConfig(context.Background(), cfg, d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFn()
+	if code, body := get(t, h, "/ui/hud/"); code != http.StatusOK || !strings.Contains(body, "No snapshots in this store yet") {
+		t.Errorf("GET /ui/hud/ with a statuses job: %d\n%s", code, body)
+	}
+	_, body := get(t, h, "/ui/")
+	mustContain(t, "jobs page", body, `data-job="snap"`, `href="/ui/hud/"`)
+
+	// Without statuses jobs there is no HUD.
+	h, closeFn2, err := ui.ForConfig(context.Background(), testConfigNoStatuses(t), d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFn2()
+	if code, _ := get(t, h, "/ui/hud/"); code != http.StatusNotFound {
+		t.Errorf("GET /ui/hud/ without statuses jobs: %d, want 404", code)
+	}
+}
+
+func testConfigNoStatuses(t *testing.T) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse([]byte("jobs:\n  - name: site\n    kind: repo\n    source: github:acme/site\n    dest: file:///tmp/x\n"), "r.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

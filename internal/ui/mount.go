@@ -1,0 +1,60 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/db"
+	"github.com/ghsync/ghsync/internal/hud"
+	"github.com/ghsync/ghsync/internal/store"
+)
+
+// ForConfig builds the UI for `ghsync serve` from the configuration: when
+// statuses jobs exist it opens the first one's destination and mounts the
+// HUD on it under /ui/hud/ (other statuses jobs writing elsewhere are logged
+// and not shown). The returned close function releases the HUD's bucket; call
+// it after the server has stopped. It never returns a nil close function.
+func ForConfig(ctx context.Context, cfg *config.Config, d *db.DB, logger *slog.Logger) (http.Handler, func() error, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	closeFn := func() error { return nil }
+	var hudHandler http.Handler
+	var hudDest string
+	if cfg != nil {
+		for _, j := range cfg.Jobs {
+			if j.Statuses == nil {
+				continue
+			}
+			if hudDest == "" {
+				hudDest = j.Statuses.Dest
+			} else if j.Statuses.Dest != hudDest {
+				logger.Warn("ui: the HUD shows the first statuses job's destination only",
+					"shown", store.Redact(hudDest), "job", j.Name, "not_shown", store.Redact(j.Statuses.Dest))
+			}
+		}
+	}
+	if hudDest != "" {
+		b, err := store.Open(ctx, hudDest, store.Options{Logger: logger})
+		if err != nil {
+			return nil, closeFn, fmt.Errorf("ui: open the HUD's store %s: %w", store.Redact(hudDest), err)
+		}
+		closeFn = b.Close
+		h, err := hud.New(hud.Options{Bucket: b, Refresh: time.Minute, Logger: logger})
+		if err != nil {
+			_ = b.Close()
+			return nil, func() error { return nil }, fmt.Errorf("ui: %w", err)
+		}
+		hudHandler = h
+	}
+	h, err := New(Options{Config: cfg, DB: d, HUD: hudHandler, Logger: logger})
+	if err != nil {
+		_ = closeFn()
+		return nil, func() error { return nil }, err
+	}
+	return h, closeFn, nil
+}
