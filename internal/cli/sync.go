@@ -142,14 +142,20 @@ func (a *app) runRepo(cmd *cobra.Command, cfg *config.Config, run func(*jobs.Run
 	ro := jobs.RunOptions{DryRun: cf.dryRun, Force: cf.force, Verify: cf.verify, Progress: p.update}
 	sum, err := run(a.runner(cfg), ro)
 	p.finish()
-	if sum != nil {
-		if cf.json {
-			if perr := printJSON(a.env.Stdout, sum); perr != nil && err == nil {
-				err = perr
-			}
-		} else {
-			printSummary(a.env.Stdout, sum)
+	switch {
+	case sum == nil:
+	case cf.json:
+		if err != nil {
+			sum.Error = userMessage(err)
 		}
+		if perr := printJSON(a.env.Stdout, sum); perr != nil && err == nil {
+			err = perr
+		}
+	case err == nil:
+		printSummary(a.env.Stdout, sum)
+	case sum.Changed():
+		fmt.Fprintf(a.env.Stdout, "failed part-way after %d new, %d modified, %d deleted (the next run converges)\n",
+			sum.New, sum.Modified, sum.Deleted)
 	}
 	return err
 }

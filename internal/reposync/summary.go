@@ -33,6 +33,7 @@ type Summary struct {
 	DryRun            bool           `json:"dry_run"`
 	UpToDate          bool           `json:"up_to_date"` // the commit did not move; nothing was listed
 	Paths             ChangedPaths   `json:"paths"`
+	Error             string         `json:"error,omitempty"` // set by callers when the run failed
 	started           time.Time
 }
 

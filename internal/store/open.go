@@ -139,6 +139,7 @@ func (b *Bucket) openS3(ctx context.Context, t target) (*blob.Bucket, error) {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
+	cfg.Logger = sdkLogger{b.log} // the SDK's own warnings go through slog, not raw stderr
 	b.s3 = s3.NewFromConfig(cfg, clientOpts...)
 	b.s3Name = t.bucket
 	bkt, err := s3blob.OpenBucket(ctx, b.s3, t.bucket, &s3blob.Options{

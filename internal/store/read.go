@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -28,6 +29,9 @@ func classify(err error) error {
 	}
 	if errors.Is(err, ErrNotExist) || errors.Is(err, ErrPreconditionFailed) {
 		return err
+	}
+	if strings.Contains(err.Error(), "failed to refresh cached credentials") {
+		return fmt.Errorf("%w: no AWS credentials were found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run with an IAM role): %w", ErrNoCredentials, err)
 	}
 	switch gcerrors.Code(err) {
 	case gcerrors.NotFound:

@@ -26,6 +26,9 @@ import (
 // ErrNotExist is matched (errors.Is) by errors for objects that do not exist.
 var ErrNotExist = errors.New("object does not exist")
 
+// ErrNoCredentials is matched (errors.Is) when the cloud SDK found no credentials.
+var ErrNoCredentials = errors.New("no credentials")
+
 // ErrPreconditionFailed is matched (errors.Is) by errors from a Put whose
 // IfMatch or IfNoneMatch condition did not hold; nothing was written.
 var ErrPreconditionFailed = errors.New("precondition failed")

@@ -139,6 +139,9 @@ func parseURL(raw string) (target, error) {
 		if !bucketName.MatchString(u.Host) {
 			return fail("missing or invalid bucket name %q", u.Host)
 		}
+		if n := len(u.Host); n < 3 || n > 63 {
+			return fail("bucket name %q must be 3 to 63 characters long", u.Host)
+		}
 		for k := range q {
 			if !s3Params[k] {
 				return fail("unknown query parameter %q", k)

@@ -13,15 +13,15 @@ func TestParseURL(t *testing.T) {
 		raw, kind, bucket, prefix, dir string
 		query                          map[string]string // expected driver query (subset)
 	}{
-		{raw: "s3://b", kind: "s3", bucket: "b"},
-		{raw: "s3://b/", kind: "s3", bucket: "b"},
-		{raw: "s3://b/site", kind: "s3", bucket: "b", prefix: "site/"},
-		{raw: "s3://b/x/y/?region=eu-west-1", kind: "s3", bucket: "b", prefix: "x/y/", query: map[string]string{"region": "eu-west-1"}},
-		{raw: "s3://b/p/?endpoint=http://127.0.0.1:7070&path_style=true&disable_https=true",
-			kind: "s3", bucket: "b", prefix: "p/", query: map[string]string{"use_path_style": "true", "endpoint": "http://127.0.0.1:7070", "disable_https": "true"}},
-		{raw: "s3://b?s3ForcePathStyle=true&hostname_immutable=true&awssdk=v2", kind: "s3", bucket: "b",
+		{raw: "s3://bkt", kind: "s3", bucket: "bkt"},
+		{raw: "s3://bkt/", kind: "s3", bucket: "bkt"},
+		{raw: "s3://bkt/site", kind: "s3", bucket: "bkt", prefix: "site/"},
+		{raw: "s3://bkt/x/y/?region=eu-west-1", kind: "s3", bucket: "bkt", prefix: "x/y/", query: map[string]string{"region": "eu-west-1"}},
+		{raw: "s3://bkt/p/?endpoint=http://127.0.0.1:7070&path_style=true&disable_https=true",
+			kind: "s3", bucket: "bkt", prefix: "p/", query: map[string]string{"use_path_style": "true", "endpoint": "http://127.0.0.1:7070", "disable_https": "true"}},
+		{raw: "s3://bkt?s3ForcePathStyle=true&hostname_immutable=true&awssdk=v2", kind: "s3", bucket: "bkt",
 			query: map[string]string{"s3ForcePathStyle": "true", "hostname_immutable": "true"}},
-		{raw: "s3://b/a?prefix=c/d", kind: "s3", bucket: "b", prefix: "a/c/d/"},
+		{raw: "s3://bkt/a?prefix=c/d", kind: "s3", bucket: "bkt", prefix: "a/c/d/"},
 		{raw: "gs://bkt/pre", kind: "gs", bucket: "bkt", prefix: "pre/"},
 		{raw: "azblob://ctr/a/b/", kind: "azblob", bucket: "ctr", prefix: "a/b/"},
 		{raw: "file:///srv/www", kind: "file", dir: "/srv/www"},
@@ -58,20 +58,21 @@ func TestParseURLErrors(t *testing.T) {
 		{"bucket/path", "missing scheme"},
 		{"ftp://host/x", "unsupported scheme"},
 		{"s3://", "bucket name"},
+		{"s3://g1/x", "3 to 63 characters"},
 		{"s3://bad_bucket!/x", "bucket name"},
-		{"s3://b/a//b", "empty"},
-		{"s3://b/a/../b", ".."},
-		{"s3://b/?bogus=1", `unknown query parameter "bogus"`},
-		{"s3://b/?endpoint=127.0.0.1:7070", "endpoint must be"},
+		{"s3://bkt/a//b", "empty"},
+		{"s3://bkt/a/../b", ".."},
+		{"s3://bkt/?bogus=1", `unknown query parameter "bogus"`},
+		{"s3://bkt/?endpoint=127.0.0.1:7070", "endpoint must be"},
 		{"s3://AKIAXXX:hunter2@b/x", "credentials in the URL"},
-		{"s3://b/x#frag", "fragment"},
-		{"s3://b/?endpoint=http://AKIAXXX:hunter2@h:1", "endpoint must be"},
+		{"s3://bkt/x#frag", "fragment"},
+		{"s3://bkt/?endpoint=http://AKIAXXX:hunter2@h:1", "endpoint must be"},
 		{"file://relative/path", "file:///absolute/path"},
 		{"file:rel", "want file://"},
 		{"file:///x?create_dir=1", "only the prefix"},
 		{"mem://n?x=1", "no query"},
-		{"s3://b/%zz", "cannot be parsed"},
-		{"s3://b/x?prefix=a/../b", ".."},
+		{"s3://bkt/%zz", "cannot be parsed"},
+		{"s3://bkt/x?prefix=a/../b", ".."},
 	}
 	for _, c := range cases {
 		t.Run(c.raw, func(t *testing.T) {
@@ -93,8 +94,8 @@ func TestParseURLErrors(t *testing.T) {
 
 func TestRedaction(t *testing.T) {
 	cases := []struct{ raw, want string }{
-		{"s3://b/p/?region=eu-west-1&endpoint=http://h:1", "s3://b/p/?endpoint=http%3A%2F%2Fh%3A1&region=eu-west-1"},
-		{"s3://b/?role=arn:aws:iam::1:role/x&region=r", "s3://b/?region=r&role=REDACTED"},
+		{"s3://bkt/p/?region=eu-west-1&endpoint=http://h:1", "s3://bkt/p/?endpoint=http%3A%2F%2Fh%3A1&region=eu-west-1"},
+		{"s3://bkt/?role=arn:aws:iam::1:role/x&region=r", "s3://bkt/?region=r&role=REDACTED"},
 		{"azblob://c/?sas_token=sv%3D2020%26sig%3Dsecret", "azblob://c/?sas_token=REDACTED"},
 		{"gs://b/?access_id=a&private_key_path=/k", "gs://b/?access_id=REDACTED&private_key_path=REDACTED"},
 	}
@@ -123,11 +124,11 @@ func TestRedaction(t *testing.T) {
 }
 
 func TestOpenErrorsNameTheURL(t *testing.T) {
-	_, err := Open(context.Background(), "s3://b/x?region=r&request_checksum_calculation=sometimes", Options{})
-	if err == nil || !strings.Contains(err.Error(), "s3://b/x") {
+	_, err := Open(context.Background(), "s3://bkt/x?region=r&request_checksum_calculation=sometimes", Options{})
+	if err == nil || !strings.Contains(err.Error(), "s3://bkt/x") {
 		t.Fatalf("Open with bad checksum option: %v", err)
 	}
-	_, err = Open(context.Background(), "s3://b/x?ssetype=AES256", Options{})
+	_, err = Open(context.Background(), "s3://bkt/x?ssetype=AES256", Options{})
 	if err == nil || !strings.Contains(err.Error(), "ssetype") {
 		t.Fatalf("Open with ssetype: %v", err)
 	}
