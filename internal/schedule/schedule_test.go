@@ -1,9 +1,12 @@
 package schedule
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ghsync/ghsync/internal/config"
 )
 
 func ts(t *testing.T, s string) time.Time {
@@ -197,6 +200,74 @@ func TestNextIsStrictlyAfter(t *testing.T) {
 					t.Fatalf("%s: Next(%s) = %s is before Next(%s) = %s", e, m, n, after, got)
 				}
 			}
+		}
+	}
+}
+
+func TestExampleConfigSchedules(t *testing.T) {
+	files, err := filepath.Glob("../../examples/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no example configs: %v", err)
+	}
+	total := 0
+	for _, f := range files {
+		cfg, err := config.Load(f, nil) // the examples' ${VAR:-default}s apply
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if len(cfg.Jobs) == 0 {
+			continue
+		}
+		jobs, err := FromConfig(cfg)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+		total += len(jobs)
+		for _, j := range jobs {
+			if j.Schedule.Next(time.Now()).IsZero() {
+				t.Errorf("%s: %s never fires", f, j.Name)
+			}
+		}
+	}
+	if total < 5 {
+		t.Errorf("only %d scheduled jobs in the examples", total)
+	}
+}
+
+func TestFromConfigReportsEveryBadSchedule(t *testing.T) {
+	cfg, err := config.Parse([]byte(`jobs:
+  - name: a
+    kind: repo
+    source: dir:.
+    dest: file:///tmp/a/
+    schedule: rate(5 minute)
+  - name: b
+    kind: repo
+    source: dir:.
+    dest: file:///tmp/b/
+    schedule: "@every 10m"
+  - name: c
+    kind: repo
+    source: dir:.
+    dest: file:///tmp/c/
+    schedule: cron(0 10 * * * *)
+`), "ghsync.yaml", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := FromConfig(cfg)
+	if len(jobs) != 1 || jobs[0].Name != "b" {
+		t.Errorf("jobs = %+v, want only b", jobs)
+	}
+	errs := config.Errors(err)
+	if len(errs) != 2 {
+		t.Fatalf("errors = %v, want 2", err)
+	}
+	for i, want := range []string{`ghsync.yaml:6:5: jobs[0].schedule: rate(5 minute): write "minutes" with 5`,
+		`ghsync.yaml:16:5: jobs[2].schedule: cron(0 10 * * * *): exactly one of`} {
+		if !strings.Contains(errs[i].Error(), want) {
+			t.Errorf("error %d = %q, want %q", i, errs[i], want)
 		}
 	}
 }
