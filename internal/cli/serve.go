@@ -11,6 +11,7 @@ import (
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/scheduler"
 	"github.com/ghsync/ghsync/internal/serve"
+	"github.com/ghsync/ghsync/internal/ui"
 )
 
 // schedulerFlags are serve's scheduler settings.
@@ -49,6 +50,7 @@ func (a *app) serveCmd() *cobra.Command {
   GET  /api/deliveries        recent deliveries (event=, since=, limit=, cursor=)
   GET  /api/events/{table}    a projection table (repo=, status=, since=, limit=, cursor=)
   GET  /api/runs              the job run history (job=, limit=)
+  GET  /ui/                   web UI: jobs and runs, deliveries, the HUD (docs/ui.md)
   GET  /healthz /readyz /metrics
 
 Jobs with a schedule: run on it through a River job queue in the database
@@ -89,6 +91,13 @@ webhooks.insecure_no_signature is true. SIGTERM/SIGINT shut it down gracefully.`
 			}
 			srv.AddService(sched)
 			srv.Handle("GET /api/runs", scheduler.RunsHandler(srv.DB(), a.logger))
+			uiHandler, closeUI, err := ui.ForConfig(cmd.Context(), cfg, srv.DB(), a.logger)
+			if err != nil {
+				srv.Close()
+				return err
+			}
+			defer closeUI()
+			srv.Handle("/", uiHandler) // web UI under /ui/ (and the HUD under /ui/hud/), see docs/ui.md
 			return srv.Run(cmd.Context())
 		},
 	}

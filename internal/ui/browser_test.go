@@ -1,0 +1,294 @@
+package ui_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/ghsync/ghsync/internal/db"
+	"github.com/ghsync/ghsync/internal/scheduler"
+)
+
+// EnvRequireBrowser=1 turns a missing chromium into a failure (CI sets it).
+const EnvRequireBrowser = "GHSYNC_REQUIRE_BROWSER"
+
+// browser starts headless chromium, or skips loudly (fails when
+// GHSYNC_REQUIRE_BROWSER=1) if it is not installed.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	var path string
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		msg := "SKIP: no chromium on PATH (install Debian's chromium: apt-get install -y chromium)"
+		if os.Getenv(EnvRequireBrowser) == "1" {
+			t.Fatal(strings.Replace(msg, "SKIP: ", "FATAL ("+EnvRequireBrowser+"=1): ", 1))
+		}
+		t.Log("!!!!!!!! " + msg + " !!!!!!!!")
+		t.Skip(msg)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-dev-shm-usage", true),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 120*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	return ctx
+}
+
+// syncBuffer collects a child process's output for failure messages.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+const webhookSecret = "browser-test-secret"
+
+// startServe builds the ghsync binary and runs `ghsync serve` in an empty
+// directory: no config file, so the embedded defaults (SQLite in ./data,
+// file://./out) apply. It returns the base URL and the working directory.
+func startServe(t *testing.T) (string, string) {
+	t.Helper()
+	work := t.TempDir()
+	bin := filepath.Join(t.TempDir(), "ghsync")
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go tool is needed to build ghsync: %v", err)
+	}
+	build := exec.Command(goBin, "build", "-o", bin, "github.com/ghsync/ghsync/cmd/ghsync")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+
+	var out syncBuffer
+	cmd := exec.Command(bin, "serve", "--addr", addr)
+	cmd.Dir = work
+	// A clean environment: no GHSYNC_CONFIG*, no credentials. The webhook
+	// secret comes from the environment (serve refuses to take unsigned
+	// webhooks otherwise).
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + work, "GHSYNC_WEBHOOK_SECRET=" + webhookSecret}
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+			t.Errorf("serve did not stop within 15s of SIGTERM\n%s", out.String())
+		}
+		if t.Failed() {
+			t.Logf("serve output:\n%s", out.String())
+		}
+	})
+	base := "http://" + addr
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited: %v\n%s", err, out.String())
+		default:
+		}
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve not ready after 30s\n%s", out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, err := os.Stat(filepath.Join(work, "data", "ghsync.db")); err != nil {
+		t.Fatalf("serve did not create its SQLite database in ./data: %v", err)
+	}
+	return base, work
+}
+
+// pageState is what a UI page shows, read in the browser.
+type pageState struct {
+	URL      string     `json:"url"`
+	H1       string     `json:"h1"`
+	Empty    string     `json:"empty"`
+	Rows     [][]string `json:"rows"` // the first data table's body rows, cell texts
+	Caption  string     `json:"caption"`
+	Links    []string   `json:"links"` // hrefs in the first data table
+	Nav      []string   `json:"nav"`
+	OKColour string     `json:"ok_colour"` // computed colour of the first ok outcome badge
+	Changes  []string   `json:"changes"`   // the run page's changed paths
+	Errors   string     `json:"errors"`
+}
+
+const readPage = `(() => {
+  const q = s => document.querySelector(s);
+  const t = document.querySelector("table.data");
+  const ok = q(".outcome.o-ok");
+  return {
+    url: location.href,
+    h1: q("main h1") ? q("main h1").textContent.trim() : "",
+    empty: q(".empty") ? q(".empty").textContent.trim() : "",
+    rows: t ? [...t.tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent.trim().replace(/\s+/g, " "))) : [],
+    caption: t && t.caption ? t.caption.textContent.trim() : "",
+    links: t ? [...t.querySelectorAll("a")].map(a => a.getAttribute("href")) : [],
+    nav: [...document.querySelectorAll("nav a")].map(a => a.textContent.trim()),
+    ok_colour: ok ? getComputedStyle(ok).color : "",
+    changes: [...document.querySelectorAll("#changes li")].map(li => li.textContent.trim()),
+    errors: q("#error") ? q("#error").textContent : "",
+  };
+})()`
+
+func read(t *testing.T, ctx context.Context) pageState {
+	t.Helper()
+	st, err := chromedp.Run(ctx, chromedp.Evaluate[pageState](readPage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestBrowserServeOnDefaults is issue 5's "serve with no config file and
+// no services starts on the embedded defaults and its UI renders in
+// chromium": jobs, a run's detail after seeding a run, and deliveries.
+func TestBrowserServeOnDefaults(t *testing.T) {
+	ctx := browser(t)
+	base, work := startServe(t)
+
+	// / redirects to the jobs page; with no config and no history it says so.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`main h1`))); err != nil {
+		t.Fatal(err)
+	}
+	st := read(t, ctx)
+	if st.URL != base+"/ui/" || st.H1 != "Jobs" || !strings.Contains(st.Empty, "No jobs are configured") {
+		t.Fatalf("start page: %+v", st)
+	}
+	if strings.Join(st.Nav, "|") != "Jobs|Webhook deliveries|Metrics" {
+		t.Errorf("navigation %v", st.Nav)
+	}
+
+	// Seed one run into serve's own database, as the scheduler records it.
+	d, err := db.Open(context.Background(), "sqlite://"+filepath.Join(work, "data", "ghsync.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	start := time.Now().Add(-90 * time.Second).UTC()
+	sum, _ := json.Marshal(map[string]any{"source": "github:acme/site", "dest": "file://./out/site", "new": 2, "modified": 1, "deleted": 1,
+		"paths": map[string]any{"new": []string{"index.html", "css/site.css"}, "modified": []string{"about.html"}, "deleted": []string{"old.html"}}})
+	id := seedRun(t, d, scheduler.Run{Job: "site", QueueJobID: 1, Attempt: 1, ScheduledAt: start, StartedAt: start,
+		FinishedAt: start.Add(4200 * time.Millisecond), Outcome: scheduler.OutcomeOK, Summary: sum, Replica: "browser-test"})
+
+	if err := chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`#jobs`))); err != nil {
+		t.Fatal(err)
+	}
+	st = read(t, ctx)
+	if len(st.Rows) != 1 {
+		t.Fatalf("jobs table rows %v, want one (site)", st.Rows)
+	}
+	row := strings.Join(st.Rows[0], " | ")
+	for _, want := range []string{"site (not in the configuration)", "4.2s", "ok", "2 new, 1 modified, 1 deleted", "min ago"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("jobs row %q lacks %q", row, want)
+		}
+	}
+	if st.OKColour != "rgb(26, 127, 55)" {
+		t.Errorf("the stylesheet is not applied: ok badge colour %q", st.OKColour)
+	}
+
+	// The last run's start time links to the run's detail.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#jobs a[href*="/runs/"]`)), chromedp.WaitVisible(chromedp.CSS(`#run`))); err != nil {
+		t.Fatal(err)
+	}
+	st = read(t, ctx)
+	if st.URL != fmt.Sprintf("%s/ui/jobs/site/runs/%d", base, id) || st.H1 != fmt.Sprintf("Run #%d of site", id) {
+		t.Errorf("run page: url %s, h1 %q", st.URL, st.H1)
+	}
+	if got := strings.Join(st.Changes, ","); got != "index.html,css/site.css,about.html,old.html" {
+		t.Errorf("changed paths shown: %s", got)
+	}
+
+	// A signed webhook delivery shows on the deliveries page (reached through
+	// the navigation).
+	body := []byte(`{"ref":"refs/heads/main","repository":{"full_name":"acme/site"}}`)
+	mac := hmac.New(sha256.New, []byte(webhookSecret))
+	mac.Write(body)
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/github/webhooks", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Set("X-GitHub-Delivery", "browser-1")
+	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("webhook delivery: %d", resp.StatusCode)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`nav a[href="/ui/deliveries"]`)), chromedp.WaitVisible(chromedp.CSS(`#deliveries`))); err != nil {
+		t.Fatal(err)
+	}
+	st = read(t, ctx)
+	if st.H1 != "Webhook deliveries" || len(st.Rows) != 1 {
+		t.Fatalf("deliveries page: %+v", st)
+	}
+	if r := st.Rows[0]; len(r) != 6 || r[0] != "push" || r[2] != "acme/site" || r[5] != "browser-1" || !strings.Contains(r[3], "UTC") {
+		t.Errorf("delivery row %q", r)
+	}
+	// The event filter is a plain form: submitting it filters.
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`#event`), "issues"), chromedp.Submit(chromedp.CSS(`#event`)),
+		chromedp.WaitVisible(chromedp.CSS(`.empty`))); err != nil {
+		t.Fatal(err)
+	}
+	if st = read(t, ctx); !strings.HasSuffix(st.URL, "/ui/deliveries?event=issues") || !strings.Contains(st.Empty, "issues") {
+		t.Errorf("after filtering: %+v", st)
+	}
+}
