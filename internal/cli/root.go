@@ -16,6 +16,7 @@ import (
 
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/jobs"
+	"github.com/ghsync/ghsync/internal/schedule"
 )
 
 // Exit codes.
@@ -127,6 +128,9 @@ func (a *app) loadConfig() (*config.Config, error) {
 	cfg, err := config.Load(a.configPath, a.env.Getenv)
 	if err != nil {
 		return nil, err
+	}
+	if _, err := schedule.FromConfig(cfg); err != nil {
+		return nil, err // a bad schedule is a configuration error for every verb
 	}
 	for _, w := range cfg.Warnings {
 		a.logger.Warn(w.Error())
