@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/ghsync/ghsync/internal/db"
+	"github.com/ghsync/ghsync/internal/db/dbtest"
 	"github.com/ghsync/ghsync/internal/scheduler"
 )
 
@@ -290,5 +292,39 @@ func TestBrowserServeOnDefaults(t *testing.T) {
 	}
 	if st = read(t, ctx); !strings.HasSuffix(st.URL, "/ui/deliveries?event=issues") || !strings.Contains(st.Empty, "issues") {
 		t.Errorf("after filtering: %+v", st)
+	}
+}
+
+// TestBrowserHUDUnderUI: the HUD mounted under /ui/hud/ works in the
+// browser: its links, stylesheet and script resolve under the mount.
+func TestBrowserHUDUnderUI(t *testing.T) {
+	ctx := browser(t)
+	srv := httptest.NewServer(newUI(t, dbtest.SQLite(t), hudHandler(t)))
+	defer srv.Close()
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/ui/"), chromedp.Click(chromedp.CSS(`nav a[href="/ui/hud/"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a.branch`)), chromedp.Click(chromedp.CSS(`a.branch`)),
+		chromedp.WaitVisible(chromedp.CSS(`#grid`))); err != nil {
+		t.Fatal(err)
+	}
+	type hudState struct {
+		URL    string `json:"url"`
+		Shown  string `json:"shown"`
+		Colour string `json:"colour"`
+	}
+	const readHUD = `(() => ({url: location.href, shown: document.getElementById("shown").textContent,
+		colour: getComputedStyle(document.querySelector("td.cell.s-success")).backgroundColor}))()`
+	st, err := chromedp.Run(ctx, chromedp.Evaluate[hudState](readHUD))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.URL != srv.URL+"/ui/hud/b/acme/app/main.json" || st.Shown != "19" || st.Colour != "rgb(31, 136, 61)" {
+		t.Fatalf("HUD grid under /ui/hud/: %+v", st)
+	}
+	// hud.js is loaded from under the mount: the live filter works.
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`#filter`), "circleci")); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = chromedp.Run(ctx, chromedp.Evaluate[hudState](readHUD)); err != nil || st.Shown != "2" {
+		t.Fatalf("after filtering: %+v, %v", st, err)
 	}
 }
