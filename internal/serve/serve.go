@@ -97,9 +97,10 @@ type Service interface {
 }
 
 // New opens the database (running migrations), the archive bucket when
-// configured, and assembles the routes. It fails when no webhook secret is
-// configured and InsecureNoSignature is false. Call Run, or Close if Run is
-// never called.
+// configured, and assembles the routes. When no webhook secret is configured
+// and InsecureNoSignature is false, the webhook endpoint refuses deliveries
+// (503, logged at startup) while everything else runs. Call Run, or Close if
+// Run is never called.
 func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:8080"
@@ -141,8 +142,13 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		}
 		archive.Bucket = s.bucket.Raw()
 	}
+	disabled := !opts.InsecureNoSignature && !hasSecret(opts.Secrets)
+	if disabled {
+		opts.Logger.Warn("webhook endpoint DISABLED: no webhook secret configured; it answers 503 until webhooks.secrets or GHSYNC_WEBHOOK_SECRET is set",
+			"path", opts.WebhookPath)
+	}
 	s.hooks, err = webhooks.New(webhooks.Config{
-		DB: s.db, Secrets: opts.Secrets, InsecureNoSignature: opts.InsecureNoSignature,
+		DB: s.db, Secrets: opts.Secrets, InsecureNoSignature: opts.InsecureNoSignature, Disabled: disabled,
 		MaxBodyBytes: opts.MaxBodyBytes, Archive: archive, Logger: opts.Logger, Registerer: s.reg,
 	})
 	if err != nil {
@@ -290,4 +296,14 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	return s.Run(ctx)
+}
+
+// hasSecret reports whether any configured webhook secret is non-empty.
+func hasSecret(secrets []string) bool {
+	for _, x := range secrets {
+		if x != "" {
+			return true
+		}
+	}
+	return false
 }

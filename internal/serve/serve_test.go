@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -161,9 +162,30 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 }
 
-func TestNewRefusesWithoutSecret(t *testing.T) {
-	_, err := serve.New(context.Background(), serve.Options{DatabaseURL: dbtest.SQLiteURL(t)})
-	if err == nil || !strings.Contains(err.Error(), "secret") {
+// Without a secret the server runs, but its webhook endpoint refuses
+// deliveries (503) and stores nothing.
+func TestWebhookEndpointDisabledWithoutSecret(t *testing.T) {
+	srv, err := serve.New(context.Background(), serve.Options{DatabaseURL: dbtest.SQLiteURL(t)})
+	if err != nil {
 		t.Fatalf("New without secret: %v", err)
+	}
+	defer srv.Close()
+	h := srv.Handler()
+	req := httptest.NewRequest("POST", "/api/github/webhooks", strings.NewReader(`{"zen":"x"}`))
+	req.Header.Set("X-GitHub-Event", "ping")
+	req.Header.Set("X-GitHub-Delivery", "no-secret-1")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 503 || !strings.Contains(rec.Body.String(), "secret") {
+		t.Fatalf("webhook without secret: %d %s", rec.Code, rec.Body.String())
+	}
+	var n int
+	if err := srv.DB().QueryRow(context.Background(), "SELECT COUNT(*) FROM deliveries").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("deliveries stored: %d %v", n, err)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	if rec.Code != 200 {
+		t.Fatalf("healthz: %d", rec.Code)
 	}
 }

@@ -36,6 +36,11 @@ func (s *Service) receive(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusMethodNotAllowed, "error", "method not allowed")
 		return
 	}
+	if s.cfg.Disabled {
+		outcome("disabled")
+		reply(w, http.StatusServiceUnavailable, "error", "webhook endpoint disabled: no webhook secret configured (webhooks.secrets or GHSYNC_WEBHOOK_SECRET)")
+		return
+	}
 	if r.ContentLength > s.cfg.MaxBodyBytes {
 		outcome("too_large")
 		reply(w, http.StatusRequestEntityTooLarge, "error", "body too large")

@@ -27,6 +27,10 @@ type Config struct {
 	Secrets []string
 	// InsecureNoSignature accepts unsigned deliveries. Only for local testing.
 	InsecureNoSignature bool
+	// Disabled keeps the service (worker, archive, queries) but makes the
+	// receiver answer 503 to every delivery: what `ghsync serve` does when
+	// no secret is configured, so the rest of the server still runs.
+	Disabled bool
 	// MaxBodyBytes caps the request body (413 above). 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// MaxAttempts is how many times processing a delivery is tried before it is
@@ -91,7 +95,7 @@ func New(cfg Config) (*Service, error) {
 			secrets = append(secrets, []byte(s))
 		}
 	}
-	if len(secrets) == 0 && !cfg.InsecureNoSignature {
+	if len(secrets) == 0 && !cfg.InsecureNoSignature && !cfg.Disabled {
 		return nil, errors.New("webhooks: no webhook secret configured (set webhooks.secrets or GHSYNC_WEBHOOK_SECRET, or insecure_no_signature: true for local testing)")
 	}
 	if cfg.MaxBodyBytes <= 0 {
