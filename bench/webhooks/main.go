@@ -48,6 +48,7 @@ func main() {
 	size := flag.Int("size", 6000, "approximate payload size in bytes")
 	showMetrics := flag.Bool("metrics", false, "print the group-commit batch size metrics after the max phase")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	flag.BoolVar(&skipMax, "skip-max", false, "run only the fixed-rate phase (on a fresh database)")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -64,6 +65,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// skipMax skips the max-throughput phase.
+var skipMax bool
 
 func run(dbURL string, duration time.Duration, conc, rate, size int, showMetrics bool) error {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -121,46 +125,18 @@ func run(dbURL string, duration time.Duration, conc, rate, size int, showMetrics
 		}
 	}
 
-	// Phase 1: max throughput.
-	var ok, failed atomic.Int64
 	var wg sync.WaitGroup
-	end := time.Now().Add(duration)
-	t0 := time.Now()
-	for c := 0; c < conc; c++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(end) {
-				if _, err := send(); err != nil {
-					failed.Add(1)
-				} else {
-					ok.Add(1)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	el := time.Since(t0)
-	backlog := unprocessed(ctx, srv.DB())
-	fmt.Printf("max throughput: %d clients, %s: %d acknowledged (%d failed) = %.0f deliveries/s; unprocessed backlog at end: %d\n",
-		conc, el.Round(time.Millisecond), ok.Load(), failed.Load(), float64(ok.Load())/el.Seconds(), backlog)
-	drain(ctx, srv.DB(), 60*time.Second)
-	if showMetrics {
-		mr, _ := http.Get("http://" + ln.Addr().String() + "/metrics")
-		mb, _ := io.ReadAll(mr.Body)
-		for _, l := range strings.Split(string(mb), "\n") {
-			if strings.HasPrefix(l, "ghsync_webhook_commit_batch_size_sum") || strings.HasPrefix(l, "ghsync_webhook_commit_batch_size_count") {
-				fmt.Println(l)
-			}
+	if !skipMax {
+		if err := maxPhase(ctx, srv, ln, send, duration, conc, showMetrics); err != nil {
+			return err
 		}
 	}
-
 	// Phase 2: fixed rate, open loop.
 	total := int(duration.Seconds() * float64(rate))
 	lat := make([]time.Duration, total)
 	errs := atomic.Int64{}
 	interval := time.Second / time.Duration(rate)
-	t0 = time.Now()
+	t0 := time.Now()
 	for i := 0; i < total; i++ {
 		sched := t0.Add(time.Duration(i) * interval)
 		if d := time.Until(sched); d > 0 {
@@ -178,7 +154,7 @@ func run(dbURL string, duration time.Duration, conc, rate, size int, showMetrics
 		}()
 	}
 	wg.Wait()
-	el = time.Since(t0)
+	el := time.Since(t0)
 	good := lat[:0]
 	for _, l := range lat {
 		if l >= 0 {
@@ -225,4 +201,42 @@ func payload(n int64, size int) []byte {
 	pad := max(0, size-900)
 	return []byte(fmt.Sprintf(`{"action":%q,"workflow_job":{"id":%d,"run_id":%d,"run_url":"https://api.github.com/repos/octo/repo/actions/runs/%d","status":%q,"conclusion":null,"name":"build (ubuntu-latest)","head_sha":"d6fde92930d4715a2b49857d24b940956b26d2d3","created_at":"2024-05-01T10:00:00Z","started_at":"2024-05-01T10:00:05Z","completed_at":null,"labels":["ubuntu-latest"],"runner_name":"GitHub Actions 2","steps":[]},"repository":{"id":1296269,"full_name":"octo/repo","private":false,"description":%q},"sender":{"login":"octocat","id":1},"installation":{"id":2311213}}`,
 		status, n/3, n/30, n/30, status, strings.Repeat("x", pad)))
+}
+
+// maxPhase: conc clients post as fast as they can for duration.
+func maxPhase(ctx context.Context, srv *serve.Server, ln net.Listener, send func() (time.Duration, error), duration time.Duration, conc int, showMetrics bool) error {
+	var ok, failed atomic.Int64
+	var wg sync.WaitGroup
+	end := time.Now().Add(duration)
+	t0 := time.Now()
+	for c := 0; c < conc; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(end) {
+				if _, err := send(); err != nil {
+					failed.Add(1)
+				} else {
+					ok.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(t0)
+	backlog := unprocessed(ctx, srv.DB())
+	fmt.Printf("max throughput: %d clients, %s: %d acknowledged (%d failed) = %.0f deliveries/s; unprocessed backlog at end: %d\n",
+		conc, el.Round(time.Millisecond), ok.Load(), failed.Load(), float64(ok.Load())/el.Seconds(), backlog)
+	drain(ctx, srv.DB(), 60*time.Second)
+	if showMetrics {
+		mr, _ := http.Get("http://" + ln.Addr().String() + "/metrics")
+		mb, _ := io.ReadAll(mr.Body)
+		for _, l := range strings.Split(string(mb), "\n") {
+			if strings.HasPrefix(l, "ghsync_webhook_commit_batch_size_sum") || strings.HasPrefix(l, "ghsync_webhook_commit_batch_size_count") {
+				fmt.Println(l)
+			}
+		}
+	}
+
+	return nil
 }
