@@ -121,7 +121,9 @@ func openSQLite(rest string) (*DB, error) {
 	// wal_autocheckpoint(0): checkpoints run on a separate connection in the
 	// background (PASSIVE, they do not block writers), so that no commit on the
 	// request path pays for copying the WAL into the database file.
-	wdsn := "file:" + path + "?" + common + "&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate" + extra
+	// journal_size_limit: a WAL that grew during a burst is truncated back to
+	// 64 MiB when it restarts.
+	wdsn := "file:" + path + "?" + common + "&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(67108864)&_txlock=immediate" + extra
 	w, err := sql.Open("sqlite", wdsn)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite writer: %w", err)
@@ -155,7 +157,10 @@ func openSQLite(rest string) (*DB, error) {
 }
 
 // checkpointInterval is how often the SQLite WAL is copied into the database.
-const checkpointInterval = 500 * time.Millisecond
+// Short, so a burst never leaves a large WAL whose catch-up checkpoint would
+// compete with later commits' fsyncs (measured: p99 at 500/s after a 37k
+// burst 55–79 ms with 500 ms, 5–6 ms with 100 ms; bench/webhooks).
+const checkpointInterval = 100 * time.Millisecond
 
 // checkpointLoop runs PASSIVE checkpoints until Close; a final TRUNCATE
 // checkpoint runs at Close.
