@@ -17,7 +17,7 @@ func (a *app) hudCmd() *cobra.Command {
 	var refresh time.Duration
 	cmd := &cobra.Command{
 		Use:   "hud DEST",
-		Short: "Serve the status snapshots in DEST as a HUD web page (until ghsync serve mounts it)",
+		Short: "Serve the status snapshots in DEST as a HUD web page (ghsync serve also shows it under /ui/hud/)",
 		Long: `Serve the snapshots that ghsync statuses wrote to DEST as a grid per branch:
 commits down, job names across, a coloured cell per job linking to its details,
 a job-name filter and auto-refresh. Stops on Ctrl-C.`,

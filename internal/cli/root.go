@@ -127,7 +127,7 @@ func (a *app) setupLogging() error {
 func (a *app) loadConfig() (*config.Config, error) {
 	cfg, err := config.Load(a.configPath, a.env.Getenv)
 	if err != nil {
-		return nil, err
+		return nil, usageError{err} // unreadable or invalid configuration: exit 2
 	}
 	if _, err := schedule.FromConfig(cfg); err != nil {
 		return nil, err // a bad schedule is a configuration error for every verb

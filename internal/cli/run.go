@@ -70,7 +70,7 @@ queued job's id is printed.`,
 		},
 	}
 	cf.add(cmd)
-	cmd.Flags().BoolVar(&viaQueue, "via-queue", false, "put the run in the database's job queue for `ghsync serve` instead of running it here")
+	cmd.Flags().BoolVar(&viaQueue, "via-queue", false, "put the run in the database's job queue for ghsync serve instead of running it here")
 	cmd.Flags().StringVar(&database, "database", "", "with --via-queue: the queue's database URL (default: the config's database:)")
 	return cmd
 }

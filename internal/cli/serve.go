@@ -61,8 +61,10 @@ ghsync_schedule_skipped_total. Failed runs are retried with backoff; runs
 queued with ` + "`ghsync run JOB --via-queue`" + ` are worked too. See docs/schedules.md.
 
 Webhook secrets come from webhooks.secrets in the config (a list, for rotation)
-or GHSYNC_WEBHOOK_SECRET. Without one the server refuses to start unless
-webhooks.insecure_no_signature is true. SIGTERM/SIGINT shut it down gracefully.`,
+or GHSYNC_WEBHOOK_SECRET. Without one the webhook endpoint answers 503 (and says
+so at startup) while everything else runs; webhooks.insecure_no_signature: true
+accepts unsigned deliveries (local testing only). SIGTERM/SIGINT shut it down
+gracefully.`,
 		Example: "  GHSYNC_WEBHOOK_SECRET=… ghsync serve --addr 0.0.0.0:8080 --database postgres://ghsync@db/ghsync",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -130,7 +131,7 @@ func (a *app) flagsConfig(job map[string]any) (*config.Config, error) {
 	}
 	cfg, err := config.Parse(data, "command line", a.env.Getenv)
 	if err != nil {
-		return nil, usagef("%s", strings.ReplaceAll(err.Error(), "jobs[0].", "--"))
+		return nil, usagef("%s", flagError(err))
 	}
 	cfg.GitHub, cfg.Alerts, cfg.File = base.GitHub, base.Alerts, base.File
 	return cfg, nil
@@ -194,4 +195,23 @@ func short(s string) string {
 		return s[:12]
 	}
 	return s
+}
+
+// flagPos matches the YAML position and field of an error about a job built
+// from flags ("command line:4:7: jobs[0].max_delete: …").
+var flagPos = regexp.MustCompile(`command line:\d+:\d+: jobs\[0\]\.([a-z_]+)(\[\d+\])?`)
+
+// flagError rewrites config errors about a job built from flags to name the
+// flag or argument the user typed.
+func flagError(err error) string {
+	return flagPos.ReplaceAllStringFunc(err.Error(), func(m string) string {
+		field := flagPos.FindStringSubmatch(m)[1]
+		switch field {
+		case "source":
+			return "SRC"
+		case "dest":
+			return "DST"
+		}
+		return "--" + strings.ReplaceAll(field, "_", "-")
+	})
 }

@@ -146,10 +146,11 @@ func listStore(ctx context.Context, b *store.Bucket) (map[string]store.Object, e
 }
 
 // fingerprint digests the options that shape the object set, so a changed
-// filter or content-type rule is applied even when the commit did not move.
+// filter, content-type rule or delete policy is applied even when the commit
+// did not move.
 func (o *Options) fingerprint() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s|%s|%s|%s|%s|", o.Mode, o.ArchiveFmt, o.ArchiveKey, o.KeyPrefix, o.Symlinks)
+	fmt.Fprintf(h, "%s|%s|%s|%s|%s|%s|", o.Mode, o.ArchiveFmt, o.ArchiveKey, o.KeyPrefix, o.Symlinks, o.Delete)
 	for _, re := range o.Filter.Include {
 		fmt.Fprintf(h, "i:%s|", re)
 	}

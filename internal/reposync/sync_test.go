@@ -344,3 +344,21 @@ func TestOverlappingRunsOnlyOneWins(t *testing.T) {
 		t.Fatalf("outer run: want ErrConcurrentRun, got %v", err)
 	}
 }
+
+// Switching the delete policy to all applies at once, even when the source
+// did not move.
+func TestDeletePolicyChangeAppliesWithoutNewCommit(t *testing.T) {
+	tb := setup(t, map[string]string{"a": "1"})
+	tb.run(t, nil)
+	tb.put(t, "stray.txt", "x")
+	if s := tb.run(t, nil); !s.UpToDate {
+		t.Fatalf("managed re-run should be up to date: %+v", s)
+	}
+	s := tb.run(t, func(o *Options) { o.Delete = DeleteAll })
+	if s.UpToDate || s.Deleted != 1 {
+		t.Fatalf("delete all: %+v", s)
+	}
+	if got := strings.Join(keys(tb.objects(t)), ","); got != "a" {
+		t.Fatalf("objects: %s", got)
+	}
+}
