@@ -168,8 +168,11 @@ func printSummary(w io.Writer, s *reposync.Summary) {
 		verb = "would sync"
 	}
 	if s.UpToDate {
-		fmt.Fprintf(w, "up to date: %s at %s (%d objects unchanged; %d GitHub requests, %d not modified)\n",
-			s.Source, short(s.Commit), s.Unchanged, s.GitHubRequests, s.GitHubNotModified)
+		fmt.Fprintf(w, "up to date: %s at %s (%d objects unchanged", s.Source, short(s.Commit), s.Unchanged)
+		if s.GitHubRequests > 0 {
+			fmt.Fprintf(w, "; %d GitHub requests, %d not modified", s.GitHubRequests, s.GitHubNotModified)
+		}
+		fmt.Fprintln(w, ")")
 		return
 	}
 	fmt.Fprintf(w, "%s %s → %s at %s: %d new, %d modified, %d deleted, %d unchanged",
@@ -177,7 +180,11 @@ func printSummary(w io.Writer, s *reposync.Summary) {
 	if s.Adopted > 0 || s.Repaired > 0 {
 		fmt.Fprintf(w, " (%d adopted, %d repaired)", s.Adopted, s.Repaired)
 	}
-	fmt.Fprintf(w, "; %.1f MB uploaded in %.1fs\n", float64(s.BytesUploaded)/1e6, float64(s.DurationMS)/1000)
+	if s.DryRun {
+		fmt.Fprintln(w, " (dry run: nothing changed)")
+	} else {
+		fmt.Fprintf(w, "; %.1f MB uploaded in %.1fs\n", float64(s.BytesUploaded)/1e6, float64(s.DurationMS)/1000)
+	}
 	if s.DryRun {
 		for _, l := range []struct {
 			sign  string

@@ -129,8 +129,11 @@ func Derive(cfg *config.Config, configURL string) *Needs {
 	return n
 }
 
+// webhooksOn reports whether the config has a webhooks section: written in
+// the file (its secrets may come from variables unset where the template is
+// generated), or with secrets or the insecure switch set.
 func webhooksOn(cfg *config.Config) bool {
-	return len(cfg.Webhooks.Secrets) > 0 || cfg.Webhooks.InsecureNoSignature
+	return len(cfg.Webhooks.Secrets) > 0 || cfg.Webhooks.InsecureNoSignature || cfg.Pos("webhooks").Line > 0
 }
 
 func (n *Needs) warnNonS3(ref, user string) {
