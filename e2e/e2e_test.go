@@ -8,11 +8,11 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/ghsync/ghsync/internal/testkit"
 
 	"github.com/ghsync/ghsync/internal/cli"
 )
@@ -42,33 +42,8 @@ func (r result) summary(t *testing.T) map[string]any {
 	return m
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
 // binary builds ./cmd/ghsync once per test process.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ghsync-e2e-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "ghsync")
-		cmd := exec.Command("go", "build", "-o", binPath, "../cmd/ghsync")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = err
-			binPath = string(out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build ghsync: %v\n%s", buildErr, binPath)
-	}
-	return binPath
-}
+func binary(t *testing.T) string { return testkit.Ghsync(t) }
 
 func writeTree(t *testing.T, dir string, files map[string]string) {
 	t.Helper()

@@ -5,48 +5,18 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ghsync/ghsync/internal/testkit"
+
 	"github.com/chromedp/chromedp"
 )
 
-// EnvRequireBrowser=1 turns a missing chromium into a failure (CI sets it).
-const EnvRequireBrowser = "GHSYNC_REQUIRE_BROWSER"
-
-// browser starts headless chromium, or skips loudly (fails when
-// GHSYNC_REQUIRE_BROWSER=1) if it is not installed.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	var path string
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		msg := "SKIP: no chromium on PATH (install Debian's chromium: apt-get install -y chromium)"
-		if os.Getenv(EnvRequireBrowser) == "1" {
-			t.Fatal(strings.Replace(msg, "SKIP: ", "FATAL ("+EnvRequireBrowser+"=1): ", 1))
-		}
-		t.Log("!!!!!!!! " + msg + " !!!!!!!!")
-		t.Skip(msg)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-dev-shm-usage", true),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
-	return ctx
-}
+// browser starts headless chromium (testkit.Browser: skips loudly, or fails
+// when GHSYNC_REQUIRE_BROWSER=1, without one).
+func browser(t *testing.T) context.Context { return testkit.Browser(t, 90*time.Second) }
 
 // gridState is what the page shows, read in the browser.
 type gridState struct {

@@ -1,7 +1,6 @@
 package lambda
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ghsync/ghsync/internal/testkit"
 
 	"github.com/ghsync/ghsync/internal/githubtest"
 )
@@ -81,22 +82,8 @@ func startFunction(t *testing.T, api *runtimeAPI, env map[string]string) (*syncB
 	return logs, cmd
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects a child process's output.
+type syncBuffer = testkit.SyncBuffer
 
 const testSecret = "lambda-test-webhook-secret"
 

@@ -25,27 +25,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ghsync/ghsync/internal/testkit"
+
 	"github.com/ghsync/ghsync/internal/db"
 	"github.com/ghsync/ghsync/internal/db/dbtest"
 	"github.com/ghsync/ghsync/internal/scheduler"
 )
 
-// buildBinary builds ./cmd/ghsync into a temporary directory.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(out)))
-	bin := filepath.Join(t.TempDir(), "ghsync")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/ghsync")
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build ghsync: %v\n%s", err, b)
-	}
-	return bin
-}
+// buildBinary builds ./cmd/ghsync once per test process.
+func buildBinary(t *testing.T) string { return testkit.Ghsync(t) }
 
 type replica struct {
 	id   string

@@ -15,10 +15,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ghsync/ghsync/internal/testkit"
 
 	"github.com/chromedp/chromedp"
 
@@ -27,78 +28,23 @@ import (
 	"github.com/ghsync/ghsync/internal/scheduler"
 )
 
-// EnvRequireBrowser=1 turns a missing chromium into a failure (CI sets it).
-const EnvRequireBrowser = "GHSYNC_REQUIRE_BROWSER"
+// browser starts headless chromium (testkit.Browser: skips loudly, or fails
+// when GHSYNC_REQUIRE_BROWSER=1, without one).
+func browser(t *testing.T) context.Context { return testkit.Browser(t, 120*time.Second) }
 
-// browser starts headless chromium, or skips loudly (fails when
-// GHSYNC_REQUIRE_BROWSER=1) if it is not installed.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	var path string
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		msg := "SKIP: no chromium on PATH (install Debian's chromium: apt-get install -y chromium)"
-		if os.Getenv(EnvRequireBrowser) == "1" {
-			t.Fatal(strings.Replace(msg, "SKIP: ", "FATAL ("+EnvRequireBrowser+"=1): ", 1))
-		}
-		t.Log("!!!!!!!! " + msg + " !!!!!!!!")
-		t.Skip(msg)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-dev-shm-usage", true),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 120*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
-	return ctx
-}
-
-// syncBuffer collects a child process's output for failure messages.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects a child process's output.
+type syncBuffer = testkit.SyncBuffer
 
 const webhookSecret = "browser-test-secret"
 
-// startServe builds the ghsync binary and runs `ghsync serve` in an empty
-// directory: no config file, so the embedded defaults (SQLite in ./data,
-// file://./out) apply. It returns the base URL and the working directory.
 // startServe runs `ghsync serve` on the embedded defaults in an empty
-// directory; secret, when not empty, is given as GHSYNC_WEBHOOK_SECRET.
+// directory (no config file: SQLite in ./data, file://./out); secret, when not
+// empty, is given as GHSYNC_WEBHOOK_SECRET. It returns the base URL and the
+// working directory.
 func startServe(t *testing.T, secret string) (string, string) {
 	t.Helper()
 	work := t.TempDir()
-	bin := filepath.Join(t.TempDir(), "ghsync")
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go tool is needed to build ghsync: %v", err)
-	}
-	build := exec.Command(goBin, "build", "-o", bin, "github.com/ghsync/ghsync/cmd/ghsync")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := testkit.Ghsync(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
