@@ -1,11 +1,7 @@
 package config
 
 import (
-	"path"
 	"regexp"
-	"strings"
-
-	"github.com/bmatcuk/doublestar/v4"
 )
 
 // Repo-sync enumerations.
@@ -78,29 +74,6 @@ type RepoJob struct {
 	Limits Limits `yaml:"limits"`
 }
 
-// Match reports whether a repo-relative path is selected by the filters: it
-// matches some include pattern (or there are none) and no exclude pattern.
-func (r *RepoJob) Match(p string) bool {
-	if len(r.Include) > 0 {
-		ok := false
-		for _, re := range r.Include {
-			if re.MatchString(p) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return false
-		}
-	}
-	for _, re := range r.Exclude {
-		if re.MatchString(p) {
-			return false
-		}
-	}
-	return true
-}
-
 // Limits bound archive reading (defaults: 1,000,000 entries, 5GiB per entry,
 // 50GiB in total).
 type Limits struct {
@@ -120,7 +93,8 @@ const (
 )
 
 // MaxDelete is a deletion cap: an absolute Count, or a Percent of the managed
-// objects. Written as an integer ("200") or a percentage ("50%").
+// objects. Written as an integer ("200") or a percentage ("50%"). Repo sync
+// (reposync.MaxDelete) applies it.
 type MaxDelete struct {
 	// Count is the absolute cap; used when IsPercent is false.
 	Count int
@@ -128,15 +102,6 @@ type MaxDelete struct {
 	Percent float64
 	// IsPercent selects Percent over Count.
 	IsPercent bool
-}
-
-// Limit returns the number of deletions allowed when managed objects are
-// managed: Count, or floor(Percent% of managed).
-func (m MaxDelete) Limit(managed int) int {
-	if !m.IsPercent {
-		return m.Count
-	}
-	return int(float64(managed) * m.Percent / 100)
 }
 
 // String renders the cap as written: "50%" or "200".
@@ -156,23 +121,9 @@ type GlobValue struct {
 	Value string
 }
 
-// GlobMap is an ordered list of glob rules; the first matching rule wins.
+// GlobMap is an ordered list of glob rules; the first matching rule wins
+// (applied by repo sync, reposync.GlobRule).
 type GlobMap []GlobValue
-
-// Lookup returns the value of the first rule whose pattern matches the
-// repo-relative path p.
-func (g GlobMap) Lookup(p string) (string, bool) {
-	for _, r := range g {
-		subject := p
-		if !strings.Contains(r.Pattern, "/") {
-			subject = path.Base(p)
-		}
-		if ok, _ := doublestar.Match(r.Pattern, subject); ok {
-			return r.Value, true
-		}
-	}
-	return "", false
-}
 
 // StatusesJob writes status snapshots of branches (kind: statuses).
 type StatusesJob struct {
