@@ -1,10 +1,12 @@
 // Package testkit holds helpers shared by ghsync's tests: the ghsync binary
-// built once per test process, a headless Chromium, and a goroutine-safe
-// output buffer for child processes. Only tests import it.
+// built once per test process, a headless Chromium, a goroutine-safe output
+// buffer for child processes, and a bucket holding a status snapshot. Only
+// tests import it.
 package testkit
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"os"
 	"os/exec"
@@ -13,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ghsync/ghsync/internal/store"
 
 	"github.com/chromedp/chromedp"
 )
@@ -98,4 +102,28 @@ func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// SnapshotBucket returns an in-memory bucket holding the JSON file at path
+// gzip-compressed under key, as `ghsync statuses` writes a snapshot.
+func SnapshotBucket(t testing.TB, path, key string) *store.Bucket {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(raw)
+	zw.Close()
+	ctx := context.Background()
+	b, err := store.Open(ctx, "mem://", store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	if _, err := b.Put(ctx, key, &z, store.PutOptions{ContentType: "application/json", ContentEncoding: "gzip"}); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

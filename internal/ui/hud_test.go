@@ -1,19 +1,17 @@
 package ui_test
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"net/http"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/ghsync/ghsync/internal/testkit"
+
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/db/dbtest"
 	"github.com/ghsync/ghsync/internal/hud"
-	"github.com/ghsync/ghsync/internal/store"
 	"github.com/ghsync/ghsync/internal/ui"
 )
 
@@ -21,23 +19,7 @@ import (
 // as acme/app/main.json.
 func hudHandler(t *testing.T) http.Handler {
 	t.Helper()
-	raw, err := os.ReadFile("../statuses/testdata/v5_main.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var z bytes.Buffer
-	zw := gzip.NewWriter(&z)
-	zw.Write(raw)
-	zw.Close()
-	ctx := context.Background()
-	b, err := store.Open(ctx, "mem://", store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	if _, err := b.Put(ctx, "acme/app/main.json", &z, store.PutOptions{ContentType: "application/json", ContentEncoding: "gzip"}); err != nil {
-		t.Fatal(err)
-	}
+	b := testkit.SnapshotBucket(t, "../statuses/testdata/v5_main.json", "acme/app/main.json")
 	h, err := hud.New(hud.Options{Bucket: b})
 	if err != nil {
 		t.Fatal(err)
