@@ -44,14 +44,6 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/ghsync-bench-cold.XXXXXX")"
 # shellcheck source=lib.sh
 source "$HERE/lib.sh"
 
-cleanup() {
-	stop_s3
-	if [[ "${BENCH_KEEP:-}" == 1 ]]; then
-		echo "bench: kept $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 

@@ -141,3 +141,14 @@ machine_info() {
 	cpu="$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
 	echo "$(nproc) cores (${cpu:-unknown CPU}), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), $(uname -sr), $(go version | awk '{print $3}')"
 }
+
+# cleanup — stop the S3 server this script started and remove $WORK (kept
+# with BENCH_KEEP=1). Scripts install it with: trap cleanup EXIT.
+cleanup() {
+	stop_s3
+	if [[ "${BENCH_KEEP:-}" == 1 ]]; then
+		echo "bench: kept $WORK" >&2
+	else
+		rm -rf "$WORK"
+	fi
+}
