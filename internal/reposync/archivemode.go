@@ -85,7 +85,7 @@ func runArchive(ctx context.Context, o *Options, s *Summary, rev source.Revision
 // in the wanted format, else one packed from the tree by a goroutine.
 func openArchive(ctx context.Context, o *Options) (io.ReadCloser, error) {
 	if as, ok := o.Source.(ArchiveSource); ok {
-		return as.Archive(o.ArchiveFmt)
+		return as.Archive(ctx, o.ArchiveFmt)
 	}
 	entries, err := o.Source.List(ctx)
 	if err != nil {

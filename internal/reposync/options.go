@@ -6,6 +6,7 @@
 package reposync
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -71,7 +72,7 @@ func (m MaxDelete) Limit(managed int) int {
 // ArchiveSource is implemented by sources that can stream their tree as one
 // archive (GitHub's tarball/zipball). Sources without it are packed by ghsync.
 type ArchiveSource interface {
-	Archive(format string) (io.ReadCloser, error)
+	Archive(ctx context.Context, format string) (io.ReadCloser, error)
 }
 
 // TemplateSource is implemented by sources that expand key templates.

@@ -184,12 +184,12 @@ func (g *GitHub) readSmall(ctx context.Context, sha string) (string, error) {
 
 // Archive implements the engine's ArchiveSource: GitHub's own archive of the
 // resolved commit, streamed.
-func (g *GitHub) Archive(format string) (io.ReadCloser, error) {
+func (g *GitHub) Archive(ctx context.Context, format string) (io.ReadCloser, error) {
 	kind := "zipball"
 	if format == "tar.gz" {
 		kind = "tarball"
 	}
-	return g.api.Archive(context.Background(), kind, g.commit)
+	return g.api.Archive(ctx, kind, g.commit)
 }
 
 // cost model constants: a request costs about as much as this many bytes
