@@ -17,6 +17,7 @@ import (
 	"github.com/ghsync/ghsync/internal/schedule"
 	"github.com/ghsync/ghsync/internal/scheduler"
 	"github.com/ghsync/ghsync/internal/statuses"
+	"github.com/ghsync/ghsync/internal/store"
 )
 
 func (a *app) runCmd() *cobra.Command {
@@ -170,9 +171,9 @@ recorded in the destination's manifest).`,
 				}
 				switch {
 				case j.Repo != nil:
-					row.Source, row.Dest = j.Repo.Source, redactURL(j.Repo.Dest)
+					row.Source, row.Dest = j.Repo.Source, store.Redact(j.Repo.Dest)
 				case j.Statuses != nil:
-					row.Source, row.Dest = j.Statuses.Repo, redactURL(j.Statuses.Dest)
+					row.Source, row.Dest = j.Statuses.Repo, store.Redact(j.Statuses.Dest)
 				}
 				if row.LastRun == nil {
 					row.Last = r.Last(cmd.Context(), j)

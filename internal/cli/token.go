@@ -2,12 +2,9 @@ package cli
 
 import (
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/ghsync/ghsync/internal/store"
 )
 
 func (a *app) tokenCmd() *cobra.Command {
@@ -46,12 +43,4 @@ an installation token on stdout. The token is a secret: it is never logged.`,
 	cmd.Flags().StringVar(&owner, "owner", "", "organization or user the App is installed on")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print {token, expires_at} as JSON")
 	return cmd
-}
-
-// redactURL hides credentials in a store URL for display.
-func redactURL(s string) string {
-	if _, err := url.Parse(s); err != nil {
-		return s
-	}
-	return store.Redact(s)
 }
