@@ -9,6 +9,11 @@
 //     writer at a time anyway); a separate read-only pool serves reads.
 //   - postgres://… or postgresql://… uses github.com/jackc/pgx/v5/stdlib. Writer
 //     and reader are the same pool.
+//   - mysql://USER[:PASS]@HOST[:PORT]/DB[?param=value…] (MySQL and MariaDB) uses
+//     github.com/go-sql-driver/mysql, utf8mb4, UTC. Writer and reader are the
+//     same pool. Query parameters are passed to the driver (for example
+//     tls=true). This dialect serves API table sync targets; [DB.Migrate]
+//     refuses it (ghsync's own state lives in SQLite or PostgreSQL).
 //
 // Queries are written with '?' placeholders; [DB.Rebind] translates them to
 // $1, $2, … for PostgreSQL. The helper methods ([DB.Exec], [DB.Query], …) rebind
@@ -46,6 +51,8 @@ const (
 	SQLite Dialect = "sqlite"
 	// Postgres is PostgreSQL through pgx.
 	Postgres Dialect = "postgres"
+	// MySQL is MySQL or MariaDB through go-sql-driver/mysql.
+	MySQL Dialect = "mysql"
 )
 
 // DB is an open database: a writer handle and a reader handle (the same pool for
@@ -67,7 +74,7 @@ type DB struct {
 }
 
 // Open opens the database named by rawURL and checks that it answers. The
-// caller must Close it. Supported schemes: sqlite, postgres, postgresql.
+// caller must Close it. Supported schemes: sqlite, postgres, postgresql, mysql.
 // A nil logger discards logs.
 func Open(ctx context.Context, rawURL string, logger *slog.Logger) (*DB, error) {
 	if logger == nil {
@@ -75,7 +82,7 @@ func Open(ctx context.Context, rawURL string, logger *slog.Logger) (*DB, error) 
 	}
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
-		return nil, fmt.Errorf("open database %q: want sqlite://PATH or postgres://…", redact(rawURL))
+		return nil, fmt.Errorf("open database %q: want sqlite://PATH, postgres://… or mysql://…", redact(rawURL))
 	}
 	var d *DB
 	var err error
@@ -84,8 +91,10 @@ func Open(ctx context.Context, rawURL string, logger *slog.Logger) (*DB, error) 
 		d, err = openSQLite(rest)
 	case "postgres", "postgresql":
 		d, err = openPostgres(rawURL)
+	case "mysql":
+		d, err = openMySQL(rawURL)
 	default:
-		return nil, fmt.Errorf("open database %q: unsupported scheme %q (want sqlite or postgres)", redact(rawURL), scheme)
+		return nil, fmt.Errorf("open database %q: unsupported scheme %q (want sqlite, postgres or mysql)", redact(rawURL), scheme)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", redact(rawURL), err)

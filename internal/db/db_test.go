@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"strings"
 	"testing/fstest"
 
 	"github.com/ghsync/ghsync/internal/db"
@@ -112,5 +113,47 @@ func TestOpenErrors(t *testing.T) {
 		if _, err := db.Open(context.Background(), u, nil); err == nil {
 			t.Errorf("Open(%q) succeeded", u)
 		}
+	}
+}
+
+func TestMySQL(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.MySQL(t)
+	if d.Dialect() != db.MySQL {
+		t.Fatalf("dialect = %q", d.Dialect())
+	}
+	if _, err := d.Exec(ctx, "CREATE TABLE things (name VARCHAR(100) PRIMARY KEY, n INTEGER) DEFAULT CHARSET=utf8mb4"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Exec(ctx, "INSERT INTO things (name, n) VALUES (?, ?) ON DUPLICATE KEY UPDATE n = VALUES(n)", "é?🙂", 1); err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	var n int
+	if err := d.QueryRow(ctx, "SELECT name, n FROM things").Scan(&name, &n); err != nil || name != "é?🙂" || n != 1 {
+		t.Fatalf("got %q %d %v", name, n, err)
+	}
+	if err := d.Migrate(ctx, "test", fstest.MapFS{}); err == nil {
+		t.Fatal("Migrate on mysql succeeded; want a clear refusal")
+	}
+}
+
+func TestMySQLURLErrors(t *testing.T) {
+	for _, u := range []string{"mysql://x", "mysql://root:sekrit@h:3306/", "mysql://root:sekrit@/db"} {
+		_, err := db.Open(context.Background(), u, nil)
+		if err == nil {
+			t.Errorf("Open(%q) succeeded", u)
+			continue
+		}
+		if strings.Contains(err.Error(), "sekrit") {
+			t.Errorf("Open(%q) error leaks the password: %v", u, err)
+		}
+	}
+	cfg, err := db.MySQLConfig("mysql://u:p%40ss@db.example:3307/app?tls=true&sql_mode=ANSI")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.User != "u" || cfg.Passwd != "p@ss" || cfg.Addr != "db.example:3307" || cfg.DBName != "app" || cfg.TLSConfig != "true" || cfg.Params["sql_mode"] != "ANSI" {
+		t.Fatalf("config = %+v", cfg)
 	}
 }

@@ -23,7 +23,12 @@ import (
 //	{{json}}   TEXT (SQLite) / JSONB (PostgreSQL)
 //	{{bytes}}  BLOB / BYTEA
 //	{{serial}} INTEGER PRIMARY KEY AUTOINCREMENT / BIGSERIAL PRIMARY KEY
+//
+// MySQL databases are refused: they are API table sync targets only.
 func (d *DB) Migrate(ctx context.Context, component string, fsys fs.FS) error {
+	if d.dialect == MySQL {
+		return fmt.Errorf("migrate %s: %s: ghsync's own tables need sqlite or postgres, not mysql", component, d.url)
+	}
 	migs, err := readMigrations(fsys)
 	if err != nil {
 		return fmt.Errorf("migrate %s: %w", component, err)
