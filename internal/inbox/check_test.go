@@ -99,10 +99,10 @@ func TestSniffDelimiter(t *testing.T) {
 	}{
 		{"a\tb\tc\n1\t2\t3\n", '\t', true},
 		{"a,b,c\n1,2,3\n", ',', true},
-		{"a,b\tc\n1,2\t3\n", ',', true},                 // both consistent: comma preferred
-		{"\"a\"\t\"b\"\t\"c\"\n", '\t', true},            // quote pattern
-		{"name\n\"x\"\n", 0, false},                       // quotes without delimiter, no frequency winner
-		{"abc\ndef\n", 0, false},                          // nothing
+		{"a,b\tc\n1,2\t3\n", ',', true},       // both consistent: comma preferred
+		{"\"a\"\t\"b\"\t\"c\"\n", '\t', true}, // quote pattern
+		{"name\n\"x\"\n", 0, false},           // quotes without delimiter, no frequency winner
+		{"abc\ndef\n", 0, false},              // nothing
 	}
 	for _, tt := range tests {
 		got, ok := SniffDelimiter([]rune(tt.sample), allowed)
