@@ -1,0 +1,268 @@
+// Package classify finds the line that explains a failed CI job's log, with
+// the semantics of PyTorch's log classifier (pytorch/test-infra,
+// aws/lambda/log-classifier), so that its ruleset.toml works unchanged and
+// gives the same answers. Spec: 30-webhooks.md, "Logs and log classification".
+//
+//   - Lines are split on '\n' (a trailing '\r' removed) and numbered from 1
+//     over the raw input; each is normalised ([Normalize]: GitHub Actions
+//     timestamp prefix, then ANSI escapes).
+//   - Lines matching an ignore_lines pattern never match, and the region from
+//     a line matching ignore_region.start through the next line matching
+//     ignore_region.end is ignored (both overridable in the rules file).
+//   - The winner is the highest-priority rule (earliest in the file) that
+//     matches any line, and within it the last matching line. A pattern
+//     without groups captures the whole match; with groups, every
+//     participating group in order.
+//   - Context: up to N lines starting with '+' (shell traces), walking back
+//     from the matched line inclusive, nearest first.
+//
+// All rules are matched in one pass over the log: an Aho-Corasick automaton
+// over the literals the rules require picks the few rules worth running on a
+// line (see multi).
+//
+//	c, err := classify.New(classify.DefaultRuleset(), classify.Options{})
+//	m, err := c.ClassifyReader(r)   // m == nil: no rule matched
+package classify
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+)
+
+// DefaultContext is the number of '+' context lines kept when Options.Context is 0.
+const DefaultContext = 12
+
+// Match is a classification result, in the JSON shape PyTorch's classifier
+// stores.
+type Match struct {
+	Rule     string   `json:"rule"`
+	Line     string   `json:"line"`
+	LineNum  int      `json:"line_num"`
+	Captures []string `json:"captures"`
+	Context  []string `json:"context"`
+}
+
+// Options tunes a Classifier.
+type Options struct {
+	// Context is how many '+' lines to collect; 0 means DefaultContext, a
+	// negative value none.
+	Context int
+}
+
+// Classifier applies a compiled ruleset. It is safe for concurrent use.
+type Classifier struct {
+	names   []string
+	rules   *multi
+	drop    *multi
+	start   *regexp.Regexp // nil: no ignored region
+	end     *regexp.Regexp
+	context int
+}
+
+// New compiles rs.
+func New(rs *Ruleset, o Options) (*Classifier, error) {
+	if rs == nil || len(rs.Rules) == 0 {
+		return nil, errors.New("classify: empty ruleset")
+	}
+	c := &Classifier{context: o.Context}
+	if c.context == 0 {
+		c.context = DefaultContext
+	}
+	if c.context < 0 {
+		c.context = 0
+	}
+	res := make([]*regexp.Regexp, len(rs.Rules))
+	for i, r := range rs.Rules {
+		re, err := regexp.Compile(r.Pattern)
+		if err != nil {
+			return nil, fmt.Errorf("%s: rule %d (%q): pattern: %w", rs.Source, i+1, r.Name, err)
+		}
+		res[i] = re
+		c.names = append(c.names, r.Name)
+	}
+	var err error
+	if c.rules, err = newMulti(res); err != nil {
+		return nil, fmt.Errorf("%s: %w", rs.Source, err)
+	}
+	var drops []*regexp.Regexp
+	for i, p := range rs.ignoreLines() {
+		re, err := regexp.Compile(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: ignore_lines[%d]: %w", rs.Source, i, err)
+		}
+		drops = append(drops, re)
+	}
+	if len(drops) > 0 {
+		if c.drop, err = newMulti(drops); err != nil {
+			return nil, fmt.Errorf("%s: ignore_lines: %w", rs.Source, err)
+		}
+	}
+	if g := rs.ignoreRegion(); g.Start != "" {
+		if c.start, err = regexp.Compile(g.Start); err != nil {
+			return nil, fmt.Errorf("%s: ignore_region.start: %w", rs.Source, err)
+		}
+		if c.end, err = regexp.Compile(g.End); err != nil {
+			return nil, fmt.Errorf("%s: ignore_region.end: %w", rs.Source, err)
+		}
+	}
+	return c, nil
+}
+
+// Classify classifies a whole log held in memory.
+func (c *Classifier) Classify(log []byte) *Match {
+	s := c.newScan()
+	num := 0
+	for len(log) > 0 {
+		line := log
+		if i := bytes.IndexByte(log, '\n'); i >= 0 {
+			line, log = log[:i], log[i+1:]
+		} else {
+			log = nil
+		}
+		num++
+		s.line(line, num)
+	}
+	return s.result()
+}
+
+// ClassifyReader classifies a log read from r line by line (memory is bounded
+// by the longest line, not the log).
+func (c *Classifier) ClassifyReader(r io.Reader) (*Match, error) {
+	return c.ClassifyReaderFrom(r, 1)
+}
+
+// ClassifyReaderFrom is ClassifyReader for a log whose first line is number
+// first (used to classify the tail of a log with its true line numbers).
+func (c *Classifier) ClassifyReaderFrom(r io.Reader, first int) (*Match, error) {
+	s := c.newScan()
+	br := bufio.NewReaderSize(r, 64<<10)
+	var long []byte
+	num := first - 1
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long, chunk...)
+			continue
+		}
+		line := chunk
+		if long != nil {
+			long = append(long, chunk...)
+			line = long
+		}
+		if len(line) > 0 {
+			if line[len(line)-1] == '\n' {
+				line = line[:len(line)-1]
+			}
+			num++
+			s.line(line, num)
+		}
+		long = long[:0:0]
+		if err == io.EOF {
+			return s.result(), nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read log: %w", err)
+		}
+	}
+}
+
+// scan is the state of one pass over a log.
+type scan struct {
+	c        *Classifier
+	rules    *multi
+	drop     *multi
+	ignoring bool
+	buf      []byte
+
+	best     int // index of the best rule so far; len(rules) when none
+	bestLine []byte
+	bestNum  int
+	bestSub  []int
+	bestCtx  []string
+
+	ring []string // last '+' lines, ring[(head-1)%len] newest
+	head int
+	n    int
+}
+
+func (c *Classifier) newScan() *scan {
+	s := &scan{c: c, rules: c.rules.clone(), best: len(c.names)}
+	if c.drop != nil {
+		s.drop = c.drop.clone()
+	}
+	if c.context > 0 {
+		s.ring = make([]string, c.context)
+	}
+	return s
+}
+
+// line processes raw line number num (without its '\n').
+func (s *scan) line(raw []byte, num int) {
+	if n := len(raw); n > 0 && raw[n-1] == '\r' {
+		raw = raw[:n-1]
+	}
+	line, copied := normalize(s.buf, raw)
+	if copied {
+		s.buf = line[:0]
+	}
+	if s.drop != nil {
+		for _, i := range s.drop.candidates(line, len(s.drop.res)) {
+			if s.drop.res[i].Match(line) {
+				return
+			}
+		}
+	}
+	if s.c.start != nil {
+		if s.ignoring {
+			if s.c.end.Match(line) {
+				s.ignoring = false
+			}
+			return
+		}
+		if s.c.start.Match(line) {
+			s.ignoring = true
+			return
+		}
+	}
+	if len(s.ring) > 0 && len(line) > 0 && line[0] == '+' {
+		s.ring[s.head] = string(line)
+		s.head = (s.head + 1) % len(s.ring)
+		s.n = min(s.n+1, len(s.ring))
+	}
+	for _, i := range s.rules.candidates(line, s.best+1) {
+		sub := s.rules.res[i].FindSubmatchIndex(line)
+		if sub == nil {
+			continue
+		}
+		s.best, s.bestNum, s.bestSub = int(i), num, sub
+		s.bestLine = append(s.bestLine[:0], line...)
+		s.bestCtx = s.bestCtx[:0]
+		for k := 1; k <= s.n; k++ {
+			s.bestCtx = append(s.bestCtx, s.ring[(s.head-k+len(s.ring))%len(s.ring)])
+		}
+		return
+	}
+}
+
+func (s *scan) result() *Match {
+	if s.best >= len(s.c.names) {
+		return nil
+	}
+	m := &Match{Rule: s.c.names[s.best], Line: string(s.bestLine), LineNum: s.bestNum,
+		Captures: []string{}, Context: append([]string{}, s.bestCtx...)}
+	sub := s.bestSub
+	if len(sub) == 2 {
+		m.Captures = append(m.Captures, string(s.bestLine[sub[0]:sub[1]]))
+	} else {
+		for k := 2; k+1 < len(sub); k += 2 {
+			if sub[k] >= 0 {
+				m.Captures = append(m.Captures, string(s.bestLine[sub[k]:sub[k+1]]))
+			}
+		}
+	}
+	return m
+}
