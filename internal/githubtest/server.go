@@ -104,7 +104,8 @@ type Server struct {
 	unimplemented map[string]int
 	violations    []Violation
 	reqSeq        int64
-	gql           *gqlData // GraphQL side, see graphql*.go
+	gql           *gqlData      // GraphQL side, see graphql*.go
+	actions       *actionsState // Actions jobs and App hook deliveries, see actions.go
 }
 
 type rateState struct {
