@@ -1,0 +1,166 @@
+package inbox
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	mail "github.com/wneessen/go-mail"
+)
+
+// emailPayload is what the email action sends.
+type emailPayload struct {
+	From    string   `json:"from"`
+	To      []string `json:"to"`
+	Subject string   `json:"subject"`
+	Body    string   `json:"body"`
+}
+
+// email sends the failure email of a failed set, unless the set rule
+// suppressed it (a lone first file of a pair).
+func (j *job) email(ctx context.Context, deps *Deps, rep *Report, opts RunOptions) ActionResult {
+	e := j.cfg.Email
+	if len(rep.Files) == 1 && rep.Files[0].suppressEmail {
+		return ActionResult{Action: ActionEmail, Status: StatusSkipped,
+			Detail: "the set's only problem is a missing file that is expected to follow"}
+	}
+	if e == nil || len(e.To) == 0 {
+		return ActionResult{Action: ActionEmail, Status: StatusNoCredential, Detail: "email.to is not set: no email sent",
+			Payload: j.emailPayload(rep)}
+	}
+	a := ActionResult{Action: ActionEmail, Target: strings.Join(e.To, ", ")}
+	p := j.emailPayload(rep)
+	if opts.DryRun {
+		a.Status, a.Payload = StatusDryRun, p
+		return a
+	}
+	var err error
+	switch j.via.Scheme {
+	case "ses":
+		err = sendSES(ctx, deps, j.via, p)
+		a.Detail = "sent with Amazon SES"
+	default:
+		err = sendSMTP(ctx, deps, j.via, p)
+		a.Detail = "sent by SMTP to " + j.via.Host
+	}
+	if err != nil {
+		a.Status, a.Error, a.Detail = StatusFailed, err.Error(), ""
+		return a
+	}
+	a.Status, a.Payload = StatusDone, p
+	return a
+}
+
+func (j *job) emailPayload(rep *Report) emailPayload {
+	vars := templateVars(rep)
+	p := emailPayload{To: []string{}}
+	if e := j.cfg.Email; e != nil {
+		p.From, p.To = e.From, append(p.To, e.To...)
+	}
+	if j.subject != nil {
+		p.Subject, p.Body = j.subject.Render(vars), j.emailBody.Render(vars)
+	} else {
+		p.Subject, p.Body = mustRender(DefaultEmailSubject, vars), mustRender(DefaultEmailBody, vars)
+	}
+	return p
+}
+
+func mustRender(src string, vars map[string]string) string {
+	t, err := ParseTemplate(src, nil)
+	if err != nil {
+		return src
+	}
+	return t.Render(vars)
+}
+
+// sendSMTP delivers p over SMTP: smtp:// requires STARTTLS, smtps:// is TLS
+// from the start; AUTH with the URL's user and password when present.
+func sendSMTP(ctx context.Context, deps *Deps, via *url.URL, p emailPayload) error {
+	where := redactURL(via)
+	opts := []mail.Option{mail.WithTimeout(30 * time.Second)}
+	port := via.Port()
+	if via.Scheme == "smtps" {
+		opts = append(opts, mail.WithSSL())
+		if port == "" {
+			port = "465"
+		}
+	} else {
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+		if port == "" {
+			port = "587"
+		}
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		return fmt.Errorf("email via %s: bad port", where)
+	}
+	opts = append(opts, mail.WithPort(n))
+	if deps.SMTPTLS != nil {
+		opts = append(opts, mail.WithTLSConfig(deps.SMTPTLS))
+	}
+	if via.User != nil {
+		pw, _ := via.User.Password()
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover),
+			mail.WithUsername(via.User.Username()), mail.WithPassword(pw))
+	}
+	c, err := mail.NewClient(via.Hostname(), opts...)
+	if err != nil {
+		return fmt.Errorf("email via %s: %w", where, err)
+	}
+	m := mail.NewMsg()
+	if err := m.From(p.From); err != nil {
+		return fmt.Errorf("email from %q: %w", p.From, err)
+	}
+	if err := m.To(p.To...); err != nil {
+		return fmt.Errorf("email to %v: %w", p.To, err)
+	}
+	m.Subject(p.Subject)
+	m.SetBodyString(mail.TypeTextPlain, p.Body)
+	if err := c.DialAndSendWithContext(ctx, m); err != nil {
+		return fmt.Errorf("email via %s: %w", where, err)
+	}
+	return nil
+}
+
+// sendSES delivers p with the Amazon SES v2 API and the runtime's AWS
+// credentials; region from ses://?region=R, else AWS_REGION; endpoint from
+// &endpoint=URL (tests) or the SDK's standard environment.
+func sendSES(ctx context.Context, deps *Deps, via *url.URL, p emailPayload) error {
+	q := via.Query()
+	region := q.Get("region")
+	if region == "" {
+		region = deps.Getenv("AWS_REGION")
+	}
+	lo := []func(*awsconfig.LoadOptions) error{awsconfig.WithHTTPClient(deps.HTTP)}
+	if region != "" {
+		lo = append(lo, awsconfig.WithRegion(region))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, lo...)
+	if err != nil {
+		return fmt.Errorf("email via SES: AWS configuration: %w", err)
+	}
+	client := sesv2.NewFromConfig(cfg, func(o *sesv2.Options) {
+		if ep := q.Get("endpoint"); ep != "" {
+			o.BaseEndpoint = aws.String(ep)
+		}
+	})
+	_, err = client.SendEmail(ctx, &sesv2.SendEmailInput{
+		FromEmailAddress: aws.String(p.From),
+		Destination:      &sestypes.Destination{ToAddresses: p.To},
+		Content: &sestypes.EmailContent{Simple: &sestypes.Message{
+			Subject: &sestypes.Content{Data: aws.String(p.Subject), Charset: aws.String("UTF-8")},
+			Body:    &sestypes.Body{Text: &sestypes.Content{Data: aws.String(p.Body), Charset: aws.String("UTF-8")}},
+		}},
+	})
+	if err != nil {
+		return fmt.Errorf("email via SES (region %s): %w", cfg.Region, err)
+	}
+	return nil
+}

@@ -1,0 +1,113 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ghsync/ghsync/internal/store"
+)
+
+// copyToFinal copies every file of the set to the final store under the
+// same key. It reports false when any copy failed.
+func (j *job) copyToFinal(ctx context.Context, deps *Deps, watch *store.Bucket, objs []store.Object,
+	opts RunOptions, add func(ActionResult)) bool {
+	if j.cfg.Final == "" {
+		add(ActionResult{Action: ActionCopy, Status: StatusSkipped, Detail: "final is not configured"})
+		return false
+	}
+	target := store.Redact(j.cfg.Final)
+	keys := make([]string, len(objs))
+	for i, o := range objs {
+		keys[i] = o.Key
+	}
+	if opts.DryRun {
+		add(ActionResult{Action: ActionCopy, Status: StatusDryRun, Target: target, Payload: keys,
+			Detail: fmt.Sprintf("would copy %d files", len(objs))})
+		return true
+	}
+	final, err := deps.OpenStore(ctx, j.cfg.Final)
+	if err != nil {
+		add(ActionResult{Action: ActionCopy, Status: StatusFailed, Target: target, Error: fmt.Sprintf("open final: %v", err)})
+		return false
+	}
+	defer final.Close()
+	ok := true
+	for _, o := range objs {
+		if err := copyObject(ctx, watch, final, o); err != nil {
+			add(ActionResult{Action: ActionCopy, Status: StatusFailed, Target: target + " " + o.Key, Error: err.Error()})
+			ok = false
+			continue
+		}
+		add(ActionResult{Action: ActionCopy, Status: StatusDone, Target: target + " " + o.Key,
+			Detail: fmt.Sprintf("%d bytes", o.Size)})
+	}
+	return ok
+}
+
+// copyObject streams one object from src to dst under the same key.
+func copyObject(ctx context.Context, src, dst *store.Bucket, o store.Object) error {
+	r, err := src.Raw().NewReader(ctx, o.Key, nil)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", o.Key, err)
+	}
+	defer r.Close()
+	if _, err := dst.Put(ctx, o.Key, r, store.PutOptions{ContentType: o.ContentType, Size: o.Size}); err != nil {
+		return fmt.Errorf("write %s: %w", o.Key, err)
+	}
+	return nil
+}
+
+// writeReport writes PREFIX/report.json to the final store unless a report
+// listing as many files or more is there (events arrive out of order). The
+// write is conditional on the report read, so a concurrent writer is noticed.
+func (j *job) writeReport(ctx context.Context, deps *Deps, rep *Report, opts RunOptions) ActionResult {
+	key := rep.Prefix + "report.json"
+	a := ActionResult{Action: ActionReport, Target: store.Redact(j.cfg.Final) + " " + key}
+	doc, err := rep.JSON(j.format)
+	if err != nil {
+		a.Status, a.Error = StatusFailed, err.Error()
+		return a
+	}
+	if opts.DryRun {
+		a.Status, a.Payload = StatusDryRun, rawJSON(doc)
+		return a
+	}
+	final, err := deps.OpenStore(ctx, j.cfg.Final)
+	if err != nil {
+		a.Status, a.Error = StatusFailed, fmt.Sprintf("open final: %v", err)
+		return a
+	}
+	defer final.Close()
+	for attempt := 0; attempt < 3; attempt++ {
+		old, etag, err := final.Read(ctx, key)
+		po := store.PutOptions{ContentType: "application/json"}
+		switch {
+		case errors.Is(err, store.ErrNotExist):
+			po.IfNoneMatch = true
+		case err != nil:
+			a.Status, a.Error = StatusFailed, fmt.Sprintf("read existing report: %v", err)
+			return a
+		default:
+			n, err := fileCount(old)
+			if err == nil && n >= len(rep.Files) {
+				a.Status = StatusSkipped
+				a.Detail = fmt.Sprintf("the existing report lists %d files (this one %d)", n, len(rep.Files))
+				return a
+			}
+			po.IfMatch = etag
+		}
+		_, err = final.Put(ctx, key, bytesReader(doc), po)
+		if errors.Is(err, store.ErrPreconditionFailed) {
+			continue // changed under us: look again
+		}
+		if err != nil {
+			a.Status, a.Error = StatusFailed, fmt.Sprintf("write: %v", err)
+			return a
+		}
+		a.Status, a.Detail = StatusDone, fmt.Sprintf("%d files", len(rep.Files))
+		return a
+	}
+	a.Status, a.Error = StatusFailed, "report.json kept changing during the write (3 attempts)"
+	return a
+}

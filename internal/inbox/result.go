@@ -1,0 +1,108 @@
+package inbox
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Action statuses.
+const (
+	// StatusDone: performed.
+	StatusDone = "done"
+	// StatusDryRun: --dry-run; Payload is what would have been sent.
+	StatusDryRun = "dry-run"
+	// StatusNoCredential: not performed because its credential (GitHub
+	// token, callback token) is missing; Payload is what would have been sent.
+	StatusNoCredential = "no-credential"
+	// StatusSkipped: not applicable (Detail says why).
+	StatusSkipped = "skipped"
+	// StatusFailed: attempted and failed (Error says why).
+	StatusFailed = "failed"
+)
+
+// Action kinds.
+const (
+	ActionCopy     = "copy"
+	ActionGitHub   = "github"
+	ActionReport   = "report.json"
+	ActionEmail    = "email"
+	ActionCallback = "callback"
+	ActionEnrich   = "enrich"
+)
+
+// ActionResult is one action of a processed set.
+type ActionResult struct {
+	Action string `json:"action"`
+	Status string `json:"status"`
+	// Target says where: a store URL and key, owner/repo, recipients, a URL
+	// (credentials removed).
+	Target string `json:"target,omitempty"`
+	Detail string `json:"detail,omitempty"`
+	// Payload is what was (or would have been) sent, without credentials.
+	Payload any    `json:"payload,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+// Result is the outcome of processing one upload set. It encodes to JSON
+// for --json summaries and the UI.
+type Result struct {
+	Job    string `json:"job"`
+	Prefix string `json:"prefix"`
+	// Keys are the set's object keys, relative to the watch prefix.
+	Keys        []string `json:"keys"`
+	Fingerprint string   `json:"fingerprint,omitempty"`
+	// Skipped is true when the set was already processed with the same
+	// keys and ETags (nothing was done).
+	Skipped bool `json:"skipped,omitempty"`
+	DryRun  bool `json:"dry_run,omitempty"`
+	Passed  bool `json:"passed"`
+	// Report is the set's report; Document the same in the job's format
+	// (what report.json and the callback carry).
+	Report   *Report         `json:"report,omitempty"`
+	Document json.RawMessage `json:"document,omitempty"`
+	Actions  []ActionResult  `json:"actions"`
+	// Errors lists what went wrong (failed actions, unreadable files).
+	Errors   []string      `json:"errors,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// Failed reports whether any action or read failed.
+func (r *Result) Failed() bool { return len(r.Errors) > 0 }
+
+// PollResult is the outcome of one Poll.
+type PollResult struct {
+	Job string `json:"job"`
+	// Sets is how many upload sets the watch prefix holds.
+	Sets int `json:"sets"`
+	// Unchanged counts sets skipped because already processed as they are.
+	Unchanged int       `json:"unchanged"`
+	Processed []*Result `json:"processed"`
+	// Ignored counts objects whose keys do not fit the key pattern.
+	Ignored int `json:"ignored"`
+}
+
+// EventObject is one object named by a storage event (S3 ObjectCreated),
+// key already URL-decoded.
+type EventObject struct {
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
+}
+
+// EventResult is the outcome of ProcessEvent.
+type EventResult struct {
+	Job     string    `json:"job"`
+	Results []*Result `json:"results"`
+	// Ignored are the event's objects outside the watch prefix or not
+	// fitting the key pattern.
+	Ignored []EventObject `json:"ignored,omitempty"`
+}
+
+// RunOptions tune one processing run.
+type RunOptions struct {
+	// DryRun performs no action: the result lists the report and the
+	// actions that would have been taken.
+	DryRun bool
+	// SkipUnchanged skips a set whose keys and ETags match the ledger's
+	// record (Poll and ProcessEvent set it; a run --key by hand does not).
+	SkipUnchanged bool
+}
