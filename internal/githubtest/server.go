@@ -106,6 +106,7 @@ type Server struct {
 	reqSeq        int64
 	gql           *gqlData      // GraphQL side, see graphql*.go
 	actions       *actionsState // Actions jobs and App hook deliveries, see actions.go
+	issues        *issuesState  // issues and issue comments, see issues.go
 }
 
 type rateState struct {
