@@ -72,8 +72,13 @@ func TestCheckFileOriginalAnswers(t *testing.T) {
 			FileReport{Valid: true, Rows: ip(201), Encoding: "utf-8", Delimiter: ",", Profile: "Democracy Counts", Errors: []string{}}},
 		{"binary", "b.csv", append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), bytes.Repeat([]byte{0, 1, 2, 0xff}, 400)...),
 			FileReport{Encoding: "windows-1252", Delimiter: ",", Profile: "unknown", Errors: []string{"File has only 1 columns. We might have failed to detect the delimiter"}}},
-		{"NUL in body", "nul.csv", []byte(pad("a,b,c\n", "1,\x00,3\n", 200)),
+		{"NUL is an ordinary character", "nul.csv", []byte(pad("a,b,c\n", "1,\x00,3\n", 200)),
+			FileReport{Valid: true, Rows: ip(201), Encoding: "utf-8", Delimiter: ",", Profile: "unknown", Errors: []string{}}},
+		{"field over Python's limit", "big.csv", []byte("a,b,c\n1,\"" + strings.Repeat("x", 131073) + "\",3\n"),
 			FileReport{Encoding: "utf-8", Delimiter: ",", Profile: "unknown", Errors: []string{"Failed to parse body"}}},
+		{"field at Python's limit", "limit.csv", []byte("a,b,c\n1," + strings.Repeat("x", 131072) + ",3\n"),
+			FileReport{Valid: true, Rows: ip(2), Encoding: "utf-8", Delimiter: ",", Profile: "unknown", Errors: []string{}}},
+		{"empty file: the size check answers", "e.csv", []byte{}, FileReport{Profile: "unknown", Errors: []string{"Expected file to be at least 1KB"}}},
 	}
 	c := mustChecks(t, nil)
 	for _, tt := range tests {
@@ -109,5 +114,17 @@ func TestSniffDelimiter(t *testing.T) {
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("SniffDelimiter(%q) = %q, %v; want %q, %v", tt.sample, got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+func TestCheckFileEmptyWithoutSizeCheck(t *testing.T) {
+	c := mustChecks(t, []CheckSpec{{Check: "encoding"}, {Check: "delimiter"}, {Check: "columns"}, {Check: "rows"}})
+	got := checkBytes(t, "e.csv", nil, c)
+	if got.Valid || len(got.Errors) != 1 || got.Errors[0] != "File is empty" {
+		t.Errorf("empty file = %+v; want the single error File is empty", got)
+	}
+	got = checkBytes(t, "s.csv", []byte("a,b,c\n1,2,3\n"), c)
+	if !got.Valid || got.Rows == nil || *got.Rows != 2 || got.Profile != "unknown" {
+		t.Errorf("small file without size/profile checks = %+v; want valid, 2 rows, profile unknown", got)
 	}
 }

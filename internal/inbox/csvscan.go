@@ -21,11 +21,10 @@ const pyFieldLimit = 131072
 // checks; longer headers are still counted correctly.
 const maxHeaderChars = 1 << 20
 
-// errFieldLimit and errNUL are the parse errors Python's csv module raises
-// ("field larger than field limit", "line contains NUL").
+// errFieldLimit and errNewline are the parse errors Python's csv module
+// raises. NUL is an ordinary character, as in Python 3.11 and later.
 var (
 	errFieldLimit = errors.New("field larger than field limit (131072)")
-	errNUL        = errors.New("line contains NUL")
 	errNewline    = errors.New("new-line character seen in unquoted field")
 )
 
@@ -91,10 +90,6 @@ func (s *csvScanner) feed(r rune) bool {
 		if s.stopped {
 			return false
 		}
-	}
-	if r == 0 {
-		s.fail(errNUL)
-		return false
 	}
 	s.char(r)
 	if s.stopped {

@@ -18,7 +18,7 @@ import (
 // boundaries, cp1252/latin-1 bytes, multi-byte UTF-8, short and long rows).
 func genBody(r *rand.Rand) []byte {
 	pieces := []string{"a", "bc", "houseid", "XOrdinate", "1", "22", " ", ",", ",", ",", "\t", "\t", "\"", "\"q\"",
-		"\n", "\n", "\r\n", "\r", "\v", "\x1c", "\xe9", "\x85", "\x81", "é", "\u2028", "'", ";", "\"x,\ny\""}
+		"\n", "\n", "\r\n", "\r", "\v", "\x1c", "\xe9", "\x85", "\x81", "é", "\u2028", "'", ";", "\"x,\ny\"", "\x00"}
 	var b bytes.Buffer
 	cols := 2 + r.IntN(4)
 	delim := []string{",", "\t"}[r.IntN(2)]
@@ -63,6 +63,11 @@ func TestDifferentialPython(t *testing.T) {
 		}
 		files = append(files, name)
 	}
+	fixtures, _ := filepath.Glob("testdata/files/*")
+	if len(fixtures) == 0 {
+		t.Fatal("no fixtures in testdata/files")
+	}
+	files = append(files, fixtures...)
 	var goTime time.Duration
 	pyStart := time.Now()
 	out, err := exec.Command(py, append([]string{"testdata/pycheck.py"}, files...)...).Output()
