@@ -6,10 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 )
 
-// putFileCAS is not implemented where flock is unavailable.
-func (b *Bucket) putFileCAS(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {
-	return Object{}, fmt.Errorf("conditional writes on file:// on this OS: %w", errors.ErrUnsupported)
+// lockDir is not implemented where flock is unavailable: conditional writes
+// on file:// fail there.
+func lockDir(ctx context.Context, dir string) (func(), error) {
+	return nil, fmt.Errorf("conditional writes on file:// on this OS: %w", errors.ErrUnsupported)
 }

@@ -147,16 +147,21 @@ func TestFileETagBump(t *testing.T) {
 	ctx := context.Background()
 	b := open(t, "file://"+t.TempDir()+"?prefix=x/", Options{})
 	obj := put(t, b, "k", "same", PutOptions{})
-	old, err := b.view.Attributes(ctx, "k")
+	d := b.drv.(*gocloudDriver)
+	old, err := d.view.Attributes(ctx, "k")
 	if err != nil {
 		t.Fatal(err)
+	}
+	oldETag := synthETag(old.ModTime, old.Size)
+	if oldETag != obj.ETag {
+		t.Fatalf("Put ETag %s, attributes say %s", obj.ETag, oldETag)
 	}
 	// Simulate the collision: the object just written has the old ETag.
-	got, err := b.ensureNewETag(ctx, "k", old, obj)
+	got, err := d.ensureNewETag(ctx, b.full("k"), old, obj)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ETag == old.ETag {
+	if got.ETag == oldETag {
 		t.Fatalf("ETag not changed: %s", got.ETag)
 	}
 	if st, err := b.Stat(ctx, "k"); err != nil || st.ETag != got.ETag {
@@ -167,7 +172,7 @@ func TestFileETagBump(t *testing.T) {
 	}
 	// No collision: nothing changes.
 	other := Object{Key: "k", ETag: `"different"`}
-	if same, _ := b.ensureNewETag(ctx, "k", old, other); same.ETag != other.ETag {
+	if same, _ := d.ensureNewETag(ctx, b.full("k"), old, other); same.ETag != other.ETag {
 		t.Fatalf("ensureNewETag changed a distinct ETag to %s", same.ETag)
 	}
 }

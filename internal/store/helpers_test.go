@@ -1,24 +1,13 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/ghsync/ghsync/internal/s3test"
 )
-
-// backend names a destination kind and makes a fresh empty destination URL
-// (with the given prefix, "" for none) for one test.
-type backend struct {
-	name string
-	url  func(t *testing.T, prefix string) string
-}
 
 func randName() string {
 	var b [6]byte
@@ -26,42 +15,21 @@ func randName() string {
 	return hex.EncodeToString(b[:])
 }
 
-// backends lists mem://, file:// and the real S3 server. The s3 entry skips
-// (or fails with GHSYNC_REQUIRE_S3=1) when no server is configured.
-func backends() []backend {
-	return []backend{
-		{"mem", func(t *testing.T, prefix string) string {
-			return "mem://t" + randName() + "/" + prefix
-		}},
-		{"file", func(t *testing.T, prefix string) string {
-			u := "file://" + t.TempDir()
-			if prefix != "" {
-				u += "?prefix=" + url.QueryEscape(prefix)
-			}
-			return u
-		}},
-		{"s3", func(t *testing.T, prefix string) string {
-			return withPath(t, s3test.Bucket(t), prefix)
-		}},
-	}
-}
-
-// withPath sets the path (key prefix) of a bucket URL.
-func withPath(t *testing.T, raw, prefix string) string {
+// listAll returns the listing as a key → Object map, failing on duplicates.
+func listAll(t *testing.T, b *Bucket) map[string]Object {
 	t.Helper()
-	u, err := url.Parse(raw)
+	m := map[string]Object{}
+	err := b.List(context.Background(), func(o Object) error {
+		if _, dup := m[o.Key]; dup {
+			return errors.New("duplicate key " + o.Key)
+		}
+		m[o.Key] = o
+		return nil
+	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("List: %v", err)
 	}
-	u.Path = "/" + prefix
-	return u.String()
-}
-
-// forEachBackend runs fn as a subtest per backend.
-func forEachBackend(t *testing.T, fn func(t *testing.T, be backend)) {
-	for _, be := range backends() {
-		t.Run(be.name, func(t *testing.T) { fn(t, be) })
-	}
+	return m
 }
 
 func open(t *testing.T, raw string, opts Options) *Bucket {
@@ -84,31 +52,4 @@ func put(t *testing.T, b *Bucket, key, body string, o PutOptions) Object {
 		t.Fatalf("Put(%s): %v", key, err)
 	}
 	return obj
-}
-
-// listAll returns the listing as a key → Object map, failing on duplicates.
-func listAll(t *testing.T, b *Bucket) map[string]Object {
-	t.Helper()
-	m := map[string]Object{}
-	err := b.List(context.Background(), func(o Object) error {
-		if _, dup := m[o.Key]; dup {
-			return errors.New("duplicate key " + o.Key)
-		}
-		m[o.Key] = o
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("List: %v", err)
-	}
-	return m
-}
-
-// pattern returns n deterministic, non-repeating-ish bytes.
-func pattern(n int) []byte {
-	var buf bytes.Buffer
-	for i := 0; buf.Len() < n; i++ {
-		buf.WriteString(hex.EncodeToString([]byte{byte(i), byte(i >> 8), byte(i >> 16)}))
-		buf.WriteByte('\n')
-	}
-	return buf.Bytes()[:n]
 }

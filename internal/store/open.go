@@ -12,9 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	gcaws "gocloud.dev/aws"
 	"gocloud.dev/blob"
-	_ "gocloud.dev/blob/azureblob" // registers azblob://
 	"gocloud.dev/blob/fileblob"
-	_ "gocloud.dev/blob/gcsblob" // registers gs://
 	"gocloud.dev/blob/memblob"
 	"gocloud.dev/blob/s3blob"
 )
@@ -56,7 +54,11 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Bucket, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Bucket{kind: t.kind, url: t.redacted, prefix: t.prefix, log: opts.Logger,
+	def, ok := schemes[t.kind]
+	if !ok { // parseURL accepts only declared schemes
+		return nil, fmt.Errorf("destination %s: unsupported scheme %q", t.redacted, t.kind)
+	}
+	b := &Bucket{caps: def.caps, url: t.redacted, prefix: t.prefix, log: opts.Logger,
 		part: opts.PartSize, conc: opts.Concurrency}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
@@ -64,42 +66,33 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Bucket, error) {
 	if b.part <= 0 {
 		b.part = DefaultPartSize
 	}
+	b.part = max(b.part, def.caps.MinPartSize)
 	if b.conc <= 0 {
 		b.conc = DefaultConcurrency
 	}
-	var base *blob.Bucket
-	switch t.kind {
-	case "s3":
-		if b.part < MinPartSize {
-			b.part = MinPartSize
-		}
-		base, err = b.openS3(ctx, t)
-	case "file":
-		base, err = b.openFile(t)
-	case "mem":
-		b.view, b.memMu = openMem(t.bucket, t.prefix)
-		return b, nil
-	default: // gs, azblob
-		u := url.URL{Scheme: t.kind, Host: t.bucket, RawQuery: t.query.Encode()}
-		base, err = blob.OpenBucket(ctx, u.String())
-		if err != nil {
-			err = fmt.Errorf("open %s: %w", t.redacted, err)
-		}
-	}
+	drv, view, err := def.open(ctx, b, t)
 	if err != nil {
 		return nil, err
 	}
-	b.view = base
-	if t.prefix != "" {
-		b.view = blob.PrefixedBucket(base, t.prefix)
-	}
+	b.drv, b.view = drv, view
 	b.log.Debug("store opened", "url", b.url, "prefix", b.prefix)
 	return b, nil
 }
 
+// openGocloud opens a gs:// or azblob:// URL with gocloud's URL opener, which
+// reads the scheme's parameters, credentials and emulator settings.
+func openGocloud(ctx context.Context, t target) (*blob.Bucket, error) {
+	u := url.URL{Scheme: t.kind, Host: t.bucket, RawQuery: t.query.Encode()}
+	base, err := blob.OpenBucket(ctx, u.String())
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", t.redacted, err)
+	}
+	return base, nil
+}
+
 // openS3 builds the S3 client itself (so that checksum defaults apply to every
 // request ghsync makes) and hands it to s3blob.
-func (b *Bucket) openS3(ctx context.Context, t target) (*blob.Bucket, error) {
+func openS3(ctx context.Context, b *Bucket, t target) (driver, *blob.Bucket, error) {
 	q := url.Values{}
 	var clientOpts []func(*s3.Options)
 	for k, vs := range t.query {
@@ -108,7 +101,7 @@ func (b *Bucket) openS3(ctx context.Context, t target) (*blob.Bucket, error) {
 		case "use_path_style", "s3ForcePathStyle", "disable_https", "accelerate":
 			on, err := parseBool(v)
 			if err != nil {
-				return nil, fmt.Errorf("destination %s: %s: %w", t.redacted, k, err)
+				return nil, nil, fmt.Errorf("destination %s: %s: %w", t.redacted, k, err)
 			}
 			switch k {
 			case "disable_https":
@@ -119,7 +112,7 @@ func (b *Bucket) openS3(ctx context.Context, t target) (*blob.Bucket, error) {
 				clientOpts = append(clientOpts, func(o *s3.Options) { o.UsePathStyle = on })
 			}
 		case "ssetype", "kmskeyid":
-			return nil, fmt.Errorf("destination %s: %s is not supported yet", t.redacted, k)
+			return nil, nil, fmt.Errorf("destination %s: %s is not supported yet", t.redacted, k)
 		case "awssdk":
 			// gocloud's SDK selector; only v2 exists now.
 		default:
@@ -134,21 +127,20 @@ func (b *Bucket) openS3(ctx context.Context, t target) (*blob.Bucket, error) {
 	}
 	cfg, err := gcaws.V2ConfigFromURLParams(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("destination %s: %w", t.redacted, err)
+		return nil, nil, fmt.Errorf("destination %s: %w", t.redacted, err)
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
 	cfg.Logger = sdkLogger{b.log} // the SDK's own warnings go through slog, not raw stderr
-	b.s3 = s3.NewFromConfig(cfg, clientOpts...)
-	b.s3Name = t.bucket
-	bkt, err := s3blob.OpenBucket(ctx, b.s3, t.bucket, &s3blob.Options{
+	d := &s3Driver{b: b, client: s3.NewFromConfig(cfg, clientOpts...), name: t.bucket}
+	bkt, err := s3blob.OpenBucket(ctx, d.client, t.bucket, &s3blob.Options{
 		RequestChecksumCalculation: cfg.RequestChecksumCalculation,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", t.redacted, err)
+		return nil, nil, fmt.Errorf("open %s: %w", t.redacted, err)
 	}
-	return bkt, nil
+	return d, blob.PrefixedBucket(bkt, t.prefix), nil
 }
 
 func parseBool(v string) (bool, error) {
@@ -163,35 +155,45 @@ func parseBool(v string) (bool, error) {
 
 // openFile opens (creating if needed) a directory bucket. Temporary files are
 // written next to their final name so the rename never crosses filesystems.
-func (b *Bucket) openFile(t target) (*blob.Bucket, error) {
+func openFile(_ context.Context, b *Bucket, t target) (driver, *blob.Bucket, error) {
 	dir, err := filepath.Abs(t.dir)
 	if err != nil {
-		return nil, fmt.Errorf("destination %s: %w", t.redacted, err)
+		return nil, nil, fmt.Errorf("destination %s: %w", t.redacted, err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("destination %s: create directory: %w", t.redacted, err)
+		return nil, nil, fmt.Errorf("destination %s: create directory: %w", t.redacted, err)
 	}
 	bkt, err := fileblob.OpenBucket(dir, &fileblob.Options{NoTempDir: true})
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", t.redacted, err)
+		return nil, nil, fmt.Errorf("open %s: %w", t.redacted, err)
 	}
-	b.dir = dir
-	return bkt, nil
+	view := blob.PrefixedBucket(bkt, t.prefix)
+	return &gocloudDriver{b: b, view: view, prefix: t.prefix, dir: dir, lock: func(ctx context.Context) (func(), error) {
+		return lockDir(ctx, dir)
+	}}, view, nil
 }
 
-// openMem returns a view of the named in-process bucket (fresh when name is "").
-func openMem(name, prefix string) (*blob.Bucket, *sync.Mutex) {
-	if name == "" {
-		return blob.PrefixedBucket(memblob.OpenBucket(nil), prefix), &sync.Mutex{}
-	}
-	memRegistry.Lock()
-	defer memRegistry.Unlock()
-	e := memRegistry.m[name]
-	if e == nil {
+// openMem opens the named in-process bucket (a fresh private one when the
+// name is ""); conditional writes are serialised by the bucket's mutex.
+func openMem(_ context.Context, b *Bucket, t target) (driver, *blob.Bucket, error) {
+	var e *memEntry
+	if t.bucket == "" {
 		e = &memEntry{bucket: memblob.OpenBucket(nil), mu: &sync.Mutex{}}
-		memRegistry.m[name] = e
+	} else {
+		memRegistry.Lock()
+		e = memRegistry.m[t.bucket]
+		if e == nil {
+			e = &memEntry{bucket: memblob.OpenBucket(nil), mu: &sync.Mutex{}}
+			memRegistry.m[t.bucket] = e
+		}
+		memRegistry.Unlock()
 	}
-	// PrefixedBucket wraps the shared driver in a new *blob.Bucket, so closing
-	// this view does not affect other opens of the same name.
-	return blob.PrefixedBucket(e.bucket, prefix), e.mu
+	// Each open works through its own PrefixedBucket view, so closing it does
+	// not close the shared bucket (PrefixedBucket marks e.bucket itself as
+	// closed, which is why it is never used directly).
+	view := blob.PrefixedBucket(e.bucket, t.prefix)
+	return &gocloudDriver{b: b, view: view, prefix: t.prefix, lock: func(context.Context) (func(), error) {
+		e.mu.Lock()
+		return e.mu.Unlock, nil
+	}}, view, nil
 }

@@ -1,33 +1,32 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"net/http"
 	"strings"
-
-	"gocloud.dev/blob"
 )
 
 // Put streams r into the object key and returns the object as the store
-// recorded it, including the ETag the store returned for this upload (for S3
-// taken from the PutObject / CompleteMultipartUpload response, so a multipart
-// upload yields a "…-N" ETag and no extra HEAD is made; other drivers read it
-// back with one HEAD). Memory is bounded by (Concurrency+1) × PartSize per Put.
+// recorded it, including the ETag the store returned for this upload (on s3://,
+// gs:// and azblob:// taken from the upload's response, so a multipart S3
+// upload yields a "…-N" ETag; file:// and mem:// read it back with one HEAD).
+// Memory is bounded by (Concurrency+1) × PartSize per Put.
 //
 // With o.IfMatch the write happens only if the object's current ETag equals
 // o.IfMatch; with o.IfNoneMatch only if the object does not exist. When the
 // condition fails nothing is written and the error matches
 // ErrPreconditionFailed (and also ErrNotExist for IfMatch on a missing object).
-// Conditional writes are atomic on S3 (If-Match / If-None-Match headers),
-// file:// (an flock on the bucket directory, across processes) and mem:// (a
-// mutex); gs:// and azblob:// support IfNoneMatch only.
+// Conditional writes are atomic on every scheme (see Capabilities.CAS).
 //
+// A key the scheme cannot store (Bucket.CheckKey) fails with ErrUnstorable.
 // On S3 the returned ModTime is zero (the upload response does not carry it).
 func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {
-	if err := CheckKey(key); err != nil {
+	if err := b.CheckKey(key); err != nil {
 		return Object{}, fmt.Errorf("put: %w", err)
 	}
 	if o.IfMatch != "" && o.IfNoneMatch {
@@ -46,19 +45,7 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, o PutOptions)
 		o.ContentType = mime.FormatMediaType(mt, params)
 	}
 	conditional := o.IfMatch != "" || o.IfNoneMatch
-	var obj Object
-	switch {
-	case b.kind == "s3":
-		obj, err = b.putS3(ctx, key, r, o)
-	case b.kind == "file" && conditional:
-		obj, err = b.putFileCAS(ctx, key, r, o)
-	case b.kind == "mem" && conditional:
-		obj, err = b.putMemCAS(ctx, key, r, o)
-	case o.IfMatch != "":
-		err = fmt.Errorf("IfMatch on %s:// destinations: %w", b.kind, errors.ErrUnsupported)
-	default:
-		obj, err = b.putGeneric(ctx, key, r, o)
-	}
+	obj, err := b.drv.put(ctx, b.full(key), r, o)
 	if err != nil {
 		err = classify(err)
 		if conditional && errors.Is(err, ErrNotExist) && !errors.Is(err, ErrPreconditionFailed) {
@@ -66,6 +53,7 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, o PutOptions)
 		}
 		return Object{}, fmt.Errorf("put %s: %w", b.full(key), err)
 	}
+	obj.Key = key
 	b.log.Debug("put", "key", b.full(key), "size", obj.Size, "etag", obj.ETag)
 	return obj, nil
 }
@@ -92,72 +80,13 @@ func normMetadata(in map[string]string) (map[string]string, error) {
 	return out, nil
 }
 
-// putGeneric writes through the gocloud writer, then reads the attributes
-// back (one HEAD) for the ETag. o.IfNoneMatch maps to gocloud's IfNotExist.
-func (b *Bucket) putGeneric(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	b.stats.add(KindPut, 1)
-	w, err := b.view.NewWriter(wctx, key, &blob.WriterOptions{
-		ContentType:     o.ContentType,
-		CacheControl:    o.CacheControl,
-		ContentEncoding: o.ContentEncoding,
-		Metadata:        o.Metadata,
-		IfNotExist:      o.IfNoneMatch,
-		BufferSize:      int(b.part),
-		MaxConcurrency:  b.conc,
-	})
-	if err != nil {
-		return Object{}, fmt.Errorf("open writer: %w", err)
+// sniff returns r's first bytes (at most 512) for content-type detection and a
+// reader that still yields all of r.
+func sniff(r io.Reader) (string, io.Reader, error) {
+	head := make([]byte, 512)
+	n, err := io.ReadFull(r, head)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return "", nil, fmt.Errorf("read body: %w", err)
 	}
-	n, err := io.Copy(w, r)
-	if err != nil {
-		cancel() // abandons the write
-		_ = w.Close()
-		return Object{}, fmt.Errorf("write body: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return Object{}, fmt.Errorf("finish write: %w", err)
-	}
-	b.stats.uploaded(n)
-	b.stats.add(KindHead, 1)
-	a, err := b.view.Attributes(ctx, key)
-	if err != nil {
-		return Object{}, fmt.Errorf("read back attributes: %w", err)
-	}
-	return objectFromAttrs(key, a), nil
-}
-
-// putMemCAS performs a conditional write on mem:// under the bucket's mutex.
-func (b *Bucket) putMemCAS(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {
-	b.memMu.Lock()
-	defer b.memMu.Unlock()
-	if _, err := b.checkCondition(ctx, key, o); err != nil {
-		return Object{}, err
-	}
-	o.IfMatch, o.IfNoneMatch = "", false
-	return b.putGeneric(ctx, key, r, o)
-}
-
-// checkCondition evaluates o's condition against the object's current state
-// (one HEAD) and returns the current attributes (nil when absent). The caller
-// must hold the lock that makes check-then-write atomic.
-func (b *Bucket) checkCondition(ctx context.Context, key string, o PutOptions) (*blob.Attributes, error) {
-	b.stats.add(KindHead, 1)
-	cur, err := b.view.Attributes(ctx, key)
-	if err != nil {
-		if err = classify(err); !errors.Is(err, ErrNotExist) {
-			return nil, fmt.Errorf("check condition: %w", err)
-		}
-		cur = nil
-	}
-	switch {
-	case o.IfNoneMatch && cur != nil:
-		return nil, fmt.Errorf("%w: object exists (ETag %s)", ErrPreconditionFailed, cur.ETag)
-	case o.IfMatch != "" && cur == nil:
-		return nil, fmt.Errorf("%w: If-Match %s: %w", ErrPreconditionFailed, o.IfMatch, ErrNotExist)
-	case o.IfMatch != "" && normETag(cur.ETag) != normETag(o.IfMatch):
-		return nil, fmt.Errorf("%w: If-Match %s but current ETag is %s", ErrPreconditionFailed, o.IfMatch, cur.ETag)
-	}
-	return cur, nil
+	return http.DetectContentType(head[:n]), io.MultiReader(bytes.NewReader(head[:n]), r), nil
 }

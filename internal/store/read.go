@@ -4,18 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
-	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
+	"google.golang.org/api/googleapi"
 )
 
 // maxRead bounds Read, which is meant for small objects such as the manifest.
@@ -38,6 +35,28 @@ func classify(err error) error {
 		return fmt.Errorf("%w: %w", ErrNotExist, err)
 	case gcerrors.FailedPrecondition:
 		return fmt.Errorf("%w: %w", ErrPreconditionFailed, err)
+	}
+	if gcsNotFound(err) {
+		return fmt.Errorf("%w: %w", ErrNotExist, err)
+	}
+	var ge *googleapi.Error
+	if errors.As(err, &ge) {
+		switch ge.Code {
+		case http.StatusNotFound:
+			return fmt.Errorf("%w: %w", ErrNotExist, err)
+		case http.StatusPreconditionFailed:
+			return fmt.Errorf("%w: %w", ErrPreconditionFailed, err)
+		}
+	}
+	var ze *azcore.ResponseError
+	if errors.As(err, &ze) {
+		switch {
+		case ze.StatusCode == http.StatusNotFound:
+			return fmt.Errorf("%w: %w", ErrNotExist, err)
+		case ze.StatusCode == http.StatusPreconditionFailed,
+			ze.StatusCode == http.StatusConflict && ze.ErrorCode == "BlobAlreadyExists":
+			return fmt.Errorf("%w: %w", ErrPreconditionFailed, err)
+		}
 	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
@@ -64,30 +83,15 @@ func classify(err error) error {
 // an error matching ErrNotExist when the object is missing, and refuses
 // objects larger than 256 MiB.
 func (b *Bucket) Read(ctx context.Context, key string) (data []byte, etag string, err error) {
-	if err := CheckKey(key); err != nil {
+	if err := b.CheckKey(key); err != nil {
 		return nil, "", fmt.Errorf("read: %w", err)
 	}
-	b.stats.add(KindGet, 1)
-	r, err := b.view.NewReader(ctx, key, nil)
-	if err != nil {
-		return nil, "", fmt.Errorf("read %s: %w", b.full(key), classify(err))
-	}
-	defer r.Close()
-	data, err = io.ReadAll(io.LimitReader(r, maxRead+1))
+	data, etag, err = b.drv.read(ctx, b.full(key))
 	if err != nil {
 		return nil, "", fmt.Errorf("read %s: %w", b.full(key), classify(err))
 	}
 	if len(data) > maxRead {
 		return nil, "", fmt.Errorf("read %s: object larger than %d bytes", b.full(key), maxRead)
-	}
-	etag = b.readerETag(r)
-	if etag == "" {
-		// Drivers whose reader does not report the ETag: ask for it.
-		obj, err := b.Stat(ctx, key)
-		if err != nil {
-			return nil, "", err
-		}
-		etag = obj.ETag
 	}
 	return data, etag, nil
 }
@@ -95,30 +99,15 @@ func (b *Bucket) Read(ctx context.Context, key string) (data []byte, etag string
 // Stat returns an object's attributes (one HEAD). It fails with an error
 // matching ErrNotExist when the object is missing.
 func (b *Bucket) Stat(ctx context.Context, key string) (Object, error) {
-	if err := CheckKey(key); err != nil {
+	if err := b.CheckKey(key); err != nil {
 		return Object{}, fmt.Errorf("stat: %w", err)
 	}
-	b.stats.add(KindHead, 1)
-	a, err := b.view.Attributes(ctx, key)
+	obj, err := b.drv.stat(ctx, b.full(key))
 	if err != nil {
 		return Object{}, fmt.Errorf("stat %s: %w", b.full(key), classify(err))
 	}
-	return objectFromAttrs(key, a), nil
-}
-
-// readerETag returns the ETag of the object r reads, or "" when the driver
-// does not expose it on the reader.
-func (b *Bucket) readerETag(r *blob.Reader) string {
-	switch b.kind {
-	case "s3":
-		var out s3.GetObjectOutput
-		if r.As(&out) {
-			return aws.ToString(out.ETag)
-		}
-	case "file", "mem":
-		return synthETag(r.ModTime(), r.Size())
-	}
-	return ""
+	obj.Key = key
+	return obj, nil
 }
 
 // synthETag computes the ETag that the file and mem drivers report for an
@@ -126,13 +115,4 @@ func (b *Bucket) readerETag(r *blob.Reader) string {
 // listings and reads need no extra HEAD. The conformance tests pin it.
 func synthETag(mod time.Time, size int64) string {
 	return fmt.Sprintf("\"%x-%x\"", mod.UnixNano(), size)
-}
-
-func objectFromAttrs(key string, a *blob.Attributes) Object {
-	md := a.Metadata
-	if md == nil {
-		md = map[string]string{}
-	}
-	return Object{Key: key, Size: a.Size, ETag: a.ETag, MD5: a.MD5, Metadata: md,
-		ContentType: a.ContentType, ModTime: a.ModTime}
 }

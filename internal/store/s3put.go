@@ -30,7 +30,16 @@ type s3Write struct {
 // putS3 uploads through the S3 client: one PutObject when the body is shorter
 // than the part size (decided by reading at most PartSize+1 bytes), otherwise
 // a multipart upload. The ETag comes from the response.
-func (b *Bucket) putS3(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {
+// s3Driver serves s3:// through the S3 client itself, so keys are sent
+// verbatim and writes carry If-Match / If-None-Match.
+type s3Driver struct {
+	b      *Bucket
+	client *s3.Client
+	name   string // bucket name
+}
+
+func (d *s3Driver) put(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {
+	b := d.b
 	var first bytes.Buffer
 	if o.Size > 0 {
 		first.Grow(int(min(o.Size, b.part)) + bytes.MinRead)
@@ -53,7 +62,7 @@ func (b *Bucket) putS3(ctx context.Context, key string, r io.Reader, o PutOption
 			rest = io.MultiReader(bytes.NewReader(one[:k]), r)
 		}
 	}
-	w := s3Write{key: b.full(key), contentType: o.ContentType, o: o, md: escapeMetadata(o.Metadata)}
+	w := s3Write{key: key, contentType: o.ContentType, o: o, md: escapeMetadata(o.Metadata)}
 	if w.contentType == "" {
 		// Same default as gocloud's writer: sniff the first 512 bytes.
 		w.contentType = http.DetectContentType(first.Bytes()[:min(first.Len(), 512)])
@@ -61,10 +70,10 @@ func (b *Bucket) putS3(ctx context.Context, key string, r io.Reader, o PutOption
 	obj := Object{Key: key, Metadata: o.Metadata, ContentType: w.contentType}
 	var etag string
 	if single {
-		etag, err = b.s3PutObject(ctx, w, first.Bytes())
+		etag, err = d.putObject(ctx, w, first.Bytes())
 		obj.Size = n
 	} else {
-		etag, obj.Size, err = b.s3Multipart(ctx, w, first.Bytes(), rest)
+		etag, obj.Size, err = d.multipart(ctx, w, first.Bytes(), rest)
 	}
 	if err != nil {
 		return Object{}, err
@@ -111,11 +120,12 @@ func optString(s string) *string {
 	return aws.String(s)
 }
 
-func (b *Bucket) s3PutObject(ctx context.Context, w s3Write, body []byte) (string, error) {
+func (d *s3Driver) putObject(ctx context.Context, w s3Write, body []byte) (string, error) {
+	b := d.b
 	ifMatch, ifNoneMatch := conditions(w.o)
 	b.stats.add(KindPut, 1)
-	out, err := b.s3.PutObject(ctx, &s3.PutObjectInput{
-		Bucket:          aws.String(b.s3Name),
+	out, err := d.client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:          aws.String(d.name),
 		Key:             aws.String(w.key),
 		Body:            bytes.NewReader(body),
 		ContentLength:   aws.Int64(int64(len(body))),
@@ -135,7 +145,8 @@ func (b *Bucket) s3PutObject(ctx context.Context, w s3Write, body []byte) (strin
 // s3Multipart uploads first and then rest in parts, with at most b.conc parts
 // in flight (each holding one part-sized buffer), and completes the upload
 // with the write's conditions. Any failure aborts the upload.
-func (b *Bucket) s3Multipart(ctx context.Context, w s3Write, first []byte, rest io.Reader) (string, int64, error) {
+func (d *s3Driver) multipart(ctx context.Context, w s3Write, first []byte, rest io.Reader) (string, int64, error) {
+	b := d.b
 	partSize := b.part
 	if w.o.Size > 0 {
 		if need := (w.o.Size + maxParts - 1) / maxParts; need > partSize {
@@ -143,8 +154,8 @@ func (b *Bucket) s3Multipart(ctx context.Context, w s3Write, first []byte, rest 
 		}
 	}
 	b.stats.add(KindPut, 1)
-	created, err := b.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
-		Bucket:          aws.String(b.s3Name),
+	created, err := d.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+		Bucket:          aws.String(d.name),
 		Key:             aws.String(w.key),
 		ContentType:     aws.String(w.contentType),
 		CacheControl:    optString(w.o.CacheControl),
@@ -158,21 +169,21 @@ func (b *Bucket) s3Multipart(ctx context.Context, w s3Write, first []byte, rest 
 	abort := func(cause error) (string, int64, error) {
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		_, aerr := b.s3.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
-			Bucket: aws.String(b.s3Name), Key: aws.String(w.key), UploadId: uploadID,
+		_, aerr := d.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
+			Bucket: aws.String(d.name), Key: aws.String(w.key), UploadId: uploadID,
 		})
 		if aerr != nil {
 			b.log.Warn("abort multipart upload failed", "key", w.key, "error", aerr)
 		}
 		return "", 0, cause
 	}
-	parts, size, err := b.uploadParts(ctx, w.key, uploadID, partSize, first, rest)
+	parts, size, err := d.uploadParts(ctx, w.key, uploadID, partSize, first, rest)
 	if err != nil {
 		return abort(err)
 	}
 	ifMatch, ifNoneMatch := conditions(w.o)
-	done, err := b.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
-		Bucket:          aws.String(b.s3Name),
+	done, err := d.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket:          aws.String(d.name),
 		Key:             aws.String(w.key),
 		UploadId:        uploadID,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
@@ -187,8 +198,9 @@ func (b *Bucket) s3Multipart(ctx context.Context, w s3Write, first []byte, rest 
 
 // uploadParts reads rest part by part and uploads the parts concurrently. It
 // returns the completed parts in order and the total size.
-func (b *Bucket) uploadParts(ctx context.Context, key string, uploadID *string, partSize int64,
+func (d *s3Driver) uploadParts(ctx context.Context, key string, uploadID *string, partSize int64,
 	first []byte, rest io.Reader) ([]types.CompletedPart, int64, error) {
+	b := d.b
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var (
@@ -205,8 +217,8 @@ func (b *Bucket) uploadParts(ctx context.Context, key string, uploadID *string, 
 			defer func() { free <- body[:cap(body)] }()
 		}
 		b.stats.add(KindMultipartPart, 1)
-		out, err := b.s3.UploadPart(ctx, &s3.UploadPartInput{
-			Bucket: aws.String(b.s3Name), Key: aws.String(key), UploadId: uploadID,
+		out, err := d.client.UploadPart(ctx, &s3.UploadPartInput{
+			Bucket: aws.String(d.name), Key: aws.String(key), UploadId: uploadID,
 			PartNumber: aws.Int32(num), Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body))),
 		})
 		if err != nil {

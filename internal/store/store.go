@@ -1,13 +1,18 @@
-// Package store is ghsync's thin layer over gocloud.dev/blob: it opens a
-// destination URL scoped to a key prefix and offers the handful of operations
-// repo sync needs (read, stat, streaming put that reports the store's ETag,
+// Package store opens a destination URL (s3://, gs://, azblob://, file://,
+// mem://) scoped to a key prefix and offers the handful of operations repo
+// sync needs (read, stat, streaming put that reports the store's ETag,
 // conditional put, list with ETags, batch delete) with request counting.
 //
-// S3 specifics (ETag returned by an upload, If-Match / If-None-Match, ETags in
-// listings, DeleteObjects batches) go through the *s3.Client obtained from the
-// blob bucket with As, not through a second storage layer. For file:// the
-// conditional writes are made safe across processes with an flock on the bucket
-// directory; for mem:// with a per-bucket mutex.
+// gocloud.dev/blob opens every scheme (URL parameters, credentials, emulator
+// settings). Each scheme declares its Capabilities once (schemes.go). On s3://,
+// gs:// and azblob:// the requests go through the cloud SDK's own client,
+// obtained from the gocloud bucket with As, so that keys are stored verbatim
+// (gocloud escapes some characters, e.g. "%" "#" "?" on Azure and "__0x…__"
+// everywhere) and conditional writes use the store's native preconditions:
+// If-Match / If-None-Match on S3, generation preconditions on GCS, ETag access
+// conditions on Azure. file:// and mem:// go through gocloud; their
+// conditional writes are made atomic with an flock on the bucket directory
+// (across processes) and a per-bucket mutex.
 package store
 
 import (
@@ -19,7 +24,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"gocloud.dev/blob"
 )
 
@@ -28,6 +32,22 @@ var ErrNotExist = errors.New("object does not exist")
 
 // ErrNoCredentials is matched (errors.Is) when the cloud SDK found no credentials.
 var ErrNoCredentials = errors.New("no credentials")
+
+// ErrUnstorable is matched (errors.Is) by errors for keys the destination's
+// scheme cannot store under their own name (see Bucket.CheckKey).
+var ErrUnstorable = errors.New("key cannot be stored on this scheme")
+
+// UnstorableError names a key a scheme cannot store and why. It matches ErrUnstorable.
+type UnstorableError struct {
+	Key, Scheme, Reason string
+}
+
+func (e *UnstorableError) Error() string {
+	return fmt.Sprintf("key %q cannot be stored on %s://: %s", e.Key, e.Scheme, e.Reason)
+}
+
+// Is reports target == ErrUnstorable.
+func (e *UnstorableError) Is(target error) bool { return target == ErrUnstorable }
 
 // ErrPreconditionFailed is matched (errors.Is) by errors from a Put whose
 // IfMatch or IfNoneMatch condition did not hold; nothing was written.
@@ -98,14 +118,11 @@ type Object struct {
 // Bucket is an open destination scoped to a key prefix. All keys passed to
 // its methods are relative to Prefix. It is safe for concurrent use.
 type Bucket struct {
-	kind    string // "s3", "gs", "azblob", "file", "mem"
+	caps    Capabilities
 	url     string // redacted
 	prefix  string
-	view    *blob.Bucket // scoped to prefix
-	s3      *s3.Client   // kind == "s3"
-	s3Name  string       // S3 bucket name
-	dir     string       // kind == "file": absolute bucket root directory
-	memMu   *sync.Mutex  // kind == "mem": guards conditional writes
+	drv     driver
+	view    *blob.Bucket // gocloud bucket scoped to prefix (for Raw)
 	log     *slog.Logger
 	part    int64
 	conc    int
@@ -121,11 +138,14 @@ func (b *Bucket) Prefix() string { return b.prefix }
 func (b *Bucket) URL() string { return b.url }
 
 // Kind returns the destination's scheme: "s3", "gs", "azblob", "file" or "mem".
-func (b *Bucket) Kind() string { return b.kind }
+func (b *Bucket) Kind() string { return b.caps.Scheme }
 
 // Raw returns the underlying gocloud bucket, already scoped to Prefix (keys are
 // relative to the prefix, as for every other method). Requests made through it
-// are not counted in Stats. Do not close it; Close the Bucket instead.
+// are not counted in Stats, and gocloud escapes some keys its own way (on
+// azblob:// "%", "#", "?" and "\\"; everywhere "__0x…__" sequences), so such
+// keys written through Raw differ from those written by Put. Do not close it;
+// Close the Bucket instead.
 func (b *Bucket) Raw() *blob.Bucket { return b.view }
 
 // Close releases the bucket. Closing twice is harmless.
@@ -146,10 +166,10 @@ func (b *Bucket) Close() error {
 func (b *Bucket) full(key string) string { return b.prefix + key }
 
 // CheckKey reports whether key is acceptable as an object key relative to a
-// prefix: non-empty valid UTF-8 without control characters, no leading or
-// trailing "/", no empty, "." or ".." segments, not ending in ".attrs" (used by
-// the file driver) and without gocloud's "__0x" escape marker. Such keys are
-// stored verbatim by every driver.
+// prefix on every scheme: non-empty valid UTF-8 without control characters, no
+// leading or trailing "/", no empty, "." or ".." segments, at most 1,024 bytes.
+// A scheme may refuse more (file:// refuses names ending in ".attrs"): use
+// Bucket.CheckKey to know whether a given destination can store a key.
 func CheckKey(key string) error {
 	switch {
 	case key == "":
@@ -158,10 +178,6 @@ func CheckKey(key string) error {
 		return fmt.Errorf("key %q is not valid UTF-8", key)
 	case strings.HasPrefix(key, "/") || strings.HasSuffix(key, "/"):
 		return fmt.Errorf("key %q starts or ends with /", key)
-	case strings.HasSuffix(key, ".attrs"):
-		return fmt.Errorf("key %q ends in .attrs (reserved by the file driver)", key)
-	case strings.Contains(key, "__0x"):
-		return fmt.Errorf("key %q contains the reserved sequence __0x", key)
 	case len(key) > 1024:
 		return fmt.Errorf("key %.40q… is longer than 1024 bytes", key)
 	}

@@ -1,0 +1,125 @@
+// Package gcstest gives tests a fresh bucket on the Cloud Storage emulator
+// (fake-gcs-server) started by scripts/gcsserver.sh or .ci/run.
+//
+// The emulator is found through GHSYNC_TEST_GCS_EMULATOR (host:port); the
+// script also exports STORAGE_EMULATOR_HOST, which is how the store (and every
+// Cloud Storage client library) reaches an emulator. When either is unset,
+// tests that ask for a bucket are skipped with a loud message, or fail when
+// GHSYNC_REQUIRE_GCS=1 (as in CI).
+package gcstest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/storage"
+	"google.golang.org/api/iterator"
+	"google.golang.org/api/option"
+)
+
+// Environment variables read by this package.
+const (
+	EnvEmulator = "GHSYNC_TEST_GCS_EMULATOR"
+	EnvRequire  = "GHSYNC_REQUIRE_GCS"
+	// EnvStorageEmulator is the Cloud Storage libraries' own variable.
+	EnvStorageEmulator = "STORAGE_EMULATOR_HOST"
+)
+
+// SkipMessage is the message tests are skipped with when no emulator is configured.
+const SkipMessage = "SKIP: no Cloud Storage emulator; run scripts/gcsserver.sh start or .ci/run " +
+	"(set " + EnvEmulator + " and " + EnvStorageEmulator + "; " + EnvRequire + "=1 makes this a failure)"
+
+// Emulator returns the emulator's host:port, skipping the test (or failing it
+// when GHSYNC_REQUIRE_GCS=1) when none is configured.
+func Emulator(t testing.TB) string {
+	t.Helper()
+	host, std := os.Getenv(EnvEmulator), os.Getenv(EnvStorageEmulator)
+	if host == "" || std == "" {
+		if os.Getenv(EnvRequire) == "1" {
+			t.Fatalf("%s=%q and %s=%q but %s=1: the Cloud Storage emulator is required",
+				EnvEmulator, host, EnvStorageEmulator, std, EnvRequire)
+		}
+		t.Log("*****************************************************************")
+		t.Skip(SkipMessage)
+	}
+	if strings.TrimPrefix(strings.TrimPrefix(std, "http://"), "https://") != host {
+		t.Fatalf("%s=%q and %s=%q name different servers", EnvEmulator, host, EnvStorageEmulator, std)
+	}
+	return host
+}
+
+// Client returns an unauthenticated client for the emulator.
+func Client(t testing.TB) *storage.Client {
+	t.Helper()
+	Emulator(t)
+	c, err := storage.NewClient(context.Background(), option.WithoutAuthentication())
+	if err != nil {
+		t.Fatalf("gcstest: client: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+var unsafeChars = regexp.MustCompile(`[^a-z0-9]+`)
+
+func bucketName(testName string) string {
+	var rnd [4]byte
+	_, _ = rand.Read(rnd[:])
+	base := strings.Trim(unsafeChars.ReplaceAllString(strings.ToLower(testName), "-"), "-")
+	if len(base) > 40 {
+		base = strings.Trim(base[:40], "-")
+	}
+	return "gt-" + base + "-" + hex.EncodeToString(rnd[:])
+}
+
+// Bucket creates a fresh, empty, uniquely named bucket on the emulator and
+// returns its destination URL (gs://NAME/?anonymous=true), suitable for
+// store.Open. The bucket and its objects are deleted in t.Cleanup.
+func Bucket(t testing.TB) string {
+	t.Helper()
+	host := Emulator(t)
+	c := Client(t)
+	name := bucketName(t.Name())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.Bucket(name).Create(ctx, "test-project", nil); err != nil {
+		t.Fatalf("gcstest: create bucket %s on %s: %v", name, host, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if err := Remove(ctx, c, name); err != nil {
+			t.Errorf("gcstest: cleanup: %v", err)
+		}
+	})
+	return "gs://" + name + "/?anonymous=true"
+}
+
+// Remove deletes every object in the bucket, then the bucket.
+func Remove(ctx context.Context, c *storage.Client, name string) error {
+	it := c.Bucket(name).Objects(ctx, nil)
+	for {
+		a, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("list %s: %w", name, err)
+		}
+		if err := c.Bucket(name).Object(a.Name).Delete(ctx); err != nil && !errors.Is(err, storage.ErrObjectNotExist) {
+			return fmt.Errorf("delete %s/%s: %w", name, a.Name, err)
+		}
+	}
+	if err := c.Bucket(name).Delete(ctx); err != nil {
+		return fmt.Errorf("delete bucket %s: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,260 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
+	azblobblob "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"gocloud.dev/blob"
+	_ "gocloud.dev/blob/azureblob" // registers azblob:// with gocloud's URL opener
+)
+
+// azureDriver serves azblob:// through the container client, so blob names
+// are sent verbatim (gocloud would escape "%", "#", "?", "\" and "__0x…__")
+// and conditional writes use ETag access conditions.
+type azureDriver struct {
+	b  *Bucket
+	cc *container.Client
+}
+
+// openAzure opens azblob:// with gocloud's URL opener, which reads
+// AZURE_STORAGE_ACCOUNT / AZURE_STORAGE_KEY (or SAS, connection string,
+// default credentials) and the localemu, domain and protocol parameters used
+// for Azurite.
+func openAzure(ctx context.Context, b *Bucket, t target) (driver, *blob.Bucket, error) {
+	base, err := openGocloud(ctx, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	var cc *container.Client
+	if !base.As(&cc) {
+		_ = base.Close()
+		return nil, nil, fmt.Errorf("open %s: the azblob driver did not expose its *container.Client", t.redacted)
+	}
+	return &azureDriver{b: b, cc: cc}, blob.PrefixedBucket(base, t.prefix), nil
+}
+
+func (d *azureDriver) put(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {
+	b := d.b
+	var first bytes.Buffer
+	n, err := io.CopyN(&first, r, b.part)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return Object{}, fmt.Errorf("read body: %w", err)
+	}
+	ct := o.ContentType
+	if ct == "" {
+		ct, _, _ = sniff(bytes.NewReader(first.Bytes()))
+	}
+	hdr := &azblobblob.HTTPHeaders{BlobContentType: &ct}
+	if o.CacheControl != "" {
+		hdr.BlobCacheControl = &o.CacheControl
+	}
+	if o.ContentEncoding != "" {
+		hdr.BlobContentEncoding = &o.ContentEncoding
+	}
+	cond := &azblobblob.AccessConditions{ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{}}
+	if o.IfMatch != "" {
+		e := azcore.ETag(o.IfMatch)
+		cond.ModifiedAccessConditions.IfMatch = &e
+	}
+	if o.IfNoneMatch {
+		e := azcore.ETagAny
+		cond.ModifiedAccessConditions.IfNoneMatch = &e
+	}
+	md := azureMetadata(o.Metadata)
+	bb := d.cc.NewBlockBlobClient(key)
+	b.stats.add(KindPut, 1)
+	var etag *azcore.ETag
+	if n < b.part { // the whole body is in first: one Put Blob request
+		resp, err := bb.Upload(ctx, streaming.NopCloser(bytes.NewReader(first.Bytes())), &blockblob.UploadOptions{
+			HTTPHeaders: hdr, Metadata: md, AccessConditions: cond,
+		})
+		if err != nil {
+			return Object{}, fmt.Errorf("Put Blob: %w", err)
+		}
+		etag = resp.ETag
+	} else {
+		// Staged blocks are committed with the condition; blocks of a
+		// failed or abandoned upload are never committed.
+		cr := &countingReader{r: io.MultiReader(bytes.NewReader(first.Bytes()), r)}
+		resp, err := bb.UploadStream(ctx, cr, &blockblob.UploadStreamOptions{
+			BlockSize: b.part, Concurrency: b.conc, HTTPHeaders: hdr, Metadata: md, AccessConditions: cond,
+		})
+		if err != nil {
+			if cr.err != nil {
+				return Object{}, fmt.Errorf("read body: %w", cr.err)
+			}
+			return Object{}, fmt.Errorf("Put Block List: %w", err)
+		}
+		n, etag = cr.n, resp.ETag
+		b.stats.add(KindMultipartPart, int((n+b.part-1)/b.part))
+	}
+	b.stats.uploaded(n)
+	obj := Object{Key: key, Size: n, Metadata: o.Metadata, ContentType: ct}
+	if etag != nil {
+		obj.ETag = azureETag(*etag)
+	}
+	return obj, nil
+}
+
+// countingReader counts bytes and remembers the source's own read error.
+type countingReader struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if err != nil && !errors.Is(err, io.EOF) {
+		c.err = err
+	}
+	return n, err
+}
+
+// azureMetadata encodes metadata as gocloud's azureblob does (names must be C#
+// identifiers: other characters and a leading digit become "__0x<hex>__";
+// values are URL-escaped), so either can read what the other wrote.
+func azureMetadata(md map[string]string) map[string]*string {
+	out := make(map[string]*string, len(md))
+	for k, v := range md {
+		e := hexEscape(k, func(r []rune, i int) bool {
+			c := r[i]
+			switch {
+			case i == 0 && c >= '0' && c <= '9':
+				return true
+			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_':
+				return false
+			}
+			return true
+		})
+		ev := url.PathEscape(v)
+		out[e] = &ev
+	}
+	return out
+}
+
+func (d *azureDriver) read(ctx context.Context, key string) ([]byte, string, error) {
+	d.b.stats.add(KindGet, 1)
+	resp, err := d.cc.NewBlobClient(key).DownloadStream(ctx, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxRead+1))
+	if err != nil {
+		return nil, "", err
+	}
+	var etag string
+	if resp.ETag != nil {
+		etag = azureETag(*resp.ETag)
+	}
+	return data, etag, nil
+}
+
+func (d *azureDriver) stat(ctx context.Context, key string) (Object, error) {
+	d.b.stats.add(KindHead, 1)
+	p, err := d.cc.NewBlobClient(key).GetProperties(ctx, nil)
+	if err != nil {
+		return Object{}, err
+	}
+	md := make(map[string]string, len(p.Metadata))
+	for k, v := range p.Metadata {
+		if v == nil {
+			continue
+		}
+		val := *v
+		if u, err := url.PathUnescape(val); err == nil {
+			val = u
+		}
+		md[hexUnescape(lowerASCII(k))] = val
+	}
+	o := Object{Key: key, Size: deref(p.ContentLength), MD5: p.ContentMD5, Metadata: md,
+		ContentType: deref(p.ContentType)}
+	if p.ETag != nil {
+		o.ETag = azureETag(*p.ETag)
+	}
+	if p.LastModified != nil {
+		o.ModTime = *p.LastModified
+	}
+	return o, nil
+}
+
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func (d *azureDriver) listPage(ctx context.Context, prefix, token string) ([]Object, string, error) {
+	d.b.stats.add(KindList, 1)
+	opts := &container.ListBlobsFlatOptions{MaxResults: ptr(int32(listPage))}
+	if prefix != "" {
+		opts.Prefix = &prefix
+	}
+	if token != "" {
+		opts.Marker = &token
+	}
+	page, err := d.cc.NewListBlobsFlatPager(opts).NextPage(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []Object
+	if page.Segment != nil {
+		for _, it := range page.Segment.BlobItems {
+			if it.Name == nil || it.Properties == nil {
+				continue
+			}
+			p := it.Properties
+			o := Object{Key: *it.Name, Size: deref(p.ContentLength), MD5: p.ContentMD5}
+			if p.ETag != nil {
+				o.ETag = azureETag(*p.ETag)
+			}
+			if p.LastModified != nil {
+				o.ModTime = *p.LastModified
+			}
+			out = append(out, o)
+		}
+	}
+	return out, deref(page.NextMarker), nil
+}
+
+// azureETag quotes an ETag as the HTTP headers carry it: listings report the
+// same ETags unquoted.
+func azureETag(e azcore.ETag) string {
+	s := string(e)
+	if s == "" || s[0] == '"' {
+		return s
+	}
+	return `"` + s + `"`
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (d *azureDriver) delete(ctx context.Context, keys []string) error {
+	return deleteEach(ctx, d.b, keys, func(ctx context.Context, k string) error {
+		_, err := d.cc.NewBlobClient(k).Delete(ctx, nil)
+		return err
+	})
+}

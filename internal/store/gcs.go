@@ -1,0 +1,178 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"cloud.google.com/go/storage"
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/gcsblob"
+	"google.golang.org/api/iterator"
+	"google.golang.org/api/option"
+)
+
+// gcsDriver serves gs:// through the Cloud Storage client, so keys are sent
+// verbatim and conditional writes use generation preconditions.
+type gcsDriver struct {
+	b      *Bucket
+	bucket *storage.BucketHandle
+}
+
+// openGCS opens gs:// with gocloud's URL opener (credentials, anonymous=true).
+// When STORAGE_EMULATOR_HOST is set (host:port or a URL, as the Cloud Storage
+// client libraries accept it), the client talks to that emulator without
+// credentials.
+func openGCS(ctx context.Context, b *Bucket, t target) (driver, *blob.Bucket, error) {
+	var base *blob.Bucket
+	var client *storage.Client
+	if os.Getenv("STORAGE_EMULATOR_HOST") != "" {
+		for k := range t.query {
+			if k != "anonymous" {
+				return nil, nil, fmt.Errorf("destination %s: query parameter %q is not used with STORAGE_EMULATOR_HOST", t.redacted, k)
+			}
+		}
+		c, err := storage.NewClient(ctx, option.WithoutAuthentication())
+		if err != nil {
+			return nil, nil, fmt.Errorf("open %s (STORAGE_EMULATOR_HOST): %w", t.redacted, err)
+		}
+		if base, err = gcsblob.OpenBucket(ctx, nil, t.bucket, &gcsblob.Options{Client: c}); err != nil {
+			_ = c.Close()
+			return nil, nil, fmt.Errorf("open %s: %w", t.redacted, err)
+		}
+		client = c
+	} else {
+		var err error
+		if base, err = openGocloud(ctx, t); err != nil {
+			return nil, nil, err
+		}
+		if !base.As(&client) {
+			_ = base.Close()
+			return nil, nil, fmt.Errorf("open %s: the gs driver did not expose its *storage.Client", t.redacted)
+		}
+	}
+	return &gcsDriver{b: b, bucket: client.Bucket(t.bucket)}, blob.PrefixedBucket(base, t.prefix), nil
+}
+
+func (d *gcsDriver) put(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {
+	obj := d.bucket.Object(key)
+	switch {
+	case o.IfNoneMatch:
+		obj = obj.If(storage.Conditions{DoesNotExist: true})
+	case o.IfMatch != "":
+		// The ETag is compared here and the write is made conditional on
+		// the generation that carried it: atomic, since any other write in
+		// between creates a new generation.
+		d.b.stats.add(KindHead, 1)
+		cur, err := obj.Attrs(ctx)
+		if err != nil {
+			return Object{}, fmt.Errorf("check condition: %w", err)
+		}
+		if err := conditionHolds(o, true, cur.Etag); err != nil {
+			return Object{}, err
+		}
+		obj = obj.If(storage.Conditions{GenerationMatch: cur.Generation})
+	}
+	ct := o.ContentType
+	if ct == "" {
+		var err error
+		if ct, r, err = sniff(r); err != nil {
+			return Object{}, err
+		}
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	d.b.stats.add(KindPut, 1)
+	w := obj.NewWriter(wctx)
+	w.ChunkSize = int(d.b.part) // bodies shorter than this go in one request
+	w.ContentType = ct
+	w.CacheControl = o.CacheControl
+	w.ContentEncoding = o.ContentEncoding
+	w.Metadata = o.Metadata
+	n, err := io.Copy(w, r)
+	if err != nil {
+		cancel() // abandons the upload: nothing is written
+		_ = w.Close()
+		return Object{}, fmt.Errorf("write body: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return Object{}, fmt.Errorf("finish write: %w", err)
+	}
+	d.b.stats.uploaded(n)
+	return gcsObject(w.Attrs()), nil
+}
+
+func gcsObject(a *storage.ObjectAttrs) Object {
+	md := a.Metadata
+	if md == nil {
+		md = map[string]string{}
+	}
+	return Object{Key: a.Name, Size: a.Size, ETag: a.Etag, MD5: a.MD5, Metadata: md,
+		ContentType: a.ContentType, ModTime: a.Updated}
+}
+
+// read makes a HEAD for the ETag (the GET response does not carry it) and
+// reads that generation, so content and ETag agree.
+func (d *gcsDriver) read(ctx context.Context, key string) ([]byte, string, error) {
+	d.b.stats.add(KindHead, 1)
+	a, err := d.bucket.Object(key).Attrs(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	d.b.stats.add(KindGet, 1)
+	r, err := d.bucket.Object(key).Generation(a.Generation).NewReader(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, maxRead+1))
+	if err != nil {
+		return nil, "", err
+	}
+	return data, a.Etag, nil
+}
+
+func (d *gcsDriver) stat(ctx context.Context, key string) (Object, error) {
+	d.b.stats.add(KindHead, 1)
+	a, err := d.bucket.Object(key).Attrs(ctx)
+	if err != nil {
+		return Object{}, err
+	}
+	return gcsObject(a), nil
+}
+
+func (d *gcsDriver) listPage(ctx context.Context, prefix, token string) ([]Object, string, error) {
+	d.b.stats.add(KindList, 1)
+	q := &storage.Query{Prefix: prefix}
+	if err := q.SetAttrSelection([]string{"Name", "Size", "Etag", "MD5", "Updated"}); err != nil {
+		return nil, "", err
+	}
+	var page []*storage.ObjectAttrs
+	next, err := iterator.NewPager(d.bucket.Objects(ctx, q), listPage, token).NextPage(&page)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]Object, 0, len(page))
+	for _, a := range page {
+		if a.Prefix != "" {
+			continue
+		}
+		o := gcsObject(a)
+		o.Metadata = nil
+		out = append(out, o)
+	}
+	return out, next, nil
+}
+
+func (d *gcsDriver) delete(ctx context.Context, keys []string) error {
+	return deleteEach(ctx, d.b, keys, func(ctx context.Context, k string) error {
+		return d.bucket.Object(k).Delete(ctx)
+	})
+}
+
+// gcsNotFound reports the Cloud Storage client's not-found errors.
+func gcsNotFound(err error) bool {
+	return errors.Is(err, storage.ErrObjectNotExist) || errors.Is(err, storage.ErrBucketNotExist)
+}

@@ -1,0 +1,227 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"gocloud.dev/blob"
+)
+
+// gocloudDriver serves file:// and mem:// through gocloud. Conditional writes
+// check and write under lock (an flock for file://, a mutex for mem://).
+type gocloudDriver struct {
+	b      *Bucket
+	view   *blob.Bucket // scoped to prefix: keys passed to it are relative
+	prefix string
+	dir    string // file://: absolute root directory ("" for mem://)
+	lock func(ctx context.Context) (unlock func(), err error)
+}
+
+// fileTemp matches the temporary files the file driver writes next to their
+// final name while an upload is in flight.
+var fileTemp = regexp.MustCompile(`\.[0-9a-f]{8,16}\.tmp$`)
+
+func (d *gocloudDriver) put(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {
+	if o.IfMatch == "" && !o.IfNoneMatch {
+		return d.write(ctx, key, r, o)
+	}
+	unlock, err := d.lock(ctx)
+	if err != nil {
+		return Object{}, err
+	}
+	defer unlock()
+	cur, err := d.checkCondition(ctx, key, o)
+	if err != nil {
+		return Object{}, err
+	}
+	o.IfMatch, o.IfNoneMatch = "", false
+	obj, err := d.write(ctx, key, r, o)
+	if err != nil || cur == nil || d.dir == "" {
+		return obj, err
+	}
+	return d.ensureNewETag(ctx, key, cur, obj)
+}
+
+// rel returns key relative to the prefix (keys given to the driver are full).
+func (d *gocloudDriver) rel(key string) string { return strings.TrimPrefix(key, d.prefix) }
+
+// write writes through the gocloud writer, then reads the attributes back
+// (one HEAD) for the ETag.
+func (d *gocloudDriver) write(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	d.b.stats.add(KindPut, 1)
+	w, err := d.view.NewWriter(wctx, d.rel(key), &blob.WriterOptions{
+		ContentType:     o.ContentType,
+		CacheControl:    o.CacheControl,
+		ContentEncoding: o.ContentEncoding,
+		Metadata:        o.Metadata,
+		BufferSize:      int(d.b.part),
+		MaxConcurrency:  d.b.conc,
+	})
+	if err != nil {
+		return Object{}, fmt.Errorf("open writer: %w", err)
+	}
+	n, err := io.Copy(w, r)
+	if err != nil {
+		cancel() // abandons the write
+		_ = w.Close()
+		return Object{}, fmt.Errorf("write body: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return Object{}, fmt.Errorf("finish write: %w", err)
+	}
+	d.b.stats.uploaded(n)
+	return d.stat(ctx, key)
+}
+
+// checkCondition evaluates o's condition against the object's current state
+// (one HEAD) and returns the current attributes (nil when absent). The caller
+// holds the lock that makes check-then-write atomic.
+func (d *gocloudDriver) checkCondition(ctx context.Context, key string, o PutOptions) (*blob.Attributes, error) {
+	d.b.stats.add(KindHead, 1)
+	cur, err := d.view.Attributes(ctx, d.rel(key))
+	if err != nil {
+		if err = classify(err); !errors.Is(err, ErrNotExist) {
+			return nil, fmt.Errorf("check condition: %w", err)
+		}
+		cur = nil
+	}
+	var etag string
+	if cur != nil {
+		etag = synthETag(cur.ModTime, cur.Size)
+	}
+	if err := conditionHolds(o, cur != nil, etag); err != nil {
+		return nil, err
+	}
+	return cur, nil
+}
+
+// conditionHolds checks o's condition against an object's existence and ETag.
+func conditionHolds(o PutOptions, exists bool, etag string) error {
+	switch {
+	case o.IfNoneMatch && exists:
+		return fmt.Errorf("%w: object exists (ETag %s)", ErrPreconditionFailed, etag)
+	case o.IfMatch != "" && !exists:
+		return fmt.Errorf("%w: If-Match %s: %w", ErrPreconditionFailed, o.IfMatch, ErrNotExist)
+	case o.IfMatch != "" && normETag(etag) != normETag(o.IfMatch):
+		return fmt.Errorf("%w: If-Match %s but current ETag is %s", ErrPreconditionFailed, o.IfMatch, etag)
+	}
+	return nil
+}
+
+// ensureNewETag makes sure a rewrite changed the ETag. The file driver's ETag
+// is mtime+size, so a same-size rewrite within one filesystem timestamp tick
+// would keep the old ETag and defeat the next If-Match; in that case the mtime
+// is moved past the old one and the attributes are read again.
+func (d *gocloudDriver) ensureNewETag(ctx context.Context, key string, old *blob.Attributes, obj Object) (Object, error) {
+	if normETag(obj.ETag) != normETag(synthETag(old.ModTime, old.Size)) {
+		return obj, nil
+	}
+	path := filepath.Join(d.dir, filepath.FromSlash(fileName(key)))
+	if err := os.Chtimes(path, time.Time{}, old.ModTime.Add(time.Millisecond)); err != nil {
+		return Object{}, fmt.Errorf("bump mtime of %s: %w", path, err)
+	}
+	return d.stat(ctx, key)
+}
+
+// fileName returns the path fileblob stores key under, relative to its root:
+// for keys CheckKey accepts, only gocloud's escape-like sequences differ.
+func fileName(key string) string {
+	return hexEscape(key, func([]rune, int) bool { return false })
+}
+
+func (d *gocloudDriver) read(ctx context.Context, key string) ([]byte, string, error) {
+	d.b.stats.add(KindGet, 1)
+	r, err := d.view.NewReader(ctx, d.rel(key), nil)
+	if err != nil {
+		return nil, "", err
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, maxRead+1))
+	if err != nil {
+		return nil, "", err
+	}
+	return data, synthETag(r.ModTime(), r.Size()), nil
+}
+
+func (d *gocloudDriver) stat(ctx context.Context, key string) (Object, error) {
+	d.b.stats.add(KindHead, 1)
+	a, err := d.view.Attributes(ctx, d.rel(key))
+	if err != nil {
+		return Object{}, err
+	}
+	md := a.Metadata
+	if md == nil {
+		md = map[string]string{}
+	}
+	return Object{Key: key, Size: a.Size, ETag: synthETag(a.ModTime, a.Size), MD5: a.MD5, Metadata: md,
+		ContentType: a.ContentType, ModTime: a.ModTime}, nil
+}
+
+func (d *gocloudDriver) listPage(ctx context.Context, prefix, token string) ([]Object, string, error) {
+	d.b.stats.add(KindList, 1)
+	tok := blob.FirstPageToken
+	if token != "" {
+		tok = []byte(token)
+	}
+	page, next, err := d.view.ListPage(ctx, tok, listPage, &blob.ListOptions{Prefix: d.rel(prefix)})
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]Object, 0, len(page))
+	for _, lo := range page {
+		if lo.IsDir || (d.dir != "" && fileTemp.MatchString(lo.Key)) {
+			continue
+		}
+		out = append(out, Object{Key: d.prefix + lo.Key, Size: lo.Size, MD5: lo.MD5, ModTime: lo.ModTime,
+			ETag: synthETag(lo.ModTime, lo.Size)})
+	}
+	return out, string(next), nil
+}
+
+func (d *gocloudDriver) delete(ctx context.Context, keys []string) error {
+	return deleteEach(ctx, d.b, keys, func(ctx context.Context, k string) error {
+		return d.view.Delete(ctx, d.rel(k))
+	})
+}
+
+// deleteEach deletes keys one request each, at most b.conc in flight; keys
+// that do not exist are not errors. All keys are attempted.
+func deleteEach(ctx context.Context, b *Bucket, keys []string, del func(context.Context, string) error) error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	sem := make(chan struct{}, b.conc)
+	for _, k := range keys {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return fmt.Errorf("delete: %w", ctx.Err())
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			b.stats.add(KindDelete, 1)
+			if err := classify(del(ctx, k)); err != nil && !errors.Is(err, ErrNotExist) {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("delete %s: %w", k, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}

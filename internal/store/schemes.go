@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"io"
+	"strings"
+
+	"gocloud.dev/blob"
+)
+
+// Capabilities declares what a destination scheme can do and how. There is
+// one declaration per scheme (see schemes); the rest of the package reads it
+// instead of testing the scheme's name.
+type Capabilities struct {
+	// Scheme is the URL scheme: "s3", "gs", "azblob", "file" or "mem".
+	Scheme string
+	// CAS says how a conditional Put (IfMatch / IfNoneMatch) is made atomic.
+	CAS string
+	// PutReturnsETag is true when Put learns the ETag from the write's own
+	// response; otherwise Put reads it back with one HEAD.
+	PutReturnsETag bool
+	// ListETags is true when listings carry ETags; otherwise List makes one
+	// HEAD per object.
+	ListETags bool
+	// ReadReturnsETag is true when Read learns the ETag from the GET itself;
+	// otherwise Read makes one HEAD as well.
+	ReadReturnsETag bool
+	// DeleteBatch is the number of keys one delete request removes (1: one
+	// request per key, with at most Options.Concurrency in flight).
+	DeleteBatch int
+	// MinPartSize is the smallest multipart part size the store accepts (0: any).
+	MinPartSize int64
+	// ReservedSuffixes lists key endings the scheme cannot store as objects.
+	ReservedSuffixes []string
+	// VerbatimKeys is true when every key CheckKey accepts is stored under
+	// exactly its own name (no escaping by the blob library): what other tools
+	// see in the store is the key. file:// stores keys containing gocloud's
+	// escape form "__0x<hex>__" under an escaped file name (they still
+	// round-trip through this package).
+	VerbatimKeys bool
+}
+
+// driver performs the requests of one scheme. Keys are full keys (the
+// Bucket's prefix included); Objects it returns carry full keys.
+type driver interface {
+	// put writes the object; o is validated and normalised, and a condition
+	// in o must be enforced atomically.
+	put(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error)
+	// read returns the content and ETag of a small object (at most maxRead+1 bytes are read).
+	read(ctx context.Context, key string) ([]byte, string, error)
+	// stat returns the object's attributes.
+	stat(ctx context.Context, key string) (Object, error)
+	// listPage returns one page (at most listPage objects) of the objects
+	// whose keys start with prefix, in key order, and the next page's token
+	// ("" after the last page).
+	listPage(ctx context.Context, prefix, token string) ([]Object, string, error)
+	// delete removes keys; missing keys are not errors.
+	delete(ctx context.Context, keys []string) error
+}
+
+// schemeDef is a scheme's declaration: its capabilities and how to open it.
+type schemeDef struct {
+	caps Capabilities
+	// open connects the driver and returns alongside the gocloud bucket
+	// scoped to the prefix (for Raw and Close). blob.PrefixedBucket marks the
+	// bucket it wraps as closed, so a driver keeps the SDK client or the view.
+	open func(ctx context.Context, b *Bucket, t target) (driver, *blob.Bucket, error)
+}
+
+// schemes is the one declaration of every supported scheme.
+var schemes = map[string]schemeDef{
+	"s3": {caps: Capabilities{Scheme: "s3", CAS: "If-Match / If-None-Match request headers",
+		PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: deleteBatch,
+		MinPartSize: MinPartSize, VerbatimKeys: true}, open: openS3},
+	"gs": {caps: Capabilities{Scheme: "gs", CAS: "object generation preconditions (ifGenerationMatch / ifGenerationMatch=0)",
+		PutReturnsETag: true, ListETags: true, ReadReturnsETag: false, DeleteBatch: 1,
+		VerbatimKeys: true}, open: openGCS},
+	"azblob": {caps: Capabilities{Scheme: "azblob", CAS: "blob ETag access conditions (If-Match / If-None-Match: *)",
+		PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: 1,
+		VerbatimKeys: true}, open: openAzure},
+	"file": {caps: Capabilities{Scheme: "file", CAS: "an flock on the bucket directory (across processes on one machine)",
+		ListETags: true, ReadReturnsETag: true, DeleteBatch: 1,
+		ReservedSuffixes: []string{".attrs"}}, open: openFile},
+	"mem": {caps: Capabilities{Scheme: "mem", CAS: "a mutex per named bucket (one process)",
+		ListETags: true, ReadReturnsETag: true, DeleteBatch: 1, VerbatimKeys: true}, open: openMem},
+}
+
+// Capabilities returns the declared capabilities of the bucket's scheme.
+func (b *Bucket) Capabilities() Capabilities {
+	c := b.caps
+	c.ReservedSuffixes = append([]string(nil), c.ReservedSuffixes...)
+	return c
+}
+
+// SchemeCapabilities returns the declared capabilities of a scheme ("s3",
+// "gs", "azblob", "file", "mem"); ok is false for an unknown scheme.
+func SchemeCapabilities(scheme string) (Capabilities, bool) {
+	d, ok := schemes[scheme]
+	if !ok {
+		return Capabilities{}, false
+	}
+	c := d.caps
+	c.ReservedSuffixes = append([]string(nil), c.ReservedSuffixes...)
+	return c, true
+}
+
+// CheckKey reports whether this bucket can store key: the portable rules of
+// the package-level CheckKey plus the scheme's own (file:// cannot store keys
+// ending in ".attrs", which its driver reserves for attribute files). The
+// error says which rule the key breaks; for a scheme rule it matches
+// ErrUnstorable.
+func (b *Bucket) CheckKey(key string) error {
+	if err := CheckKey(key); err != nil {
+		return err
+	}
+	return checkScheme(b.caps, b.full(key))
+}
+
+func checkScheme(c Capabilities, full string) error {
+	for _, s := range c.ReservedSuffixes {
+		if strings.HasSuffix(full, s) {
+			return &UnstorableError{Key: full, Scheme: c.Scheme,
+				Reason: "the " + c.Scheme + ":// driver reserves names ending in " + s}
+		}
+	}
+	return nil
+}
