@@ -118,11 +118,14 @@ func QueryDeliveries(ctx context.Context, d *db.DB, q DeliveryQuery) (*DeliveryP
 
 // EventQuery selects rows of one projection table, most recently updated first.
 type EventQuery struct {
-	Repo   string    // OWNER/REPO, when set
-	Status string    // status column (state for issues/PRs, action for label events and comments)
-	Since  time.Time // only rows updated at or after, when non-zero
-	Limit  int       // page size; 0 means DefaultLimit, capped at MaxLimit
-	Cursor string    // NextCursor of the previous page, or "" for the first
+	Repo   string // OWNER/REPO, when set
+	Status string // status column (state for issues/PRs, action for label events and comments)
+	// Classification, for workflow_job only: rows whose log classification
+	// matched this rule name ("none": classified, nothing matched).
+	Classification string
+	Since          time.Time // only rows updated at or after, when non-zero
+	Limit          int       // page size; 0 means DefaultLimit, capped at MaxLimit
+	Cursor         string    // NextCursor of the previous page, or "" for the first
 }
 
 // EventRow is one row of a projection table.
@@ -140,6 +143,10 @@ type EventRow struct {
 	ReceivedAt string          `json:"received_at"`
 	Revision   int             `json:"revision"`
 	Object     json.RawMessage `json:"object"`
+	// Classification is the job log's classification (workflow_job only):
+	// {rule, line, line_num, captures, context}, JSON null when no rule
+	// matched, absent when the log was not classified.
+	Classification json.RawMessage `json:"classification,omitempty"`
 }
 
 // EventPage is one page of projection rows; NextCursor is "" on the last page.
@@ -167,6 +174,17 @@ func QueryEvents(ctx context.Context, d *db.DB, table string, q EventQuery) (*Ev
 		where = append(where, "status = ?")
 		args = append(args, q.Status)
 	}
+	if q.Classification != "" {
+		if table != "workflow_job" {
+			return nil, fmt.Errorf("%w: classification filters workflow_job only", ErrInvalidQuery)
+		}
+		if q.Classification == "none" {
+			where = append(where, "classification IS NOT NULL AND classification_rule IS NULL")
+		} else {
+			where = append(where, "classification_rule = ?")
+			args = append(args, q.Classification)
+		}
+	}
 	if !q.Since.IsZero() {
 		where = append(where, "updated_at >= ?")
 		args = append(args, db.FormatTime(q.Since))
@@ -181,8 +199,12 @@ func QueryEvents(ctx context.Context, d *db.DB, table string, q EventQuery) (*Ev
 		args = append(args, upd, upd, key)
 	}
 	args = append(args, limit+1)
+	classCol := "NULL"
+	if table == "workflow_job" {
+		classCol = "classification"
+	}
 	rows, err := d.Query(ctx, `SELECT key, repo, number, action, status, conclusion, name, head_sha, updated_at,
- delivery_id, received_at, revision, object FROM `+table+` WHERE `+strings.Join(where, " AND ")+
+ delivery_id, received_at, revision, object, `+classCol+` FROM `+table+` WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY updated_at DESC, key DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query %s: %w", table, err)
@@ -193,9 +215,9 @@ func QueryEvents(ctx context.Context, d *db.DB, table string, q EventQuery) (*Ev
 		var e EventRow
 		var num *int64
 		var action, status, concl, name, sha *string
-		var obj []byte
+		var obj, class []byte
 		if err := rows.Scan(&e.Key, &e.Repo, &num, &action, &status, &concl, &name, &sha, &e.UpdatedAt,
-			&e.DeliveryID, &e.ReceivedAt, &e.Revision, &obj); err != nil {
+			&e.DeliveryID, &e.ReceivedAt, &e.Revision, &obj, &class); err != nil {
 			return nil, fmt.Errorf("query %s: scan: %w", table, err)
 		}
 		if num != nil {
@@ -203,6 +225,9 @@ func QueryEvents(ctx context.Context, d *db.DB, table string, q EventQuery) (*Ev
 		}
 		e.Action, e.Status, e.Conclusion, e.Name, e.HeadSHA = deref(action), deref(status), deref(concl), deref(name), deref(sha)
 		e.Object = json.RawMessage(obj)
+		if class != nil {
+			e.Classification = json.RawMessage(class)
+		}
 		page.Rows = append(page.Rows, e)
 	}
 	if err := rows.Err(); err != nil {

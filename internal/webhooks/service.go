@@ -12,6 +12,7 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/ghsync/ghsync/internal/db"
+	"github.com/ghsync/ghsync/internal/webhooks/logs"
 )
 
 // DefaultMaxBodyBytes is GitHub's own cap on a webhook payload (25 MB).
@@ -41,6 +42,11 @@ type Config struct {
 	RetryBase time.Duration
 	// Archive configures the raw archive; a nil Archive.Bucket disables it.
 	Archive ArchiveConfig
+	// Logs, when set, downloads and classifies the logs of completed
+	// workflow jobs: the worker queues them in the projection transaction,
+	// Start starts the downloader and Close stops it. Build it with
+	// logs.New (same DB). Nil: no logs.
+	Logs *logs.Downloader
 	// Logger receives operational logs; nil discards them.
 	Logger *slog.Logger
 	// Registerer receives the webhook metrics; nil means a private registry.
@@ -149,6 +155,9 @@ func (s *Service) Start() {
 			s.wg.Add(1)
 			go func() { defer s.wg.Done(); s.archiver.loop(ctx) }()
 		}
+		if s.cfg.Logs != nil {
+			s.cfg.Logs.Start()
+		}
 	})
 }
 
@@ -164,9 +173,14 @@ func (s *Service) Close(ctx context.Context) error {
 			s.cancel()
 		}
 		s.wg.Wait()
+		if s.cfg.Logs != nil {
+			if lerr := s.cfg.Logs.Stop(ctx); lerr != nil {
+				err = lerr
+			}
+		}
 		if s.archiver != nil {
 			if ferr := s.archiver.flush(ctx, true); ferr != nil {
-				err = fmt.Errorf("final archive flush: %w", ferr)
+				err = errors.Join(err, fmt.Errorf("final archive flush: %w", ferr))
 			}
 		}
 	})

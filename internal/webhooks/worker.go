@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ghsync/ghsync/internal/db"
+	"github.com/ghsync/ghsync/internal/webhooks/logs"
 )
 
 // workBatch is how many deliveries one processing transaction handles.
@@ -108,6 +109,7 @@ func (s *Service) ProcessPending(ctx context.Context) (int, error) {
 	var results []applied
 	var lags []float64
 	failed := 0
+	logsQueued := false
 	tx, err := d.Begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("process deliveries: %w", err)
@@ -136,6 +138,11 @@ func (s *Service) ProcessPending(ctx context.Context) (int, error) {
 						return err
 					}
 					res = append(res, applied{r.table, ok})
+					if q, err := s.queueLog(ctx, tx, r, p.deliveryID); err != nil {
+						return err
+					} else if q {
+						logsQueued = true
+					}
 				}
 				return nil
 			}()
@@ -168,6 +175,9 @@ func (s *Service) ProcessPending(ctx context.Context) (int, error) {
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("process deliveries: commit: %w", err)
+	}
+	if logsQueued {
+		s.cfg.Logs.Wake()
 	}
 	for _, r := range results {
 		res := "applied"
@@ -224,4 +234,13 @@ func upsert(ctx context.Context, tx *db.Tx, r projRow, deliveryID, receivedAt st
 		return false, fmt.Errorf("upsert %s %s: rows affected: %w", r.table, r.key, err)
 	}
 	return n > 0, nil
+}
+
+// queueLog queues the log download of a completed workflow job (when logs are
+// configured and their policy wants it), in the projection transaction.
+func (s *Service) queueLog(ctx context.Context, tx *db.Tx, r projRow, deliveryID string) (bool, error) {
+	if s.cfg.Logs == nil || r.table != "workflow_job" || r.status != "completed" {
+		return false, nil
+	}
+	return s.cfg.Logs.EnqueueTx(ctx, tx, logs.Job{Repo: r.repo, ID: r.number, Conclusion: r.conclusion, DeliveryID: deliveryID})
 }

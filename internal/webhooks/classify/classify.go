@@ -114,8 +114,14 @@ func New(rs *Ruleset, o Options) (*Classifier, error) {
 
 // Classify classifies a whole log held in memory.
 func (c *Classifier) Classify(log []byte) *Match {
+	return c.ClassifyFrom(log, 1)
+}
+
+// ClassifyFrom is Classify for a log whose first line is number first (the
+// tail of a longer log, keeping the true line numbers).
+func (c *Classifier) ClassifyFrom(log []byte, first int) *Match {
 	s := c.newScan()
-	num := 0
+	num := first - 1
 	for len(log) > 0 {
 		line := log
 		if i := bytes.IndexByte(log, '\n'); i >= 0 {

@@ -255,13 +255,13 @@ func TestParseRulesetErrors(t *testing.T) {
 func TestDefaultRulesetClassifiesCommonFailures(t *testing.T) {
 	c := mustNew(t, DefaultRuleset(), Options{})
 	cases := map[string]string{
-		ts + "src/a.cpp:12:5: error: 'x' was not declared in this scope\n":                     "C/C++ compile error",
-		"--- FAIL: TestThing (0.01s)\n":                                                         "Go test failure",
-		"FAILED test/test_nn.py::TestNN::test_conv - AssertionError\n":                          "pytest failure",
+		ts + "src/a.cpp:12:5: error: 'x' was not declared in this scope\n":                                "C/C++ compile error",
+		"--- FAIL: TestThing (0.01s)\n":                                                                   "Go test failure",
+		"FAILED test/test_nn.py::TestNN::test_conv - AssertionError\n":                                    "pytest failure",
 		"##[error]The job running on runner r1 has exceeded the maximum execution time of 240 minutes.\n": "Job timed out",
-		"torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB\n":              "CUDA out of memory",
-		"curl: (6) Could not resolve host: example.com\n":                                       "Network error",
-		"##[error]Process completed with exit code 1.\n##[error]Something else broke\n":         "GitHub Actions error",
+		"torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB\n":                        "CUDA out of memory",
+		"curl: (6) Could not resolve host: example.com\n":                                                 "Network error",
+		"##[error]Process completed with exit code 1.\n##[error]Something else broke\n":                   "GitHub Actions error",
 	}
 	for log, want := range cases {
 		m := c.Classify([]byte(log))
