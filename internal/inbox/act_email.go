@@ -103,7 +103,11 @@ func sendSMTP(ctx context.Context, deps *Deps, via *url.URL, p emailPayload) err
 	}
 	opts = append(opts, mail.WithPort(n))
 	if deps.SMTPTLS != nil {
-		opts = append(opts, mail.WithTLSConfig(deps.SMTPTLS))
+		tc := deps.SMTPTLS.Clone()
+		if tc.ServerName == "" {
+			tc.ServerName = via.Hostname()
+		}
+		opts = append(opts, mail.WithTLSConfig(tc))
 	}
 	if via.User != nil {
 		pw, _ := via.User.Password()
