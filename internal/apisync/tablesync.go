@@ -2,6 +2,7 @@ package apisync
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -237,15 +238,31 @@ func (ts *tableSync) storedHashes(ctx context.Context, rows []Row) (map[string]s
 		return out, nil
 	}
 	dl := ts.d.Dialect()
+	var q querier = ts.d.R
+	if dl == db.Postgres {
+		// A prepared statement planned while the table was empty keeps its
+		// generic plan (a sequential scan) as the table grows: a cold run
+		// turned quadratic (30 ms per page at 10,000 rows). Plan each
+		// execution with its parameters instead.
+		tx, err := ts.d.R.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return nil, fmt.Errorf("table %s: read stored hashes: %w", ts.table, err)
+		}
+		defer tx.Rollback()
+		if _, err := tx.ExecContext(ctx, "SET LOCAL plan_cache_mode = force_custom_plan"); err != nil {
+			return nil, fmt.Errorf("table %s: read stored hashes: %w", ts.table, err)
+		}
+		q = tx
+	}
 	for start := 0; start < len(rows); start += 500 {
 		end := min(start+500, len(rows))
 		args := make([]any, 0, end-start)
 		for _, r := range rows[start:end] {
 			args = append(args, r.Key)
 		}
-		q := fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s IN (%s)", quote(dl, ts.key), quote(dl, hashColumn),
+		stmt := fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s IN (%s)", quote(dl, ts.key), quote(dl, hashColumn),
 			quote(dl, ts.table), quote(dl, ts.key), placeholders(len(args)))
-		res, err := ts.d.Query(ctx, q, args...)
+		res, err := q.QueryContext(ctx, ts.d.Rebind(stmt), args...)
 		if err != nil {
 			return nil, fmt.Errorf("table %s: read stored hashes: %w", ts.table, err)
 		}
@@ -268,6 +285,10 @@ func (ts *tableSync) storedHashes(ctx context.Context, rows []Row) (map[string]s
 		}
 	}
 	return out, nil
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 func placeholders(n int) string {
