@@ -104,6 +104,11 @@ type Options struct {
 	Concurrency  int
 	DryRun       bool
 	Verify       bool // list the store and repair drift even when the commit did not move
+	// SkipUnstorable leaves out (and counts in Summary.Skips) source files
+	// whose names the destination cannot hold under their own name (on
+	// file://, names ending in ".attrs"). When false such files make the run
+	// fail before anything is written, with an error naming them.
+	SkipUnstorable bool
 	Logger       *slog.Logger
 	Progress     func(Progress)
 }

@@ -39,9 +39,29 @@ type Plan struct {
 	Adopt     []Item           // objects already present whose content may match (checked before upload)
 	Keep      []ManifestObject // managed and unchanged
 	Deletes   []string         // keys, relative to the prefix
-	Skipped   []string         // paths skipped by policy (symlinks, submodules)
+	Skipped   []string         // paths skipped by policy (symlinks, submodules) or, with SkipUnstorable, unstorable names
+	Skips     Skips            // Skipped by reason
 	Unmanaged int              // objects under the prefix that ghsync does not manage and leaves alone
 }
+
+// Skips counts the source paths a run left out, by reason.
+type Skips struct {
+	// Unstorable counts files whose names the destination cannot hold (only
+	// with Options.SkipUnstorable; otherwise the run fails naming them).
+	Unstorable int `json:"unstorable"`
+	// Symlinks counts symlinks left out by the symlink policy.
+	Symlinks int `json:"symlinks"`
+	// Submodules counts submodules (never mirrored).
+	Submodules int `json:"submodules"`
+}
+
+// ErrUnstorable is matched (errors.Is) by the error of a run that stopped
+// because some source files have names the destination cannot hold under
+// their own name; nothing was written. It is store.ErrUnstorable.
+var ErrUnstorable = store.ErrUnstorable
+
+// maxNamed bounds the file names an unstorable-names error lists.
+const maxNamed = 20
 
 // Changed reports whether applying the plan changes the store.
 func (p *Plan) Changed() bool { return len(p.Uploads) > 0 || len(p.Deletes) > 0 || len(p.Adopt) > 0 }
@@ -60,7 +80,10 @@ type planInput struct {
 func makePlan(in planInput) (*Plan, error) {
 	o := in.opts
 	p := &Plan{}
-	want, skipped := desiredItems(in.entries, o)
+	want, skipped, err := desiredItems(in.entries, o, &p.Skips)
+	if err != nil {
+		return nil, err
+	}
 	p.Skipped = skipped
 	managed := in.prev.byKey()
 	wanted := make(map[string]bool, len(want))
@@ -126,8 +149,12 @@ func planDeletes(p *Plan, in planInput, managed map[string]ManifestObject, wante
 }
 
 // desiredItems turns source entries into the objects the run wants, applying
-// the filters and the symlink and submodule policies.
-func desiredItems(entries []source.Entry, o *Options) (items []Item, skipped []string) {
+// the filters and the symlink and submodule policies. A file whose key the
+// destination cannot hold under its own name (Bucket.CheckKey) fails the
+// plan with an error naming the files, or is skipped (and counted) with
+// Options.SkipUnstorable.
+func desiredItems(entries []source.Entry, o *Options, skips *Skips) (items []Item, skipped []string, err error) {
+	var unstorable []string
 	byPath := make(map[string]source.Entry, len(entries))
 	for _, e := range entries {
 		byPath[e.Path] = e
@@ -137,21 +164,28 @@ func desiredItems(entries []source.Entry, o *Options) (items []Item, skipped []s
 			continue
 		}
 		it := Item{Path: e.Path, Key: o.KeyPrefix + e.Path, Blob: e.BlobSHA, Size: e.Size, Content: e}
-		if err := store.CheckKey(it.Key); err != nil {
-			o.Logger.Warn("skipping a path that cannot be an object key", "path", e.Path, "reason", err)
+		if err := o.Bucket.CheckKey(it.Key); err != nil {
+			if !o.SkipUnstorable {
+				unstorable = append(unstorable, fmt.Sprintf("%q (%v)", e.Path, err))
+				continue
+			}
+			o.Logger.Warn("skipping a file whose name the destination cannot hold (skip_unstorable is on)", "path", e.Path, "reason", err)
 			skipped = append(skipped, e.Path)
+			skips.Unstorable++
 			continue
 		}
 		switch e.Mode {
 		case source.ModeSubmodule:
 			o.Logger.Info("skipping submodule", "path", e.Path)
 			skipped = append(skipped, e.Path)
+			skips.Submodules++
 			continue
 		case source.ModeSymlink:
 			target, ok := resolveLink(e, byPath, o.Symlinks)
 			if !ok {
 				o.Logger.Info("skipping symlink", "path", e.Path, "target", e.Target, "policy", o.Symlinks)
 				skipped = append(skipped, e.Path)
+				skips.Symlinks++
 				continue
 			}
 			if o.Symlinks == SymlinksObject {
@@ -167,7 +201,17 @@ func desiredItems(entries []source.Entry, o *Options) (items []Item, skipped []s
 		it.CacheControl, _ = firstMatch(o.CacheControl, e.Path)
 		items = append(items, it)
 	}
-	return items, skipped
+	if total := len(unstorable); total > 0 {
+		more := ""
+		if len(unstorable) > maxNamed {
+			more = fmt.Sprintf(" … and %d more", len(unstorable)-maxNamed)
+			unstorable = unstorable[:maxNamed]
+		}
+		return nil, nil, fmt.Errorf("%w: %d source files cannot be stored on %s under their own name, so nothing was written: %s%s; "+
+			"rename them, exclude them with a filter, or turn on skipping of unstorable files (Options.SkipUnstorable) to leave them out",
+			ErrUnstorable, total, o.Bucket.URL(), strings.Join(unstorable, ", "), more)
+	}
+	return items, skipped, nil
 }
 
 // resolveLink applies the symlink policy: object keeps the link itself;

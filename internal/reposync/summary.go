@@ -1,7 +1,9 @@
 package reposync
 
 import (
+	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -22,7 +24,8 @@ type Summary struct {
 	Unchanged         int            `json:"unchanged"`
 	Adopted           int            `json:"adopted"`
 	Repaired          int            `json:"repaired"`
-	Skipped           int            `json:"skipped"`
+	Skipped           int            `json:"skipped"` // source paths left out (Skips has the reasons)
+	Skips             Skips          `json:"skips"`
 	Unmanaged         int            `json:"unmanaged"`
 	BytesDownloaded   int64          `json:"bytes_downloaded"`
 	BytesUploaded     int64          `json:"bytes_uploaded"`
@@ -42,6 +45,34 @@ type ChangedPaths struct {
 	New      []string `json:"new,omitempty"`
 	Modified []string `json:"modified,omitempty"`
 	Deleted  []string `json:"deleted,omitempty"`
+	Skipped  []string `json:"skipped,omitempty"`
+}
+
+// SkippedText renders the skipped count for a text summary, always (also
+// when it is 0), with the reasons: "0 skipped", "3 skipped (2 symlinks,
+// 1 unstorable name)".
+func (s *Summary) SkippedText() string {
+	out := fmt.Sprintf("%d skipped", s.Skipped)
+	var why []string
+	for _, r := range []struct {
+		n          int
+		one, many string
+	}{
+		{s.Skips.Unstorable, "unstorable name", "unstorable names"},
+		{s.Skips.Symlinks, "symlink", "symlinks"},
+		{s.Skips.Submodules, "submodule", "submodules"},
+	} {
+		switch {
+		case r.n == 1:
+			why = append(why, "1 "+r.one)
+		case r.n > 1:
+			why = append(why, fmt.Sprintf("%d %s", r.n, r.many))
+		}
+	}
+	if len(why) > 0 {
+		out += " (" + strings.Join(why, ", ") + ")"
+	}
+	return out
 }
 
 // Changed reports whether the run changed (or would change) the store.
@@ -54,6 +85,7 @@ func addPath(list *[]string, p string) {
 }
 
 func (s *Summary) sortPaths() {
+	sort.Strings(s.Paths.Skipped)
 	sort.Strings(s.Paths.New)
 	sort.Strings(s.Paths.Modified)
 	sort.Strings(s.Paths.Deleted)

@@ -88,7 +88,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return s, err
 	}
 	plan.Commit = rev.Commit
-	s.Skipped, s.Unmanaged, s.Unchanged = len(plan.Skipped), plan.Unmanaged, len(plan.Keep)
+	s.Skipped, s.Skips, s.Unmanaged, s.Unchanged = len(plan.Skipped), plan.Skips, plan.Unmanaged, len(plan.Keep)
+	for _, p := range plan.Skipped {
+		addPath(&s.Paths.Skipped, p)
+	}
 	if o.DryRun {
 		s.fromPlan(plan)
 		return s, nil
@@ -162,6 +165,9 @@ func (o *Options) fingerprint() string {
 	}
 	for _, r := range o.CacheControl {
 		fmt.Fprintf(h, "c:%s=%s|", r.Glob, r.Value)
+	}
+	if o.SkipUnstorable { // only when on, so existing manifests keep their fingerprint
+		fmt.Fprint(h, "skip-unstorable|")
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
