@@ -109,8 +109,8 @@ type Options struct {
 	// file://, names ending in ".attrs"). When false such files make the run
 	// fail before anything is written, with an error naming them.
 	SkipUnstorable bool
-	Logger       *slog.Logger
-	Progress     func(Progress)
+	Logger         *slog.Logger
+	Progress       func(Progress)
 }
 
 // Progress is reported while uploading.

@@ -55,7 +55,7 @@ func (s *Summary) SkippedText() string {
 	out := fmt.Sprintf("%d skipped", s.Skipped)
 	var why []string
 	for _, r := range []struct {
-		n          int
+		n         int
 		one, many string
 	}{
 		{s.Skips.Unstorable, "unstorable name", "unstorable names"},
