@@ -12,11 +12,11 @@ import (
 // key as written in the file (for example "base", "fields.Name", "tables.badges"),
 // so that the caller can place it at file:line:col.
 type FieldError struct {
-	Key     string
-	Message string
+	Field string
+	Msg   string
 }
 
-func (e FieldError) Error() string { return e.Key + ": " + e.Message }
+func (e FieldError) Error() string { return e.Field + ": " + e.Msg }
 
 // Lists modes: how list values (multiple selects, linked records, tags) are stored.
 const (
@@ -33,61 +33,69 @@ var columnTypes = []string{"text", "integer", "real", "boolean", "json"}
 // DefaultAirtableURL is Airtable's API root.
 const DefaultAirtableURL = "https://api.airtable.com"
 
-// AirtableConfig is one `kind: airtable` job. Configuration keys in brackets.
+// AirtableConfig is one `kind: airtable` job, decodable from the job's YAML
+// mapping (keys in the yaml tags; the registry's own keys name, kind,
+// schedule, timezone and alerts are not part of it).
 type AirtableConfig struct {
-	Base   string // [base] base id, appXXXXXXXXXXXXXX (required)
-	Table  string // [table] table name or tbl… id (required)
-	Token  Secret // [token] personal access token, sent as Authorization: Bearer (required)
-	Target string // [target] SQL table name (required)
-	// Key is the key column [key]; default "id" (the record id).
-	Key string
-	// DeleteMissing deletes rows whose key was not listed [delete_missing]; only
-	// after a complete listing.
-	DeleteMissing bool
-	View          string // [view] only the records in this view, in its order
-	Filter        string // [filter] filterByFormula
-	// Fields maps Airtable field names to column names [fields]. Empty: every
-	// field, column named as the field. The columns id (record id) and
-	// created_time (createdTime) are always present.
-	Fields map[string]string
-	// Types fixes a column's SQL type [types]: text, integer, real, boolean or
-	// json. Unset columns are typed from the first value seen (number → real,
-	// checkbox → boolean, object → json, anything else text).
-	Types map[string]string
-	// Lists is ListsComma (default) or ListsJSON [lists].
-	Lists string
-	// APIURL is the API root [api_url]; default https://api.airtable.com.
-	APIURL string
-	// RequireTable makes a missing target table an error instead of creating it
-	// [require_table]. New columns are still added.
-	RequireTable bool
-	// PageSize is Airtable's pageSize, 1..100 [page_size]; default 100.
-	PageSize int
+	Base   string `yaml:"base"`   // base id, appXXXXXXXXXXXXXX (required)
+	Table  string `yaml:"table"`  // table name or tbl… id (required)
+	Token  Secret `yaml:"token"`  // personal access token, sent as Authorization: Bearer (required)
+	Target string `yaml:"target"` // SQL table name (required)
+	// Key is the key column; default "id" (the record id).
+	Key string `yaml:"key"`
+	// DeleteMissing deletes rows whose key was not listed, only after a
+	// complete listing.
+	DeleteMissing bool   `yaml:"delete_missing"`
+	View          string `yaml:"view"`   // only the records in this view
+	Filter        string `yaml:"filter"` // filterByFormula
+	// Fields maps Airtable field names to column names. Empty: every field,
+	// column named as the field. The columns id (record id) and created_time
+	// (createdTime) are always present.
+	Fields map[string]string `yaml:"fields"`
+	// Types fixes a column's SQL type: text, integer, real, boolean or json.
+	// Other columns are typed from the first value seen (number → real,
+	// checkbox → boolean, object or non-scalar list → json, else text).
+	Types map[string]string `yaml:"types"`
+	// Lists is ListsComma (default) or ListsJSON.
+	Lists string `yaml:"lists"`
+	// APIURL is the API root; default https://api.airtable.com.
+	APIURL string `yaml:"api_url"`
+	// RequireTable makes a missing target table an error instead of creating
+	// it. New columns are still added.
+	RequireTable bool `yaml:"require_table"`
+	// PageSize is Airtable's pageSize, 1..100; default 100.
+	PageSize int `yaml:"page_size"`
+	// Database is the target database URL (sqlite://, postgres://, mysql://);
+	// "" means the configuration's database. Not used by this package: the
+	// caller opens it and passes Deps.DB.
+	Database string `yaml:"database"`
 }
 
-// BadgrConfig is one `kind: badgr` job. Configuration keys in brackets.
+// BadgrConfig is one `kind: badgr` job, decodable from the job's YAML mapping.
 type BadgrConfig struct {
-	APIURL   string // [api_url] e.g. https://api.badgr.io (required)
-	Username string // [username] (required)
-	Password Secret // [password] (required)
-	ClientID string // [client_id] optional OAuth client id
-	Scope    string // [scope] optional OAuth scope (space-separated)
-	Issuer   string // [issuer] issuer entityId (required)
-	// Tables names the target tables [tables.badges, tables.assertions];
-	// defaults "badges" and "assertions".
-	Tables BadgrTables
-	// DeleteMissing deletes rows no longer listed [delete_missing], only after
-	// a complete listing of that table.
-	DeleteMissing bool
-	Lists         string // [lists] comma (default) or json
-	RequireTable  bool   // [require_table]
-	PageSize      int    // [page_size] the num parameter; default 100
+	APIURL   string `yaml:"api_url"`   // e.g. https://api.badgr.io (required)
+	Username string `yaml:"username"`  // (required)
+	Password Secret `yaml:"password"`  // (required)
+	ClientID string `yaml:"client_id"` // optional OAuth client id
+	Scope    string `yaml:"scope"`     // optional OAuth scope (space-separated)
+	Issuer   string `yaml:"issuer"`    // issuer entityId (required)
+	// Tables names the target tables; defaults "badges" and "assertions".
+	Tables BadgrTables `yaml:"tables"`
+	// DeleteMissing deletes rows no longer listed, only after a complete
+	// listing of that table.
+	DeleteMissing bool   `yaml:"delete_missing"`
+	Lists         string `yaml:"lists"`         // comma (default) or json
+	RequireTable  bool   `yaml:"require_table"` // a missing table is an error
+	PageSize      int    `yaml:"page_size"`     // the num parameter; default 100
+	// Database is the target database URL; "" means the configuration's
+	// database (opened by the caller, passed as Deps.DB).
+	Database string `yaml:"database"`
 }
 
 // BadgrTables names Badgr's two target tables.
 type BadgrTables struct {
-	Badges     string // [tables.badges]
-	Assertions string // [tables.assertions]
+	Badges     string `yaml:"badges"`
+	Assertions string `yaml:"assertions"`
 }
 
 var (

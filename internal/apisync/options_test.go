@@ -155,7 +155,7 @@ func TestValidate(t *testing.T) {
 func errsOf(fe []apisync.FieldError) []string {
 	var out []string
 	for _, e := range fe {
-		out = append(out, e.Key)
+		out = append(out, e.Field)
 	}
 	return out
 }
