@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
 	azblobblob "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
@@ -145,6 +147,9 @@ func azureMetadata(md map[string]string) map[string]*string {
 
 func (d *azureDriver) read(ctx context.Context, key string) ([]byte, string, error) {
 	d.b.stats.add(KindGet, 1)
+	// An explicit Accept-Encoding keeps Go's transport from gunzipping a body
+	// stored with Content-Encoding: gzip: Read returns the stored bytes.
+	ctx = policy.WithHTTPHeader(ctx, http.Header{"Accept-Encoding": []string{"identity"}})
 	resp, err := d.cc.NewBlobClient(key).DownloadStream(ctx, nil)
 	if err != nil {
 		return nil, "", err

@@ -122,7 +122,8 @@ func (d *gcsDriver) read(ctx context.Context, key string) ([]byte, string, error
 		return nil, "", err
 	}
 	d.b.stats.add(KindGet, 1)
-	r, err := d.bucket.Object(key).Generation(a.Generation).NewReader(ctx)
+	// ReadCompressed: the stored bytes, never a transcoded (gunzipped) body.
+	r, err := d.bucket.Object(key).Generation(a.Generation).ReadCompressed(true).NewReader(ctx)
 	if err != nil {
 		return nil, "", err
 	}
