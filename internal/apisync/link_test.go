@@ -7,11 +7,11 @@ import (
 
 func TestNextLink(t *testing.T) {
 	for in, want := range map[string]string{
-		`<https://a/x?cursor=1&num=2>; rel="next"`:                          "https://a/x?cursor=1&num=2",
-		`<https://a/p>; rel="prev", <https://a/n>; rel="next"`:              "https://a/n",
+		`<https://a/x?cursor=1&num=2>; rel="next"`:                            "https://a/x?cursor=1&num=2",
+		`<https://a/p>; rel="prev", <https://a/n>; rel="next"`:                "https://a/n",
 		`<https://a/p>; rel=prev,<https://a/n>; title="a;b"; rel="last next"`: "https://a/n",
-		`<https://a/p>; rel="prev"`:                                         "",
-		`garbage`:                                                           "",
+		`<https://a/p>; rel="prev"`:                                           "",
+		`garbage`:                                                             "",
 	} {
 		h := http.Header{}
 		h.Add("Link", in)

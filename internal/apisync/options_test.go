@@ -3,9 +3,9 @@ package apisync_test
 import (
 	"context"
 	"encoding/json"
-	"reflect"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 

@@ -169,4 +169,3 @@ func forEachPlaceholder(tmpl string, fn func(start, end int, name string)) {
 func isIdentByte(c byte, first bool) bool {
 	return c == '_' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || (!first && '0' <= c && c <= '9')
 }
-

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
-	"strings"
 	"testing/fstest"
 
 	"github.com/ghsync/ghsync/internal/db"
