@@ -2,6 +2,8 @@ package apisync
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,6 +47,7 @@ type airtableClient struct {
 	cfg     AirtableConfig
 	root    string // API root without trailing slash
 	limKey  string
+	tokenFP string // SHA-256 prefix of the token: the per-token limiter's key
 	sum     *Summary
 	maxBody int64
 }
@@ -54,7 +57,9 @@ func newAirtableClient(deps Deps, cfg AirtableConfig, sum *Summary) *airtableCli
 	if root == "" {
 		root = DefaultAirtableURL
 	}
-	return &airtableClient{deps: deps, cfg: cfg, root: root, limKey: root + "|" + cfg.Base, sum: sum, maxBody: 64 << 20}
+	fp := sha256.Sum256([]byte(root + "|" + cfg.Token.Reveal()))
+	return &airtableClient{deps: deps, cfg: cfg, root: root, limKey: root + "|" + cfg.Base,
+		tokenFP: hex.EncodeToString(fp[:8]), sum: sum, maxBody: 64 << 20}
 }
 
 // pageURL is GET /v0/{base}/{table}?pageSize=…[&offset=…][&view=…][&filterByFormula=…][&fields[]=…].
@@ -88,6 +93,9 @@ func (c *airtableClient) listPage(ctx context.Context, offset string, fields []s
 	limited, transient := 0, 0
 	for {
 		if err := c.deps.Limiters.wait(ctx, c.limKey, c.deps.Now, c.deps.Sleep); err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		if err := c.deps.Limiters.waitToken(ctx, c.tokenFP); err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)

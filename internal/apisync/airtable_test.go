@@ -249,3 +249,26 @@ func TestAirtableFakeLimiter(t *testing.T) {
 		t.Fatalf("codes = %v, violations = %d", codes, fake.Violations())
 	}
 }
+
+// TestAirtableServerErrorRetried: a 5xx is retried after a back-off; the run
+// completes and the summary's text says what happened.
+func TestAirtableServerErrorRetried(t *testing.T) {
+	d := dbtest.SQLite(t)
+	fake := apisynctest.NewAirtable(t, testToken)
+	fake.LimitPerSecond = 0
+	fake.SetRecords(testBase, "T", genRecords(150))
+	deps, slept, _ := testDeps(t, d)
+	fake.InjectAt(1, apisynctest.Inject500)
+	cfg := apisync.AirtableConfig{Base: testBase, Table: "T", Token: testToken, Target: "t", APIURL: fake.URL()}
+	sum, err := apisync.SyncAirtable(context.Background(), deps, cfg, apisync.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCounts(t, sum, "t", counts{ins: 150})
+	if w := slept.all(); len(w) != 1 || w[0] != time.Second || sum.Requests != 3 {
+		t.Fatalf("waits %v, requests %d", w, sum.Requests)
+	}
+	if got := sum.Text(); !strings.HasPrefix(got, "t: 150 inserted, 0 updated, 0 unchanged, 0 deleted (table created); 2 pages, 3 requests") || sum.Changes() != 150 {
+		t.Fatalf("text = %q, changes = %d", got, sum.Changes())
+	}
+}

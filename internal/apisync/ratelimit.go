@@ -2,6 +2,7 @@ package apisync
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 
@@ -11,6 +12,13 @@ import (
 // DefaultAirtableRate is the pace kept per Airtable base: below the API's 5
 // requests per second, with room for timing jitter between client and server.
 const DefaultAirtableRate = 4.0
+
+// tokenRateFactor: Airtable also limits a token to 50 requests per second
+// across bases; a token is paced at 10 times the base pace, at most 45/s.
+const (
+	tokenRateFactor = 10
+	maxTokenRate    = 45.0
+)
 
 // RateLimiters holds one limiter per key (an Airtable base on one API root),
 // shared by every job of the process that uses that key. Create one per
@@ -38,15 +46,27 @@ func NewRateLimiters(perSecond float64) *RateLimiters {
 	return &RateLimiters{perSecond: perSecond, m: map[string]*limiter{}}
 }
 
-func (r *RateLimiters) get(key string) *limiter {
+func (r *RateLimiters) get(key string) *limiter { return r.getRate(key, r.perSecond, 1) }
+
+func (r *RateLimiters) getRate(key string, perSecond float64, burst int) *limiter {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	l, ok := r.m[key]
 	if !ok {
-		l = &limiter{lim: rate.NewLimiter(rate.Limit(r.perSecond), 1)}
+		l = &limiter{lim: rate.NewLimiter(rate.Limit(perSecond), burst)}
 		r.m[key] = l
 	}
 	return l
+}
+
+// waitToken paces requests made with one credential (identified by a
+// fingerprint, never the credential itself) across every base.
+func (r *RateLimiters) waitToken(ctx context.Context, fingerprint string) error {
+	perSecond := min(r.perSecond*tokenRateFactor, maxTokenRate)
+	if math.IsInf(r.perSecond, 1) {
+		perSecond = r.perSecond
+	}
+	return r.getRate("token:"+fingerprint, perSecond, 1).lim.Wait(ctx)
 }
 
 // wait blocks until a request on key may be sent: first until any penalty set

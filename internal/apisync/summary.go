@@ -1,6 +1,11 @@
 package apisync
 
-import "time"
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
 
 // Summary is the outcome of one run, JSON-encodable for --json and the run
 // history. Counts are exact: a record is counted once even if a listing was
@@ -44,6 +49,52 @@ type TableCounts struct {
 
 // Written is the number of rows the run wrote (or would write) in the table.
 func (c *TableCounts) Written() int { return c.Inserted + c.Updated + c.Deleted }
+
+// Changes is the number of rows the run inserted, updated or deleted (or
+// would, in a dry run) across its tables: 0 means nothing changed.
+func (s *Summary) Changes() int {
+	n := 0
+	for _, c := range s.Tables {
+		n += c.Written()
+	}
+	return n
+}
+
+// Text is a one-line human summary, e.g. "assessment: 5 inserted, 10 updated,
+// 2485 unchanged, 5 deleted; 25 pages, 26 requests, 1 rate-limited, 31.4s".
+func (s *Summary) Text() string {
+	var b strings.Builder
+	if s.DryRun {
+		b.WriteString("dry run: ")
+	}
+	names := make([]string, 0, len(s.Tables))
+	for n := range s.Tables {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for i, n := range names {
+		c := s.Tables[n]
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s: %d inserted, %d updated, %d unchanged, %d deleted", n, c.Inserted, c.Updated, c.Unchanged, c.Deleted)
+		if c.Created {
+			b.WriteString(" (table created)")
+		}
+		if len(c.AddedColumns) > 0 {
+			fmt.Fprintf(&b, " (columns added: %s)", strings.Join(c.AddedColumns, ", "))
+		}
+	}
+	fmt.Fprintf(&b, "; %d pages, %d requests", s.Pages, s.Requests)
+	if s.RateLimited > 0 {
+		fmt.Fprintf(&b, ", %d rate-limited", s.RateLimited)
+	}
+	if s.Restarts > 0 {
+		fmt.Fprintf(&b, ", %d restarts", s.Restarts)
+	}
+	fmt.Fprintf(&b, ", %s", (time.Duration(s.DurationMS) * time.Millisecond).String())
+	return b.String()
+}
 
 func newSummary(kind string, dryRun bool) *Summary {
 	return &Summary{Kind: kind, DryRun: dryRun, Tables: map[string]*TableCounts{}}
