@@ -10,14 +10,25 @@ import (
 	"github.com/ghsync/ghsync/internal/webhooks/logs"
 )
 
+// ApplyOptions are the optional parts of ApplyObject.
+type ApplyOptions struct {
+	// Logs queues the log download of a completed workflow job, as the
+	// webhook worker does; nil: none.
+	Logs *logs.Downloader
+	// Dynamo queues the changed row for the DynamoDB mirror (set it when
+	// webhooks.dynamodb is configured, so the serving Service mirrors it).
+	Dynamo bool
+}
+
 // ApplyObject projects an object fetched from the REST API (for example a
 // workflow job refreshed by the reconcile job) exactly as a delivery of
 // event carrying it would be: the same projection, the same ordering guard,
-// and, for a completed workflow job, the same log-download queueing when dl
-// is not nil. source names the origin in the row's delivery_id column
-// (e.g. "reconcile:2024-05-01T10:00:00Z"). It reports whether a row was
-// written (false: the stored row was as new or newer).
-func ApplyObject(ctx context.Context, d *db.DB, dl *logs.Downloader, event, repo string, object json.RawMessage, source string) (bool, error) {
+// and the same log-download and DynamoDB queueing (per o). source names the
+// origin in the row's delivery_id column (e.g. "reconcile:2024-05-01T10:00:00Z").
+// It reports whether a row was written (false: the stored row was as new or
+// newer).
+func ApplyObject(ctx context.Context, d *db.DB, event, repo string, object json.RawMessage, source string, o ApplyOptions) (bool, error) {
+	dl := o.Logs
 	var key string
 	switch event {
 	case "workflow_job", "workflow_run":
@@ -52,6 +63,13 @@ func ApplyObject(ctx context.Context, d *db.DB, dl *logs.Downloader, event, repo
 			return false, err
 		}
 		applied = applied || ok
+		if ok && o.Dynamo {
+			if _, err := tx.Exec(ctx, `INSERT INTO dynamo_outbox (tbl, key, seq, attempts, next_attempt_at) VALUES (?, ?, 1, 0, ?)
+ ON CONFLICT (tbl, key) DO UPDATE SET seq = dynamo_outbox.seq + 1, attempts = 0, next_attempt_at = excluded.next_attempt_at, last_error = NULL`,
+				r.table, r.key, db.Now()); err != nil {
+				return false, fmt.Errorf("apply %s of %s: queue dynamo mirror: %w", event, repo, err)
+			}
+		}
 		if dl != nil && ok && r.table == "workflow_job" && r.status == "completed" {
 			q, err := dl.EnqueueTx(ctx, tx, logs.Job{Repo: r.repo, ID: r.number, Conclusion: r.conclusion, DeliveryID: source})
 			if err != nil {

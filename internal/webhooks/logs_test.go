@@ -110,7 +110,7 @@ type logsRig struct {
 	dl   *logs.Downloader
 }
 
-func newLogsRig(t *testing.T, d *db.DB, storeKind string, mod func(*logs.Options)) *logsRig {
+func newLogsRig(t *testing.T, d *db.DB, storeKind string, mod func(*logs.Options), cfgMods ...func(*webhooks.Config)) *logsRig {
 	gh := githubtest.New(t, githubtest.Options{})
 	gh.Token = ghToken
 	gh.AddRepo("acme", "app")
@@ -131,6 +131,9 @@ func newLogsRig(t *testing.T, d *db.DB, storeKind string, mod func(*logs.Options
 		}
 		r.dl = dl
 		c.Logs = dl
+		for _, m := range cfgMods {
+			m(c)
+		}
 	})
 	r.bundle = b
 	return r

@@ -15,6 +15,7 @@ type metrics struct {
 	failures    prometheus.Counter     // processing attempts that failed
 	archived    *prometheus.CounterVec // kind (batch|per_delivery), result
 	commitBatch prometheus.Histogram   // deliveries per commit
+	dynamo      *prometheus.CounterVec // result: written, stale, error
 	knownEvents map[string]bool
 }
 
@@ -46,12 +47,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "Deliveries committed per database transaction (group commit).",
 			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256},
 		}),
+		dynamo: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ghsync_webhook_dynamo_writes_total",
+			Help: "Projection rows mirrored to DynamoDB, by result (written, stale: the guard kept a newer item, error: retried).",
+		}, []string{"result"}),
 		knownEvents: map[string]bool{},
 	}
 	for _, t := range github.MessageTypes() {
 		m.knownEvents[t] = true
 	}
-	for _, c := range []prometheus.Collector{m.deliveries, m.lag, m.projections, m.failures, m.archived, m.commitBatch} {
+	for _, c := range []prometheus.Collector{m.deliveries, m.lag, m.projections, m.failures, m.archived, m.commitBatch, m.dynamo} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register webhook metrics: %w", err)
 		}

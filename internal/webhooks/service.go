@@ -47,6 +47,8 @@ type Config struct {
 	// Start starts the downloader and Close stops it. Build it with
 	// logs.New (same DB). Nil: no logs.
 	Logs *logs.Downloader
+	// Dynamo mirrors the projections to DynamoDB; a nil Dynamo.Writer disables it.
+	Dynamo DynamoConfig
 	// Logger receives operational logs; nil discards them.
 	Logger *slog.Logger
 	// Registerer receives the webhook metrics; nil means a private registry.
@@ -86,6 +88,8 @@ type Service struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	archiver  *archiver
+
+	dynamoPoke chan struct{}
 }
 
 // New validates cfg and returns a Service whose receiver can commit
@@ -123,7 +127,12 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, secrets: secrets, log: cfg.Logger, m: m, poke: make(chan struct{}, 1)}
+	s := &Service{cfg: cfg, secrets: secrets, log: cfg.Logger, m: m, poke: make(chan struct{}, 1), dynamoPoke: make(chan struct{}, 1)}
+	if cfg.Logs != nil && cfg.Dynamo.Writer != nil {
+		cfg.Logs.SetAfterRecord(func(ctx context.Context, tx *db.Tx, jobKey string) error {
+			return s.queueDynamo(ctx, tx, "workflow_job", jobKey)
+		})
+	}
 	s.committer = newCommitter(cfg.DB, cfg.Logger, m, s.wake)
 	if cfg.Archive.Bucket != nil {
 		s.archiver = newArchiver(cfg.DB, cfg.Archive, cfg.Logger, m)
@@ -157,6 +166,10 @@ func (s *Service) Start() {
 		}
 		if s.cfg.Logs != nil {
 			s.cfg.Logs.Start()
+		}
+		if s.cfg.Dynamo.Writer != nil {
+			s.wg.Add(1)
+			go func() { defer s.wg.Done(); s.dynamoLoop(ctx) }()
 		}
 	})
 }

@@ -109,7 +109,7 @@ func (s *Service) ProcessPending(ctx context.Context) (int, error) {
 	var results []applied
 	var lags []float64
 	failed := 0
-	logsQueued := false
+	logsQueued, dynamoQueued := false, false
 	tx, err := d.Begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("process deliveries: %w", err)
@@ -138,6 +138,12 @@ func (s *Service) ProcessPending(ctx context.Context) (int, error) {
 						return err
 					}
 					res = append(res, applied{r.table, ok})
+					if ok {
+						if err := s.queueDynamo(ctx, tx, r.table, r.key); err != nil {
+							return err
+						}
+						dynamoQueued = dynamoQueued || s.cfg.Dynamo.Writer != nil
+					}
 					if q, err := s.queueLog(ctx, tx, r, p.deliveryID); err != nil {
 						return err
 					} else if q {
@@ -178,6 +184,12 @@ func (s *Service) ProcessPending(ctx context.Context) (int, error) {
 	}
 	if logsQueued {
 		s.cfg.Logs.Wake()
+	}
+	if dynamoQueued {
+		select {
+		case s.dynamoPoke <- struct{}{}:
+		default:
+		}
 	}
 	for _, r := range results {
 		res := "applied"

@@ -89,6 +89,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Registerer receives the metrics; nil means a private registry.
 	Registerer prometheus.Registerer
+	// AfterRecord, when set, runs in the transaction that records a job's
+	// classification on its workflow_job row (key OWNER/REPO/JOB_ID); an
+	// error rolls the record back and the download is retried.
+	// webhooks.New sets it to mirror the row to DynamoDB.
+	AfterRecord func(ctx context.Context, tx *db.Tx, jobKey string) error
 }
 
 // Downloader works off the log_downloads queue.
@@ -153,6 +158,11 @@ func New(o Options) (*Downloader, error) {
 		return nil, err
 	}
 	return &Downloader{o: o, log: o.Logger, m: m, poke: make(chan struct{}, 1)}, nil
+}
+
+// SetAfterRecord sets Options.AfterRecord; call it before Start.
+func (d *Downloader) SetAfterRecord(fn func(ctx context.Context, tx *db.Tx, jobKey string) error) {
+	d.o.AfterRecord = fn
 }
 
 // Wake tells the Downloader new work may be queued, without blocking.

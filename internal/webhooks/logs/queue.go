@@ -113,6 +113,11 @@ func (d *Downloader) finishStored(ctx context.Context, q queued, logBytes, class
 		string(matchJSON), nullStr(rule), q.Job.Key()); err != nil {
 		return fmt.Errorf("record classification of %s: %w", q.Job.Key(), err)
 	}
+	if d.o.AfterRecord != nil {
+		if err := d.o.AfterRecord(ctx, tx, q.Job.Key()); err != nil {
+			return fmt.Errorf("record classification of %s: %w", q.Job.Key(), err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("record log %s: commit: %w", q.Job.Key(), err)
 	}

@@ -38,6 +38,9 @@ type ReconcileOptions struct {
 	MaxJobs int
 	// DryRun counts the stuck jobs without refreshing them.
 	DryRun bool
+	// Dynamo queues refreshed rows for the DynamoDB mirror (set when
+	// webhooks.dynamodb is configured).
+	Dynamo bool
 }
 
 // ReconcileSummary is the outcome of one run.
@@ -124,7 +127,7 @@ func Reconcile(ctx context.Context, d *db.DB, gh APIClient, dl *logs.Downloader,
 			continue
 		}
 		sum.Checked++
-		ok, err := webhooks.ApplyObject(ctx, d, dl, "workflow_job", s.repo, obj, source)
+		ok, err := webhooks.ApplyObject(ctx, d, "workflow_job", s.repo, obj, source, webhooks.ApplyOptions{Logs: dl, Dynamo: o.Dynamo})
 		if err != nil {
 			sum.Failed++
 			failures = append(failures, err.Error())
