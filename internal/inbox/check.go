@@ -173,7 +173,6 @@ func (p *pass) run(ctx context.Context, open Opener, enc string, cands []string)
 			main = decs[i]
 		}
 	}
-	emit := p.char
 	buf := make([]byte, chunkSize)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -189,7 +188,7 @@ func (p *pass) run(ctx context.Context, open Opener, enc string, cands []string)
 			chunk := buf[:n]
 			for _, d := range decs {
 				if d == main && !p.finished {
-					if d.decode(chunk, emit) || !d.valid {
+					if d.decode(chunk, p) || !d.valid {
 						p.finished = true
 					}
 				} else {
@@ -235,6 +234,20 @@ func (p *pass) decided(decs []*decoder) bool {
 		}
 	}
 	return true // none valid
+}
+
+// ascii receives a run of ASCII characters; false means no more are needed.
+func (p *pass) ascii(run []byte) bool {
+	for !p.sniffed && len(run) > 0 {
+		if !p.char(rune(run[0])) {
+			return false
+		}
+		run = run[1:]
+	}
+	if len(run) == 0 {
+		return true
+	}
+	return p.scan.feedASCII(run)
 }
 
 // char receives each decoded character; false means no more are needed.

@@ -58,10 +58,24 @@ type csvScanner struct {
 	stopped   bool
 	err       error
 	pendingCR bool
+	// special marks the ASCII bytes feedASCII must not skip: controls
+	// (line boundaries among them), the quote and the delimiter.
+	special [256]bool
 }
 
 func newCSVScanner(delim rune, onRecord recordFunc) *csvScanner {
-	return &csvScanner{delim: delim, keepHdr: true, onRecord: onRecord}
+	s := &csvScanner{delim: delim, keepHdr: true, onRecord: onRecord}
+	for c := 0; c < 0x20; c++ {
+		s.special[c] = true
+	}
+	s.special['"'] = true
+	if delim < 0x80 {
+		s.special[delim] = true
+	}
+	for c := 0x80; c < 0x100; c++ {
+		s.special[c] = true
+	}
+	return s
 }
 
 // isLineBoundary reports whether r ends a line for Python's str.splitlines.
@@ -99,6 +113,71 @@ func (s *csvScanner) feed(r rune) bool {
 		s.pendingCR = true
 	} else if isLineBoundary(r) {
 		s.eol()
+	}
+	return !s.stopped
+}
+
+// feedASCII processes a run of ASCII characters. Ordinary characters
+// inside a field (the bulk of any file) only count towards the field length;
+// everything else goes through feed.
+func (s *csvScanner) feedASCII(b []byte) bool {
+	d := byte(0xff)
+	if s.delim < 0x80 {
+		d = byte(s.delim)
+	}
+	sp := &s.special
+	for i := 0; i < len(b); {
+		if !s.pendingCR && !s.keepHdr {
+			c := b[i]
+			switch s.state {
+			case stStartField, stInField, stInQuoted:
+				j := i
+				for j < len(b) && !sp[b[j]] {
+					j++
+				}
+				if n := j - i; n > 0 {
+					if s.fieldLen+n > pyFieldLimit {
+						s.fail(errFieldLimit)
+						return false
+					}
+					s.fieldLen += n
+					if s.state == stStartField {
+						s.state = stInField
+					}
+					i = j
+					continue
+				}
+				switch {
+				case c == d && s.state != stInQuoted:
+					// end of an unquoted (or empty) field
+					s.fields++
+					s.fieldLen = 0
+					s.state = stStartField
+					i++
+					continue
+				case c == '"' && s.state == stStartField:
+					s.state = stInQuoted
+					i++
+					continue
+				case c == '"' && s.state == stInQuoted:
+					s.state = stQuoteInQuoted
+					i++
+					continue
+				}
+			case stQuoteInQuoted:
+				if c == d {
+					s.fields++
+					s.fieldLen = 0
+					s.state = stStartField
+					i++
+					continue
+				}
+			}
+		}
+		if !s.feed(rune(b[i])) {
+			return false
+		}
+		i++
 	}
 	return !s.stopped
 }

@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"encoding/binary"
 	"strings"
 	"unicode/utf8"
 
@@ -46,45 +47,93 @@ func newDecoder(enc string) *decoder { return &decoder{enc: enc, valid: true} }
 // alwaysValid reports whether every byte stream is valid in the encoding.
 func (d *decoder) alwaysValid() bool { return d.enc == EncLatin1 }
 
-// decode feeds chunk; emit (may be nil: validity only) receives each
-// character and returns false to stop emitting (decoding for validity goes on).
-// It returns whether emit asked to stop.
-func (d *decoder) decode(chunk []byte, emit func(rune) bool) (stopped bool) {
+// sink receives decoded characters: runs of ASCII bytes (the common case,
+// passed without per-character calls) and single non-ASCII characters.
+// Either returns false when no more characters are wanted.
+type sink interface {
+	ascii(run []byte) bool
+	char(r rune) bool
+}
+
+// asciiRun returns the length of the leading run of bytes below 0x80.
+func asciiRun(b []byte) int {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] >= utf8.RuneSelf {
+			return i
+		}
+	}
+	return len(b)
+}
+
+// decode feeds chunk to out (nil: validity only). It returns whether out
+// asked to stop; validity tracking continues to the end of the chunk.
+func (d *decoder) decode(chunk []byte, out sink) (stopped bool) {
 	if !d.valid {
 		return false
 	}
 	switch d.enc {
-	case EncLatin1:
-		if emit == nil {
+	case EncLatin1, EncWindows1252:
+		cp := d.enc == EncWindows1252
+		if out == nil {
+			if cp {
+				d.validateSingle(chunk)
+			}
 			return false
 		}
-		for _, b := range chunk {
-			if !emit(rune(b)) {
-				return true
+		for i := 0; i < len(chunk); {
+			{
+				if n := asciiRun(chunk[i:]); n > 0 {
+					if !out.ascii(chunk[i : i+n]) {
+						d.validateSingle(chunk[i+n:])
+						return true
+					}
+					i += n
+					continue
+				}
 			}
-		}
-	case EncWindows1252:
-		for i, b := range chunk {
-			if cp1252Undefined[b] {
+			b := chunk[i]
+			i++
+			if cp && cp1252Undefined[b] {
 				d.valid = false
 				return false
 			}
-			if emit != nil {
-				if !emit(cp1252Rune(b)) {
-					// keep validating the rest of the chunk
-					for _, b2 := range chunk[i+1:] {
-						if cp1252Undefined[b2] {
-							d.valid = false
-						}
-					}
-					return true
-				}
+			r := rune(b)
+			if cp {
+				r = cp1252Rune(b)
+			}
+			if !out.char(r) {
+				d.validateSingle(chunk[i:])
+				return true
 			}
 		}
 	default: // utf-8
-		return d.decodeUTF8(chunk, emit)
+		return d.decodeUTF8(chunk, out)
 	}
 	return false
+}
+
+// validateSingle tracks validity of the rest of a chunk for cp1252.
+func (d *decoder) validateSingle(rest []byte) {
+	if d.enc != EncWindows1252 {
+		return
+	}
+	for i := 0; i < len(rest); {
+		if n := asciiRun(rest[i:]); n > 0 {
+			i += n
+			continue
+		}
+		if cp1252Undefined[rest[i]] {
+			d.valid = false
+			return
+		}
+		i++
+	}
 }
 
 func cp1252Rune(b byte) rune {
@@ -94,7 +143,7 @@ func cp1252Rune(b byte) rune {
 	return charmap.Windows1252.DecodeByte(b)
 }
 
-func (d *decoder) decodeUTF8(chunk []byte, emit func(rune) bool) bool {
+func (d *decoder) decodeUTF8(chunk []byte, out sink) bool {
 	if d.ncar > 0 {
 		// complete the carried sequence with bytes from chunk
 		need := 0
@@ -108,7 +157,7 @@ func (d *decoder) decodeUTF8(chunk []byte, emit func(rune) bool) bool {
 				}
 				d.ncar = 0
 				chunk = chunk[need:]
-				if emit != nil && !emit(r) {
+				if out != nil && !out.char(r) {
 					return d.finishValidate(chunk)
 				}
 				break
@@ -121,12 +170,11 @@ func (d *decoder) decodeUTF8(chunk []byte, emit func(rune) bool) bool {
 		}
 	}
 	for i := 0; i < len(chunk); {
-		b := chunk[i]
-		if b < utf8.RuneSelf {
-			if emit != nil && !emit(rune(b)) {
-				return d.finishValidate(chunk[i+1:])
+		if n := asciiRun(chunk[i:]); n > 0 {
+			if out != nil && !out.ascii(chunk[i:i+n]) {
+				return d.finishValidate(chunk[i+n:])
 			}
-			i++
+			i += n
 			continue
 		}
 		if !utf8.FullRune(chunk[i:]) {
@@ -139,7 +187,7 @@ func (d *decoder) decodeUTF8(chunk []byte, emit func(rune) bool) bool {
 			return false
 		}
 		i += size
-		if emit != nil && !emit(r) {
+		if out != nil && !out.char(r) {
 			return d.finishValidate(chunk[i:])
 		}
 	}

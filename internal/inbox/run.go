@@ -144,4 +144,3 @@ func applySetRules(c *Checks, rep *Report) {
 		return
 	}
 }
-
