@@ -37,33 +37,6 @@ func TestLegacy(t *testing.T) {
 	if out := strings.Join([]string{l.GitHubAPIKey.String(), l.PrivateKey.String()}, ""); strings.Contains(out, "ghp_x") {
 		t.Error("legacy secret printed")
 	}
-
-	job, err := l.StatusesJob("hud")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := &StatusesJob{Repo: "pytorch/pytorch", Branches: []string{"main", "release/2.0"}, HistorySize: 50, Dest: "s3://hud-bucket/", Format: FormatV5}
-	if diff := cmp.Diff(want, job.Statuses); diff != "" || job.Kind != KindStatuses || job.Name != "hud" {
-		t.Errorf("StatusesJob (-want +got):\n%s", diff)
-	}
-}
-
-func TestLegacyStatusesJobErrors(t *testing.T) {
-	_, err := Legacy(mapEnv(map[string]string{"history_size": "lots", "branches": " , "})).StatusesJob("hud")
-	var got []string
-	for _, e := range Errors(err) {
-		got = append(got, e.Error())
-	}
-	want := []string{
-		"environment: user: is required",
-		"environment: repo: is required",
-		"environment: branches: at least one branch is required",
-		"environment: bucket: is required",
-		`environment: history_size: must be an integer between 1 and 1000 (got "lots")`,
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("errors (-want +got):\n%s", diff)
-	}
 }
 
 func TestLegacyFallbackInParse(t *testing.T) {
