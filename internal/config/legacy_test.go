@@ -1,4 +1,4 @@
-package config
+package config_test
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	. "github.com/ghsync/ghsync/internal/config"
 )
 
 var legacyVars = map[string]string{
@@ -41,7 +43,7 @@ func TestLegacy(t *testing.T) {
 
 func TestLegacyFallbackInParse(t *testing.T) {
 	env := mapEnv(legacyVars)
-	c, err := Parse([]byte("storage: mem://\n"), "f.yaml", env)
+	c, err := Parse([]byte("storage: mem://\n"), "f.yaml", env, kinds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +55,7 @@ func TestLegacyFallbackInParse(t *testing.T) {
 		t.Errorf("private key fallback: %q %v", pem, err)
 	}
 	// The file wins over the legacy variables.
-	c, err = Parse([]byte("github:\n  app_id: 99\n  private_key_file: /k.pem\n"), "f.yaml", env)
+	c, err = Parse([]byte("github:\n  app_id: 99\n  private_key_file: /k.pem\n"), "f.yaml", env, kinds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +68,7 @@ func TestLegacyFallbackInParse(t *testing.T) {
 			return "tok"
 		}
 		return legacyVars[k]
-	})
+	}, kinds)
 	if err != nil {
 		t.Fatal(err)
 	}

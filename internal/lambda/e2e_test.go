@@ -121,9 +121,6 @@ jobs:
     repo: acme/app
     branches: [main]
     dest: file://` + dir + `/hud/
-  - name: uploads
-    kind: inbox
-    watch: s3://acme-uploads/incoming/
 `
 	api := newRuntimeAPI(t)
 	startFunction(t, api, map[string]string{
@@ -191,23 +188,9 @@ jobs:
 			t.Errorf("no snapshot written under %s/hud", dir)
 		}
 	})
-	t.Run("s3 event", func(t *testing.T) {
-		fails(t, `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"acme-uploads"},"object":{"key":"incoming/E07000223/2026-05-07/1700000000/file+one.csv"}}}]}`,
-			ErrTypeNoInbox, `inbox capability not available yet: 1 object(s) via s3 (bucket "acme-uploads" → job "uploads")`)
-	})
-	t.Run("sqs-wrapped s3 event", func(t *testing.T) {
-		inner := `{"Records":[{"eventSource":"aws:s3","s3":{"bucket":{"name":"acme-uploads"},"object":{"key":"a.csv"}}},{"eventSource":"aws:s3","s3":{"bucket":{"name":"acme-uploads"},"object":{"key":"b.csv"}}}]}`
-		body, _ := json.Marshal(inner)
-		fails(t, `{"Records":[{"messageId":"m1","eventSource":"aws:sqs","body":`+string(body)+`}]}`,
-			ErrTypeNoInbox, "2 object(s) via sqs")
-	})
-	t.Run("eventbridge s3 event", func(t *testing.T) {
-		fails(t, `{"version":"0","detail-type":"Object Created","source":"aws.s3","detail":{"bucket":{"name":"acme-uploads"},"object":{"key":"x.csv"}}}`,
-			ErrTypeNoInbox, "via eventbridge")
-	})
 	t.Run("s3 event for an unwatched bucket", func(t *testing.T) {
 		fails(t, `{"Records":[{"eventSource":"aws:s3","s3":{"bucket":{"name":"other"},"object":{"key":"k"}}}]}`,
-			ErrTypeConfig, `no inbox job in GHSYNC_CONFIG_YAML watches that bucket`)
+			ErrTypeConfig, `S3 event for s3://other/k: no job in GHSYNC_CONFIG_YAML watches that bucket and prefix`)
 	})
 	t.Run("unknown job", func(t *testing.T) {
 		fails(t, `{"job":"nope"}`, ErrTypeConfig, `no job named "nope"`)
