@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,43 +17,17 @@ import (
 	"github.com/ghsync/ghsync/internal/githubtest"
 )
 
-var (
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
-)
 
-// buildBootstrap builds ./cmd/ghsync as a file named bootstrap, once per test binary.
+// buildBootstrap returns the ghsync binary (built once per test process
+// by testkit, with the same settings as every other test); the Lambda
+// runtime starts it as bootstrap.
 func buildBootstrap(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the ghsync binary; skipped with -short")
 	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ghsync-lambda-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildPath = filepath.Join(dir, "bootstrap")
-		cmd := exec.Command("go", "build", "-o", buildPath, "github.com/ghsync/ghsync/cmd/ghsync")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = &buildError{out: string(out), err: err}
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("go build: %v", buildErr)
-	}
-	return buildPath
+	return testkit.Ghsync(t)
 }
-
-type buildError struct {
-	out string
-	err error
-}
-
-func (b *buildError) Error() string { return b.err.Error() + "\n" + b.out }
 
 // startFunction runs bootstrap against api with exactly env (plus the Runtime
 // API address) and returns its stderr buffer and a wait function.
