@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
 )
 
 // slackRecorder is a Slack incoming-webhook stand-in that records messages.

@@ -17,7 +17,6 @@ import (
 	"github.com/ghsync/ghsync/internal/githubtest"
 )
 
-
 // buildBootstrap returns the ghsync binary (built once per test process
 // by testkit, with the same settings as every other test); the Lambda
 // runtime starts it as bootstrap.
