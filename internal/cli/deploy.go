@@ -11,6 +11,7 @@ import (
 
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/deploy"
+	"github.com/ghsync/ghsync/internal/jobs"
 )
 
 func (a *app) deployCmd() *cobra.Command {
@@ -54,7 +55,7 @@ template's Metadata.`,
 				format = "json"
 			}
 			if format != "yaml" && format != "json" {
-				return usagef("--format %q: want yaml or json", format)
+				return jobs.Usagef("--format %q: want yaml or json", format)
 			}
 			cfg, err := a.loadConfig()
 			if err != nil {
@@ -66,7 +67,7 @@ template's Metadata.`,
 				if errors.As(err, &ce) {
 					return err
 				}
-				return usageError{err}
+				return jobs.Usage(err)
 			}
 			for _, w := range tpl.Warnings {
 				a.logger.Warn(w)
@@ -120,7 +121,7 @@ func (f *awsFlags) add(cmd *cobra.Command, changes bool) {
 
 func (a *app) rules(ctx context.Context, f *awsFlags) (*deploy.Rules, error) {
 	if f.function == "" {
-		return nil, usagef("--function is required (the Lambda function's name or ARN)")
+		return nil, jobs.Usagef("--function is required (the Lambda function's name or ARN)")
 	}
 	r, err := deploy.NewRules(ctx, f.function, deploy.ClientOptions{Region: f.region, Profile: f.profile,
 		EventsEndpoint: f.endpoint, LambdaEndpoint: f.endpoint, STSEndpoint: f.endpoint, Logger: a.logger})
@@ -245,7 +246,7 @@ without changing anything. Exit code 1 when the function reports an error.`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if rule == "" {
-				return usagef("--rule is required (see `ghsync deploy schedules list`)")
+				return jobs.Usagef("--rule is required (see `ghsync deploy schedules list`)")
 			}
 			cfg, err := a.loadConfig()
 			if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ghsync/ghsync/internal/db"
+	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/webhooks"
 )
 
@@ -49,7 +50,7 @@ func (a *app) eventsCmd() *cobra.Command {
 				return t, nil
 			}
 		}
-		return time.Time{}, usagef("--since %q: want an RFC 3339 time, a date or a duration like 24h", since)
+		return time.Time{}, jobs.Usagef("--since %q: want an RFC 3339 time, a date or a duration like 24h", since)
 	}
 	var event, repo, status string
 	deliveries := &cobra.Command{
@@ -90,7 +91,7 @@ func (a *app) eventsCmd() *cobra.Command {
 		Short: "List rows of a projection table, most recently updated first",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("events list needs a TABLE (one of %v)", webhooks.Tables)
+				return jobs.Usagef("events list needs a TABLE (one of %v)", webhooks.Tables)
 			}
 			return nil
 		},
@@ -126,7 +127,7 @@ func (a *app) eventsCmd() *cobra.Command {
 
 func queryErr(err error) error {
 	if errors.Is(err, webhooks.ErrInvalidQuery) {
-		return usageError{err}
+		return jobs.Usage(err)
 	}
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ghsync/ghsync/internal/hud"
+	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/store"
 )
 
@@ -25,7 +26,7 @@ a job-name filter and auto-refresh. Stops on Ctrl-C.`,
   ghsync hud --addr 127.0.0.1:8081 's3://acme-hud/v5/?region=eu-west-1'`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("hud needs DEST, the statuses destination (got %d arguments)", len(args))
+				return jobs.Usagef("hud needs DEST, the statuses destination (got %d arguments)", len(args))
 			}
 			return nil
 		},
@@ -34,7 +35,7 @@ a job-name filter and auto-refresh. Stops on Ctrl-C.`,
 			defer stop()
 			b, err := store.Open(ctx, args[0], store.Options{Logger: a.logger})
 			if err != nil {
-				return usagef("%v", err)
+				return jobs.Usagef("%v", err)
 			}
 			defer b.Close()
 			h, err := hud.New(hud.Options{Bucket: b, Refresh: refresh, Logger: a.logger})

@@ -61,25 +61,15 @@ func Main(ctx context.Context, args []string, env Env) int {
 	return code
 }
 
-// usageError marks flag and argument errors.
-type usageError struct{ err error }
-
-func (u usageError) Error() string { return u.err.Error() }
-func (u usageError) Unwrap() error { return u.err }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
-
+// isUsage reports whether err is bad usage or configuration (exit 2).
 func isUsage(err error) bool {
-	var u usageError
 	var ce *config.Error
-	return errors.As(err, &u) || errors.As(err, &ce) || errors.Is(err, jobs.ErrUsage) ||
+	return errors.As(err, &ce) || errors.Is(err, jobs.ErrUsage) ||
 		strings.HasPrefix(err.Error(), "unknown command") // cobra's own usage error
 }
 
-// userMessage is the error's message without the internal usage marker.
-func userMessage(err error) string {
-	return strings.ReplaceAll(err.Error(), jobs.ErrUsage.Error()+": ", "")
-}
+// userMessage is the error's message as users see it.
+func userMessage(err error) string { return err.Error() }
 
 func (a *app) rootCmd() *cobra.Command {
 	root := &cobra.Command{
@@ -99,7 +89,7 @@ Start with:  ghsync sync . file://./out   (mirror this checkout's HEAD into ./ou
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default $GHSYNC_CONFIG, then ./ghsync.yaml, else embedded defaults)")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return jobs.Usage(err) })
 	root.AddCommand(a.syncCmd(), a.runCmd(), a.jobsCmd(), a.tokenCmd(), a.versionCmd())
 	root.AddCommand(a.statusesCmd(), a.hudCmd(), a.serveCmd(), a.eventsCmd())
 	root.AddCommand(a.deployCmd())
@@ -109,7 +99,7 @@ Start with:  ghsync sync . file://./out   (mirror this checkout's HEAD into ./ou
 func (a *app) setupLogging() error {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(a.logLevel)); err != nil {
-		return usagef("--log-level %q: want debug, info, warn or error", a.logLevel)
+		return jobs.Usagef("--log-level %q: want debug, info, warn or error", a.logLevel)
 	}
 	opts := &slog.HandlerOptions{Level: lvl}
 	switch a.logFormat {
@@ -118,16 +108,16 @@ func (a *app) setupLogging() error {
 	case "json":
 		a.logger = slog.New(slog.NewJSONHandler(a.env.Stderr, opts))
 	default:
-		return usagef("--log-format %q: want text or json", a.logFormat)
+		return jobs.Usagef("--log-format %q: want text or json", a.logFormat)
 	}
 	return nil
 }
 
 // loadConfig loads the configuration named by --config (or the defaults).
 func (a *app) loadConfig() (*config.Config, error) {
-	cfg, err := config.Load(a.configPath, a.env.Getenv)
+	cfg, err := jobs.LoadConfig(a.configPath, a.env.Getenv)
 	if err != nil {
-		return nil, usageError{err} // unreadable or invalid configuration: exit 2
+		return nil, jobs.Usage(err) // unreadable or invalid configuration: exit 2
 	}
 	if _, err := schedule.FromConfig(cfg); err != nil {
 		return nil, err // a bad schedule is a configuration error for every verb

@@ -13,11 +13,8 @@ import (
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/db"
 	"github.com/ghsync/ghsync/internal/jobs"
-	"github.com/ghsync/ghsync/internal/reposync"
 	"github.com/ghsync/ghsync/internal/schedule"
 	"github.com/ghsync/ghsync/internal/scheduler"
-	"github.com/ghsync/ghsync/internal/statuses"
-	"github.com/ghsync/ghsync/internal/store"
 )
 
 func (a *app) runCmd() *cobra.Command {
@@ -37,7 +34,7 @@ queued job's id is printed.`,
 		Example: "  ghsync run site --config ghsync.yaml --dry-run\n  ghsync run site --via-queue --database postgres://ghsync@db/ghsync",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("run needs exactly one JOB name; list them with `ghsync jobs`")
+				return jobs.Usagef("run needs exactly one JOB name; list them with `ghsync jobs`")
 			}
 			return nil
 		},
@@ -48,26 +45,12 @@ queued job's id is printed.`,
 			}
 			job, ok := cfg.Job(args[0])
 			if !ok {
-				return usagef("no job named %q in %s; list them with `ghsync jobs`", args[0], configName(cfg))
+				return jobs.Usagef("no job named %q in %s; list them with `ghsync jobs`", args[0], configName(cfg))
 			}
 			if viaQueue {
 				return a.enqueue(cmd.Context(), cfg, job.Name, database, cf)
 			}
-			switch job.Kind {
-			case config.KindRepo:
-			case config.KindStatuses:
-				return a.runStatusesJob(cmd, cfg, job.Name, cf)
-			default:
-				return usagef("job %q has kind %q, which this version cannot run yet", job.Name, job.Kind)
-			}
-			return a.runRepo(cmd, cfg, func(r *jobs.Runner, ro jobs.RunOptions) (*reposync.Summary, error) {
-				res, err := r.Run(cmd.Context(), job.Name, ro)
-				if res == nil {
-					return nil, err
-				}
-				sum, _ := res.Summary.(*reposync.Summary)
-				return sum, err
-			}, cf)
+			return a.runJob(cmd, cfg, job, cf, false)
 		},
 	}
 	cf.add(cmd)
@@ -169,12 +152,8 @@ recorded in the destination's manifest).`,
 				if n, ok := next[j.Name]; ok {
 					row.NextRun = &n
 				}
-				switch {
-				case j.Repo != nil:
-					row.Source, row.Dest = j.Repo.Source, store.Redact(j.Repo.Dest)
-				case j.Statuses != nil:
-					row.Source, row.Dest = j.Statuses.Repo, store.Redact(j.Statuses.Dest)
-				}
+				d := r.Describe(j)
+				row.Source, row.Dest = d.Source, d.Dest
 				if row.LastRun == nil {
 					row.Last = r.Last(cmd.Context(), j)
 				}
@@ -266,23 +245,13 @@ func lastText(l *jobs.LastRun) string {
 	case l.Err != "":
 		return "unknown (" + l.Err + ")"
 	default:
-		return short(l.Commit) + " at " + l.At.UTC().Format("2006-01-02 15:04Z") + fmt.Sprintf(" (%d objects)", l.Objects)
+		return shortSHA(l.Commit) + " at " + l.At.UTC().Format("2006-01-02 15:04Z") + fmt.Sprintf(" (%d objects)", l.Objects)
 	}
 }
 
-// runStatusesJob runs a kind: statuses job and prints its summary.
-func (a *app) runStatusesJob(cmd *cobra.Command, cfg *config.Config, name string, cf changeFlags) error {
-	res, err := a.runner(cfg).Run(cmd.Context(), name, jobs.RunOptions{DryRun: cf.dryRun})
-	if res != nil {
-		if sum, ok := res.Summary.(*statuses.Summary); ok && sum != nil {
-			if cf.json {
-				if perr := printJSON(a.env.Stdout, sum); perr != nil && err == nil {
-					err = perr
-				}
-			} else {
-				printStatuses(a.env.Stdout, sum)
-			}
-		}
+func shortSHA(s string) string {
+	if len(s) > 12 {
+		return s[:12]
 	}
-	return err
+	return s
 }

@@ -81,8 +81,10 @@ gracefully.`,
 			if err != nil {
 				return err
 			}
+			runner := a.runner(cfg)
+			runner.DB = srv.DB() // jobs that need the database share serve's
 			sched, err := scheduler.New(cmd.Context(), scheduler.Config{
-				DB: srv.DB(), DatabaseURL: opts.DatabaseURL, Jobs: scheduled, Runner: a.runner(cfg),
+				DB: srv.DB(), DatabaseURL: opts.DatabaseURL, Jobs: scheduled, Runner: runner,
 				ReplicaID: sf.replicaID, Logger: a.logger, Registerer: srv.Registry(), Workers: sf.workers,
 				JobTimeout: sf.jobTimeout, RescueAfter: sf.rescueAfter, LockTTL: sf.lockTTL,
 				MaxAttempts: sf.maxAttempts, Hold: sf.hold,

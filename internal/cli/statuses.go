@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"fmt"
-	"io"
-
 	"github.com/spf13/cobra"
 
 	"github.com/ghsync/ghsync/internal/jobs"
@@ -31,15 +28,15 @@ the GraphQL endpoint is derived from the API URL or set with GITHUB_GRAPHQL_URL.
   ghsync statuses acme/app file://./hud --branch main --history-size 50 --format ghsync --json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
-				return usagef("statuses needs OWNER/REPO and DST (got %d arguments); see ghsync statuses --help", len(args))
+				return jobs.Usagef("statuses needs OWNER/REPO and DST (got %d arguments); see ghsync statuses --help", len(args))
 			}
 			if len(branches) == 0 {
-				return usagef("statuses needs at least one --branch")
+				return jobs.Usagef("statuses needs at least one --branch")
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			job := map[string]any{"name": "statuses", "kind": "statuses", "repo": args[0], "dest": args[1], "branches": branches}
+			job := map[string]any{"name": "statuses", "kind": jobs.KindStatuses, "repo": args[0], "dest": args[1], "branches": branches}
 			if cmd.Flags().Changed("history-size") {
 				job["history_size"] = historySize
 			}
@@ -51,17 +48,7 @@ the GraphQL endpoint is derived from the API URL or set with GITHUB_GRAPHQL_URL.
 				return err
 			}
 			j, _ := cfg.Job("statuses")
-			sum, err := a.runner(cfg).Statuses(cmd.Context(), j.Statuses, jobs.RunOptions{DryRun: dryRun})
-			if sum != nil {
-				if asJSON {
-					if perr := printJSON(a.env.Stdout, sum); perr != nil && err == nil {
-						err = perr
-					}
-				} else {
-					printStatuses(a.env.Stdout, sum)
-				}
-			}
-			return err
+			return a.runJob(cmd, cfg, j, changeFlags{dryRun: dryRun, json: asJSON}, true)
 		},
 	}
 	fl := cmd.Flags()
@@ -71,17 +58,4 @@ the GraphQL endpoint is derived from the API URL or set with GITHUB_GRAPHQL_URL.
 	fl.BoolVar(&dryRun, "dry-run", false, "fetch and compare, write nothing")
 	fl.BoolVar(&asJSON, "json", false, "print a JSON summary on stdout (logs stay on stderr)")
 	return cmd
-}
-
-// printStatuses writes the human form of a statuses summary.
-func printStatuses(w io.Writer, s *statuses.Summary) {
-	for _, b := range s.Branches {
-		line := fmt.Sprintf("%-12s %s → %s (%d commits, %d fetched)", b.Result, b.Branch, b.Key, b.Commits, b.Fetched)
-		if b.Error != "" {
-			line = fmt.Sprintf("%-12s %s: %s", b.Result, b.Branch, b.Error)
-		}
-		fmt.Fprintln(w, line)
-	}
-	fmt.Fprintf(w, "%s: %d written, %d unchanged, %d failed; %d commits fetched; %d GraphQL requests, cost %d; %.1fs\n",
-		s.Repo, s.BranchesWritten, s.BranchesUnchanged, s.BranchesFailed, s.CommitsFetched, s.GraphQLRequests, s.GraphQLCost, float64(s.DurationMS)/1000)
 }

@@ -2,8 +2,8 @@ package cli
 
 import (
 	"fmt"
-	"io"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -54,12 +54,12 @@ GitHub credentials come from GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_PRIVATE_KEY
   ghsync sync github:acme/templates@release:latest s3://acme-templates/ --assets --json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
-				return usagef("sync needs SRC and DST (got %d arguments); see ghsync sync --help", len(args))
+				return jobs.Usagef("sync needs SRC and DST (got %d arguments); see ghsync sync --help", len(args))
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			job := map[string]any{"name": "sync", "kind": "repo", "source": args[0], "dest": args[1]}
+			job := map[string]any{"name": "sync", "kind": jobs.KindRepo, "source": args[0], "dest": args[1]}
 			set := func(k string, v any, changed bool) {
 				if changed {
 					job[k] = v
@@ -84,7 +84,7 @@ GitHub credentials come from GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_PRIVATE_KEY
 				for _, p := range pairs {
 					g, v, ok := strings.Cut(p, "=")
 					if !ok {
-						return usagef("--%s %q: want GLOB=VALUE", strings.ReplaceAll(flag, "_", "-"), p)
+						return jobs.Usagef("--%s %q: want GLOB=VALUE", strings.ReplaceAll(flag, "_", "-"), p)
 					}
 					m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: g}, &yaml.Node{Kind: yaml.ScalarNode, Value: v})
 				}
@@ -95,23 +95,22 @@ GitHub credentials come from GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_PRIVATE_KEY
 				return err
 			}
 			j, _ := cfg.Job("sync")
-			return a.runRepo(cmd, cfg, func(r *jobs.Runner, ro jobs.RunOptions) (*reposync.Summary, error) {
-				return r.SyncRepo(cmd.Context(), "", j.Repo, ro)
-			}, cf)
+			j.Name = "" // an ad-hoc sync has no job name (manifest, logs)
+			return a.runJob(cmd, cfg, j, cf, true)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&mode, "mode", "files", "files: one object per file; archive: one archive object")
-	fl.StringVar(&archiveFmt, "archive-format", "zip", "archive mode: zip or tar.gz")
+	fl.StringVar(&mode, "mode", reposync.ModeFiles, "files: one object per file; archive: one archive object")
+	fl.StringVar(&archiveFmt, "archive-format", reposync.ArchiveZip, "archive mode: "+strings.Join(reposync.ArchiveFormats, " or "))
 	fl.StringArrayVar(&include, "include", nil, "sync only paths matching this RE2 regexp (repeatable)")
 	fl.StringArrayVar(&exclude, "exclude", nil, "skip paths matching this RE2 regexp (repeatable)")
-	fl.StringVar(&del, "delete", "managed", "none | managed (objects an earlier run wrote) | all (also unknown objects, except excluded paths)")
-	fl.StringVar(&maxDelete, "max-delete", "50%", "stop before deleting more than this (count or percentage of managed objects)")
-	fl.StringVar(&symlinks, "symlinks", "skip", "skip | follow (targets inside the tree) | object (body is the link target)")
+	fl.StringVar(&del, "delete", reposync.DeleteManaged, "none | managed (objects an earlier run wrote) | all (also unknown objects, except excluded paths)")
+	fl.StringVar(&maxDelete, "max-delete", strconv.Itoa(reposync.DefaultMaxDeletePercent)+"%", "stop before deleting more than this (count or percentage of managed objects)")
+	fl.StringVar(&symlinks, "symlinks", reposync.SymlinksSkip, "skip | follow (targets inside the tree) | object (body is the link target)")
 	fl.StringVar(&manifest, "manifest", reposync.DefaultManifestKey, "manifest key under DST")
 	fl.StringArrayVar(&contentType, "content-type", nil, "GLOB=TYPE content type override (repeatable)")
 	fl.StringArrayVar(&cacheControl, "cache-control", nil, "GLOB=VALUE Cache-Control header (repeatable)")
-	fl.IntVar(&concurrency, "concurrency", 16, "concurrent uploads")
+	fl.IntVar(&concurrency, "concurrency", reposync.DefaultConcurrency, fmt.Sprintf("concurrent uploads (1..%d)", reposync.MaxConcurrency))
 	fl.BoolVar(&assets, "assets", false, "releases: also mirror the release assets")
 	cf.add(cmd)
 	return cmd
@@ -129,79 +128,37 @@ func (a *app) flagsConfig(job map[string]any) (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Parse(data, "command line", a.env.Getenv)
+	cfg, err := jobs.ParseConfig(data, "command line", a.env.Getenv)
 	if err != nil {
-		return nil, usagef("%s", flagError(err))
+		return nil, jobs.Usagef("%s", flagError(err))
 	}
 	cfg.GitHub, cfg.Alerts, cfg.File = base.GitHub, base.Alerts, base.File
 	return cfg, nil
 }
 
-// runRepo runs one repo sync with progress and prints its summary.
-func (a *app) runRepo(cmd *cobra.Command, cfg *config.Config, run func(*jobs.Runner, jobs.RunOptions) (*reposync.Summary, error), cf changeFlags) error {
+// runJob runs job with progress on a terminal and prints its result: the
+// kind's text, or its summary as JSON (with the error, when the summary
+// carries one). adhoc runs (sync, statuses verbs) send no alerts.
+func (a *app) runJob(cmd *cobra.Command, cfg *config.Config, job *config.Job, cf changeFlags, adhoc bool) error {
 	p := &progress{w: a.env.Stderr, on: a.env.IsTTY && !cf.json}
-	ro := jobs.RunOptions{DryRun: cf.dryRun, Force: cf.force, Verify: cf.verify, Progress: p.update}
-	sum, err := run(a.runner(cfg), ro)
+	ro := jobs.RunOptions{DryRun: cf.dryRun, Force: cf.force, Verify: cf.verify, Progress: p.update, NoAlerts: adhoc}
+	r := a.runner(cfg)
+	defer r.Close()
+	res, err := r.RunJob(cmd.Context(), job, ro)
 	p.finish()
 	switch {
-	case sum == nil:
+	case res == nil || res.Summary == nil:
 	case cf.json:
-		if err != nil {
-			sum.Error = userMessage(err)
+		if s, ok := res.Summary.(jobs.ErrorSetter); ok && err != nil {
+			s.SetError(userMessage(err))
 		}
-		if perr := printJSON(a.env.Stdout, sum); perr != nil && err == nil {
+		if perr := printJSON(a.env.Stdout, res.Summary); perr != nil && err == nil {
 			err = perr
 		}
-	case err == nil:
-		printSummary(a.env.Stdout, sum)
-	case sum.Changed():
-		fmt.Fprintf(a.env.Stdout, "failed part-way after %d new, %d modified, %d deleted (the next run converges)\n",
-			sum.New, sum.Modified, sum.Deleted)
+	default:
+		res.WriteText(a.env.Stdout)
 	}
 	return err
-}
-
-// printSummary writes the human form of a summary.
-func printSummary(w io.Writer, s *reposync.Summary) {
-	verb := "synced"
-	if s.DryRun {
-		verb = "would sync"
-	}
-	if s.UpToDate {
-		fmt.Fprintf(w, "up to date: %s at %s (%d objects unchanged", s.Source, short(s.Commit), s.Unchanged)
-		if s.GitHubRequests > 0 {
-			fmt.Fprintf(w, "; %d GitHub requests, %d not modified", s.GitHubRequests, s.GitHubNotModified)
-		}
-		fmt.Fprintln(w, ")")
-		return
-	}
-	fmt.Fprintf(w, "%s %s → %s at %s: %d new, %d modified, %d deleted, %d unchanged",
-		verb, s.Source, s.Dest, short(s.Commit), s.New, s.Modified, s.Deleted, s.Unchanged)
-	if s.Adopted > 0 || s.Repaired > 0 {
-		fmt.Fprintf(w, " (%d adopted, %d repaired)", s.Adopted, s.Repaired)
-	}
-	if s.DryRun {
-		fmt.Fprintln(w, " (dry run: nothing changed)")
-	} else {
-		fmt.Fprintf(w, "; %.1f MB uploaded in %.1fs\n", float64(s.BytesUploaded)/1e6, float64(s.DurationMS)/1000)
-	}
-	if s.DryRun {
-		for _, l := range []struct {
-			sign  string
-			paths []string
-		}{{"+", s.Paths.New}, {"~", s.Paths.Modified}, {"-", s.Paths.Deleted}} {
-			for _, p := range l.paths {
-				fmt.Fprintf(w, "  %s %s\n", l.sign, p)
-			}
-		}
-	}
-}
-
-func short(s string) string {
-	if len(s) > 12 {
-		return s[:12]
-	}
-	return s
 }
 
 // flagPos matches the YAML position and field of an error about a job built

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ghsync/ghsync/internal/jobs"
 )
 
 func (a *app) tokenCmd() *cobra.Command {
@@ -19,7 +21,7 @@ an installation token on stdout. The token is a secret: it is never logged.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if owner == "" {
-				return usagef("token needs --owner ORG")
+				return jobs.Usagef("token needs --owner ORG")
 			}
 			cfg, err := a.loadConfig()
 			if err != nil {

@@ -11,22 +11,15 @@ package config
 
 import (
 	"fmt"
-
-	"gopkg.in/yaml.v3"
 )
 
 // Default values applied by Parse and Load (and by Default).
 const (
-	DefaultStorage      = "file://./out"
-	DefaultDatabase     = "sqlite://./data/ghsync.db"
-	DefaultAPIURL       = "https://api.github.com/"
-	DefaultGraphQLURL   = "https://api.github.com/graphql"
-	DefaultWebhookPath  = "/api/github/webhooks"
-	DefaultManifest     = ".ghsync/manifest.json"
-	DefaultConcurrency  = 16
-	DefaultKeyTemplate  = "{repo}/{tag}/"
-	DefaultHistorySize  = 100
-	DefaultMaxDeletePct = 50
+	DefaultStorage     = "file://./out"
+	DefaultDatabase    = "sqlite://./data/ghsync.db"
+	DefaultAPIURL      = "https://api.github.com/"
+	DefaultGraphQLURL  = "https://api.github.com/graphql"
+	DefaultWebhookPath = "/api/github/webhooks"
 )
 
 // Config is a loaded, defaulted and validated configuration.
@@ -146,21 +139,12 @@ type WebhookArchive struct {
 	PerDelivery bool `yaml:"per_delivery"`
 }
 
-// Job kinds.
-const (
-	KindRepo     = "repo"
-	KindStatuses = "statuses"
-	KindInbox    = "inbox"
-	KindAirtable = "airtable"
-	KindBadgr    = "badgr"
-)
-
-// Job is one configured job. Exactly one of Repo, Statuses or Spec is set,
-// according to Kind.
+// Job is one configured job: the keys common to every kind, and the
+// kind-specific Settings decoded and checked by the kind (see KindSchema).
 type Job struct {
 	// Name identifies the job: unique, matching [a-z0-9][a-z0-9._-]*.
 	Name string
-	// Kind is one of KindRepo, KindStatuses, KindInbox, KindAirtable, KindBadgr.
+	// Kind names the job's kind (one of the Kinds given to Load).
 	Kind string
 	// Schedule is the schedule expression as written ("" = not scheduled);
 	// it is validated by the scheduler, which can report errors at SchedulePos.
@@ -173,13 +157,9 @@ type Job struct {
 	Alerts []Level
 	// Pos is where the job's mapping starts.
 	Pos Pos
-	// Repo holds the settings of a KindRepo job.
-	Repo *RepoJob
-	// Statuses holds the settings of a KindStatuses job.
-	Statuses *StatusesJob
-	// Spec is the whole job mapping (env-expanded, aliases inlined) for kinds
-	// validated by their own packages (inbox, airtable, badgr).
-	Spec *yaml.Node
+	// Settings is the kind's settings value (what its NewSettings returned),
+	// decoded, defaulted and checked. Only the kind's own code reads it.
+	Settings any
 }
 
 // WantsAlert reports whether alerts of level l are sent for this job.

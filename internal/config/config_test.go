@@ -1,10 +1,16 @@
-package config
+package config_test
 
 import (
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	. "github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/jobs"
+	"github.com/ghsync/ghsync/internal/reposync"
+	"github.com/ghsync/ghsync/internal/statuses"
 )
 
 func TestDefault(t *testing.T) {
@@ -25,12 +31,12 @@ func TestDefault(t *testing.T) {
 		t.Errorf("archive batching %+v", c.Webhooks.Archive)
 	}
 	// Parsing an empty document gives the same thing.
-	e, err := Parse(nil, "empty.yaml", nil)
+	e, err := Parse(nil, "empty.yaml", nil, kinds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.File, e.pos = "", c.pos
-	if diff := cmp.Diff(c, e, cmp.AllowUnexported(Config{}, Secret{})); diff != "" {
+	e.File = ""
+	if diff := cmp.Diff(c, e, cmpopts.IgnoreUnexported(Config{}), cmp.AllowUnexported(Secret{})); diff != "" {
 		t.Errorf("empty document differs from Default() (-want +got):\n%s", diff)
 	}
 }
@@ -41,7 +47,7 @@ func TestRepoDefaultsAndAccessors(t *testing.T) {
 		"    cache_control:\n      \"*.html\": no-cache\n      \"assets/**\": \"public, max-age=31536000, immutable\"\n" +
 		"    content_type:\n      \"*.tiff\": image/tiff\n" +
 		"    max_delete: 200\n    limits:\n      max_entry_size: 1.5 GiB\n"
-	c, err := Parse([]byte(y), "g.yaml", nil)
+	c, err := Parse([]byte(y), "g.yaml", nil, kinds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,16 +58,16 @@ func TestRepoDefaultsAndAccessors(t *testing.T) {
 	if _, ok := c.Job("nope"); ok {
 		t.Error("Job(nope) found")
 	}
-	r := j.Repo
-	if r == nil || j.Statuses != nil || j.Spec != nil {
+	r := jobs.RepoOf(j)
+	if r == nil || jobs.StatusesOf(j) != nil {
 		t.Fatalf("job kinds: %+v", j)
 	}
 	if r.Dest != "s3://bucket/site/?region=eu-west-1" {
 		t.Errorf("Dest = %q", r.Dest)
 	}
-	want := RepoJob{Mode: ModeFiles, ArchiveFormat: ArchiveZip, Delete: DeleteManaged, Symlinks: SymlinksSkip,
-		Manifest: ".ghsync/manifest.json", Concurrency: 16, KeyTemplate: "{repo}/{tag}/", MaxDelete: MaxDelete{Count: 200}}
-	got := RepoJob{Mode: r.Mode, ArchiveFormat: r.ArchiveFormat, Delete: r.Delete, Symlinks: r.Symlinks,
+	want := jobs.RepoSettings{Mode: reposync.ModeFiles, ArchiveFormat: reposync.ArchiveZip, Delete: reposync.DeleteManaged, Symlinks: reposync.SymlinksSkip,
+		Manifest: ".ghsync/manifest.json", Concurrency: 16, KeyTemplate: "{repo}/{tag}/", MaxDelete: jobs.MaxDelete{Count: 200}}
+	got := jobs.RepoSettings{Mode: r.Mode, ArchiveFormat: r.ArchiveFormat, Delete: r.Delete, Symlinks: r.Symlinks,
 		Manifest: r.Manifest, Concurrency: r.Concurrency, KeyTemplate: r.KeyTemplate, MaxDelete: r.MaxDelete}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
@@ -92,29 +98,18 @@ func TestRepoDefaultsAndAccessors(t *testing.T) {
 	}
 }
 
-func TestStatusesDefaultsAndOtherKinds(t *testing.T) {
-	y := statusesHead + "    dest: hud/\n  - name: uploads\n    kind: inbox\n    bucket: ${UPLOAD_BUCKET:-up}\n    checks: [csv]\n"
-	c, err := Parse([]byte(y), "g.yaml", nil)
+func TestStatusesDefaults(t *testing.T) {
+	y := statusesHead + "    dest: hud/\n"
+	c, err := Parse([]byte(y), "g.yaml", nil, kinds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := c.Jobs[0].Statuses
-	if s.HistorySize != 100 || s.Format != FormatV5 || s.Dest != "file://./out/hud/" || !cmp.Equal(s.Branches, []string{"main"}) {
+	s := jobs.StatusesOf(c.Jobs[0])
+	if s.HistorySize != 100 || s.Format != statuses.FormatV5 || s.Dest != "file://./out/hud/" || !cmp.Equal(s.Branches, []string{"main"}) {
 		t.Errorf("statuses %+v", s)
 	}
-	in := c.Jobs[1]
-	if in.Spec == nil || in.Repo != nil || in.Statuses != nil {
-		t.Fatalf("inbox job %+v", in)
-	}
-	var spec struct {
-		Bucket string   `yaml:"bucket"`
-		Checks []string `yaml:"checks"`
-	}
-	if err := in.Spec.Decode(&spec); err != nil {
-		t.Fatal(err)
-	}
-	if spec.Bucket != "up" || !cmp.Equal(spec.Checks, []string{"csv"}) {
-		t.Errorf("inbox spec %+v (env default should be expanded)", spec)
+	if jobs.RepoOf(c.Jobs[0]) != nil {
+		t.Errorf("a statuses job has repo settings")
 	}
 }
 
@@ -141,7 +136,7 @@ func TestGraphQLDerived(t *testing.T) {
 		"https://ghe.example.com/api/v3/": "https://ghe.example.com/api/graphql",
 		"http://127.0.0.1:8080/github/":   "http://127.0.0.1:8080/github/graphql",
 	} {
-		c, err := Parse([]byte("github:\n  api_url: "+api+"\n"), "f", nil)
+		c, err := Parse([]byte("github:\n  api_url: "+api+"\n"), "f", nil, kinds)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,23 +149,23 @@ func TestGraphQLDerived(t *testing.T) {
 func TestMergeKeysAndAliases(t *testing.T) {
 	y := "x-common: &common\n  kind: repo\n  delete: all\n  exclude: ['^tmp/']\n" +
 		"jobs:\n  - <<: *common\n    name: a\n    source: s\n    dest: a/\n  - <<: *common\n    name: b\n    source: s\n    dest: b/\n    delete: none\n"
-	c, err := Parse([]byte(y), "f.yaml", nil)
+	c, err := Parse([]byte(y), "f.yaml", nil, kinds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a, b := c.Jobs[0].Repo, c.Jobs[1].Repo; a.Delete != DeleteAll || b.Delete != DeleteNone || len(b.Exclude) != 1 {
+	if a, b := jobs.RepoOf(c.Jobs[0]), jobs.RepoOf(c.Jobs[1]); a.Delete != reposync.DeleteAll || b.Delete != reposync.DeleteNone || len(b.Exclude) != 1 {
 		t.Errorf("x- anchors: %+v %+v", a, b)
 	}
-	if _, err := Parse([]byte("jobs: []\ny-common: 1\n"), "f.yaml", nil); err == nil {
+	if _, err := Parse([]byte("jobs: []\ny-common: 1\n"), "f.yaml", nil, kinds); err == nil {
 		t.Error("non x- unknown key accepted")
 	}
 	y = "jobs:\n  - &a\n    name: a\n    kind: repo\n    source: s\n    dest: a/\n    delete: all\n  - <<: *a\n    name: b\n    delete: none\n"
-	c, err = Parse([]byte(y), "f.yaml", nil)
+	c, err = Parse([]byte(y), "f.yaml", nil, kinds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Jobs[1].Name != "b" || c.Jobs[1].Repo.Delete != DeleteNone || c.Jobs[1].Repo.Source != "s" || c.Jobs[0].Repo.Delete != DeleteAll {
-		t.Errorf("merge: %+v %+v", c.Jobs[0].Repo, c.Jobs[1].Repo)
+	if c.Jobs[1].Name != "b" || jobs.RepoOf(c.Jobs[1]).Delete != reposync.DeleteNone || jobs.RepoOf(c.Jobs[1]).Source != "s" || jobs.RepoOf(c.Jobs[0]).Delete != reposync.DeleteAll {
+		t.Errorf("merge: %+v %+v", jobs.RepoOf(c.Jobs[0]), jobs.RepoOf(c.Jobs[1]))
 	}
 }
 
@@ -189,7 +184,10 @@ func TestSizes(t *testing.T) {
 }
 
 func TestMaxDeleteLimit(t *testing.T) {
-	if s := (MaxDelete{Percent: 12.5, IsPercent: true}).String(); s != "12.5%" {
+	if s := (jobs.MaxDelete{Percent: 12.5, IsPercent: true}).String(); s != "12.5%" {
 		t.Errorf("String = %q", s)
 	}
 }
+
+// kinds are the job kinds of this build, as every runtime loads them.
+var kinds = jobs.Builtin()

@@ -27,11 +27,13 @@ type decoder struct {
 	// exhausted is set once the node budget ran out (reported once).
 	exhausted bool
 	warnings  []*Error
+	kinds     Kinds
 }
 
-func newDecoder(file string, getenv func(string) string) *decoder {
+func newDecoder(file string, getenv func(string) string, kinds Kinds) *decoder {
 	return &decoder{
 		getenv: getenv,
+		kinds:  kinds,
 		probs:  &problems{file: file, pos: map[string]Pos{}, failed: map[string]bool{}},
 		budget: maxNodes,
 	}
@@ -139,9 +141,9 @@ func (d *decoder) value(n *yaml.Node, path string, v reflect.Value, required boo
 		case *yaml.Node:
 			*u = *d.copyNode(n, path)
 			return
-		case scalarUnmarshaler:
+		case ScalarDecoder:
 			if s, ok := d.scalar(n, path, required); ok && s != "" {
-				if err := u.unmarshalScalar(s); err != nil {
+				if err := u.DecodeScalar(s); err != nil {
 					d.fail(n, path, "%v", err)
 				}
 			}

@@ -55,53 +55,6 @@ func applyDefaults(c *Config) {
 		if j.Alerts == nil && !has(p+".alerts") {
 			j.Alerts = append([]Level(nil), c.Alerts.Levels...)
 		}
-		if r := j.Repo; r != nil {
-			repoDefaults(r, func(k string) bool { return has(p + "." + k) })
-		}
-		if s := j.Statuses; s != nil {
-			if !has(p + ".history_size") {
-				s.HistorySize = DefaultHistorySize
-			}
-			if s.Format == "" {
-				s.Format = FormatV5
-			}
-		}
-	}
-}
-
-func repoDefaults(r *RepoJob, has func(string) bool) {
-	if r.Mode == "" {
-		r.Mode = ModeFiles
-	}
-	if r.ArchiveFormat == "" {
-		r.ArchiveFormat = ArchiveZip
-	}
-	if r.Delete == "" {
-		r.Delete = DeleteManaged
-	}
-	if !has("max_delete") {
-		r.MaxDelete = MaxDelete{Percent: DefaultMaxDeletePct, IsPercent: true}
-	}
-	if r.Symlinks == "" {
-		r.Symlinks = SymlinksSkip
-	}
-	if r.Manifest == "" && !has("manifest") {
-		r.Manifest = DefaultManifest
-	}
-	if !has("concurrency") {
-		r.Concurrency = DefaultConcurrency
-	}
-	if r.KeyTemplate == "" && !has("key_template") {
-		r.KeyTemplate = DefaultKeyTemplate
-	}
-	if !has("limits.max_entries") {
-		r.Limits.MaxEntries = DefaultMaxEntries
-	}
-	if !has("limits.max_entry_size") {
-		r.Limits.MaxEntrySize = DefaultMaxEntrySize
-	}
-	if !has("limits.max_total_size") {
-		r.Limits.MaxTotalSize = DefaultMaxTotalSize
 	}
 }
 
@@ -118,17 +71,10 @@ func graphQLFor(api string) string {
 	return base + "/graphql"
 }
 
-// resolveDests joins relative destinations onto Storage (after validation).
+// resolveDests joins the webhook archive's relative destination onto Storage
+// (after validation; jobs resolve theirs in their kind's Check).
 func resolveDests(c *Config) {
 	if c.Webhooks.Archive.Dest != "" {
 		c.Webhooks.Archive.Dest = ResolveDest(c.Storage, c.Webhooks.Archive.Dest)
-	}
-	for _, j := range c.Jobs {
-		if j.Repo != nil {
-			j.Repo.Dest = ResolveDest(c.Storage, j.Repo.Dest)
-		}
-		if j.Statuses != nil {
-			j.Statuses.Dest = ResolveDest(c.Storage, j.Statuses.Dest)
-		}
 	}
 }

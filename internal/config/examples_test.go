@@ -1,9 +1,13 @@
-package config
+package config_test
 
 import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	. "github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/jobs"
+	"github.com/ghsync/ghsync/internal/reposync"
 )
 
 // exampleFiles lists the YAML files in the repository's examples/ folder.
@@ -38,7 +42,7 @@ func TestExamplesLoad(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			c, err := Load(f, fakeEnv)
+			c, err := Load(f, fakeEnv, kinds)
 			if err != nil {
 				t.Fatalf("load %s:\n%v", f, err)
 			}
@@ -53,23 +57,23 @@ func TestExamplesLoad(t *testing.T) {
 }
 
 func TestFullExample(t *testing.T) {
-	c, err := Load(filepath.Join("..", "..", "examples", "ghsync.yaml"), fakeEnv)
+	c, err := Load(filepath.Join("..", "..", "examples", "ghsync.yaml"), fakeEnv, kinds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kinds := map[string]int{}
+	count := map[string]int{}
 	for _, j := range c.Jobs {
-		kinds[j.Kind]++
+		count[j.Kind]++
 	}
-	if kinds[KindRepo] == 0 || kinds[KindStatuses] == 0 {
-		t.Errorf("full example should have repo and statuses jobs: %v", kinds)
+	if count[jobs.KindRepo] == 0 || count[jobs.KindStatuses] == 0 {
+		t.Errorf("full example should have repo and statuses jobs: %v", count)
 	}
 	tpl, ok := c.Job("templates")
 	if !ok {
 		t.Fatal("no templates job")
 	}
-	if tpl.Repo.Dest != "s3://acme-sync/templates/?region=eu-west-1" || tpl.Repo.Delete != DeleteAll || len(tpl.Repo.CacheControl) != 2 {
-		t.Errorf("templates job: %+v", tpl.Repo)
+	if jobs.RepoOf(tpl).Dest != "s3://acme-sync/templates/?region=eu-west-1" || jobs.RepoOf(tpl).Delete != reposync.DeleteAll || len(jobs.RepoOf(tpl).CacheControl) != 2 {
+		t.Errorf("templates job: %+v", jobs.RepoOf(tpl))
 	}
 	if len(c.Webhooks.Secrets) != 1 || c.Webhooks.Archive.Dest != "s3://acme-sync/webhooks/?region=eu-west-1" {
 		t.Errorf("webhooks: %d secrets, archive %q", len(c.Webhooks.Secrets), c.Webhooks.Archive.Dest)
@@ -80,7 +84,7 @@ func TestFullExample(t *testing.T) {
 	if _, err := os.Stat(filepath.Join("..", "..", "examples", "minimal.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	c, err = Load(filepath.Join("..", "..", "examples", "ghsync.yaml"), nil)
+	c, err = Load(filepath.Join("..", "..", "examples", "ghsync.yaml"), nil, kinds)
 	if err != nil {
 		t.Fatalf("full example with an empty environment: %v", err)
 	}

@@ -70,6 +70,10 @@ func validEnvName(name string) bool {
 }
 
 // truncate shortens s to at most n bytes for messages.
+// Truncate shortens s to n bytes followed by "…", for quoting user input
+// in messages.
+func Truncate(s string, n int) string { return truncate(s, n) }
+
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s

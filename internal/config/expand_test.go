@@ -7,7 +7,8 @@ import (
 )
 
 func TestExpand(t *testing.T) {
-	env := mapEnv(map[string]string{"A": "alpha", "B_2": "beta", "EMPTY": ""})
+	vars := map[string]string{"A": "alpha", "B_2": "beta", "EMPTY": ""}
+	env := func(k string) string { return vars[k] }
 	tests := []struct {
 		in, want string
 		missing  []string
@@ -44,27 +45,5 @@ func TestExpand(t *testing.T) {
 		if got != tt.want || !cmp.Equal(missing, tt.missing) {
 			t.Errorf("expand(%q) = %q, %v; want %q, %v", tt.in, got, missing, tt.want, tt.missing)
 		}
-	}
-}
-
-// TestExpandIntoTypedFields checks that expanded values are decoded by the
-// field's type, and that quoting does not prevent expansion.
-func TestExpandIntoTypedFields(t *testing.T) {
-	y := repoHead + "    concurrency: ${CONC}\n    verify: ${VERIFY:-true}\n    max_delete: \"${MAXDEL}\"\n"
-	c, err := Parse([]byte(y), "f.yaml", mapEnv(map[string]string{"CONC": "32", "MAXDEL": "10%"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := c.Jobs[0].Repo
-	if r.Concurrency != 32 || !r.Verify || !r.MaxDelete.IsPercent || r.MaxDelete.Percent != 10 {
-		t.Errorf("got concurrency %d verify %v max_delete %+v", r.Concurrency, r.Verify, r.MaxDelete)
-	}
-}
-
-// TestEnvNotExpandedInKeys: keys are taken literally.
-func TestEnvNotExpandedInKeys(t *testing.T) {
-	_, err := Parse([]byte("${KEY}: x\n"), "f.yaml", mapEnv(map[string]string{"KEY": "storage"}))
-	if err == nil {
-		t.Fatal("a ${VAR} key was expanded")
 	}
 }

@@ -1,8 +1,11 @@
-package config
+package config_test
 
 import (
 	"os"
 	"testing"
+
+	. "github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/jobs"
 )
 
 // FuzzParse checks that Parse never panics, that every error it returns is
@@ -25,7 +28,7 @@ func FuzzParse(f *testing.F) {
 	}
 	env := mapEnv(map[string]string{"T": "tok", "X": "s3://b", "Q": "q"})
 	f.Fuzz(func(t *testing.T, data string) {
-		c, err := Parse([]byte(data), "fuzz.yaml", env)
+		c, err := Parse([]byte(data), "fuzz.yaml", env, kinds)
 		if err != nil {
 			if c != nil {
 				t.Fatalf("config returned with an error")
@@ -55,7 +58,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("accepted empty or duplicate job name %q", j.Name)
 			}
 			names[j.Name] = true
-			if r := j.Repo; r != nil {
+			if r := jobs.RepoOf(j); r != nil {
 				if len(r.Include) != len(r.IncludePatterns) || len(r.Exclude) != len(r.ExcludePatterns) {
 					t.Fatalf("patterns not all compiled")
 				}
@@ -63,7 +66,7 @@ func FuzzParse(f *testing.F) {
 					t.Fatalf("accepted invalid repo job %+v", r)
 				}
 			}
-			if s := j.Statuses; s != nil && (s.HistorySize < 1 || s.HistorySize > 1000 || len(s.Branches) == 0) {
+			if s := jobs.StatusesOf(j); s != nil && (s.HistorySize < 1 || s.HistorySize > 1000 || len(s.Branches) == 0) {
 				t.Fatalf("accepted invalid statuses job %+v", s)
 			}
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 )
 
@@ -87,55 +86,6 @@ func applyLegacy(c *Config, l LegacyEnv) {
 	if g.PrivateKey.IsZero() && g.PrivateKeyFile == "" {
 		g.PrivateKey = l.PrivateKey
 	}
-}
-
-// StatusesJob builds the job the original status Lambda ran from its
-// environment (user, repo, branches, history_size, bucket), writing to
-// s3://BUCKET/. Problems are *Error values with File "environment" and the
-// variable's name as Field, joined.
-func (l LegacyEnv) StatusesJob(name string) (*Job, error) {
-	var errs []error
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, &Error{File: "environment", Field: field, Msg: fmt.Sprintf(format, args...)})
-	}
-	if l.User == "" {
-		bad("user", "is required")
-	}
-	if l.Repo == "" {
-		bad("repo", "is required")
-	}
-	if len(l.Branches) == 0 {
-		bad("branches", "at least one branch is required")
-	}
-	if l.Bucket == "" {
-		bad("bucket", "is required")
-	}
-	size := DefaultHistorySize
-	if l.HistorySize != "" {
-		n, err := strconv.Atoi(l.HistorySize)
-		if err != nil || n < 1 || n > 1000 {
-			bad("history_size", "must be an integer between 1 and 1000 (got %q)", truncate(l.HistorySize, 20))
-		}
-		size = n
-	}
-	if l.User != "" && l.Repo != "" && !ownerRepoRE.MatchString(l.User+"/"+l.Repo) {
-		bad("repo", "user/repo must form OWNER/REPO (got %q)", truncate(l.User+"/"+l.Repo, 60))
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return &Job{
-		Name:   name,
-		Kind:   KindStatuses,
-		Alerts: []Level{LevelError, LevelChange},
-		Statuses: &StatusesJob{
-			Repo:        l.User + "/" + l.Repo,
-			Branches:    l.Branches,
-			HistorySize: size,
-			Dest:        "s3://" + l.Bucket + "/",
-			Format:      FormatV5,
-		},
-	}, nil
 }
 
 // PrivateKeyPEM returns the App's private key as PEM: read from

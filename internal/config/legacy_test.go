@@ -1,4 +1,4 @@
-package config
+package config_test
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	. "github.com/ghsync/ghsync/internal/config"
 )
 
 var legacyVars = map[string]string{
@@ -37,38 +39,11 @@ func TestLegacy(t *testing.T) {
 	if out := strings.Join([]string{l.GitHubAPIKey.String(), l.PrivateKey.String()}, ""); strings.Contains(out, "ghp_x") {
 		t.Error("legacy secret printed")
 	}
-
-	job, err := l.StatusesJob("hud")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := &StatusesJob{Repo: "pytorch/pytorch", Branches: []string{"main", "release/2.0"}, HistorySize: 50, Dest: "s3://hud-bucket/", Format: FormatV5}
-	if diff := cmp.Diff(want, job.Statuses); diff != "" || job.Kind != KindStatuses || job.Name != "hud" {
-		t.Errorf("StatusesJob (-want +got):\n%s", diff)
-	}
-}
-
-func TestLegacyStatusesJobErrors(t *testing.T) {
-	_, err := Legacy(mapEnv(map[string]string{"history_size": "lots", "branches": " , "})).StatusesJob("hud")
-	var got []string
-	for _, e := range Errors(err) {
-		got = append(got, e.Error())
-	}
-	want := []string{
-		"environment: user: is required",
-		"environment: repo: is required",
-		"environment: branches: at least one branch is required",
-		"environment: bucket: is required",
-		`environment: history_size: must be an integer between 1 and 1000 (got "lots")`,
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("errors (-want +got):\n%s", diff)
-	}
 }
 
 func TestLegacyFallbackInParse(t *testing.T) {
 	env := mapEnv(legacyVars)
-	c, err := Parse([]byte("storage: mem://\n"), "f.yaml", env)
+	c, err := Parse([]byte("storage: mem://\n"), "f.yaml", env, kinds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +55,7 @@ func TestLegacyFallbackInParse(t *testing.T) {
 		t.Errorf("private key fallback: %q %v", pem, err)
 	}
 	// The file wins over the legacy variables.
-	c, err = Parse([]byte("github:\n  app_id: 99\n  private_key_file: /k.pem\n"), "f.yaml", env)
+	c, err = Parse([]byte("github:\n  app_id: 99\n  private_key_file: /k.pem\n"), "f.yaml", env, kinds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +68,7 @@ func TestLegacyFallbackInParse(t *testing.T) {
 			return "tok"
 		}
 		return legacyVars[k]
-	})
+	}, kinds)
 	if err != nil {
 		t.Fatal(err)
 	}

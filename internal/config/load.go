@@ -26,8 +26,9 @@ const (
 // the legacy environment fallbacks applied). An explicitly named file that
 // does not exist is an error. See Parse for what happens to the content.
 // getenv supplies environment variables (os.Getenv in production; nil means
-// an empty environment).
-func Load(path string, getenv func(string) string) (*Config, error) {
+// an empty environment); kinds are the job kinds jobs may use (jobs.Builtin();
+// nil accepts no job).
+func Load(path string, getenv func(string) string, kinds Kinds) (*Config, error) {
 	getenv = orEmpty(getenv)
 	src := path
 	if src == "" {
@@ -35,7 +36,7 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	}
 	if src == "" {
 		if y := getenv(EnvConfigYAML); y != "" {
-			return Parse([]byte(y), EnvConfigYAML, getenv)
+			return Parse([]byte(y), EnvConfigYAML, getenv, kinds)
 		}
 		switch _, err := os.Stat(DefaultFile); {
 		case err == nil:
@@ -46,13 +47,13 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	}
 	if src == "" {
 		c := Default()
-		return finish(c, &problems{pos: c.pos, failed: map[string]bool{}}, getenv)
+		return finish(c, &problems{pos: c.pos, failed: map[string]bool{}}, getenv, kinds)
 	}
 	data, err := os.ReadFile(src)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return Parse(data, src, getenv)
+	return Parse(data, src, getenv, kinds)
 }
 
 // Parse decodes a configuration from data; filename is used in error
@@ -67,13 +68,13 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 // jobs list. Top-level keys starting with "x-" are ignored (a place for
 // YAML anchors shared by jobs via "<<: *anchor"). All problems are returned at once, joined with errors.Join, each
 // an *Error naming file, line, column and field.
-func Parse(data []byte, filename string, getenv func(string) string) (*Config, error) {
+func Parse(data []byte, filename string, getenv func(string) string, kinds Kinds) (*Config, error) {
 	getenv = orEmpty(getenv)
 	var doc yaml.Node
 	if err := unmarshalSafe(data, &doc); err != nil {
 		return nil, syntaxError(filename, err)
 	}
-	d := newDecoder(filename, getenv)
+	d := newDecoder(filename, getenv, kinds)
 	c := &Config{File: filename}
 	if root := docRoot(&doc); root != nil {
 		if root = d.enter(root, ""); root != nil {
@@ -90,16 +91,16 @@ func Parse(data []byte, filename string, getenv func(string) string) (*Config, e
 	}
 	c.pos = d.probs.pos
 	c.Warnings = d.warnings
-	return finish(c, d.probs, getenv)
+	return finish(c, d.probs, getenv, kinds)
 }
 
 // finish applies legacy fallbacks and defaults, validates, and resolves
 // destinations.
-func finish(c *Config, p *problems, getenv func(string) string) (*Config, error) {
+func finish(c *Config, p *problems, getenv func(string) string, kinds Kinds) (*Config, error) {
 	p.file = c.File
 	applyLegacy(c, Legacy(getenv))
 	applyDefaults(c)
-	validate(c, p)
+	validate(c, kinds, p)
 	if err := p.err(); err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package config
+package config_test
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	. "github.com/ghsync/ghsync/internal/config"
 )
 
 func writeFile(t *testing.T, dir, name, content string) string {
@@ -25,7 +27,7 @@ func TestLoadPrecedence(t *testing.T) {
 	fromEnv := writeFile(t, dir, "env.yaml", "storage: mem://env\n")
 
 	// Nothing anywhere: defaults.
-	c, err := Load("", nil)
+	c, err := Load("", nil, kinds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +49,7 @@ func TestLoadPrecedence(t *testing.T) {
 		if tt.setEnv != "" {
 			env[tt.setEnv] = tt.setVal
 		}
-		c, err := Load(tt.path, mapEnv(env))
+		c, err := Load(tt.path, mapEnv(env), kinds)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
@@ -59,16 +61,16 @@ func TestLoadPrecedence(t *testing.T) {
 
 func TestLoadErrors(t *testing.T) {
 	dir := t.TempDir()
-	_, err := Load(filepath.Join(dir, "missing.yaml"), nil)
+	_, err := Load(filepath.Join(dir, "missing.yaml"), nil, kinds)
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing explicit file: %v", err)
 	}
-	_, err = Load("", mapEnv(map[string]string{EnvConfig: filepath.Join(dir, "nope.yaml")}))
+	_, err = Load("", mapEnv(map[string]string{EnvConfig: filepath.Join(dir, "nope.yaml")}), kinds)
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing GHSYNC_CONFIG file: %v", err)
 	}
 	bad := writeFile(t, dir, "bad.yaml", "storage: mem://\njobs:\n  - name: x\n    kind: repo\n")
-	_, err = Load(bad, nil)
+	_, err = Load(bad, nil, kinds)
 	errs := Errors(err)
 	if len(errs) != 2 || errs[0].File != bad || !strings.HasPrefix(err.Error(), bad+":3:5: jobs[0].source: is required") {
 		t.Errorf("validation errors from Load: %v", err)
@@ -77,7 +79,7 @@ func TestLoadErrors(t *testing.T) {
 
 func TestLoadDefaultsUseLegacyEnv(t *testing.T) {
 	t.Chdir(t.TempDir())
-	c, err := Load("", mapEnv(map[string]string{"app_id": "42", "private_key": "-----BEGIN|x|-----END|"}))
+	c, err := Load("", mapEnv(map[string]string{"app_id": "42", "private_key": "-----BEGIN|x|-----END|"}), kinds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +87,7 @@ func TestLoadDefaultsUseLegacyEnv(t *testing.T) {
 		t.Errorf("legacy app id not applied: %+v", c.GitHub)
 	}
 	// A legacy app id without a key is a configuration error.
-	_, err = Load("", mapEnv(map[string]string{"app_id": "42"}))
+	_, err = Load("", mapEnv(map[string]string{"app_id": "42"}), kinds)
 	if err == nil || !strings.Contains(err.Error(), "github.app_id: a GitHub App needs private_key") {
 		t.Errorf("err = %v", err)
 	}

@@ -9,11 +9,6 @@ import (
 	"time"
 )
 
-// scalarUnmarshaler is implemented by types parsed from one scalar string.
-type scalarUnmarshaler interface {
-	unmarshalScalar(s string) error
-}
-
 // Size is a byte count, written as an integer or with a unit: "512", "10MB",
 // "5GiB", "1.5 GiB" (B, KB/MB/GB/TB are powers of 1000; KiB/MiB/GiB/TiB of 1024;
 // units are case-insensitive).
@@ -25,7 +20,8 @@ var sizeUnits = map[string]float64{
 	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
 }
 
-func (s *Size) unmarshalScalar(v string) error {
+// DecodeScalar implements ScalarDecoder.
+func (s *Size) DecodeScalar(v string) error {
 	n, err := ParseSize(v)
 	if err != nil {
 		return err
@@ -60,7 +56,8 @@ func ParseSize(v string) (Size, error) {
 // Duration is a time.Duration written in Go syntax ("90s", "5m", "1h30m").
 type Duration time.Duration
 
-func (d *Duration) unmarshalScalar(v string) error {
+// DecodeScalar implements ScalarDecoder.
+func (d *Duration) DecodeScalar(v string) error {
 	x, err := time.ParseDuration(strings.TrimSpace(v))
 	if err != nil {
 		return fmt.Errorf("must be a duration such as 30s or 5m (got %q)", truncate(v, 40))
@@ -72,25 +69,6 @@ func (d *Duration) unmarshalScalar(v string) error {
 // Std returns the value as a time.Duration.
 func (d Duration) Std() time.Duration { return time.Duration(d) }
 
-func (m *MaxDelete) unmarshalScalar(v string) error {
-	t := strings.TrimSpace(v)
-	if p, ok := strings.CutSuffix(t, "%"); ok {
-		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || math.IsNaN(f) || f < 0 || f > 100 {
-			return fmt.Errorf("must be a count or a percentage between 0%% and 100%% (got %q)", truncate(v, 40))
-		}
-		*m = MaxDelete{Percent: f, IsPercent: true}
-		return nil
-	}
-	n, err := strconv.Atoi(t)
-	if err != nil || n < 0 {
-		return fmt.Errorf("must be a count or a percentage such as 50%% (got %q)", truncate(v, 40))
-	}
-	*m = MaxDelete{Count: n}
-	return nil
-}
-
-// parseBool accepts true/false in any case.
 func parseBool(v string) (bool, error) {
 	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "true":

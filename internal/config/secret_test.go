@@ -1,4 +1,4 @@
-package config
+package config_test
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	. "github.com/ghsync/ghsync/internal/config"
 )
 
 const secretValue = "ghp_SuperSecretValue123"
@@ -57,7 +59,7 @@ func TestSecretNeverPrinted(t *testing.T) {
 
 func TestSecretInConfigNotPrinted(t *testing.T) {
 	y := "github:\n  token: ${T}\nalerts:\n  slack_webhook_url: ${S}\nwebhooks:\n  secrets: [\"${W1}\", \"${W2}\"]\n"
-	c, err := Parse([]byte(y), "f.yaml", mapEnv(map[string]string{"T": "tok-1", "S": "https://hooks.slack.com/x", "W1": "whsec-1"}))
+	c, err := Parse([]byte(y), "f.yaml", mapEnv(map[string]string{"T": "tok-1", "S": "https://hooks.slack.com/x", "W1": "whsec-1"}), kinds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +119,7 @@ func TestSecretResolve(t *testing.T) {
 }
 
 func TestLiteralSecretWarns(t *testing.T) {
-	c, err := Parse([]byte("github:\n  token: ghp_literal\n"), "f.yaml", nil)
+	c, err := Parse([]byte("github:\n  token: ghp_literal\n"), "f.yaml", nil, kinds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +129,7 @@ func TestLiteralSecretWarns(t *testing.T) {
 	if strings.Contains(c.Warnings[0].Error(), "ghp_literal") {
 		t.Error("warning contains the secret")
 	}
-	c, err = Parse([]byte("github:\n  app_id: 1\n  private_key: file:/run/k\nalerts:\n  slack_webhook_url: ${T}\n"), "f.yaml", mapEnv(map[string]string{"T": "x"}))
+	c, err = Parse([]byte("github:\n  app_id: 1\n  private_key: file:/run/k\nalerts:\n  slack_webhook_url: ${T}\n"), "f.yaml", mapEnv(map[string]string{"T": "x"}), kinds)
 	if err != nil {
 		t.Fatal(err)
 	}

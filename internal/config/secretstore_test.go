@@ -1,4 +1,4 @@
-package config
+package config_test
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	. "github.com/ghsync/ghsync/internal/config"
 )
 
 // startMoto starts moto_server (AWS service emulator) on a free loopback

@@ -1,8 +1,6 @@
 package config
 
 import (
-	"fmt"
-	"mime"
 	"net/url"
 	"regexp"
 	"strings"
@@ -10,8 +8,6 @@ import (
 	// Embedded zone data, so that timezone validation (and schedules) behave
 	// the same on minimal images without /usr/share/zoneinfo.
 	_ "time/tzdata"
-
-	"github.com/bmatcuk/doublestar/v4"
 )
 
 var (
@@ -24,7 +20,7 @@ var (
 const maxJobName = 64
 
 // validate checks every rule and records problems in p.
-func validate(c *Config, p *problems) {
+func validate(c *Config, kinds Kinds, p *problems) {
 	validateGitHub(&c.GitHub, p)
 	if m := checkStoreURL(c.Storage); m != "" {
 		p.field("storage", "%s (got %q)", m, truncate(c.Storage, 60))
@@ -59,7 +55,7 @@ func validate(c *Config, p *problems) {
 		if p.failed[path] {
 			continue // reported while decoding
 		}
-		validateJob(j, path, p)
+		validateJob(c, kinds, j, path, p)
 		if j.Name == "" {
 			continue
 		}
@@ -139,20 +135,20 @@ func oneOf(v, field string, p *problems, allowed ...string) {
 	p.field(field, "must be one of %s (got %q)", strings.Join(allowed, ", "), truncate(v, 40))
 }
 
-func validateJob(j *Job, path string, p *problems) {
+func validateJob(c *Config, kinds Kinds, j *Job, path string, p *problems) {
 	switch {
 	case j.Name == "":
 		p.field(path+".name", "is required")
 	case len(j.Name) > maxJobName || !jobNameRE.MatchString(j.Name):
 		p.field(path+".name", "must match [a-z0-9][a-z0-9._-]* and be at most %d characters (got %q)", maxJobName, truncate(j.Name, 70))
 	}
-	switch j.Kind {
-	case "":
+	if j.Kind == "" {
 		p.field(path+".kind", "is required")
 		return
-	case KindRepo, KindStatuses, KindInbox, KindAirtable, KindBadgr:
-	default:
-		oneOf(j.Kind, path+".kind", p, KindRepo, KindStatuses, KindInbox, KindAirtable, KindBadgr)
+	}
+	schema, ok := kindSchema(kinds, j.Kind)
+	if !ok {
+		oneOf(j.Kind, path+".kind", p, kindNames(kinds)...)
 		return
 	}
 	if j.Timezone != "" {
@@ -161,103 +157,10 @@ func validateJob(j *Job, path string, p *problems) {
 		}
 	}
 	validateLevels(j.Alerts, path+".alerts", p)
-	if j.Repo != nil {
-		validateRepo(j.Repo, path, p)
+	if j.Settings == nil {
+		j.Settings = schema.NewSettings() // the job's mapping held only common keys
 	}
-	if j.Statuses != nil {
-		validateStatuses(j.Statuses, path, p)
-	}
-}
-
-func validateRepo(r *RepoJob, path string, p *problems) {
-	f := func(k string) string { return path + "." + k }
-	if r.Source == "" {
-		p.field(f("source"), "is required")
-	}
-	requireDest(r.Dest, f("dest"), p)
-	oneOf(r.Mode, f("mode"), p, ModeFiles, ModeArchive)
-	oneOf(r.ArchiveFormat, f("archive_format"), p, ArchiveZip, ArchiveTarGz)
-	oneOf(r.Delete, f("delete"), p, DeleteNone, DeleteManaged, DeleteAll)
-	oneOf(r.Symlinks, f("symlinks"), p, SymlinksSkip, SymlinksFollow, SymlinksObject)
-	r.Include = compileAll(r.IncludePatterns, f("include"), p)
-	r.Exclude = compileAll(r.ExcludePatterns, f("exclude"), p)
-	if r.ArchiveKey != "" {
-		if m := checkKey(r.ArchiveKey); m != "" {
-			p.field(f("archive_key"), "%s", m)
-		}
-	}
-	if m := checkKey(r.Manifest); r.Manifest == "" || m != "" {
-		if m == "" {
-			m = "must not be empty"
-		}
-		p.field(f("manifest"), "%s", m)
-	}
-	if r.Concurrency < 1 || r.Concurrency > 256 {
-		p.field(f("concurrency"), "must be between 1 and 256 (got %d)", r.Concurrency)
-	}
-	checkGlobs(r.ContentType, f("content_type"), p, func(v string) string {
-		if mt, _, err := mime.ParseMediaType(v); err != nil || !strings.Contains(mt, "/") {
-			return fmt.Sprintf("must be a media type such as text/html; charset=utf-8 (got %q)", truncate(v, 60))
-		}
-		return ""
-	})
-	checkGlobs(r.CacheControl, f("cache_control"), p, func(v string) string {
-		if strings.TrimSpace(v) == "" {
-			return "must not be empty"
-		}
-		return ""
-	})
-	if m := checkKeyTemplate(r.KeyTemplate); m != "" {
-		p.field(f("key_template"), "%s", m)
-	}
-	if r.Limits.MaxEntries <= 0 {
-		p.field(f("limits.max_entries"), "must be positive")
-	}
-	if r.Limits.MaxEntrySize <= 0 {
-		p.field(f("limits.max_entry_size"), "must be positive")
-	}
-	if r.Limits.MaxTotalSize <= 0 {
-		p.field(f("limits.max_total_size"), "must be positive")
-	}
-}
-
-func validateStatuses(s *StatusesJob, path string, p *problems) {
-	f := func(k string) string { return path + "." + k }
-	switch {
-	case s.Repo == "":
-		p.field(f("repo"), "is required")
-	case !ownerRepoRE.MatchString(s.Repo):
-		p.field(f("repo"), "must be OWNER/REPO (got %q)", truncate(s.Repo, 60))
-	}
-	if len(s.Branches) == 0 {
-		p.field(f("branches"), "at least one branch is required")
-	}
-	seen := map[string]bool{}
-	for i, b := range s.Branches {
-		bp := indexPath(f("branches"), i)
-		switch {
-		case strings.TrimSpace(b) == "":
-			p.field(bp, "must not be empty")
-		case seen[b]:
-			p.field(bp, "duplicate branch %q", truncate(b, 60))
-		}
-		seen[b] = true
-	}
-	if s.HistorySize < 1 || s.HistorySize > 1000 {
-		p.field(f("history_size"), "must be between 1 and 1000 (got %d)", s.HistorySize)
-	}
-	requireDest(s.Dest, f("dest"), p)
-	oneOf(s.Format, f("format"), p, FormatV5, FormatGhsync)
-}
-
-func requireDest(d, field string, p *problems) {
-	if d == "" {
-		p.field(field, "is required")
-		return
-	}
-	if m := checkDest(d); m != "" {
-		p.field(field, "%s (got %q)", m, truncate(d, 60))
-	}
+	schema.Check(j.Settings, &Checker{cfg: c, p: p, path: path})
 }
 
 // compileAll compiles RE2 patterns, reporting each bad one at field[i].
@@ -272,45 +175,4 @@ func compileAll(pats []string, field string, p *problems) []*regexp.Regexp {
 		out = append(out, re)
 	}
 	return out
-}
-
-// checkGlobs validates doublestar patterns and their values.
-func checkGlobs(g GlobMap, field string, p *problems, checkValue func(string) string) {
-	for _, r := range g {
-		kp := keyPath(field, r.Pattern)
-		if r.Pattern == "" || !doublestar.ValidatePattern(r.Pattern) {
-			p.field(kp, "invalid glob pattern %q", truncate(r.Pattern, 60))
-			continue
-		}
-		if m := checkValue(r.Value); m != "" {
-			p.field(kp, "%s", m)
-		}
-	}
-}
-
-// checkKeyTemplate validates a release key template's placeholders.
-func checkKeyTemplate(t string) string {
-	if m := checkKey(t); m != "" {
-		return m
-	}
-	rest := t
-	for {
-		i := strings.IndexAny(rest, "{}")
-		if i < 0 {
-			return ""
-		}
-		if rest[i] == '}' {
-			return "unbalanced \"}\""
-		}
-		end := strings.IndexByte(rest[i:], '}')
-		if end < 0 {
-			return "unterminated \"{\""
-		}
-		switch name := rest[i+1 : i+end]; name {
-		case "owner", "repo", "tag":
-		default:
-			return fmt.Sprintf("unknown placeholder {%s} (use {owner}, {repo}, {tag})", truncate(name, 30))
-		}
-		rest = rest[i+end+1:]
-	}
 }

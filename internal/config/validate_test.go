@@ -1,10 +1,12 @@
-package config
+package config_test
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	. "github.com/ghsync/ghsync/internal/config"
 )
 
 // repoHead is a valid repo job; extra keys start at line 6, column 5.
@@ -16,7 +18,7 @@ const statusesHead = "jobs:\n  - name: hud\n    kind: statuses\n    repo: acme/a
 // errorStrings parses y and returns every problem's message.
 func errorStrings(t *testing.T, y string, env map[string]string) []string {
 	t.Helper()
-	_, err := Parse([]byte(y), "ghsync.yaml", mapEnv(env))
+	_, err := Parse([]byte(y), "ghsync.yaml", mapEnv(env), kinds)
 	if err == nil {
 		return nil
 	}
@@ -86,12 +88,12 @@ func TestValidationRules(t *testing.T) {
 		{"duplicate names", repoHead + strings.TrimPrefix(repoHead, "jobs:\n"), nil,
 			[]string{`ghsync.yaml:6:5: jobs[1].name: duplicate job name "site" (first used by jobs[0] at line 2)`}},
 		{"unknown kind", "jobs:\n  - name: a\n    kind: cron\n", nil,
-			[]string{`ghsync.yaml:3:5: jobs[0].kind: must be one of repo, statuses, inbox, airtable, badgr (got "cron")`}},
+			[]string{`ghsync.yaml:3:5: jobs[0].kind: must be one of ` + strings.Join(kinds.Names(), ", ") + ` (got "cron")`}},
 		{"missing kind", "jobs:\n  - name: a\n", nil, []string{`ghsync.yaml:2:5: jobs[0].kind: is required`}},
 		{"timezone", repoHead + "    timezone: Mars/Olympus\n", nil, []string{`ghsync.yaml:6:5: jobs[0].timezone: unknown time zone "Mars/Olympus"`}},
 		{"job alert level", repoHead + "    alerts: [error, loud]\n", nil, []string{`ghsync.yaml:6:21: jobs[0].alerts[1]: must be one of error, change, info (got "loud")`}},
 		{"job not a mapping", "jobs:\n  - just-a-name\n", nil, []string{`ghsync.yaml:2:5: jobs[0]: a job must be a mapping (got a scalar)`}},
-		{"null job", "jobs:\n  -\n  - name: a\n    kind: inbox\n", nil, []string{`ghsync.yaml:2:4: jobs[0]: a job must be a mapping (got an empty value)`}},
+		{"null job", "jobs:\n  -\n  - name: a\n    kind: repo\n    source: s\n    dest: d/\n", nil, []string{`ghsync.yaml:2:4: jobs[0]: a job must be a mapping (got an empty value)`}},
 		// statuses jobs
 		{"statuses repo", strings.Replace(statusesHead, "acme/app", "acme", 1) + "    dest: hud/\n", nil,
 			[]string{`ghsync.yaml:4:5: jobs[0].repo: must be OWNER/REPO (got "acme")`}},

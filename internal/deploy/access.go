@@ -6,17 +6,15 @@ import (
 	"sort"
 	"strings"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/ghsync/ghsync/internal/config"
-	"github.com/ghsync/ghsync/internal/lambda"
+	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/store"
 )
 
 // Access levels on a bucket prefix.
 const (
-	AccessRead      = "read"
-	AccessReadWrite = "read-write"
+	AccessRead      = jobs.AccessRead
+	AccessReadWrite = jobs.AccessReadWrite
 )
 
 // BucketAccess is what the function needs on one S3 bucket.
@@ -38,22 +36,24 @@ type Needs struct {
 	Secrets []string
 	// Parameters are the SSM Parameter Store parameter names referenced.
 	Parameters []string
-	// Watched are the inbox buckets (and prefixes) whose object-created
-	// events must reach the function.
+	// Watched are the upload buckets (and prefixes) whose object-created
+	// events must reach the function (jobs whose kind handles them).
 	Watched []Watch
 	// Warnings are destinations the template cannot grant (non-S3 stores,
 	// local folders that do not survive in Lambda).
 	Warnings []string
 }
 
-// Watch is an inbox upload location.
+// Watch is a watched upload location.
 type Watch struct {
 	Job, Bucket, Prefix string
 }
 
-// Derive computes the access cfg's jobs need. configURL is the s3:// URL the
-// function loads its configuration from ("" when it is in the package).
+// Derive computes the access cfg's jobs need, from what each job's kind
+// says it needs (jobs.Kind.Needs). configURL is the s3:// URL the function
+// loads its configuration from ("" when it is in the package).
 func Derive(cfg *config.Config, configURL string) *Needs {
+	reg := jobs.Builtin()
 	n := &Needs{}
 	buckets := map[string]*BucketAccess{}
 	var addPrefix func(b, prefix, access, user string)
@@ -61,8 +61,8 @@ func Derive(cfg *config.Config, configURL string) *Needs {
 		if ref == "" {
 			return
 		}
-		b, prefix, ok := lambda.BucketOf(ref)
-		if !ok || !strings.Contains(ref, "://") && !strings.HasPrefix(user, "inbox") {
+		b, prefix, ok := store.BucketOf(ref)
+		if !ok || !strings.Contains(ref, "://") && !strings.HasPrefix(user, "watch") {
 			n.warnNonS3(ref, user)
 			return
 		}
@@ -79,26 +79,20 @@ func Derive(cfg *config.Config, configURL string) *Needs {
 		}
 		ba.Users = appendUnique(ba.Users, user)
 	}
+	for _, w := range reg.Watches(cfg) {
+		n.Watched = append(n.Watched, Watch{Job: w.Job.Name, Bucket: w.Bucket, Prefix: w.Prefix})
+	}
 	for _, j := range cfg.Jobs {
-		switch {
-		case j.Repo != nil:
-			add(j.Repo.Dest, AccessReadWrite, "job "+j.Name)
-		case j.Statuses != nil:
-			add(j.Statuses.Dest, AccessReadWrite, "job "+j.Name)
-		case j.Kind == config.KindInbox:
-			src := lambda.InboxSource(j)
-			if b, p, ok := lambda.BucketOf(src); ok {
-				n.Watched = append(n.Watched, Watch{Job: j.Name, Bucket: b, Prefix: p})
-				add(src, AccessReadWrite, "inbox "+j.Name) // the inbox moves uploads out
+		needs := reg.Needs(j)
+		for _, s := range needs.Stores {
+			user := "job " + j.Name
+			if s.Watch {
+				user = "watch " + j.Name // a bare bucket name is accepted for watched areas
 			}
-			for _, u := range specURLs(j.Spec) {
-				if u != src {
-					add(u, AccessReadWrite, "inbox "+j.Name)
-				}
-			}
+			add(s.URL, s.Access, user)
 		}
-		if j.Spec != nil {
-			n.addSecretRefs(specSecretRefs(j.Spec))
+		for _, sec := range needs.Secrets {
+			n.addSecretRefs([]string{sec.Describe()})
 		}
 	}
 	if cfg.Webhooks.Archive.Dest != "" && webhooksOn(cfg) {
@@ -106,7 +100,7 @@ func Derive(cfg *config.Config, configURL string) *Needs {
 	}
 	if configURL != "" {
 		dir, key := splitKey(configURL)
-		if b, prefix, ok := lambda.BucketOf(dir); ok && key != "" {
+		if b, prefix, ok := store.BucketOf(dir); ok && key != "" {
 			addPrefix(b, prefix+key, AccessRead, "config")
 		} else {
 			n.Warnings = append(n.Warnings, fmt.Sprintf("config URL %s is not an s3:// object URL; the function cannot be granted access to it", store.Redact(configURL)))
@@ -157,39 +151,6 @@ func (n *Needs) addSecretRefs(refs []string) {
 		case strings.HasPrefix(r, "awsparamstore://"):
 			n.Parameters = appendUnique(n.Parameters, strings.TrimPrefix(strings.TrimPrefix(r, "awsparamstore://"), "/"))
 		}
-	}
-}
-
-// specURLs lists the s3:// URLs written anywhere in a job's mapping.
-func specURLs(spec *yaml.Node) []string {
-	var out []string
-	walkScalars(spec, func(v string) {
-		if strings.HasPrefix(v, "s3://") {
-			out = appendUnique(out, v)
-		}
-	})
-	return out
-}
-
-func specSecretRefs(spec *yaml.Node) []string {
-	var out []string
-	walkScalars(spec, func(v string) {
-		if strings.HasPrefix(v, "awssecretsmanager://") || strings.HasPrefix(v, "awsparamstore://") {
-			out = appendUnique(out, v)
-		}
-	})
-	return out
-}
-
-func walkScalars(n *yaml.Node, f func(string)) {
-	if n == nil {
-		return
-	}
-	if n.Kind == yaml.ScalarNode {
-		f(n.Value)
-	}
-	for _, c := range n.Content {
-		walkScalars(c, f)
 	}
 }
 

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/schedule"
 )
 
@@ -37,7 +37,7 @@ jobs:
 `
 
 func TestDeriveAccessAndResources(t *testing.T) {
-	cfg, err := config.Parse([]byte(richConfig), "test.yaml", nil)
+	cfg, err := jobs.ParseConfig([]byte(richConfig), "test.yaml", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/jobs"
 )
 
 // TestKubernetesManifests checks that the Kubernetes examples parse, that the
@@ -58,7 +58,7 @@ func TestKubernetesManifests(t *testing.T) {
 		}
 	}
 	env := map[string]string{"GITHUB_APP_ID": "1", "GITHUB_PRIVATE_KEY": "k", "GHSYNC_DATABASE": "postgres://u@h/db", "GITHUB_WEBHOOK_SECRET": "s"}
-	cfg, err := config.Parse([]byte(cfgText), "configmap ghsync.yaml", func(k string) string { return env[k] })
+	cfg, err := jobs.ParseConfig([]byte(cfgText), "configmap ghsync.yaml", func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatalf("ConfigMap config: %v", err)
 	}

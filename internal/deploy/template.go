@@ -124,7 +124,7 @@ func Build(cfg *config.Config, opts Options) (*Template, error) {
 		rule := ids.next("Inbox", w.Job)
 		res = append(res,
 			KV{rule, M{{"Type", "AWS::Events::Rule"}, {"Properties", M{
-				{"Description", fmt.Sprintf("ghsync inbox %s: objects created in s3://%s/%s (the bucket must send events to EventBridge)", w.Job, w.Bucket, w.Prefix)},
+				{"Description", fmt.Sprintf("ghsync job %s: objects created in s3://%s/%s (the bucket must send events to EventBridge)", w.Job, w.Bucket, w.Prefix)},
 				{"EventPattern", M{{"source", []string{"aws.s3"}}, {"detail-type", []string{"Object Created"}}, {"detail", detail}}},
 				{"State", "ENABLED"},
 				{"Targets", []M{{{"Id", "ghsync"}, {"Arn", GetAtt("Function", "Arn")},
@@ -134,7 +134,7 @@ func Build(cfg *config.Config, opts Options) (*Template, error) {
 				{"Action", "lambda:InvokeFunction"}, {"FunctionName", Ref("Function")},
 				{"Principal", "events.amazonaws.com"}, {"SourceArn", GetAtt(rule, "Arn")}}}}},
 		)
-		t.Warnings = append(t.Warnings, fmt.Sprintf("inbox %s: turn on EventBridge notifications for bucket %s (aws s3api put-bucket-notification-configuration --bucket %s --notification-configuration '{\"EventBridgeConfiguration\":{}}'); the inbox capability itself is not available yet", w.Job, w.Bucket, w.Bucket))
+		t.Warnings = append(t.Warnings, fmt.Sprintf("job %s: turn on EventBridge notifications for bucket %s (aws s3api put-bucket-notification-configuration --bucket %s --notification-configuration '{\"EventBridgeConfiguration\":{}}')", w.Job, w.Bucket, w.Bucket))
 	}
 	if len(needs.Watched) > 0 {
 		res = append(res, KV{"DeadLetterQueuePolicy", M{{"Type", "AWS::SQS::QueuePolicy"}, {"Properties", M{

@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/jobs"
 )
 
 // EnvRequireCfnLint makes a missing cfn-lint a test failure (CI sets it).
@@ -48,7 +49,7 @@ func loadExample(t *testing.T, f string) *config.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Parse(data, "examples/"+filepath.Base(f), exampleEnv)
+	cfg, err := jobs.ParseConfig(data, "examples/"+filepath.Base(f), exampleEnv)
 	if err != nil {
 		t.Fatalf("load %s: %v", f, err)
 	}
@@ -120,15 +121,10 @@ func TestPolicyNamesOnlyConfiguredBuckets(t *testing.T) {
 			cfg := loadExample(t, f)
 			want := map[string]bool{}
 			for _, j := range cfg.Jobs {
-				dest := ""
-				switch {
-				case j.Repo != nil:
-					dest = j.Repo.Dest
-				case j.Statuses != nil:
-					dest = j.Statuses.Dest
-				}
-				if strings.HasPrefix(dest, "s3://") {
-					want[strings.SplitN(strings.TrimPrefix(dest, "s3://"), "/", 2)[0]] = true
+				for _, s := range jobs.Builtin().Needs(j).Stores {
+					if dest := s.URL; strings.HasPrefix(dest, "s3://") {
+						want[strings.SplitN(strings.TrimPrefix(dest, "s3://"), "/", 2)[0]] = true
+					}
 				}
 			}
 			if d := cfg.Webhooks.Archive.Dest; strings.HasPrefix(d, "s3://") {

@@ -3,6 +3,7 @@ package github
 import (
 	"context"
 	"fmt"
+	"github.com/ghsync/ghsync/internal/ctxtime"
 	"io"
 	"log/slog"
 	"net/http"
@@ -50,7 +51,7 @@ func New(cfg Config) (*Client, error) {
 		maxRetries: cfg.MaxRetries,
 		userAgent:  cfg.UserAgent,
 		token:      cfg.Token,
-		sleep:      sleepCtx,
+		sleep:      ctxtime.Sleep,
 		retryBase:  500 * time.Millisecond,
 	}
 	if c.log == nil {

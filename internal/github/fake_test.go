@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"github.com/ghsync/ghsync/internal/ctxtime"
 	"io"
 	"log/slog"
 	"net/http"
@@ -245,7 +246,7 @@ func TestFakeGitHubPrimaryRateLimitRealWait(t *testing.T) {
 	repo := s.AddRepo("octo", "busy")
 	head := repo.Commit("main", map[string]string{"a": "1"})
 	c, _ := newFakeClient(t, s, Config{MaxWait: 5 * time.Second})
-	c.sleep = sleepCtx // real clock and real waiting
+	c.sleep = ctxtime.Sleep // real clock and real waiting
 	r, _ := c.For(context.Background(), "octo", "busy")
 	s.SetRateLimit(60, 0, time.Now().Add(time.Second))
 	start := time.Now()

@@ -263,21 +263,6 @@ func routeOf(req *http.Request, api bool) string {
 	return req.Method + " " + req.URL.Path
 }
 
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // isAPIHost reports whether u points at the configured API origin.
 func (c *Client) isAPIHost(u *url.URL) bool {
 	return strings.EqualFold(u.Scheme, c.base.Scheme) && strings.EqualFold(u.Host, c.base.Host)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ghsync/ghsync/internal/ctxtime"
 	"io"
 	"net/http"
 	"strconv"
@@ -164,7 +165,7 @@ func TestNoRetryWhenContextCancelled(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	r := e.repo(t)
-	e.c.sleep = func(ctx context.Context, d time.Duration) error { cancel(); return sleepCtx(ctx, d) }
+	e.c.sleep = func(ctx context.Context, d time.Duration) error { cancel(); return ctxtime.Sleep(ctx, d) }
 	_, _, _, err := r.ResolveCommit(ctx, "main", "")
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)

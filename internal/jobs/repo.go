@@ -2,8 +2,12 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
+	"time"
 
 	"github.com/ghsync/ghsync/internal/archive"
 	"github.com/ghsync/ghsync/internal/config"
@@ -13,29 +17,57 @@ import (
 	"github.com/ghsync/ghsync/internal/store"
 )
 
-// runRepo runs a kind: repo job and sends its alerts.
-func (r *Runner) runRepo(ctx context.Context, job *config.Job, ro RunOptions) (*Result, error) {
-	sum, err := r.SyncRepo(ctx, job.Name, job.Repo, ro)
-	res := &Result{Job: job.Name, Kind: job.Kind, Summary: sum}
+// repoKind mirrors a source tree into a bucket prefix (internal/reposync).
+type repoKind struct{}
+
+func (repoKind) Name() string     { return KindRepo }
+func (repoKind) NewSettings() any { return &RepoSettings{} }
+
+func (repoKind) Check(s any, c *config.Checker) { checkRepo(s.(*RepoSettings), c) }
+
+// RepoOf returns the settings of a repo job (nil for other kinds).
+func RepoOf(job *config.Job) *RepoSettings {
+	s, _ := job.Settings.(*RepoSettings)
+	return s
+}
+
+func (repoKind) Describe(job *config.Job) Description {
+	r := RepoOf(job)
+	return Description{Source: r.Source, Dest: store.Redact(r.Dest), Settings: []Setting{
+		{"source", r.Source}, {"dest", store.Redact(r.Dest)}, {"mode", r.Mode},
+		{"delete", r.Delete}, {"max delete", r.MaxDelete.String()},
+	}}
+}
+
+func (repoKind) Needs(job *config.Job) Needs {
+	return Needs{Stores: []StoreUse{{URL: RepoOf(job).Dest, Access: AccessReadWrite}}}
+}
+
+// Run runs the sync and sends an error alert on failure, a change alert
+// listing what changed otherwise.
+func (repoKind) Run(ctx context.Context, env *Env, job *config.Job, ro RunOptions) (*Result, error) {
+	r := RepoOf(job)
+	sum, err := SyncRepo(ctx, env, job.Name, r, ro)
+	res := &Result{}
 	if sum != nil {
-		res.Changed = sum.Changed()
+		res.Summary, res.Changed = sum, sum.Changed()
+		res.SetText(func(w io.Writer) { writeRepoText(w, sum, err) })
 	}
-	if ro.DryRun {
+	if ro.DryRun || ro.NoAlerts {
 		return res, err
 	}
-	n := r.notifier(ctx, job)
 	switch {
 	case err != nil:
-		_ = n.Send(ctx, notify.Alert{Level: notify.LevelError, Job: job.Name, Title: "sync failed",
-			Text: err.Error(), Details: map[string]any{"source": job.Repo.Source, "dest": store.Redact(job.Repo.Dest)}})
+		env.Alert(ctx, job, notify.Alert{Level: notify.LevelError, Title: "sync failed",
+			Text: err.Error(), Details: map[string]any{"source": r.Source, "dest": store.Redact(r.Dest)}})
 	case res.Changed:
-		_ = n.Send(ctx, changeAlert(job.Name, sum))
+		env.Alert(ctx, job, changeAlert(sum))
 	}
 	return res, err
 }
 
 // changeAlert lists what a run changed: counts and the first names.
-func changeAlert(job string, s *reposync.Summary) notify.Alert {
+func changeAlert(s *reposync.Summary) notify.Alert {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s → %s at %s: %d new, %d modified, %d deleted, %d unchanged",
 		s.Source, s.Dest, shortSHA(s.Commit), s.New, s.Modified, s.Deleted, s.Unchanged)
@@ -52,7 +84,7 @@ func changeAlert(job string, s *reposync.Summary) notify.Alert {
 	list("new", s.Paths.New, s.New)
 	list("modified", s.Paths.Modified, s.Modified+s.Repaired)
 	list("deleted", s.Paths.Deleted, s.Deleted)
-	return notify.Alert{Level: notify.LevelChange, Job: job, Title: "synced " + shortSHA(s.Commit), Text: b.String(),
+	return notify.Alert{Level: notify.LevelChange, Title: "synced " + shortSHA(s.Commit), Text: b.String(),
 		Details: map[string]any{"summary": s}}
 }
 
@@ -63,36 +95,32 @@ func shortSHA(s string) string {
 	return s
 }
 
-// SyncRepo runs one repo sync described by rj (also used by `ghsync sync`
-// with a job built from flags).
-func (r *Runner) SyncRepo(ctx context.Context, name string, rj *config.RepoJob, ro RunOptions) (*reposync.Summary, error) {
+// SyncRepo runs one repo sync described by rj (a configured job's
+// settings, or settings built from `ghsync sync`'s flags).
+func SyncRepo(ctx context.Context, env *Env, name string, rj *RepoSettings, ro RunOptions) (*reposync.Summary, error) {
 	spec, err := source.ParseSpec(rj.Source)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+		return nil, Usage(err)
 	}
-	src, err := r.openSource(ctx, spec, rj)
+	src, err := openSource(ctx, env, spec, rj)
 	if err != nil {
 		return nil, err
 	}
-	b, err := store.Open(ctx, rj.Dest, store.Options{Logger: r.Logger, PartSize: partSize, Concurrency: partConcurrency})
+	b, err := env.OpenStore(ctx, rj.Dest, store.Options{PartSize: partSize, Concurrency: partConcurrency})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+		return nil, err
 	}
 	defer b.Close()
 	o := reposync.Options{
 		Job: name, Source: src, Bucket: b, Mode: rj.Mode, ArchiveFmt: rj.ArchiveFormat, ArchiveKey: rj.ArchiveKey,
 		Filter: reposync.Filter{Include: rj.Include, Exclude: rj.Exclude}, Delete: rj.Delete,
-		MaxDelete: reposync.MaxDelete{Count: rj.MaxDelete.Count, Percent: rj.MaxDelete.Percent},
-		Force:     ro.Force, Symlinks: rj.Symlinks, ManifestKey: rj.Manifest, Concurrency: rj.Concurrency,
-		DryRun: ro.DryRun, Verify: ro.Verify || rj.Verify, Logger: r.Logger,
-	}
-	if rj.MaxDelete.IsPercent {
-		o.MaxDelete.Count = 0
+		MaxDelete: rj.MaxDelete.reposync(), Force: ro.Force, Symlinks: rj.Symlinks, ManifestKey: rj.Manifest,
+		Concurrency: rj.Concurrency, DryRun: ro.DryRun, Verify: ro.Verify || rj.Verify, Logger: env.Logger,
 	}
 	if spec.Release != "" {
 		o.KeyTemplate = rj.KeyTemplate
 		if o.KeyTemplate == "" {
-			o.KeyTemplate = "{repo}/{tag}/"
+			o.KeyTemplate = reposync.DefaultKeyTemplate
 		}
 	}
 	for _, g := range rj.ContentType {
@@ -108,11 +136,11 @@ func (r *Runner) SyncRepo(ctx context.Context, name string, rj *config.RepoJob, 
 }
 
 // openSource builds the source for spec.
-func (r *Runner) openSource(ctx context.Context, spec source.Spec, rj *config.RepoJob) (source.Source, error) {
+func openSource(ctx context.Context, env *Env, spec source.Spec, rj *RepoSettings) (source.Source, error) {
 	limits := archive.Limits{MaxEntries: int(rj.Limits.MaxEntries), MaxEntrySize: int64(rj.Limits.MaxEntrySize), MaxTotalSize: int64(rj.Limits.MaxTotalSize)}
 	switch spec.Kind {
 	case source.KindGitHub:
-		gh, err := r.GitHub(ctx)
+		gh, err := env.GitHub(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -129,9 +157,9 @@ func (r *Runner) openSource(ctx context.Context, spec source.Spec, rj *config.Re
 			},
 		}), nil
 	case source.KindGit:
-		return source.NewGitRemote(spec.URL, spec.Ref, source.GitOptions{Logger: r.Logger})
+		return source.NewGitRemote(spec.URL, spec.Ref, source.GitOptions{Logger: env.Logger})
 	case source.KindCheckout:
-		return source.NewGitCheckout(spec.Path, source.GitOptions{Logger: r.Logger})
+		return source.NewGitCheckout(spec.Path, source.GitOptions{Logger: env.Logger})
 	default:
 		return source.NewDir(spec.Path, source.DirOptions{}), nil
 	}
@@ -145,3 +173,32 @@ const (
 	partSize        = 5 << 20
 	partConcurrency = 2
 )
+
+// Last reads the last successful run of a repo job from its manifest (one
+// small read); nil when the job never ran.
+func (repoKind) Last(ctx context.Context, env *Env, job *config.Job) *LastRun {
+	r := RepoOf(job)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	b, err := env.OpenStore(ctx, r.Dest, store.Options{})
+	if err != nil {
+		return &LastRun{Err: err.Error()}
+	}
+	defer b.Close()
+	key := r.Manifest
+	if key == "" {
+		key = reposync.DefaultManifestKey
+	}
+	data, _, err := b.Read(ctx, key)
+	if errors.Is(err, store.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return &LastRun{Err: err.Error()}
+	}
+	var m reposync.Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return &LastRun{Err: fmt.Sprintf("manifest unreadable: %v", err)}
+	}
+	return &LastRun{Commit: m.Commit, At: m.WrittenAt, Objects: len(m.Objects)}
+}

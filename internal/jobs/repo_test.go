@@ -12,8 +12,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/ghsync/ghsync/internal/config"
 )
 
 // slackRecorder is a Slack incoming-webhook stand-in that records messages.
@@ -48,7 +46,7 @@ func (r *slackRecorder) take() []string {
 
 func runner(t *testing.T, yaml string, env map[string]string) *Runner {
 	t.Helper()
-	cfg, err := config.Parse([]byte(yaml), "test.yaml", func(k string) string { return env[k] })
+	cfg, err := ParseConfig([]byte(yaml), "test.yaml", func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,36 +1,41 @@
-// Package jobs runs configured jobs: it turns a config.Job into the options
-// of its capability, opens the GitHub client and the stores it needs, runs
-// it, and sends the alerts the job asks for. Every runtime (CLI, serve,
-// Lambda) runs jobs through a Runner, so no capability knows its runtime.
+// Package jobs runs configured jobs. Each job kind (repo, statuses, …) is a
+// Kind in a Registry: it owns its settings, runs its capability, describes
+// itself and says what it needs. Every runtime — `ghsync run` and `jobs`,
+// the scheduler and UI of `ghsync serve`, the Lambda handler, `deploy
+// template` — goes through a Runner or the Registry, so no runtime knows a
+// kind and no capability knows its runtime.
 package jobs
 
 import (
 	"context"
-	"errors"
-	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"sync"
+	"time"
 
 	"github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/db"
 	"github.com/ghsync/ghsync/internal/github"
-	"github.com/ghsync/ghsync/internal/notify"
 )
 
-// ErrUsage marks errors caused by bad input or configuration (exit code 2).
-var ErrUsage = errors.New("usage")
-
-// Runner runs jobs of one configuration. It is safe for concurrent use.
+// Runner runs the jobs of one configuration. It is safe for concurrent use;
+// set its fields before the first call.
 type Runner struct {
 	Config *config.Config
 	Logger *slog.Logger
 	Getenv func(string) string
 	// HTTPClient is the base HTTP client for GitHub and alerts (tests); nil = default.
 	HTTPClient *http.Client
+	// DB is an open database shared with the caller (serve's); nil = the
+	// config's database, opened when a job first needs it.
+	DB *db.DB
+	// Kinds are the job kinds; nil = Builtin().
+	Kinds *Registry
 
-	mu sync.Mutex
-	gh *github.Client
+	once sync.Once
+	env  *Env
+	reg  *Registry
 }
 
 // RunOptions are the per-run switches of every verb that changes things.
@@ -38,6 +43,7 @@ type RunOptions struct {
 	DryRun   bool
 	Force    bool // ignore the max_delete guard
 	Verify   bool // list the store and repair drift
+	NoAlerts bool // ad-hoc runs (`ghsync sync`): no alerts
 	Progress func(done, total int, bytes int64)
 }
 
@@ -48,22 +54,121 @@ type Result struct {
 	Kind    string
 	Summary any
 	Changed bool
+
+	text func(io.Writer)
 }
+
+// SetText sets how WriteText renders the result for a terminal.
+func (r *Result) SetText(f func(io.Writer)) { r.text = f }
+
+// WriteText writes the human form of the result (nothing when the kind has none).
+func (r *Result) WriteText(w io.Writer) {
+	if r != nil && r.text != nil {
+		r.text(w)
+	}
+}
+
+// ErrorSetter is implemented by summaries that carry the run's error in
+// their JSON form.
+type ErrorSetter interface {
+	SetError(msg string)
+}
+
+func (r *Runner) init() {
+	r.once.Do(func() {
+		r.reg = r.Kinds
+		if r.reg == nil {
+			r.reg = Builtin()
+		}
+		r.env = NewEnv(r.Config, r.Logger, r.Getenv, r.HTTPClient, r.DB)
+	})
+}
+
+// Env returns the shared environment jobs run in.
+func (r *Runner) Env() *Env { r.init(); return r.env }
+
+// Registry returns the job kinds.
+func (r *Runner) Registry() *Registry { r.init(); return r.reg }
 
 // Run runs the job called name once.
 func (r *Runner) Run(ctx context.Context, name string, ro RunOptions) (*Result, error) {
 	job, ok := r.Config.Job(name)
 	if !ok {
-		return nil, fmt.Errorf("%w: no job named %q in %s (see `ghsync jobs`)", ErrUsage, name, r.configName())
+		return nil, Usagef("no job named %q in %s (see `ghsync jobs`)", name, r.configName())
 	}
-	switch job.Kind {
-	case config.KindRepo:
-		return r.runRepo(ctx, job, ro)
-	case config.KindStatuses:
-		return r.runStatuses(ctx, job, ro)
-	default:
-		return nil, fmt.Errorf("%w: job %q has kind %q, which this version cannot run yet", ErrUsage, name, job.Kind)
+	return r.RunJob(ctx, job, ro)
+}
+
+// RunJob runs job (configured, or built by a runtime such as the Lambda's
+// legacy status input) once through its kind.
+func (r *Runner) RunJob(ctx context.Context, job *config.Job, ro RunOptions) (*Result, error) {
+	r.init()
+	k, err := r.reg.For(job)
+	if err != nil {
+		return nil, err
 	}
+	res, err := k.Run(ctx, r.env, job, ro)
+	if res != nil {
+		res.Job, res.Kind = job.Name, job.Kind
+	}
+	return res, err
+}
+
+// HandleObjects passes the objects of one object-created event to job,
+// whose kind must handle such events (see Registry.Watching).
+func (r *Runner) HandleObjects(ctx context.Context, job *config.Job, objs []Object, ro RunOptions) (*Result, error) {
+	r.init()
+	k, err := r.reg.For(job)
+	if err != nil {
+		return nil, err
+	}
+	h, ok := k.(ObjectHandler)
+	if !ok {
+		return nil, Usagef("job %q (kind %s) does not handle object-created events", job.Name, job.Kind)
+	}
+	res, err := h.HandleObjects(ctx, r.env, job, objs, ro)
+	if res != nil {
+		res.Job, res.Kind = job.Name, job.Kind
+	}
+	return res, err
+}
+
+// Describe describes job through its kind.
+func (r *Runner) Describe(job *config.Job) Description { return r.Registry().Describe(job) }
+
+// LastRun is what is known about a job's last successful run without the
+// run history.
+type LastRun struct {
+	Commit  string    `json:"commit,omitempty"`
+	At      time.Time `json:"at,omitempty"`
+	Objects int       `json:"objects"`
+	Err     string    `json:"error,omitempty"` // why it could not be read
+}
+
+// Last returns what job's kind knows of its last successful run (nil when
+// the kind cannot tell or the job never ran).
+func (r *Runner) Last(ctx context.Context, job *config.Job) *LastRun {
+	r.init()
+	k, ok := r.reg.Kind(job.Kind)
+	if !ok {
+		return nil
+	}
+	lr, ok := k.(LastReader)
+	if !ok {
+		return nil
+	}
+	return lr.Last(ctx, r.env, job)
+}
+
+// GitHub returns the shared GitHub client (see Env.GitHub).
+func (r *Runner) GitHub(ctx context.Context) (*github.Client, error) { return r.Env().GitHub(ctx) }
+
+// Close releases what the Runner's Env opened.
+func (r *Runner) Close() error {
+	if r.env == nil {
+		return nil
+	}
+	return r.env.Close()
 }
 
 func (r *Runner) configName() string {
@@ -71,72 +176,4 @@ func (r *Runner) configName() string {
 		return "the embedded defaults"
 	}
 	return r.Config.File
-}
-
-// GitHub returns the shared GitHub client, built on first use from the
-// config's github section with the environment as fallback.
-func (r *Runner) GitHub(ctx context.Context) (*github.Client, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.gh != nil {
-		return r.gh, nil
-	}
-	getenv := r.Getenv
-	cfg := github.ConfigFromEnv(getenv)
-	g := r.Config.GitHub
-	if g.APIURL != "" && (g.APIURL != config.DefaultAPIURL || cfg.BaseURL == "") {
-		cfg.BaseURL = g.APIURL // the file's api_url wins over GITHUB_API_URL; its default does not
-	}
-	if g.AppID != "" {
-		id, err := strconv.ParseInt(g.AppID, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%w: github.app_id %q is not a number", ErrUsage, g.AppID)
-		}
-		cfg.AppID, cfg.Token = id, ""
-	}
-	if !g.PrivateKey.IsZero() {
-		key, err := g.PrivateKey.Resolve(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("github.private_key: %w", err)
-		}
-		cfg.PrivateKey = []byte(key)
-	}
-	if g.PrivateKeyFile != "" {
-		cfg.PrivateKeyFile = g.PrivateKeyFile
-	}
-	if g.InstallationID != 0 {
-		cfg.InstallationID = g.InstallationID
-	}
-	if !g.Token.IsZero() && g.AppID == "" {
-		tok, err := g.Token.Resolve(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("github.token: %w", err)
-		}
-		cfg.Token = tok
-	}
-	cfg.HTTPClient, cfg.Logger = r.HTTPClient, r.Logger
-	gh, err := github.New(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("github client: %w", err)
-	}
-	r.gh = gh
-	return gh, nil
-}
-
-// notifier returns the alert sender for job.
-func (r *Runner) notifier(ctx context.Context, job *config.Job) *notify.Notifier {
-	a := r.Config.Alerts
-	n := &notify.Notifier{HTTP: r.HTTPClient, Logger: r.Logger}
-	for _, l := range job.Alerts {
-		n.Levels = append(n.Levels, string(l))
-	}
-	if !a.SlackWebhookURL.IsZero() {
-		if u, err := a.SlackWebhookURL.Resolve(ctx); err == nil {
-			n.SlackURL = u
-		} else {
-			r.Logger.Warn("alerts.slack_webhook_url cannot be resolved; alerts off", "err", err)
-		}
-	}
-	n.WebhookURL = a.WebhookURL
-	return n
 }

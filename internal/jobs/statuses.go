@@ -3,6 +3,8 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
 
 	"github.com/ghsync/ghsync/internal/config"
@@ -11,33 +13,107 @@ import (
 	"github.com/ghsync/ghsync/internal/store"
 )
 
+// KindStatuses is the name of the statuses kind: status snapshots of
+// branches written for a HUD.
+const KindStatuses = "statuses"
+
 // EnvGraphQLURL overrides the GraphQL endpoint derived from the API base URL.
 const EnvGraphQLURL = "GITHUB_GRAPHQL_URL"
 
-// runStatuses runs a kind: statuses job and sends an error alert when a
-// branch failed. Snapshots change on most runs of an active repository, so
-// no change alert is sent.
-func (r *Runner) runStatuses(ctx context.Context, job *config.Job, ro RunOptions) (*Result, error) {
-	sum, err := r.Statuses(ctx, job.Statuses, ro)
-	res := &Result{Job: job.Name, Kind: job.Kind, Summary: sum}
-	if sum != nil {
-		res.Changed = sum.Changed()
+// StatusesSettings are the settings of a statuses job (defaults applied and
+// Dest resolved once loaded).
+type StatusesSettings struct {
+	// Repo is OWNER/REPO.
+	Repo string `yaml:"repo" cfg:"required"`
+	// Branches are the branches to snapshot (at least one).
+	Branches []string `yaml:"branches" cfg:"required"`
+	// HistorySize is the number of commits per branch (default 100, 1..1000).
+	HistorySize int `yaml:"history_size"`
+	// Dest is the store URL + prefix.
+	Dest string `yaml:"dest" cfg:"required"`
+	// Format is statuses.FormatV5 (default) or statuses.FormatGhsync.
+	Format string `yaml:"format"`
+}
+
+// statusesKind writes status snapshots (internal/statuses).
+type statusesKind struct{}
+
+func (statusesKind) Name() string     { return KindStatuses }
+func (statusesKind) NewSettings() any { return &StatusesSettings{} }
+
+// StatusesOf returns the settings of a statuses job (nil for other kinds).
+func StatusesOf(job *config.Job) *StatusesSettings {
+	s, _ := job.Settings.(*StatusesSettings)
+	return s
+}
+
+// Check applies the defaults and validates the settings.
+func (statusesKind) Check(v any, c *config.Checker) {
+	s := v.(*StatusesSettings)
+	if !c.Has("history_size") {
+		s.HistorySize = statuses.DefaultHistorySize
 	}
-	if err != nil && !ro.DryRun {
-		_ = r.notifier(ctx, job).Send(ctx, notify.Alert{Level: notify.LevelError, Job: job.Name, Title: "status snapshot failed",
-			Text: err.Error(), Details: map[string]any{"repo": job.Statuses.Repo, "dest": store.Redact(job.Statuses.Dest)}})
+	if s.Format == "" {
+		s.Format = statuses.FormatV5
+	}
+	c.OwnerRepo("repo", s.Repo)
+	if len(s.Branches) == 0 {
+		c.Errorf("branches", "at least one branch is required")
+	}
+	seen := map[string]bool{}
+	for i, b := range s.Branches {
+		key := fmt.Sprintf("branches[%d]", i)
+		switch {
+		case strings.TrimSpace(b) == "":
+			c.Errorf(key, "must not be empty")
+		case seen[b]:
+			c.Errorf(key, "duplicate branch %q", config.Truncate(b, 60))
+		}
+		seen[b] = true
+	}
+	c.Range("history_size", s.HistorySize, 1, 1000)
+	c.Dest("dest", &s.Dest)
+	c.OneOf("format", s.Format, statuses.FormatV5, statuses.FormatGhsync)
+}
+
+func (statusesKind) Describe(job *config.Job) Description {
+	s := StatusesOf(job)
+	dest := store.Redact(s.Dest)
+	return Description{Source: s.Repo, Dest: dest, Snapshots: s.Dest, Settings: []Setting{
+		{"repository", s.Repo}, {"branches", strings.Join(s.Branches, ", ")}, {"dest", dest},
+		{"format", s.Format}, {"history size", strconv.Itoa(s.HistorySize)},
+	}}
+}
+
+func (statusesKind) Needs(job *config.Job) Needs {
+	return Needs{Stores: []StoreUse{{URL: StatusesOf(job).Dest, Access: AccessReadWrite}}}
+}
+
+// Run writes the snapshots and sends an error alert when a branch failed.
+// Snapshots change on most runs of an active repository, so no change
+// alert is sent.
+func (statusesKind) Run(ctx context.Context, env *Env, job *config.Job, ro RunOptions) (*Result, error) {
+	s := StatusesOf(job)
+	sum, err := Statuses(ctx, env, s, ro)
+	res := &Result{}
+	if sum != nil {
+		res.Summary, res.Changed = sum, sum.Changed()
+		res.SetText(func(w io.Writer) { writeStatusesText(w, sum) })
+	}
+	if err != nil && !ro.DryRun && !ro.NoAlerts {
+		env.Alert(ctx, job, notify.Alert{Level: notify.LevelError, Title: "status snapshot failed",
+			Text: err.Error(), Details: map[string]any{"repo": s.Repo, "dest": store.Redact(s.Dest)}})
 	}
 	return res, err
 }
 
-// Statuses writes the status snapshots sj describes (also used by
-// `ghsync statuses` with a job built from flags).
-func (r *Runner) Statuses(ctx context.Context, sj *config.StatusesJob, ro RunOptions) (*statuses.Summary, error) {
+// Statuses writes the status snapshots sj describes.
+func Statuses(ctx context.Context, env *Env, sj *StatusesSettings, ro RunOptions) (*statuses.Summary, error) {
 	owner, repo, ok := strings.Cut(sj.Repo, "/")
 	if !ok || owner == "" || repo == "" {
-		return nil, fmt.Errorf("%w: repo %q: want OWNER/REPO", ErrUsage, sj.Repo)
+		return nil, Usagef("repo %q: want OWNER/REPO", sj.Repo)
 	}
-	gh, err := r.GitHub(ctx)
+	gh, err := env.GitHub(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -46,16 +122,40 @@ func (r *Runner) Statuses(ctx context.Context, sj *config.StatusesJob, ro RunOpt
 		return nil, fmt.Errorf("github client for %s: %w", owner, err)
 	}
 	endpoint := statuses.GraphQLURL(gh.BaseURL())
-	if r.Getenv != nil && r.Getenv(EnvGraphQLURL) != "" {
-		endpoint = r.Getenv(EnvGraphQLURL)
+	if u := env.Getenv(EnvGraphQLURL); u != "" {
+		endpoint = u
 	}
-	b, err := store.Open(ctx, sj.Dest, store.Options{Logger: r.Logger})
+	b, err := env.OpenStore(ctx, sj.Dest, store.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+		return nil, err
 	}
 	defer b.Close()
 	return statuses.Run(ctx, statuses.Options{
 		HTTP: hc, GraphQLURL: endpoint, Owner: owner, Repo: repo, Branches: sj.Branches,
-		HistorySize: sj.HistorySize, Bucket: b, Format: sj.Format, DryRun: ro.DryRun, Logger: r.Logger,
+		HistorySize: sj.HistorySize, Bucket: b, Format: sj.Format, DryRun: ro.DryRun, Logger: env.Logger,
 	})
+}
+
+// StatusesJobFor returns the configured statuses job snapshotting repo
+// (OWNER/REPO, case-insensitive), or nil.
+func StatusesJobFor(cfg *config.Config, repo string) *config.Job {
+	for _, j := range cfg.Jobs {
+		if s := StatusesOf(j); s != nil && strings.EqualFold(s.Repo, repo) {
+			return j
+		}
+	}
+	return nil
+}
+
+// writeStatusesText writes the human form of a statuses summary.
+func writeStatusesText(w io.Writer, s *statuses.Summary) {
+	for _, b := range s.Branches {
+		line := fmt.Sprintf("%-12s %s → %s (%d commits, %d fetched)", b.Result, b.Branch, b.Key, b.Commits, b.Fetched)
+		if b.Error != "" {
+			line = fmt.Sprintf("%-12s %s: %s", b.Result, b.Branch, b.Error)
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "%s: %d written, %d unchanged, %d failed; %d commits fetched; %d GraphQL requests, cost %d; %.1fs\n",
+		s.Repo, s.BranchesWritten, s.BranchesUnchanged, s.BranchesFailed, s.CommitsFetched, s.GraphQLRequests, s.GraphQLCost, float64(s.DurationMS)/1000)
 }

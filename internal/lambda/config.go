@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/store"
 )
 
@@ -41,14 +42,14 @@ func LoadConfig(ctx context.Context, getenv func(string) string, exeDir string) 
 				return nil, "", err
 			}
 			name := store.Redact(ref)
-			cfg, err := config.Parse(data, name, getenv)
+			cfg, err := jobs.ParseConfig(data, name, getenv)
 			return cfg, name, err
 		}
-		cfg, err := config.Load(ref, getenv)
+		cfg, err := jobs.LoadConfig(ref, getenv)
 		return cfg, ref, err
 	}
 	if getenv(config.EnvConfigYAML) != "" {
-		cfg, err := config.Load("", getenv)
+		cfg, err := jobs.LoadConfig("", getenv)
 		return cfg, config.EnvConfigYAML, err
 	}
 	for _, dir := range []string{getenv(EnvTaskRoot), exeDir} {
@@ -58,13 +59,13 @@ func LoadConfig(ctx context.Context, getenv func(string) string, exeDir string) 
 		p := filepath.Join(dir, config.DefaultFile)
 		switch _, err := os.Stat(p); {
 		case err == nil:
-			cfg, err := config.Load(p, getenv)
+			cfg, err := jobs.LoadConfig(p, getenv)
 			return cfg, p, err
 		case !errors.Is(err, fs.ErrNotExist):
 			return nil, "", fmt.Errorf("stat %s: %w", p, err)
 		}
 	}
-	cfg, err = config.Load("", getenv)
+	cfg, err = jobs.LoadConfig("", getenv)
 	return cfg, "embedded defaults", err
 }
 

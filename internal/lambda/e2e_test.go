@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,43 +17,16 @@ import (
 	"github.com/ghsync/ghsync/internal/githubtest"
 )
 
-var (
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
-)
-
-// buildBootstrap builds ./cmd/ghsync as a file named bootstrap, once per test binary.
+// buildBootstrap returns the ghsync binary (built once per test process
+// by testkit, with the same settings as every other test); the Lambda
+// runtime starts it as bootstrap.
 func buildBootstrap(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the ghsync binary; skipped with -short")
 	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ghsync-lambda-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildPath = filepath.Join(dir, "bootstrap")
-		cmd := exec.Command("go", "build", "-o", buildPath, "github.com/ghsync/ghsync/cmd/ghsync")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = &buildError{out: string(out), err: err}
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("go build: %v", buildErr)
-	}
-	return buildPath
+	return testkit.Ghsync(t)
 }
-
-type buildError struct {
-	out string
-	err error
-}
-
-func (b *buildError) Error() string { return b.err.Error() + "\n" + b.out }
 
 // startFunction runs bootstrap against api with exactly env (plus the Runtime
 // API address) and returns its stderr buffer and a wait function.
@@ -121,9 +93,6 @@ jobs:
     repo: acme/app
     branches: [main]
     dest: file://` + dir + `/hud/
-  - name: uploads
-    kind: inbox
-    watch: s3://acme-uploads/incoming/
 `
 	api := newRuntimeAPI(t)
 	startFunction(t, api, map[string]string{
@@ -191,23 +160,9 @@ jobs:
 			t.Errorf("no snapshot written under %s/hud", dir)
 		}
 	})
-	t.Run("s3 event", func(t *testing.T) {
-		fails(t, `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"acme-uploads"},"object":{"key":"incoming/E07000223/2026-05-07/1700000000/file+one.csv"}}}]}`,
-			ErrTypeNoInbox, `inbox capability not available yet: 1 object(s) via s3 (bucket "acme-uploads" → job "uploads")`)
-	})
-	t.Run("sqs-wrapped s3 event", func(t *testing.T) {
-		inner := `{"Records":[{"eventSource":"aws:s3","s3":{"bucket":{"name":"acme-uploads"},"object":{"key":"a.csv"}}},{"eventSource":"aws:s3","s3":{"bucket":{"name":"acme-uploads"},"object":{"key":"b.csv"}}}]}`
-		body, _ := json.Marshal(inner)
-		fails(t, `{"Records":[{"messageId":"m1","eventSource":"aws:sqs","body":`+string(body)+`}]}`,
-			ErrTypeNoInbox, "2 object(s) via sqs")
-	})
-	t.Run("eventbridge s3 event", func(t *testing.T) {
-		fails(t, `{"version":"0","detail-type":"Object Created","source":"aws.s3","detail":{"bucket":{"name":"acme-uploads"},"object":{"key":"x.csv"}}}`,
-			ErrTypeNoInbox, "via eventbridge")
-	})
 	t.Run("s3 event for an unwatched bucket", func(t *testing.T) {
 		fails(t, `{"Records":[{"eventSource":"aws:s3","s3":{"bucket":{"name":"other"},"object":{"key":"k"}}}]}`,
-			ErrTypeConfig, `no inbox job in GHSYNC_CONFIG_YAML watches that bucket`)
+			ErrTypeConfig, `S3 event for s3://other/k: no job in GHSYNC_CONFIG_YAML watches that bucket and prefix`)
 	})
 	t.Run("unknown job", func(t *testing.T) {
 		fails(t, `{"job":"nope"}`, ErrTypeConfig, `no job named "nope"`)

@@ -50,6 +50,28 @@ type Event struct {
 type S3Object struct {
 	Bucket string `json:"bucket"`
 	Key    string `json:"key"`
+	Size   int64  `json:"size,omitempty"`
+	ETag   string `json:"etag,omitempty"`
+}
+
+// s3Entity is the bucket and object of an S3 notification record ("s3")
+// and of an EventBridge S3 event ("detail"); JSON field names match
+// case-insensitively, so "eTag" (notifications) and "etag" (EventBridge)
+// both fill ETag.
+type s3Entity struct {
+	Bucket struct {
+		Name string `json:"name"`
+	} `json:"bucket"`
+	Object struct {
+		Key  string `json:"key"`
+		Size int64  `json:"size"`
+		ETag string `json:"eTag"`
+	} `json:"object"`
+}
+
+// object returns the S3Object the entity names, with key as given.
+func (e *s3Entity) object(key string) S3Object {
+	return S3Object{Bucket: e.Bucket.Name, Key: key, Size: e.Object.Size, ETag: e.Object.ETag}
 }
 
 // legacyKeys are the original status Lambda's input fields.
@@ -111,18 +133,11 @@ func classifyEventBridge(obj map[string]json.RawMessage) (*Event, error) {
 	var src string
 	_ = json.Unmarshal(obj["source"], &src)
 	if src == "aws.s3" {
-		var d struct {
-			Bucket struct {
-				Name string `json:"name"`
-			} `json:"bucket"`
-			Object struct {
-				Key string `json:"key"`
-			} `json:"object"`
-		}
+		var d s3Entity
 		if err := json.Unmarshal(obj["detail"], &d); err != nil || d.Bucket.Name == "" {
 			return nil, fmt.Errorf("event: EventBridge S3 event without detail.bucket.name")
 		}
-		return &Event{Shape: ShapeS3, Objects: []S3Object{{Bucket: d.Bucket.Name, Key: d.Object.Key}}, Via: "eventbridge"}, nil
+		return &Event{Shape: ShapeS3, Objects: []S3Object{d.object(d.Object.Key)}, Via: "eventbridge"}, nil
 	}
 	detail := obj["detail"]
 	if len(bytes.TrimSpace(detail)) == 0 || string(bytes.TrimSpace(detail)) == "null" {
@@ -138,16 +153,9 @@ func classifyEventBridge(obj map[string]json.RawMessage) (*Event, error) {
 // classifyRecords handles S3 notifications and SQS batches of them.
 func classifyRecords(raw json.RawMessage) (*Event, error) {
 	var recs []struct {
-		EventSource string `json:"eventSource"`
-		S3          struct {
-			Bucket struct {
-				Name string `json:"name"`
-			} `json:"bucket"`
-			Object struct {
-				Key string `json:"key"`
-			} `json:"object"`
-		} `json:"s3"`
-		Body string `json:"body"`
+		EventSource string   `json:"eventSource"`
+		S3          s3Entity `json:"s3"`
+		Body        string   `json:"body"`
 	}
 	if err := json.Unmarshal(raw, &recs); err != nil {
 		return nil, fmt.Errorf("event: Records: %w", err)
@@ -160,7 +168,7 @@ func classifyRecords(raw json.RawMessage) (*Event, error) {
 			if err != nil {
 				return nil, fmt.Errorf("event: Records[%d]: key %q: %w", i, r.S3.Object.Key, err)
 			}
-			ev.Objects = append(ev.Objects, S3Object{Bucket: r.S3.Bucket.Name, Key: key})
+			ev.Objects = append(ev.Objects, r.S3.object(key))
 		case "aws:sqs":
 			ev.Via = "sqs"
 			inner, err := object([]byte(r.Body))

@@ -10,8 +10,9 @@
 //     "history_size"} (or none): a status snapshot, written where the
 //     configured statuses job for that repository writes, else to the legacy
 //     `bucket` environment variable;
-//   - S3, SQS-wrapped S3 and EventBridge S3 events: routed to the inbox job
-//     watching the bucket (an error until the inbox capability exists);
+//   - S3, SQS-wrapped S3 and EventBridge S3 events: each object routed to the
+//     jobs watching its bucket and prefix (kinds that handle object-created
+//     events, such as the inbox);
 //   - Function URL / API Gateway HTTP API (payload 2.0) requests: served by
 //     the same HTTP handler as `ghsync serve` (webhooks, read API, health).
 //
@@ -35,7 +36,6 @@ import (
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/serve"
-	"github.com/ghsync/ghsync/internal/statuses"
 )
 
 // Error types reported to the Runtime API (the errorType of an invocation error).
@@ -43,7 +43,6 @@ const (
 	ErrTypeBadEvent   = "BadEvent"
 	ErrTypeConfig     = "ConfigError"
 	ErrTypeJobFailed  = "JobFailed"
-	ErrTypeNoInbox    = "InboxUnavailable"
 	ErrTypeHTTPFailed = "HTTPHandlerFailed"
 )
 
@@ -108,7 +107,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	case ShapeLegacyStatuses:
 		return h.runLegacy(ctx, ev)
 	case ShapeS3:
-		return nil, h.routeS3(ev)
+		return h.routeS3(ctx, ev)
 	case ShapeHTTP:
 		return h.serveHTTP(ctx, ev.Input)
 	}
@@ -117,22 +116,30 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 
 func (h *Handler) runJob(ctx context.Context, ev *Event) ([]byte, error) {
 	res, err := h.runner.Run(ctx, ev.Job, jobs.RunOptions{DryRun: ev.DryRun})
+	return h.respond(ev, res, err, "job "+ev.Job)
+}
+
+// respond turns a run's outcome into the invocation's answer: the Response,
+// or an error typed ConfigError (usage) or JobFailed, prefixed with what ran.
+func (h *Handler) respond(ev *Event, res *jobs.Result, err error, what string) ([]byte, error) {
 	if err != nil {
 		if res != nil && res.Summary != nil {
-			h.log.Error("job failed", "job", ev.Job, "summary", res.Summary, "err", err)
+			h.log.Error("job failed", "job", res.Job, "summary", res.Summary, "err", err)
 		}
 		typ := ErrTypeJobFailed
 		if errors.Is(err, jobs.ErrUsage) {
 			typ = ErrTypeConfig
 		}
-		return nil, invokeErr(typ, fmt.Errorf("job %s: %s", ev.Job, strings.ReplaceAll(err.Error(), jobs.ErrUsage.Error()+": ", "")))
+		return nil, invokeErr(typ, fmt.Errorf("%s: %w", what, err))
 	}
 	return marshal(Response{Job: res.Job, Kind: res.Kind, Via: ev.Via, DryRun: ev.DryRun, Changed: res.Changed, Summary: res.Summary})
 }
 
 // runLegacy runs the status snapshot the original status Lambda would have
-// run for its input. The destination is the configured statuses job for the
-// same repository when there is one, else s3://$bucket/.
+// run for its input, through the same Run path as configured jobs (alerts,
+// result). The destination, format and alerts are those of the configured
+// statuses job for the same repository when there is one, else the job
+// writes v5 to s3://$bucket/.
 func (h *Handler) runLegacy(ctx context.Context, ev *Event) ([]byte, error) {
 	placeholder := false
 	getenv := func(k string) string {
@@ -143,58 +150,84 @@ func (h *Handler) runLegacy(ctx context.Context, ev *Event) ([]byte, error) {
 		}
 		return v
 	}
-	job, err := statuses.FromLegacy(getenv, ev.Input)
+	job, err := FromLegacy(jobs.KindStatuses, getenv, ev.Input)
 	if err != nil {
 		return nil, invokeErr(ErrTypeBadEvent, fmt.Errorf("status Lambda input: %w", err))
 	}
-	sj := job.Statuses
-	if cj := h.statusesJobFor(sj.Repo); cj != nil {
-		sj.Dest, sj.Format = cj.Statuses.Dest, cj.Statuses.Format
-		job.Name = cj.Name
+	sj := jobs.StatusesOf(job)
+	if cj := jobs.StatusesJobFor(h.cfg, sj.Repo); cj != nil {
+		c := jobs.StatusesOf(cj)
+		sj.Dest, sj.Format = c.Dest, c.Format
+		job.Name, job.Alerts = cj.Name, cj.Alerts
 	} else if placeholder {
 		return nil, invokeErr(ErrTypeConfig, fmt.Errorf("status Lambda input for %s: no statuses job for that repository in %s and no `bucket` environment variable", sj.Repo, h.configName()))
 	}
-	sum, err := h.runner.Statuses(ctx, sj, jobs.RunOptions{DryRun: ev.DryRun})
-	if err != nil {
-		return nil, invokeErr(ErrTypeJobFailed, fmt.Errorf("status snapshot of %s: %s", sj.Repo, strings.ReplaceAll(err.Error(), jobs.ErrUsage.Error()+": ", "")))
+	res, err := h.runner.RunJob(ctx, job, jobs.RunOptions{DryRun: ev.DryRun})
+	if err != nil && !errors.Is(err, jobs.ErrUsage) {
+		return nil, invokeErr(ErrTypeJobFailed, fmt.Errorf("status snapshot of %s: %w", sj.Repo, err))
 	}
-	resp := Response{Job: job.Name, Kind: config.KindStatuses, Via: ev.Via, DryRun: ev.DryRun, Summary: sum}
-	if sum != nil {
-		resp.Changed = sum.Changed()
-	}
-	return marshal(resp)
+	return h.respond(ev, res, err, "status snapshot of "+sj.Repo)
 }
 
-func (h *Handler) statusesJobFor(repo string) *config.Job {
-	for _, j := range h.cfg.Jobs {
-		if j.Statuses != nil && strings.EqualFold(j.Statuses.Repo, repo) {
-			return j
-		}
-	}
-	return nil
-}
-
-// routeS3 finds the inbox job watching each object's bucket. The inbox
-// capability does not exist yet, so this always fails, saying where the
-// event would have gone.
-func (h *Handler) routeS3(ev *Event) error {
+// routeS3 passes each object of an S3 event to the jobs watching its
+// bucket and prefix (kinds that handle object-created events), each job
+// once per event with all of its objects. Every job runs even when another
+// failed; the answer lists each job's result, and the invocation fails
+// when any job failed or an object has no watching job.
+func (h *Handler) routeS3(ctx context.Context, ev *Event) ([]byte, error) {
 	if len(ev.Objects) == 0 {
-		return invokeErr(ErrTypeBadEvent, errors.New("S3 event without objects"))
+		return nil, invokeErr(ErrTypeBadEvent, errors.New("S3 event without objects"))
 	}
-	seen := map[string]bool{}
-	var parts []string
+	reg := h.runner.Registry()
+	var order []*config.Job
+	perJob := map[*config.Job][]jobs.Object{}
+	var unrouted []string
 	for _, o := range ev.Objects {
-		if seen[o.Bucket] {
+		watching := reg.Watching(h.cfg, o.Bucket, o.Key)
+		if len(watching) == 0 {
+			unrouted = append(unrouted, fmt.Sprintf("s3://%s/%s", o.Bucket, o.Key))
 			continue
 		}
-		seen[o.Bucket] = true
-		job := WatchingJob(h.cfg, o.Bucket)
-		if job == nil {
-			return invokeErr(ErrTypeConfig, fmt.Errorf("S3 event for bucket %q: no inbox job in %s watches that bucket", o.Bucket, h.configName()))
+		for _, j := range watching {
+			if _, ok := perJob[j]; !ok {
+				order = append(order, j)
+			}
+			perJob[j] = append(perJob[j], jobs.Object{Bucket: o.Bucket, Key: o.Key, Size: o.Size, ETag: o.ETag})
 		}
-		parts = append(parts, fmt.Sprintf("bucket %q → job %q", o.Bucket, job.Name))
 	}
-	return invokeErr(ErrTypeNoInbox, fmt.Errorf("inbox capability not available yet: %d object(s) via %s (%s)", len(ev.Objects), ev.Via, strings.Join(parts, ", ")))
+	if len(order) == 0 {
+		return nil, invokeErr(ErrTypeConfig, fmt.Errorf("S3 event for %s: no job in %s watches that bucket and prefix", strings.Join(unrouted, ", "), h.configName()))
+	}
+	var out []Response
+	var errs []error
+	usage := true
+	for _, j := range order {
+		res, err := h.runner.HandleObjects(ctx, j, perJob[j], jobs.RunOptions{DryRun: ev.DryRun})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("job %s: %w", j.Name, err))
+			usage = usage && errors.Is(err, jobs.ErrUsage)
+			if res != nil && res.Summary != nil {
+				h.log.Error("job failed", "job", j.Name, "summary", res.Summary, "err", err)
+			}
+			continue
+		}
+		out = append(out, Response{Job: res.Job, Kind: res.Kind, Via: ev.Via, DryRun: ev.DryRun, Changed: res.Changed, Summary: res.Summary})
+	}
+	if len(unrouted) > 0 {
+		errs = append(errs, fmt.Errorf("no job watches %s", strings.Join(unrouted, ", ")))
+		usage = false
+	}
+	if len(errs) > 0 {
+		typ := ErrTypeJobFailed
+		if usage {
+			typ = ErrTypeConfig
+		}
+		return nil, invokeErr(typ, errors.Join(errs...))
+	}
+	if len(out) == 1 {
+		return marshal(out[0])
+	}
+	return marshal(out)
 }
 
 func (h *Handler) configName() string {

@@ -28,9 +28,9 @@ func TestClassify(t *testing.T) {
 		{"legacy", `{"branches":"main,release/2.0","user":"acme","repo":"app","history_size":100}`, ShapeLegacyStatuses, "", "direct", false, nil},
 		{"empty", `{}`, ShapeLegacyStatuses, "", "direct", false, nil},
 		{"scheduled event without input", `{"detail-type":"Scheduled Event","source":"aws.events","detail":{}}`, ShapeLegacyStatuses, "", "eventbridge", false, nil},
-		{"s3 decoded key", `{"Records":[{"eventSource":"aws:s3","s3":{"bucket":{"name":"b"},"object":{"key":"a+b%3Ac.csv"}}}]}`, ShapeS3, "", "s3", false, []S3Object{{"b", "a b:c.csv"}}},
-		{"sqs with test event", `{"Records":[{"eventSource":"aws:sqs","body":"{\"Event\":\"s3:TestEvent\"}"},{"eventSource":"aws:sqs","body":"{\"Records\":[{\"eventSource\":\"aws:s3\",\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"k\"}}}]}"}]}`, ShapeS3, "", "sqs", false, []S3Object{{"b", "k"}}},
-		{"eventbridge s3", `{"detail-type":"Object Created","source":"aws.s3","detail":{"bucket":{"name":"b"},"object":{"key":"k"}}}`, ShapeS3, "", "eventbridge", false, []S3Object{{"b", "k"}}},
+		{"s3 decoded key", `{"Records":[{"eventSource":"aws:s3","s3":{"bucket":{"name":"b"},"object":{"key":"a+b%3Ac.csv"}}}]}`, ShapeS3, "", "s3", false, []S3Object{{Bucket: "b", Key: "a b:c.csv"}}},
+		{"sqs with test event", `{"Records":[{"eventSource":"aws:sqs","body":"{\"Event\":\"s3:TestEvent\"}"},{"eventSource":"aws:sqs","body":"{\"Records\":[{\"eventSource\":\"aws:s3\",\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"k\"}}}]}"}]}`, ShapeS3, "", "sqs", false, []S3Object{{Bucket: "b", Key: "k"}}},
+		{"eventbridge s3", `{"detail-type":"Object Created","source":"aws.s3","detail":{"bucket":{"name":"b"},"object":{"key":"k"}}}`, ShapeS3, "", "eventbridge", false, []S3Object{{Bucket: "b", Key: "k"}}},
 		{"http", `{"version":"2.0","rawPath":"/x","requestContext":{"http":{"method":"GET"}}}`, ShapeHTTP, "", "function-url/http-api", false, nil},
 	}
 	for _, c := range cases {

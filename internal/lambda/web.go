@@ -3,7 +3,6 @@ package lambda
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -82,60 +81,4 @@ func (h *Handler) server(ctx context.Context) (*serve.Server, error) {
 	srv.Webhooks().Start() // archive batches and retries, while invocations keep the process thawed
 	h.web = srv
 	return srv, nil
-}
-
-// inboxSourceKeys are the keys of an inbox job that may name the watched
-// upload location, in order of preference. The inbox capability does not
-// exist yet; this is the routing contract it is expected to keep.
-var inboxSourceKeys = []string{"watch", "source", "upload", "temp_bucket", "bucket"}
-
-// InboxSource returns the upload location an inbox job watches (a store URL
-// such as s3://uploads/incoming/, or a bare bucket name), or "" when job is
-// not an inbox job or names none.
-func InboxSource(job *config.Job) string {
-	if job == nil || job.Kind != config.KindInbox || job.Spec == nil {
-		return ""
-	}
-	n := job.Spec
-	for _, want := range inboxSourceKeys {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == want && n.Content[i+1].Value != "" {
-				return n.Content[i+1].Value
-			}
-		}
-	}
-	return ""
-}
-
-// BucketOf returns the bucket name of an s3:// URL or a bare bucket name, and
-// the key prefix ("" or "a/b/"); ok is false for other schemes.
-func BucketOf(ref string) (bucket, prefix string, ok bool) {
-	if !strings.Contains(ref, "://") {
-		if ref == "" || strings.ContainsAny(ref, "/?") {
-			return "", "", false
-		}
-		return ref, "", true
-	}
-	u, err := url.Parse(ref)
-	if err != nil || u.Scheme != "s3" || u.Host == "" {
-		return "", "", false
-	}
-	p := strings.Trim(u.Path, "/")
-	if extra := strings.Trim(u.Query().Get("prefix"), "/"); extra != "" {
-		p = strings.Trim(p+"/"+extra, "/")
-	}
-	if p != "" {
-		p += "/"
-	}
-	return u.Host, p, true
-}
-
-// WatchingJob returns the inbox job watching bucket, or nil.
-func WatchingJob(cfg *config.Config, bucket string) *config.Job {
-	for _, j := range cfg.Jobs {
-		if b, _, ok := BucketOf(InboxSource(j)); ok && b == bucket {
-			return j
-		}
-	}
-	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/jobs"
 )
 
 func ts(t *testing.T, s string) time.Time {
@@ -211,7 +212,7 @@ func TestExampleConfigSchedules(t *testing.T) {
 	}
 	total := 0
 	for _, f := range files {
-		cfg, err := config.Load(f, nil) // the examples' ${VAR:-default}s apply
+		cfg, err := jobs.LoadConfig(f, nil) // the examples' ${VAR:-default}s apply
 		if err != nil {
 			t.Errorf("%s: %v", f, err)
 			continue
@@ -236,7 +237,7 @@ func TestExampleConfigSchedules(t *testing.T) {
 }
 
 func TestFromConfigReportsEveryBadSchedule(t *testing.T) {
-	cfg, err := config.Parse([]byte(`jobs:
+	cfg, err := jobs.ParseConfig([]byte(`jobs:
   - name: a
     kind: repo
     source: dir:.

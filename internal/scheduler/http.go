@@ -1,7 +1,7 @@
 package scheduler
 
 import (
-	"encoding/json"
+	"github.com/ghsync/ghsync/internal/webutil"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -21,7 +21,7 @@ func RunsHandler(d *db.DB, log *slog.Logger) http.Handler {
 		if l := r.URL.Query().Get("limit"); l != "" {
 			n, err := strconv.Atoi(l)
 			if err != nil || n < 0 {
-				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "limit must be a non-negative integer"})
+				webutil.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "limit must be a non-negative integer"})
 				return
 			}
 			q.Limit = n
@@ -29,20 +29,12 @@ func RunsHandler(d *db.DB, log *slog.Logger) http.Handler {
 		runs, err := Runs(r.Context(), d, q)
 		if err != nil {
 			log.Error("run history query failed", "err", err)
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "query failed"})
+			webutil.WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": "query failed"})
 			return
 		}
 		if runs == nil {
 			runs = []Run{}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"runs": runs})
+		webutil.WriteJSON(w, http.StatusOK, map[string]any{"runs": runs})
 	})
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
 }

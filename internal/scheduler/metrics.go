@@ -1,9 +1,9 @@
 package scheduler
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	promreg "github.com/ghsync/ghsync/internal/metrics"
 )
 
 // metrics are the scheduler's Prometheus series (per replica).
@@ -34,28 +34,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Buckets: []float64{.1, .5, 1, 5, 15, 60, 300, 900, 3600},
 		}, []string{"job"}),
 	}
-	if reg == nil {
-		return m, nil
-	}
 	var err error
-	m.skipped = register(reg, m.skipped, &err)
-	m.runs = register(reg, m.runs, &err)
-	m.enqueued = register(reg, m.enqueued, &err)
-	m.duration = register(reg, m.duration, &err)
+	m.skipped = promreg.Register(reg, m.skipped, &err)
+	m.runs = promreg.Register(reg, m.runs, &err)
+	m.enqueued = promreg.Register(reg, m.enqueued, &err)
+	m.duration = promreg.Register(reg, m.duration, &err)
 	return m, err
-}
-
-// register registers c, or returns the collector already registered under
-// the same name (several schedulers on one registry share series).
-func register[C prometheus.Collector](reg prometheus.Registerer, c C, errp *error) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		*errp = errors.Join(*errp, err)
-	}
-	return c
 }

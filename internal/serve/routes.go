@@ -2,9 +2,9 @@ package serve
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ghsync/ghsync/internal/webutil"
 	"net/http"
 	"strconv"
 	"time"
@@ -17,7 +17,7 @@ import (
 func (s *Server) routes() {
 	s.Handle("POST "+s.opts.WebhookPath, s.hooks.Handler())
 	s.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		webutil.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}))
 	s.Handle("GET /readyz", http.HandlerFunc(s.ready))
 	s.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
@@ -30,17 +30,17 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.db.Ping(ctx); err != nil {
 		s.log.Warn("readiness check failed", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
+		webutil.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	webutil.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
 func (s *Server) apiDeliveries(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, since, err := pageParams(q.Get("limit"), q.Get("since"))
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		webutil.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}
 	page, err := webhooks.QueryDeliveries(r.Context(), s.db, webhooks.DeliveryQuery{
@@ -52,7 +52,7 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, since, err := pageParams(q.Get("limit"), q.Get("since"))
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		webutil.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}
 	page, err := webhooks.QueryEvents(r.Context(), s.db, r.PathValue("table"), webhooks.EventQuery{
@@ -63,12 +63,12 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 func (s *Server) answer(w http.ResponseWriter, page any, err error) {
 	switch {
 	case errors.Is(err, webhooks.ErrInvalidQuery):
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		webutil.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 	case err != nil:
 		s.log.Error("read API query failed", "err", err)
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "query failed"})
+		webutil.WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": "query failed"})
 	default:
-		writeJSON(w, http.StatusOK, page)
+		webutil.WriteJSON(w, http.StatusOK, page)
 	}
 }
 
@@ -96,14 +96,6 @@ func pageParams(limit, since string) (int, time.Time, error) {
 		}
 	}
 	return n, t, nil
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
 }
 
 // statusWriter records the status code for the latency histogram.

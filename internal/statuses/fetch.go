@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ghsync/ghsync/internal/ctxtime"
 	"log/slog"
 	"strings"
 	"time"
@@ -38,7 +39,7 @@ func (f *fetcher) query(ctx context.Context, q string, vars map[string]any, out 
 			return err
 		}
 		f.log.Warn("graphql request failed, retrying", "attempt", attempt, "error", err.Error(), "backoff", wait)
-		if err := sleep(ctx, wait); err != nil {
+		if err := ctxtime.Sleep(ctx, wait); err != nil {
 			return fmt.Errorf("graphql retry: %w", err)
 		}
 		wait *= 2

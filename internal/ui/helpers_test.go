@@ -12,6 +12,7 @@ import (
 
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/db"
+	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/scheduler"
 	"github.com/ghsync/ghsync/internal/webhooks"
 )
@@ -149,7 +150,7 @@ jobs:
     branches: [main]
     dest: file:///srv/hud
 `
-	c, err := config.Parse([]byte(y), "test.yaml", nil)
+	c, err := jobs.ParseConfig([]byte(y), "test.yaml", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/testkit"
 
 	"github.com/ghsync/ghsync/internal/config"
@@ -104,7 +105,7 @@ func TestForConfigMountsTheHUDOfStatusesJobs(t *testing.T) {
 	d := dbtest.SQLite(t)
 	dir := t.TempDir()
 	y := "jobs:\n  - name: snap\n    kind: statuses\n    repo: acme/app\n    branches: [main]\n    dest: file://" + dir + "\n"
-	cfg, err := config.Parse([]byte(y), "hud.yaml", nil)
+	cfg, err := jobs.ParseConfig([]byte(y), "hud.yaml", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +133,7 @@ func TestForConfigMountsTheHUDOfStatusesJobs(t *testing.T) {
 
 func testConfigNoStatuses(t *testing.T) *config.Config {
 	t.Helper()
-	cfg, err := config.Parse([]byte("jobs:\n  - name: site\n    kind: repo\n    source: github:acme/site\n    dest: file:///tmp/x\n"), "r.yaml", nil)
+	cfg, err := jobs.ParseConfig([]byte("jobs:\n  - name: site\n    kind: repo\n    source: github:acme/site\n    dest: file:///tmp/x\n"), "r.yaml", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

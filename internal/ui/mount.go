@@ -10,13 +10,14 @@ import (
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/db"
 	"github.com/ghsync/ghsync/internal/hud"
+	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/store"
 )
 
 // ForConfig builds the UI for `ghsync serve` from the configuration: when
-// statuses jobs exist it opens the first one's destination and mounts the
-// HUD on it under /ui/hud/ (other statuses jobs writing elsewhere are logged
-// and not shown). The returned close function releases the HUD's bucket; call
+// jobs write status snapshots it opens the first one's destination and
+// mounts the HUD on it under /ui/hud/ (other destinations are logged and not
+// shown). The returned close function releases the HUD's bucket; call
 // it after the server has stopped. It never returns a nil close function.
 func ForConfig(ctx context.Context, cfg *config.Config, d *db.DB, logger *slog.Logger) (http.Handler, func() error, error) {
 	if logger == nil {
@@ -26,15 +27,17 @@ func ForConfig(ctx context.Context, cfg *config.Config, d *db.DB, logger *slog.L
 	var hudHandler http.Handler
 	var hudDest string
 	if cfg != nil {
+		kinds := jobs.Builtin()
 		for _, j := range cfg.Jobs {
-			if j.Statuses == nil {
+			snap := kinds.Describe(j).Snapshots
+			if snap == "" {
 				continue
 			}
 			if hudDest == "" {
-				hudDest = j.Statuses.Dest
-			} else if j.Statuses.Dest != hudDest {
-				logger.Warn("ui: the HUD shows the first statuses job's destination only",
-					"shown", store.Redact(hudDest), "job", j.Name, "not_shown", store.Redact(j.Statuses.Dest))
+				hudDest = snap
+			} else if snap != hudDest {
+				logger.Warn("ui: the HUD shows the first status snapshots' destination only",
+					"shown", store.Redact(hudDest), "job", j.Name, "not_shown", store.Redact(snap))
 			}
 		}
 	}

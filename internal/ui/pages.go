@@ -11,9 +11,9 @@ import (
 
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/db"
+	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/schedule"
 	"github.com/ghsync/ghsync/internal/scheduler"
-	"github.com/ghsync/ghsync/internal/store"
 	"github.com/ghsync/ghsync/internal/webhooks"
 )
 
@@ -93,19 +93,8 @@ func (h *handler) configuredJob(j *config.Job) jobRow {
 			row.SettingsRows = append(row.SettingsRows, field{Key: k, Value: redactText(v)})
 		}
 	}
-	switch {
-	case j.Repo != nil:
-		add("source", j.Repo.Source)
-		add("dest", store.Redact(j.Repo.Dest))
-		add("mode", j.Repo.Mode)
-		add("delete", j.Repo.Delete)
-		add("max delete", j.Repo.MaxDelete.String())
-	case j.Statuses != nil:
-		add("repository", j.Statuses.Repo)
-		add("branches", strings.Join(j.Statuses.Branches, ", "))
-		add("dest", store.Redact(j.Statuses.Dest))
-		add("format", j.Statuses.Format)
-		add("history size", strconv.Itoa(j.Statuses.HistorySize))
+	for _, st := range h.kinds().Describe(j).Settings {
+		add(st.Label, st.Value)
 	}
 	return row
 }
@@ -237,4 +226,12 @@ func (h *handler) deliveriesPage(w http.ResponseWriter, r *http.Request) {
 	}
 	data.NextCursor = page.NextCursor
 	h.render(w, r, http.StatusOK, "deliveries.html", "Webhook deliveries", "deliveries", data)
+}
+
+// kinds returns the job kinds that describe configured jobs.
+func (h *handler) kinds() *jobs.Registry {
+	if h.o.Kinds != nil {
+		return h.o.Kinds
+	}
+	return jobs.Builtin()
 }

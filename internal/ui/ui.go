@@ -39,6 +39,7 @@ import (
 
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/db"
+	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/scheduler"
 )
 
@@ -67,6 +68,8 @@ type Options struct {
 	// linked from the navigation. Root-relative links in its HTML pages
 	// (href="/…", src="/…", action="/…") are rewritten to stay under /ui/hud/.
 	HUD http.Handler
+	// Kinds describe the configured jobs; nil means jobs.Builtin().
+	Kinds *jobs.Registry
 	// Logger receives one line per failed request; nil discards.
 	Logger *slog.Logger
 	// Now is the clock used for "ago" texts and next runs; nil means time.Now.

@@ -1,0 +1,166 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/db"
+	"github.com/ghsync/ghsync/internal/github"
+	"github.com/ghsync/ghsync/internal/notify"
+	"github.com/ghsync/ghsync/internal/store"
+)
+
+// Env is what every job kind shares within one process: the configuration,
+// the logger and environment, and the clients opened lazily on first use
+// (GitHub, the database) and kept for later runs. It is safe for
+// concurrent use. Close releases what it opened.
+type Env struct {
+	// Config is the loaded configuration.
+	Config *config.Config
+	// Logger receives logs (never nil after NewEnv).
+	Logger *slog.Logger
+	// Getenv reads the environment (never nil after NewEnv).
+	Getenv func(string) string
+	// HTTPClient is the base HTTP client for GitHub, alerts and third-party
+	// APIs (nil = http.DefaultClient's transport).
+	HTTPClient *http.Client
+
+	mu    sync.Mutex
+	gh    *github.Client
+	db    *db.DB
+	ownDB bool
+}
+
+// NewEnv returns an Env over cfg. d, when not nil, is the already open
+// database that DB returns (serve's); otherwise DB opens cfg.Database on
+// first use.
+func NewEnv(cfg *config.Config, logger *slog.Logger, getenv func(string) string, hc *http.Client, d *db.DB) *Env {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	return &Env{Config: cfg, Logger: logger, Getenv: getenv, HTTPClient: hc, db: d}
+}
+
+// GitHub returns the shared GitHub client, built on first use from the
+// config's github section with the environment as fallback.
+func (e *Env) GitHub(ctx context.Context) (*github.Client, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.gh != nil {
+		return e.gh, nil
+	}
+	cfg := github.ConfigFromEnv(e.Getenv)
+	g := e.Config.GitHub
+	if g.APIURL != "" && (g.APIURL != config.DefaultAPIURL || cfg.BaseURL == "") {
+		cfg.BaseURL = g.APIURL // the file's api_url wins over GITHUB_API_URL; its default does not
+	}
+	if g.AppID != "" {
+		id, err := strconv.ParseInt(g.AppID, 10, 64)
+		if err != nil {
+			return nil, Usagef("github.app_id %q is not a number", g.AppID)
+		}
+		cfg.AppID, cfg.Token = id, ""
+	}
+	if !g.PrivateKey.IsZero() {
+		key, err := g.PrivateKey.Resolve(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("github.private_key: %w", err)
+		}
+		cfg.PrivateKey = []byte(key)
+	}
+	if g.PrivateKeyFile != "" {
+		cfg.PrivateKeyFile = g.PrivateKeyFile
+	}
+	if g.InstallationID != 0 {
+		cfg.InstallationID = g.InstallationID
+	}
+	if !g.Token.IsZero() && g.AppID == "" {
+		tok, err := g.Token.Resolve(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("github.token: %w", err)
+		}
+		cfg.Token = tok
+	}
+	cfg.HTTPClient, cfg.Logger = e.HTTPClient, e.Logger
+	gh, err := github.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("github client: %w", err)
+	}
+	e.gh = gh
+	return gh, nil
+}
+
+// DB returns the configuration's database (the one given to NewEnv, or
+// cfg.Database opened on first use and kept until Close).
+func (e *Env) DB(ctx context.Context) (*db.DB, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.db != nil {
+		return e.db, nil
+	}
+	d, err := db.Open(ctx, e.Config.Database, e.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("open the database: %w", err)
+	}
+	e.db, e.ownDB = d, true
+	return d, nil
+}
+
+// OpenStore opens the store at url (see store.Open) with the Env's logger;
+// a URL that cannot be opened is a usage error. Close the bucket after use.
+func (e *Env) OpenStore(ctx context.Context, url string, o store.Options) (*store.Bucket, error) {
+	if o.Logger == nil {
+		o.Logger = e.Logger
+	}
+	b, err := store.Open(ctx, url, o)
+	if err != nil {
+		return nil, Usage(err)
+	}
+	return b, nil
+}
+
+// Alert sends a to the alert senders configured for job, if job asks for
+// a's level. Sending is best effort: failures are logged.
+func (e *Env) Alert(ctx context.Context, job *config.Job, a notify.Alert) {
+	a.Job = job.Name
+	_ = e.notifier(ctx, job).Send(ctx, a)
+}
+
+// notifier returns the alert sender for job.
+func (e *Env) notifier(ctx context.Context, job *config.Job) *notify.Notifier {
+	al := e.Config.Alerts
+	n := &notify.Notifier{HTTP: e.HTTPClient, Logger: e.Logger}
+	for _, l := range job.Alerts {
+		n.Levels = append(n.Levels, string(l))
+	}
+	if !al.SlackWebhookURL.IsZero() {
+		if u, err := al.SlackWebhookURL.Resolve(ctx); err == nil {
+			n.SlackURL = u
+		} else {
+			e.Logger.Warn("alerts.slack_webhook_url cannot be resolved; alerts off", "err", err)
+		}
+	}
+	n.WebhookURL = al.WebhookURL
+	return n
+}
+
+// Close closes the database if the Env opened it.
+func (e *Env) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var err error
+	if e.ownDB && e.db != nil {
+		err = e.db.Close()
+		e.db = nil
+	}
+	return errors.Join(err)
+}

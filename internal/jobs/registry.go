@@ -1,0 +1,155 @@
+package jobs
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/store"
+)
+
+// Builtin returns a registry of every job kind this build knows. Adding a
+// kind is one line here (see ARCHITECTURE.md, "Adding a job kind").
+func Builtin() *Registry {
+	r := &Registry{}
+	r.Register(repoKind{})
+	r.Register(statusesKind{})
+	return r
+}
+
+// Registry is a set of job kinds by name. It implements config.Kinds. The
+// zero value is empty; a Registry is not modified after set-up, so it is
+// safe for concurrent reads.
+type Registry struct {
+	kinds  []Kind
+	byName map[string]Kind
+}
+
+// Register adds k; it panics if a kind of the same name is registered (a
+// programming error, found by every test).
+func (r *Registry) Register(k Kind) {
+	if r.byName == nil {
+		r.byName = map[string]Kind{}
+	}
+	if _, dup := r.byName[k.Name()]; dup {
+		panic(fmt.Sprintf("jobs: kind %q registered twice", k.Name()))
+	}
+	r.byName[k.Name()] = k
+	r.kinds = append(r.kinds, k)
+}
+
+// Kind returns the kind called name.
+func (r *Registry) Kind(name string) (Kind, bool) {
+	k, ok := r.byName[name]
+	return k, ok
+}
+
+// Schema implements config.Kinds.
+func (r *Registry) Schema(name string) (config.KindSchema, bool) {
+	k, ok := r.byName[name]
+	return k, ok
+}
+
+// Names implements config.Kinds: the kinds in registration order.
+func (r *Registry) Names() []string {
+	out := make([]string, len(r.kinds))
+	for i, k := range r.kinds {
+		out[i] = k.Name()
+	}
+	return out
+}
+
+// For returns the kind of job. Jobs of a loaded configuration always have
+// one; the error covers jobs built by hand.
+func (r *Registry) For(job *config.Job) (Kind, error) {
+	k, ok := r.byName[job.Kind]
+	if !ok {
+		return nil, Usagef("job %q has kind %q, which this build does not know (known: %v)", job.Name, job.Kind, r.Names())
+	}
+	return k, nil
+}
+
+// Describe describes job through its kind (an empty Description for an
+// unknown kind).
+func (r *Registry) Describe(job *config.Job) Description {
+	if k, ok := r.byName[job.Kind]; ok {
+		return k.Describe(job)
+	}
+	return Description{}
+}
+
+// Needs returns what job needs through its kind.
+func (r *Registry) Needs(job *config.Job) Needs {
+	if k, ok := r.byName[job.Kind]; ok {
+		return k.Needs(job)
+	}
+	return Needs{}
+}
+
+// Load reads the configuration (see config.Load) with this registry's kinds.
+func (r *Registry) Load(path string, getenv func(string) string) (*config.Config, error) {
+	return config.Load(path, getenv, r)
+}
+
+// Parse decodes a configuration (see config.Parse) with this registry's kinds.
+func (r *Registry) Parse(data []byte, filename string, getenv func(string) string) (*config.Config, error) {
+	return config.Parse(data, filename, getenv, r)
+}
+
+// LoadConfig is Builtin().Load.
+func LoadConfig(path string, getenv func(string) string) (*config.Config, error) {
+	return Builtin().Load(path, getenv)
+}
+
+// ParseConfig is Builtin().Parse.
+func ParseConfig(data []byte, filename string, getenv func(string) string) (*config.Config, error) {
+	return Builtin().Parse(data, filename, getenv)
+}
+
+// Watch is an upload area in S3 that a job watches for object-created
+// events.
+type Watch struct {
+	// Job is the watching job.
+	Job *config.Job
+	// URL is the watched store URL as configured.
+	URL string
+	// Bucket and Prefix locate the area ("" prefix = the whole bucket).
+	Bucket, Prefix string
+}
+
+// Watches lists the S3 upload areas watched by cfg's jobs whose kind
+// handles object-created events, in job order.
+func (r *Registry) Watches(cfg *config.Config) []Watch {
+	var out []Watch
+	for _, j := range cfg.Jobs {
+		k, ok := r.byName[j.Kind]
+		if !ok {
+			continue
+		}
+		if _, ok := k.(ObjectHandler); !ok {
+			continue
+		}
+		for _, s := range k.Needs(j).Stores {
+			if !s.Watch {
+				continue
+			}
+			if b, p, ok := store.BucketOf(s.URL); ok {
+				out = append(out, Watch{Job: j, URL: s.URL, Bucket: b, Prefix: p})
+			}
+		}
+	}
+	return out
+}
+
+// Watching returns the jobs watching the object bucket/key, each once.
+func (r *Registry) Watching(cfg *config.Config, bucket, key string) []*config.Job {
+	var out []*config.Job
+	seen := map[*config.Job]bool{}
+	for _, w := range r.Watches(cfg) {
+		if w.Bucket == bucket && strings.HasPrefix(key, w.Prefix) && !seen[w.Job] {
+			seen[w.Job] = true
+			out = append(out, w.Job)
+		}
+	}
+	return out
+}

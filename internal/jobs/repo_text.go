@@ -1,0 +1,52 @@
+package jobs
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/ghsync/ghsync/internal/reposync"
+)
+
+// writeRepoText writes the human form of a repo sync's summary; err is the
+// run's error (a failed run prints what it did before failing, if anything).
+func writeRepoText(w io.Writer, s *reposync.Summary, err error) {
+	if err != nil {
+		if s.Changed() {
+			fmt.Fprintf(w, "failed part-way after %d new, %d modified, %d deleted (the next run converges)\n",
+				s.New, s.Modified, s.Deleted)
+		}
+		return
+	}
+	verb := "synced"
+	if s.DryRun {
+		verb = "would sync"
+	}
+	if s.UpToDate {
+		fmt.Fprintf(w, "up to date: %s at %s (%d objects unchanged", s.Source, shortSHA(s.Commit), s.Unchanged)
+		if s.GitHubRequests > 0 {
+			fmt.Fprintf(w, "; %d GitHub requests, %d not modified", s.GitHubRequests, s.GitHubNotModified)
+		}
+		fmt.Fprintln(w, ")")
+		return
+	}
+	fmt.Fprintf(w, "%s %s → %s at %s: %d new, %d modified, %d deleted, %d unchanged",
+		verb, s.Source, s.Dest, shortSHA(s.Commit), s.New, s.Modified, s.Deleted, s.Unchanged)
+	if s.Adopted > 0 || s.Repaired > 0 {
+		fmt.Fprintf(w, " (%d adopted, %d repaired)", s.Adopted, s.Repaired)
+	}
+	if s.DryRun {
+		fmt.Fprintln(w, " (dry run: nothing changed)")
+	} else {
+		fmt.Fprintf(w, "; %.1f MB uploaded in %.1fs\n", float64(s.BytesUploaded)/1e6, float64(s.DurationMS)/1000)
+	}
+	if s.DryRun {
+		for _, l := range []struct {
+			sign  string
+			paths []string
+		}{{"+", s.Paths.New}, {"~", s.Paths.Modified}, {"-", s.Paths.Deleted}} {
+			for _, p := range l.paths {
+				fmt.Fprintf(w, "  %s %s\n", l.sign, p)
+			}
+		}
+	}
+}
