@@ -116,6 +116,7 @@ func SyncRepo(ctx context.Context, env *Env, name string, rj *RepoSettings, ro R
 		Filter: reposync.Filter{Include: rj.Include, Exclude: rj.Exclude}, Delete: rj.Delete,
 		MaxDelete: rj.MaxDelete.reposync(), Force: ro.Force, Symlinks: rj.Symlinks, ManifestKey: rj.Manifest,
 		Concurrency: rj.Concurrency, DryRun: ro.DryRun, Verify: ro.Verify || rj.Verify, Logger: env.Logger,
+		SkipUnstorable: rj.SkipUnstorable,
 	}
 	if spec.Release != "" {
 		o.KeyTemplate = rj.KeyTemplate

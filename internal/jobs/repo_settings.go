@@ -61,6 +61,10 @@ type RepoSettings struct {
 	KeyTemplate string `yaml:"key_template"`
 	// Limits bound what is read from archives.
 	Limits RepoLimits `yaml:"limits"`
+	// SkipUnstorable leaves out (and counts) source files whose names the
+	// destination cannot hold (file://'s reserved .attrs suffix) instead of
+	// failing the run.
+	SkipUnstorable bool `yaml:"skip_unstorable"`
 }
 
 // RepoLimits bound archive reading (defaults: archive.DefaultMaxEntries,

@@ -22,15 +22,15 @@ func writeRepoText(w io.Writer, s *reposync.Summary, err error) {
 		verb = "would sync"
 	}
 	if s.UpToDate {
-		fmt.Fprintf(w, "up to date: %s at %s (%d objects unchanged", s.Source, shortSHA(s.Commit), s.Unchanged)
+		fmt.Fprintf(w, "up to date: %s at %s (%d objects unchanged, %s", s.Source, shortSHA(s.Commit), s.Unchanged, s.SkippedText())
 		if s.GitHubRequests > 0 {
 			fmt.Fprintf(w, "; %d GitHub requests, %d not modified", s.GitHubRequests, s.GitHubNotModified)
 		}
 		fmt.Fprintln(w, ")")
 		return
 	}
-	fmt.Fprintf(w, "%s %s → %s at %s: %d new, %d modified, %d deleted, %d unchanged",
-		verb, s.Source, s.Dest, shortSHA(s.Commit), s.New, s.Modified, s.Deleted, s.Unchanged)
+	fmt.Fprintf(w, "%s %s → %s at %s: %d new, %d modified, %d deleted, %d unchanged, %s",
+		verb, s.Source, s.Dest, shortSHA(s.Commit), s.New, s.Modified, s.Deleted, s.Unchanged, s.SkippedText())
 	if s.Adopted > 0 || s.Repaired > 0 {
 		fmt.Fprintf(w, " (%d adopted, %d repaired)", s.Adopted, s.Repaired)
 	}
@@ -43,7 +43,7 @@ func writeRepoText(w io.Writer, s *reposync.Summary, err error) {
 		for _, l := range []struct {
 			sign  string
 			paths []string
-		}{{"+", s.Paths.New}, {"~", s.Paths.Modified}, {"-", s.Paths.Deleted}} {
+		}{{"+", s.Paths.New}, {"~", s.Paths.Modified}, {"-", s.Paths.Deleted}, {"!", s.Paths.Skipped}} {
 			for _, p := range l.paths {
 				fmt.Fprintf(w, "  %s %s\n", l.sign, p)
 			}
