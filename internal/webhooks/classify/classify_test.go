@@ -3,6 +3,7 @@ package classify
 import (
 	"bytes"
 	"compress/gzip"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -283,5 +284,40 @@ func TestGzipLogThroughReader(t *testing.T) {
 	m, err := mustNew(t, DefaultRuleset(), Options{}).ClassifyReader(zr)
 	if err != nil || m == nil || m.Rule != "pytest failure" {
 		t.Fatalf("got %+v %v", m, err)
+	}
+}
+
+func TestClassifyFileAndWriteResult(t *testing.T) {
+	dir := t.TempDir()
+	plain := dir + "/a.log"
+	gz := dir + "/b.txt" // gzip whatever the name
+	if err := os.WriteFile(plain, []byte("+ make\nsrc/a.c:1:2: error: boom\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte("all good\n"))
+	zw.Close()
+	if err := os.WriteFile(gz, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := mustNew(t, DefaultRuleset(), Options{})
+	var out bytes.Buffer
+	for _, f := range []string{plain, gz} {
+		m, err := c.ClassifyFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteResult(&out, f, m, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	want0 := `{"file":"` + plain + `","match":{"rule":"C/C++ compile error","line":"src/a.c:1:2: error: boom","line_num":2,"captures":["src/a.c","1","boom"],"context":["+ make"]}}`
+	if len(lines) != 2 || lines[0] != want0 || lines[1] != `{"file":"`+gz+`","match":null}` {
+		t.Fatalf("json output:\n%s", out.String())
+	}
+	if _, err := c.ClassifyFile(dir + "/missing"); err == nil {
+		t.Error("missing file: no error")
 	}
 }
