@@ -22,7 +22,7 @@ type gocloudDriver struct {
 	view   *blob.Bucket // scoped to prefix: keys passed to it are relative
 	prefix string
 	dir    string // file://: absolute root directory ("" for mem://)
-	lock func(ctx context.Context) (unlock func(), err error)
+	lock   func(ctx context.Context) (unlock func(), err error)
 }
 
 // fileTemp matches the temporary files the file driver writes next to their
@@ -88,7 +88,7 @@ func (d *gocloudDriver) write(ctx context.Context, key string, r io.Reader, o Pu
 // holds the lock that makes check-then-write atomic.
 func (d *gocloudDriver) checkCondition(ctx context.Context, key string, o PutOptions) (*blob.Attributes, error) {
 	d.b.stats.add(KindHead, 1)
-	cur, err := d.view.Attributes(ctx, d.rel(key))
+	cur, err := retryAttrs(ctx, func() (*blob.Attributes, error) { return d.view.Attributes(ctx, d.rel(key)) })
 	if err != nil {
 		if err = classify(err); !errors.Is(err, ErrNotExist) {
 			return nil, fmt.Errorf("check condition: %w", err)
@@ -139,9 +139,31 @@ func fileName(key string) string {
 	return hexEscape(key, func([]rune, int) bool { return false })
 }
 
+// attrsRace reports the error fileblob gives when it reads an attributes
+// file that a concurrent write of the same key has just truncated (it
+// rewrites NAME.attrs in place): reading again shortly after succeeds.
+func attrsRace(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// retryAttrs runs fn again (up to 20 times, 5 ms apart) while it fails with attrsRace.
+func retryAttrs[T any](ctx context.Context, fn func() (T, error)) (T, error) {
+	for i := 0; ; i++ {
+		v, err := fn()
+		if err == nil || !attrsRace(err) || i == 20 {
+			return v, err
+		}
+		select {
+		case <-ctx.Done():
+			return v, err
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
 func (d *gocloudDriver) read(ctx context.Context, key string) ([]byte, string, error) {
 	d.b.stats.add(KindGet, 1)
-	r, err := d.view.NewReader(ctx, d.rel(key), nil)
+	r, err := retryAttrs(ctx, func() (*blob.Reader, error) { return d.view.NewReader(ctx, d.rel(key), nil) })
 	if err != nil {
 		return nil, "", err
 	}
@@ -155,7 +177,7 @@ func (d *gocloudDriver) read(ctx context.Context, key string) ([]byte, string, e
 
 func (d *gocloudDriver) stat(ctx context.Context, key string) (Object, error) {
 	d.b.stats.add(KindHead, 1)
-	a, err := d.view.Attributes(ctx, d.rel(key))
+	a, err := retryAttrs(ctx, func() (*blob.Attributes, error) { return d.view.Attributes(ctx, d.rel(key)) })
 	if err != nil {
 		return Object{}, err
 	}

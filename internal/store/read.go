@@ -69,10 +69,13 @@ func classify(err error) error {
 	}
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) {
+		// 409 is a precondition failure only as ConditionalRequestConflict
+		// (above); other conflicts (e.g. VersityGW's ExistingObjectIsDirectory)
+		// are plain errors.
 		switch re.HTTPStatusCode() {
 		case http.StatusNotFound:
 			return fmt.Errorf("%w: %w", ErrNotExist, err)
-		case http.StatusPreconditionFailed, http.StatusConflict:
+		case http.StatusPreconditionFailed:
 			return fmt.Errorf("%w: %w", ErrPreconditionFailed, err)
 		}
 	}

@@ -32,6 +32,13 @@ type Backend struct {
 	// Root returns the URL of a fresh, empty destination without a key
 	// prefix (skipping or failing the test when the server is missing).
 	Root func(t testing.TB) string
+	// MaxSegmentBytes is a limit of the server, not of the scheme: the
+	// longest "/"-separated key segment it can store (0: no limit below the
+	// 1,024-byte key limit). Servers that keep each object as a file (the
+	// file:// driver, VersityGW's posix backend) cannot exceed the file
+	// system's 255-byte names; KeyRoundTrip expects an error there and says
+	// so loudly.
+	MaxSegmentBytes int
 }
 
 // URL returns a fresh empty destination URL with the key prefix ("" for none).
@@ -69,11 +76,12 @@ func randName() string {
 // Backends returns the five schemes, each backed by its real server.
 func Backends() []Backend {
 	return []Backend{
-		{"mem", func(t testing.TB) string { return "mem://t" + randName() }},
-		{"file", func(t testing.TB) string { return "file://" + t.TempDir() }},
-		{"s3", func(t testing.TB) string { return s3test.Bucket(t) }},
-		{"gs", func(t testing.TB) string { return gcstest.Bucket(t) }},
-		{"azblob", func(t testing.TB) string { return aztest.Container(t) }},
+		{Name: "mem", Root: func(t testing.TB) string { return "mem://t" + randName() }},
+		{Name: "file", Root: func(t testing.TB) string { return "file://" + t.TempDir() }, MaxSegmentBytes: 255},
+		// VersityGW's posix backend stores objects as files.
+		{Name: "s3", Root: func(t testing.TB) string { return s3test.Bucket(t) }, MaxSegmentBytes: 255},
+		{Name: "gs", Root: func(t testing.TB) string { return gcstest.Bucket(t) }},
+		{Name: "azblob", Root: func(t testing.TB) string { return aztest.Container(t) }},
 	}
 }
 
