@@ -49,6 +49,9 @@ func main() {
 	showMetrics := flag.Bool("metrics", false, "print the group-commit batch size metrics after the max phase")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.BoolVar(&skipMax, "skip-max", false, "run only the fixed-rate phase (on a fresh database)")
+	flag.BoolVar(&direct, "direct", false, "assemble the webhook path directly (as serve does) instead of through serve.New")
+	flag.IntVar(&logSize, "logs", 0, "with -direct: download, store and classify a log of this many bytes for every completed job")
+	flag.IntVar(&logConc, "log-concurrency", 0, "log downloads in flight (0: the default, 4)")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -69,6 +72,13 @@ func main() {
 // skipMax skips the max-throughput phase.
 var skipMax bool
 
+// direct, logSize and logConc select the directly assembled server (direct.go).
+var (
+	direct  bool
+	logSize int
+	logConc int
+)
+
 func run(dbURL string, duration time.Duration, conc, rate, size int, showMetrics bool) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -80,8 +90,14 @@ func run(dbURL string, duration time.Duration, conc, rate, size int, showMetrics
 		defer os.RemoveAll(dir)
 		dbURL = "sqlite://" + filepath.Join(dir, "ghsync.db")
 	}
-	srv, err := serve.New(ctx, serve.Options{DatabaseURL: dbURL, Secrets: []string{secret},
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+	var srv benchServer
+	var err error
+	if direct || logSize > 0 {
+		srv, err = newDirect(ctx, dbURL, logSize, logConc)
+	} else {
+		srv, err = serve.New(ctx, serve.Options{DatabaseURL: dbURL, Secrets: []string{secret},
+			Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+	}
 	if err != nil {
 		return err
 	}
@@ -93,8 +109,8 @@ func run(dbURL string, duration time.Duration, conc, rate, size int, showMetrics
 	go func() { done <- srv.Serve(ctx, ln) }()
 	url := "http://" + ln.Addr().String() + "/api/github/webhooks"
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 0}}
-	fmt.Printf("ghsync webhook ingest benchmark: %s, GOMAXPROCS=%d, payload ≈ %d bytes, database %s\n",
-		runtime.Version(), runtime.GOMAXPROCS(0), size, srv.DB().Dialect())
+	fmt.Printf("ghsync webhook ingest benchmark: %s, GOMAXPROCS=%d, payload ≈ %d bytes, database %s, server %s, logs %d bytes per completed job\n",
+		runtime.Version(), runtime.GOMAXPROCS(0), size, srv.DB().Dialect(), map[bool]string{true: "direct", false: "serve.New"}[direct || logSize > 0], logSize)
 
 	var seq atomic.Int64
 	send := func() (time.Duration, error) {
@@ -204,7 +220,7 @@ func payload(n int64, size int) []byte {
 }
 
 // maxPhase: conc clients post as fast as they can for duration.
-func maxPhase(ctx context.Context, srv *serve.Server, ln net.Listener, send func() (time.Duration, error), duration time.Duration, conc int, showMetrics bool) error {
+func maxPhase(ctx context.Context, srv benchServer, ln net.Listener, send func() (time.Duration, error), duration time.Duration, conc int, showMetrics bool) error {
 	var ok, failed atomic.Int64
 	var wg sync.WaitGroup
 	end := time.Now().Add(duration)
