@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"io"
+	"net/url"
 	"strings"
 
 	"gocloud.dev/blob"
@@ -61,6 +62,11 @@ type driver interface {
 // schemeDef is a scheme's declaration: its capabilities and how to open it.
 type schemeDef struct {
 	caps Capabilities
+	// parse checks the URL's host and parameters (q may be rewritten) and
+	// fills scheme-specific fields of t.
+	parse func(u *url.URL, q url.Values, t *target) error
+	// pathIsDir: the URL path is a directory, not a key prefix (file://).
+	pathIsDir bool
 	// open connects the driver and returns alongside the gocloud bucket
 	// scoped to the prefix (for Raw and Close). blob.PrefixedBucket marks the
 	// bucket it wraps as closed, so a driver keeps the SDK client or the view.
@@ -71,18 +77,18 @@ type schemeDef struct {
 var schemes = map[string]schemeDef{
 	"s3": {caps: Capabilities{Scheme: "s3", CAS: "If-Match / If-None-Match request headers",
 		PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: deleteBatch,
-		MinPartSize: MinPartSize, VerbatimKeys: true}, open: openS3},
+		MinPartSize: MinPartSize, VerbatimKeys: true}, parse: parseS3, open: openS3},
 	"gs": {caps: Capabilities{Scheme: "gs", CAS: "object generation preconditions (ifGenerationMatch / ifGenerationMatch=0)",
 		PutReturnsETag: true, ListETags: true, ReadReturnsETag: false, DeleteBatch: 1,
-		VerbatimKeys: true}, open: openGCS},
+		VerbatimKeys: true}, parse: parseCloud, open: openGCS},
 	"azblob": {caps: Capabilities{Scheme: "azblob", CAS: "blob ETag access conditions (If-Match / If-None-Match: *)",
 		PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: 1,
-		VerbatimKeys: true}, open: openAzure},
+		VerbatimKeys: true}, parse: parseCloud, open: openAzure},
 	"file": {caps: Capabilities{Scheme: "file", CAS: "an flock on the bucket directory (across processes on one machine)",
 		ListETags: true, ReadReturnsETag: true, DeleteBatch: 1,
-		ReservedSuffixes: []string{".attrs"}}, open: openFile},
+		ReservedSuffixes: []string{".attrs"}}, parse: parseFile, pathIsDir: true, open: openFile},
 	"mem": {caps: Capabilities{Scheme: "mem", CAS: "a mutex per named bucket (one process)",
-		ListETags: true, ReadReturnsETag: true, DeleteBatch: 1, VerbatimKeys: true}, open: openMem},
+		ListETags: true, ReadReturnsETag: true, DeleteBatch: 1, VerbatimKeys: true}, parse: parseMem, open: openMem},
 }
 
 // Capabilities returns the declared capabilities of the bucket's scheme.

@@ -120,6 +120,10 @@ func parseURL(raw string) (target, error) {
 	if u.Opaque != "" {
 		return fail("want %s://BUCKET/PREFIX", u.Scheme)
 	}
+	def, ok := schemes[u.Scheme]
+	if !ok {
+		return fail("unsupported scheme %q (want s3, gs, azblob, file or mem)", u.Scheme)
+	}
 	q := u.Query()
 	extra, err := normPrefix(q.Get("prefix"))
 	if err != nil {
@@ -127,66 +131,82 @@ func parseURL(raw string) (target, error) {
 	}
 	q.Del("prefix")
 	pathPrefix := ""
-	if u.Scheme != "file" {
+	if !def.pathIsDir {
 		if pathPrefix, err = normPrefix(u.Path); err != nil {
 			return fail("%v", err)
 		}
 	}
 	t.prefix = pathPrefix + extra
 	t.bucket = u.Host
-	switch u.Scheme {
-	case "s3":
-		if !bucketName.MatchString(u.Host) {
-			return fail("missing or invalid bucket name %q", u.Host)
-		}
-		if n := len(u.Host); n < 3 || n > 63 {
-			return fail("bucket name %q must be 3 to 63 characters long", u.Host)
-		}
-		for k := range q {
-			if !s3Params[k] {
-				return fail("unknown query parameter %q", k)
-			}
-		}
-		if v := q.Get("path_style"); v != "" {
-			q.Del("path_style")
-			q.Set("use_path_style", v)
-		}
-		if ep := q.Get("endpoint"); ep != "" {
-			e, err := url.Parse(ep)
-			if err != nil || (e.Scheme != "http" && e.Scheme != "https") || e.Host == "" || e.User != nil {
-				return fail("endpoint must be an http:// or https:// URL without credentials")
-			}
-		}
-	case "gs", "azblob":
-		if !bucketName.MatchString(u.Host) {
-			return fail("missing or invalid bucket name %q", u.Host)
-		}
-	case "mem":
-		if u.Host != "" && !bucketName.MatchString(u.Host) {
-			return fail("invalid bucket name %q", u.Host)
-		}
-		if len(q) > 0 {
-			return fail("mem:// takes no query parameters")
-		}
-	case "file":
-		switch u.Host {
-		case "":
-			if !strings.HasPrefix(u.Path, "/") {
-				return fail("want file:///absolute/path or file://./relative/path")
-			}
-			t.dir = filepath.FromSlash(u.Path)
-		case ".":
-			t.dir = filepath.FromSlash("./" + strings.TrimPrefix(u.Path, "/"))
-		default:
-			return fail("want file:///absolute/path or file://./relative/path (host %q is not allowed)", u.Host)
-		}
-		if len(q) > 0 {
-			return fail("file:// takes only the prefix query parameter")
-		}
-		t.bucket = ""
-	default:
-		return fail("unsupported scheme %q (want s3, gs, azblob, file or mem)", u.Scheme)
+	if err := def.parse(u, q, &t); err != nil {
+		return fail("%v", err)
 	}
 	t.query = q
 	return t, nil
+}
+
+// parseS3 checks an s3:// URL's bucket name and parameters.
+func parseS3(u *url.URL, q url.Values, _ *target) error {
+	if !bucketName.MatchString(u.Host) {
+		return fmt.Errorf("missing or invalid bucket name %q", u.Host)
+	}
+	if n := len(u.Host); n < 3 || n > 63 {
+		return fmt.Errorf("bucket name %q must be 3 to 63 characters long", u.Host)
+	}
+	for k := range q {
+		if !s3Params[k] {
+			return fmt.Errorf("unknown query parameter %q", k)
+		}
+	}
+	if v := q.Get("path_style"); v != "" {
+		q.Del("path_style")
+		q.Set("use_path_style", v)
+	}
+	if ep := q.Get("endpoint"); ep != "" {
+		e, err := url.Parse(ep)
+		if err != nil || (e.Scheme != "http" && e.Scheme != "https") || e.Host == "" || e.User != nil {
+			return errors.New("endpoint must be an http:// or https:// URL without credentials")
+		}
+	}
+	return nil
+}
+
+// parseCloud checks a gs:// or azblob:// URL's bucket (container) name; the
+// parameters are gocloud's and checked when the bucket is opened.
+func parseCloud(u *url.URL, _ url.Values, _ *target) error {
+	if !bucketName.MatchString(u.Host) {
+		return fmt.Errorf("missing or invalid bucket name %q", u.Host)
+	}
+	return nil
+}
+
+// parseMem checks a mem:// URL (an optional name, no parameters).
+func parseMem(u *url.URL, q url.Values, _ *target) error {
+	if u.Host != "" && !bucketName.MatchString(u.Host) {
+		return fmt.Errorf("invalid bucket name %q", u.Host)
+	}
+	if len(q) > 0 {
+		return errors.New("mem:// takes no query parameters")
+	}
+	return nil
+}
+
+// parseFile takes a file:// URL's directory from its path.
+func parseFile(u *url.URL, q url.Values, t *target) error {
+	switch u.Host {
+	case "":
+		if !strings.HasPrefix(u.Path, "/") {
+			return errors.New("want file:///absolute/path or file://./relative/path")
+		}
+		t.dir = filepath.FromSlash(u.Path)
+	case ".":
+		t.dir = filepath.FromSlash("./" + strings.TrimPrefix(u.Path, "/"))
+	default:
+		return fmt.Errorf("want file:///absolute/path or file://./relative/path (host %q is not allowed)", u.Host)
+	}
+	if len(q) > 0 {
+		return errors.New("file:// takes only the prefix query parameter")
+	}
+	t.bucket = ""
+	return nil
 }
