@@ -21,22 +21,33 @@ type gcsDriver struct {
 	bucket *storage.BucketHandle
 }
 
-// openGCS opens gs:// with gocloud's URL opener (credentials, anonymous=true).
-// When STORAGE_EMULATOR_HOST is set (host:port or a URL, as the Cloud Storage
-// client libraries accept it), the client talks to that emulator without
-// credentials.
+// openGCS opens gs://. With STORAGE_EMULATOR_HOST set (host:port or a URL,
+// as Google's client libraries accept it) the client talks to that emulator
+// without credentials; with ?anonymous=true it makes unauthenticated requests
+// (public buckets). Both build the Cloud Storage client directly, so no
+// credential lookup happens. Otherwise gocloud's URL opener finds the
+// credentials (Application Default Credentials) and reads its parameters.
 func openGCS(ctx context.Context, b *Bucket, t target) (driver, *blob.Bucket, error) {
+	emulator := os.Getenv("STORAGE_EMULATOR_HOST") != ""
+	anonymous := false
+	if v := t.query.Get("anonymous"); v != "" {
+		on, err := parseBool(v)
+		if err != nil {
+			return nil, nil, fmt.Errorf("destination %s: anonymous: %w", t.redacted, err)
+		}
+		anonymous = on
+	}
 	var base *blob.Bucket
 	var client *storage.Client
-	if os.Getenv("STORAGE_EMULATOR_HOST") != "" {
+	if emulator || anonymous {
 		for k := range t.query {
 			if k != "anonymous" {
-				return nil, nil, fmt.Errorf("destination %s: query parameter %q is not used with STORAGE_EMULATOR_HOST", t.redacted, k)
+				return nil, nil, fmt.Errorf("destination %s: query parameter %q is not used with STORAGE_EMULATOR_HOST or anonymous=true", t.redacted, k)
 			}
 		}
 		c, err := storage.NewClient(ctx, option.WithoutAuthentication())
 		if err != nil {
-			return nil, nil, fmt.Errorf("open %s (STORAGE_EMULATOR_HOST): %w", t.redacted, err)
+			return nil, nil, fmt.Errorf("open %s: %w", t.redacted, err)
 		}
 		if base, err = gcsblob.OpenBucket(ctx, nil, t.bucket, &gcsblob.Options{Client: c}); err != nil {
 			_ = c.Close()
