@@ -90,8 +90,8 @@ func SyncAirtable(ctx context.Context, deps Deps, cfg AirtableConfig, opts RunOp
 // airtableRows converts records into rows: id, created_time and the mapped
 // fields (all of them when the mapping is empty). A field absent from a record
 // is empty (Airtable omits "", [] and false).
-func airtableRows(recs []airtableRecord, cfg AirtableConfig, key string) ([]Row, error) {
-	rows := make([]Row, 0, len(recs))
+func airtableRows(recs []airtableRecord, cfg AirtableConfig, key string) ([]row, error) {
+	rows := make([]row, 0, len(recs))
 	for _, r := range recs {
 		vals := make(map[string]any, len(r.Fields)+2)
 		vals["id"] = nilIfEmpty(r.ID)
@@ -126,7 +126,7 @@ func airtableRows(recs []airtableRecord, cfg AirtableConfig, key string) ([]Row,
 		if err != nil {
 			return nil, fmt.Errorf("record %s: key column %q: %w", r.ID, key, err)
 		}
-		rows = append(rows, Row{Key: k, Values: vals})
+		rows = append(rows, row{Key: k, Values: vals})
 	}
 	return rows, nil
 }

@@ -160,7 +160,7 @@ func SyncBadgr(ctx context.Context, deps Deps, cfg BadgrConfig, opts RunOptions)
 				return sum, fmt.Errorf("%w (listing of %s incomplete: nothing deleted)", err, l.table)
 			}
 			sum.Pages++
-			rows := make([]Row, 0, len(results))
+			rows := make([]row, 0, len(results))
 			for i, raw := range results {
 				r, err := badgrRow(raw, cfg.Lists)
 				if err != nil {
@@ -184,14 +184,14 @@ func SyncBadgr(ctx context.Context, deps Deps, cfg BadgrConfig, opts RunOptions)
 }
 
 // badgrRow flattens one badge class or assertion.
-func badgrRow(raw json.RawMessage, lists string) (Row, error) {
+func badgrRow(raw json.RawMessage, lists string) (row, error) {
 	v, err := decodeJSON(raw)
 	if err != nil {
-		return Row{}, err
+		return row{}, err
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return Row{}, errors.New("not a JSON object")
+		return row{}, errors.New("not a JSON object")
 	}
 	vals := make(map[string]any, len(obj)+6)
 	for k, x := range obj {
@@ -200,7 +200,7 @@ func badgrRow(raw json.RawMessage, lists string) (Row, error) {
 			m, _ := x.(map[string]any)
 			for _, sub := range []string{"identity", "type", "hashed", "plaintextIdentity"} {
 				if vals["recipient_"+sub], err = normalize(m[sub], lists); err != nil {
-					return Row{}, fmt.Errorf("recipient.%s: %w", sub, err)
+					return row{}, fmt.Errorf("recipient.%s: %w", sub, err)
 				}
 			}
 			continue
@@ -211,21 +211,21 @@ func badgrRow(raw json.RawMessage, lists string) (Row, error) {
 			}
 			for _, sub := range []string{"url", "narrative"} {
 				if vals["evidence_"+sub], err = normalize(first[sub], lists); err != nil {
-					return Row{}, fmt.Errorf("evidence[0].%s: %w", sub, err)
+					return row{}, fmt.Errorf("evidence[0].%s: %w", sub, err)
 				}
 			}
 			continue
 		}
 		if msg := checkColumnName(k); msg != "" || strings.EqualFold(k, hashColumn) {
-			return Row{}, fmt.Errorf("field %q cannot be a column: %s", k, msg)
+			return row{}, fmt.Errorf("field %q cannot be a column: %s", k, msg)
 		}
 		if vals[k], err = normalize(x, lists); err != nil {
-			return Row{}, fmt.Errorf("field %q: %w", k, err)
+			return row{}, fmt.Errorf("field %q: %w", k, err)
 		}
 	}
 	id, _ := vals["entityId"].(string)
 	if id == "" {
-		return Row{}, errors.New("no entityId")
+		return row{}, errors.New("no entityId")
 	}
-	return Row{Key: id, Values: vals}, nil
+	return row{Key: id, Values: vals}, nil
 }

@@ -69,7 +69,7 @@ func newTableSync(ctx context.Context, d *db.DB, o tableSyncOpts, dryRun bool, l
 func (ts *tableSync) restart() { ts.seen = map[string]struct{}{} }
 
 // ensureColumns creates the table or adds the columns this page brings.
-func (ts *tableSync) ensureColumns(ctx context.Context, rows []Row) error {
+func (ts *tableSync) ensureColumns(ctx context.Context, rows []row) error {
 	var newCols []string
 	kinds := map[string]colKind{}
 	consider := func(col string, v any) error {
@@ -182,7 +182,7 @@ func (ts *tableSync) managed() []string {
 
 // page writes one page of rows: new columns first, then the rows whose hash
 // changed, in one transaction.
-func (ts *tableSync) page(ctx context.Context, rows []Row) error {
+func (ts *tableSync) page(ctx context.Context, rows []row) error {
 	for _, r := range rows {
 		if r.Key == "" {
 			return fmt.Errorf("table %s: a record has no value for key column %q", ts.table, ts.key)
@@ -199,7 +199,7 @@ func (ts *tableSync) page(ctx context.Context, rows []Row) error {
 	if err != nil {
 		return err
 	}
-	var changed []Row
+	var changed []row
 	var hashes []string
 	for _, r := range rows {
 		h := rowHash(r.Values)
@@ -232,7 +232,7 @@ func (ts *tableSync) page(ctx context.Context, rows []Row) error {
 }
 
 // storedHashes returns key → stored hash for the page's keys that exist.
-func (ts *tableSync) storedHashes(ctx context.Context, rows []Row) (map[string]string, error) {
+func (ts *tableSync) storedHashes(ctx context.Context, rows []row) (map[string]string, error) {
 	out := map[string]string{}
 	if ts.virtual || !ts.sch.exists || len(rows) == 0 {
 		return out, nil

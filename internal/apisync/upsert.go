@@ -10,7 +10,7 @@ import (
 
 // upsert writes rows (with their new hashes) in one transaction, as multi-row
 // native upserts.
-func (ts *tableSync) upsert(ctx context.Context, rows []Row, hashes []string) error {
+func (ts *tableSync) upsert(ctx context.Context, rows []row, hashes []string) error {
 	dl := ts.d.Dialect()
 	cols := append([]string{ts.key}, ts.managed()...)
 	cols = append(cols, hashColumn)

@@ -15,8 +15,8 @@ import (
 // (an object or list kept as canonical JSON).
 type jsonText string
 
-// Row is one upstream record as a row: its key and its column values.
-type Row struct {
+// row is one upstream record as a row: its key and its column values.
+type row struct {
 	Key    string
 	Values map[string]any
 }
