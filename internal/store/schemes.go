@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/url"
 	"strings"
@@ -33,6 +34,9 @@ type Capabilities struct {
 	MinPartSize int64
 	// ReservedSuffixes lists key endings the scheme cannot store as objects.
 	ReservedSuffixes []string
+	// ReservedChars lists characters the scheme cannot store in a key
+	// (Azure Blob Storage turns "\" into "/").
+	ReservedChars string
 	// VerbatimKeys is true when every key CheckKey accepts is stored under
 	// exactly its own name (no escaping by the blob library): what other tools
 	// see in the store is the key. file:// stores keys containing gocloud's
@@ -83,7 +87,7 @@ var schemes = map[string]schemeDef{
 		VerbatimKeys: true}, parse: parseCloud, open: openGCS},
 	"azblob": {caps: Capabilities{Scheme: "azblob", CAS: "blob ETag access conditions (If-Match / If-None-Match: *)",
 		PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: 1,
-		VerbatimKeys: true}, parse: parseCloud, open: openAzure},
+		ReservedChars: `\`, VerbatimKeys: true}, parse: parseCloud, open: openAzure},
 	"file": {caps: Capabilities{Scheme: "file", CAS: "an flock on the bucket directory (across processes on one machine)",
 		ListETags: true, ReadReturnsETag: true, DeleteBatch: 1,
 		ReservedSuffixes: []string{".attrs"}}, parse: parseFile, pathIsDir: true, open: openFile},
@@ -112,7 +116,8 @@ func SchemeCapabilities(scheme string) (Capabilities, bool) {
 
 // CheckKey reports whether this bucket can store key: the portable rules of
 // the package-level CheckKey plus the scheme's own (file:// cannot store keys
-// ending in ".attrs", which its driver reserves for attribute files). The
+// ending in ".attrs", which its driver reserves for attribute files;
+// azblob:// cannot store "\", which the service turns into "/"). The
 // error says which rule the key breaks; for a scheme rule it matches
 // ErrUnstorable.
 func (b *Bucket) CheckKey(key string) error {
@@ -123,6 +128,10 @@ func (b *Bucket) CheckKey(key string) error {
 }
 
 func checkScheme(c Capabilities, full string) error {
+	if i := strings.IndexAny(full, c.ReservedChars); c.ReservedChars != "" && i >= 0 {
+		return &UnstorableError{Key: full, Scheme: c.Scheme,
+			Reason: fmt.Sprintf("the %s:// service does not keep %q in names", c.Scheme, full[i:i+1])}
+	}
 	for _, s := range c.ReservedSuffixes {
 		if strings.HasSuffix(full, s) {
 			return &UnstorableError{Key: full, Scheme: c.Scheme,

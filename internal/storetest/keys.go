@@ -41,6 +41,7 @@ func RoundTripKeys() []string {
 		"attrs/config.attrs",
 		"special/a#b?c&d=e;f@g!h'i(j)*k,l~m$n.txt",
 		"special/quote\"and<angle>|pipe.txt",
+		`special/back\slash.txt`,
 		longKey(1000),
 		strings.Repeat("x", 1000), // a 1,000-byte key of one segment
 	}
