@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -86,23 +87,33 @@ func (d *gcsDriver) put(ctx context.Context, key string, r io.Reader, o PutOptio
 		}
 		obj = obj.If(storage.Conditions{GenerationMatch: cur.Generation})
 	}
+	// Read up to one part first: a shorter body goes in one request with a
+	// buffer of its own size (not a part-sized one per small file).
+	var first bytes.Buffer
+	n, err := io.CopyN(&first, r, d.b.part)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return Object{}, fmt.Errorf("read body: %w", err)
+	}
+	chunk := int(d.b.part)
+	if n < d.b.part {
+		const quantum = 256 << 10 // the client rounds chunk sizes to 256 KiB
+		chunk = int((n/quantum + 1) * quantum)
+	}
 	ct := o.ContentType
 	if ct == "" {
-		var err error
-		if ct, r, err = sniff(r); err != nil {
-			return Object{}, err
-		}
+		ct, _, _ = sniff(bytes.NewReader(first.Bytes()))
 	}
+	r = io.MultiReader(bytes.NewReader(first.Bytes()), r)
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	d.b.stats.add(KindPut, 1)
 	w := obj.NewWriter(wctx)
-	w.ChunkSize = int(d.b.part) // bodies shorter than this go in one request
+	w.ChunkSize = chunk
 	w.ContentType = ct
 	w.CacheControl = o.CacheControl
 	w.ContentEncoding = o.ContentEncoding
 	w.Metadata = o.Metadata
-	n, err := io.Copy(w, r)
+	n, err = io.Copy(w, r)
 	if err != nil {
 		cancel() // abandons the upload: nothing is written
 		_ = w.Close()
