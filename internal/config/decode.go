@@ -155,6 +155,8 @@ func (d *decoder) value(n *yaml.Node, path string, v reflect.Value, required boo
 		d.structValue(n, path, v, structOpts{})
 	case reflect.Slice:
 		d.sliceValue(n, path, v, required)
+	case reflect.Map:
+		d.mapValue(n, path, v, required)
 	case reflect.String:
 		if s, ok := d.scalar(n, path, required); ok {
 			v.SetString(s)
@@ -211,6 +213,30 @@ func (d *decoder) sliceValue(n *yaml.Node, path string, v reflect.Value, require
 		ev := reflect.New(v.Type().Elem()).Elem()
 		d.value(el, p, ev, required)
 		out = reflect.Append(out, ev)
+	}
+	v.Set(out)
+}
+
+// mapValue decodes a mapping with string keys (taken literally) into a
+// map; each value is decoded by the map's element type.
+func (d *decoder) mapValue(n *yaml.Node, path string, v reflect.Value, required bool) {
+	if isNull(n) {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, path, "must be a mapping (got %s)", kindName(n))
+		return
+	}
+	if v.Type().Key().Kind() != reflect.String {
+		panic(fmt.Sprintf("config: map keys must be strings at %s (%s)", path, v.Type()))
+	}
+	out := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+	for _, p := range d.pairs(n, path) {
+		kp := keyPath(path, p.key.Value)
+		d.probs.pos[kp] = nodePos(p.key)
+		ev := reflect.New(v.Type().Elem()).Elem()
+		d.value(p.val, kp, ev, required)
+		out.SetMapIndex(reflect.ValueOf(p.key.Value).Convert(v.Type().Key()), ev)
 	}
 	v.Set(out)
 }

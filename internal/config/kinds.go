@@ -140,6 +140,9 @@ func (c *Checker) OwnerRepo(key, v string) {
 	}
 }
 
+// DatabaseURL checks a database URL (sqlite://, postgres:// or mysql://).
+func (c *Checker) DatabaseURL(key, v string) { checkDatabase(v, c.Field(key), c.p) }
+
 // HTTPURL checks an http(s) URL.
 func (c *Checker) HTTPURL(key, v string) { checkHTTPURL(v, c.Field(key), c.p) }
 

@@ -91,16 +91,18 @@ func validateGitHub(g *GitHub, p *problems) {
 	}
 }
 
-func validateDatabase(db string, p *problems) {
+func validateDatabase(db string, p *problems) { checkDatabase(db, "database", p) }
+
+func checkDatabase(db, field string, p *problems) {
 	u, err := url.Parse(db)
 	if err != nil || !hasScheme(db) {
-		p.field("database", "must be a URL such as sqlite://./data/ghsync.db or postgres://user@host/db")
+		p.field(field, "must be a URL such as sqlite://./data/ghsync.db, postgres://user@host/db or mysql://user@host:3306/db")
 		return
 	}
 	switch u.Scheme {
 	case "sqlite", "postgres", "postgresql", "mysql":
 	default:
-		p.field("database", "unsupported database scheme %q (use sqlite, postgres or mysql)", truncate(u.Scheme, 20))
+		p.field(field, "unsupported database scheme %q (use sqlite, postgres or mysql)", truncate(u.Scheme, 20))
 	}
 }
 

@@ -24,6 +24,9 @@ func exampleEnv(name string) string {
 		"GITHUB_PRIVATE_KEY":    "-----BEGIN RSA PRIVATE KEY-----|fake|-----END RSA PRIVATE KEY-----",
 		"SLACK_WEBHOOK_URL":     "https://hooks.slack.com/services/T/B/fake",
 		"GITHUB_WEBHOOK_SECRET": "fake-webhook-secret",
+		"AIRTABLE_TOKEN":        "patFAKE.fake",
+		"BADGR_USERNAME":        "ops@example.com",
+		"BADGR_PASSWORD":        "fake-password",
 	}[name]
 }
 

@@ -31,10 +31,12 @@ type Env struct {
 	// APIs (nil = http.DefaultClient's transport).
 	HTTPClient *http.Client
 
-	mu    sync.Mutex
-	gh    *github.Client
-	db    *db.DB
-	ownDB bool
+	mu     sync.Mutex
+	gh     *github.Client
+	db     *db.DB
+	ownDB  bool
+	dbs    map[string]*db.DB // other databases by URL (OpenDB)
+	shared map[string]any
 }
 
 // NewEnv returns an Env over cfg. d, when not nil, is the already open
@@ -115,6 +117,46 @@ func (e *Env) DB(ctx context.Context) (*db.DB, error) {
 	return d, nil
 }
 
+// OpenDB returns the database at url, opened on first use and kept until
+// Close (the config's database when url is "" or equal to it). A URL that
+// cannot be opened is an error naming it (without its password).
+func (e *Env) OpenDB(ctx context.Context, url string) (*db.DB, error) {
+	if url == "" || url == e.Config.Database {
+		return e.DB(ctx)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if d, ok := e.dbs[url]; ok {
+		return d, nil
+	}
+	d, err := db.Open(ctx, url, e.Logger)
+	if err != nil {
+		return nil, err
+	}
+	if e.dbs == nil {
+		e.dbs = map[string]*db.DB{}
+	}
+	e.dbs[url] = d
+	return d, nil
+}
+
+// Shared returns the process-wide value stored under key, created by
+// create on first use (e.g. a rate limiter every job on one API base
+// shares). Kinds prefix keys with their name.
+func (e *Env) Shared(key string, create func() any) any {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if v, ok := e.shared[key]; ok {
+		return v
+	}
+	if e.shared == nil {
+		e.shared = map[string]any{}
+	}
+	v := create()
+	e.shared[key] = v
+	return v
+}
+
 // OpenStore opens the store at url (see store.Open) with the Env's logger;
 // a URL that cannot be opened is a usage error. Close the bucket after use.
 func (e *Env) OpenStore(ctx context.Context, url string, o store.Options) (*store.Bucket, error) {
@@ -153,14 +195,18 @@ func (e *Env) notifier(ctx context.Context, job *config.Job) *notify.Notifier {
 	return n
 }
 
-// Close closes the database if the Env opened it.
+// Close closes the databases the Env opened.
 func (e *Env) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var err error
+	var errs []error
 	if e.ownDB && e.db != nil {
-		err = e.db.Close()
+		errs = append(errs, e.db.Close())
 		e.db = nil
 	}
-	return errors.Join(err)
+	for u, d := range e.dbs {
+		errs = append(errs, d.Close())
+		delete(e.dbs, u)
+	}
+	return errors.Join(errs...)
 }

@@ -14,6 +14,8 @@ func Builtin() *Registry {
 	r := &Registry{}
 	r.Register(repoKind{})
 	r.Register(statusesKind{})
+	r.Register(airtableKind{})
+	r.Register(badgrKind{})
 	return r
 }
 

@@ -40,13 +40,37 @@ func (repoKind) Describe(job *config.Job) Description {
 }
 
 func (repoKind) Needs(job *config.Job) Needs {
-	return Needs{Stores: []StoreUse{{URL: RepoOf(job).Dest, Access: AccessReadWrite}}}
+	r := RepoOf(job)
+	n := Needs{Stores: []StoreUse{{URL: templatePrefix(r.Dest), Access: AccessReadWrite}}}
+	if r.ReposFrom != nil {
+		n.Database = true
+	}
+	return n
+}
+
+// templatePrefix cuts a destination template at its first {column}: the
+// prefix every expanded destination shares (what IAM must grant).
+func templatePrefix(dest string) string {
+	if i := strings.IndexByte(dest, '{'); i >= 0 {
+		base, query, _ := strings.Cut(dest, "?")
+		if i < len(base) {
+			base = base[:strings.LastIndexByte(base[:i], '/')+1]
+		}
+		if query != "" {
+			return base + "?" + query
+		}
+		return base
+	}
+	return dest
 }
 
 // Run runs the sync and sends an error alert on failure, a change alert
 // listing what changed otherwise.
 func (repoKind) Run(ctx context.Context, env *Env, job *config.Job, ro RunOptions) (*Result, error) {
 	r := RepoOf(job)
+	if r.ReposFrom != nil {
+		return runFanout(ctx, env, job, r, ro)
+	}
 	sum, err := SyncRepo(ctx, env, job.Name, r, ro)
 	res := &Result{}
 	if sum != nil {

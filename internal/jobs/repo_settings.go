@@ -65,6 +65,19 @@ type RepoSettings struct {
 	// destination cannot hold (file://'s reserved .attrs suffix) instead of
 	// failing the run.
 	SkipUnstorable bool `yaml:"skip_unstorable"`
+	// ReposFrom, when set, fans the job out: one sync per row of a SQL
+	// query, with Source and Dest as templates over the row's columns.
+	ReposFrom *ReposFrom `yaml:"repos_from"`
+}
+
+// ReposFrom is the query a fanned-out repo job takes its rows from.
+type ReposFrom struct {
+	// Database is the database URL the query runs against ("" = the
+	// config's database).
+	Database string `yaml:"database"`
+	// Query is a SELECT returning one row per sync; its columns (repo, ref,
+	// any other) fill {column} placeholders in source and dest.
+	Query string `yaml:"query" cfg:"required"`
 }
 
 // RepoLimits bound archive reading (defaults: archive.DefaultMaxEntries,
@@ -194,6 +207,9 @@ func checkRepo(r *RepoSettings, c *config.Checker) {
 		if m := checkKeyTemplate(r.KeyTemplate); m != "" {
 			c.Errorf("key_template", "%s", m)
 		}
+	}
+	if f := r.ReposFrom; f != nil {
+		checkReposFrom(f, r, c)
 	}
 	c.Positive("limits.max_entries", r.Limits.MaxEntries)
 	c.Positive("limits.max_entry_size", int64(r.Limits.MaxEntrySize))
