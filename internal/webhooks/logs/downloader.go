@@ -103,6 +103,8 @@ type Downloader struct {
 	m    *metrics
 	poke chan struct{}
 
+	rec recorder
+
 	startOnce sync.Once
 	stopOnce  sync.Once
 	cancel    context.CancelFunc
@@ -229,6 +231,13 @@ func (d *Downloader) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-d.poke:
+			// Let a few more downloads finish or arrive so that one claim
+			// transaction covers them.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
 		case <-t.C:
 		}
 	}
