@@ -33,14 +33,14 @@ func TestS3WatchAndFinal(t *testing.T) {
 	}
 	defer final.Close()
 	e.deps.Ledger = StoreLedger{Bucket: watch}
-	for _, f := range []string{"dc_districts.csv", "dc_stations.csv"} {
+	for f, as := range map[string]string{"dc_districts.csv": "districts.csv", "dc_stations.csv": "stations.csv"} {
 		b, _ := os.ReadFile(filepath.Join("testdata", "files", f))
-		if _, err := watch.Put(ctx, setPrefix+f, bytes.NewReader(b), store.PutOptions{}); err != nil {
+		if _, err := watch.Put(ctx, setPrefix+as, bytes.NewReader(b), store.PutOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	bucket := s3BucketName(t, e.cfg.Watch)
-	ev := []EventObject{{Bucket: bucket, Key: setPrefix + "dc_districts.csv"}, {Bucket: bucket, Key: setPrefix + "dc_stations.csv"}}
+	ev := []EventObject{{Bucket: bucket, Key: setPrefix + "districts.csv"}, {Bucket: bucket, Key: setPrefix + "stations.csv"}}
 	for i := 0; i < 2; i++ {
 		er, err := ProcessEvent(ctx, e.deps, e.cfg, ev, RunOptions{})
 		if err != nil || len(er.Results) != 1 {
@@ -52,7 +52,7 @@ func TestS3WatchAndFinal(t *testing.T) {
 	}
 	var keys []string
 	final.List(ctx, func(o store.Object) error { keys = append(keys, o.Key); return nil })
-	want := []string{setPrefix + "dc_districts.csv", setPrefix + "dc_stations.csv", setPrefix + "report.json"}
+	want := []string{setPrefix + "districts.csv", setPrefix + "report.json", setPrefix + "stations.csv"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("final = %q; want %q", keys, want)
 	}
