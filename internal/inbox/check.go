@@ -86,12 +86,14 @@ func CheckLocalFile(ctx context.Context, file string, c *Checks) (FileReport, er
 func CheckFile(ctx context.Context, open Opener, size int64, name string, c *Checks) (FileReport, error) {
 	rep := FileReport{Key: name, Profile: c.UnknownProfile(), Errors: []string{}, Size: size}
 	if c.size && size >= 0 {
+		// The original reported 0 rows (not null) when the size check stopped.
+		zero := 0
 		switch {
 		case size < c.min:
-			rep.Errors = append(rep.Errors, "Expected file to be at least "+sizeWord(c.min, false))
+			rep.Errors, rep.Rows = append(rep.Errors, "Expected file to be at least "+sizeWord(c.min, false)), &zero
 			return rep, nil
 		case size > c.max:
-			rep.Errors = append(rep.Errors, "Expected file to be under "+sizeWord(c.max, true))
+			rep.Errors, rep.Rows = append(rep.Errors, "Expected file to be under "+sizeWord(c.max, true)), &zero
 			return rep, nil
 		}
 	}
@@ -112,7 +114,8 @@ func CheckFile(ctx context.Context, open Opener, size int64, name string, c *Che
 	case res.empty:
 		rep.Errors = append(rep.Errors, msgEmpty)
 	case res.tooBig:
-		rep.Errors = append(rep.Errors, "Expected file to be under "+sizeWord(c.max, true))
+		zero := 0
+		rep.Errors, rep.Rows = append(rep.Errors, "Expected file to be under "+sizeWord(c.max, true)), &zero
 	case res.encoding == first:
 		p.apply(first)
 	case res.encoding == "":

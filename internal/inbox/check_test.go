@@ -59,7 +59,7 @@ func TestCheckFileOriginalAnswers(t *testing.T) {
 		{"latin-1 when cp1252 refuses a byte", "l.csv", latin1,
 			FileReport{Valid: true, Rows: ip(61), Encoding: "latin-1", Delimiter: ",", Profile: "Idox Eros (Halarose)", Errors: []string{}}},
 		{"too small", "s.csv", []byte("a,b,c\n1,2,3\n"),
-			FileReport{Profile: "unknown", Errors: []string{"Expected file to be at least 1KB"}}},
+			FileReport{Rows: ip(0), Profile: "unknown", Errors: []string{"Expected file to be at least 1KB"}}},
 		{"two columns", "two.csv", []byte(pad("a,b\n", "1,2\n", 300)),
 			FileReport{Encoding: "utf-8", Delimiter: ",", Profile: "unknown", Errors: []string{"File has only 2 columns. We might have failed to detect the delimiter"}}},
 		{"short row", "short.csv", []byte(pad("electiondate,b,c\n", "1,2,3\n", 200) + "1,2\n" + pad("", "1,2,3\n", 10)),
@@ -78,7 +78,7 @@ func TestCheckFileOriginalAnswers(t *testing.T) {
 			FileReport{Encoding: "utf-8", Delimiter: ",", Profile: "unknown", Errors: []string{"Failed to parse body"}}},
 		{"field at Python's limit", "limit.csv", []byte("a,b,c\n1," + strings.Repeat("x", 131072) + ",3\n"),
 			FileReport{Valid: true, Rows: ip(2), Encoding: "utf-8", Delimiter: ",", Profile: "unknown", Errors: []string{}}},
-		{"empty file: the size check answers", "e.csv", []byte{}, FileReport{Profile: "unknown", Errors: []string{"Expected file to be at least 1KB"}}},
+		{"empty file: the size check answers", "e.csv", []byte{}, FileReport{Rows: ip(0), Profile: "unknown", Errors: []string{"Expected file to be at least 1KB"}}},
 	}
 	c := mustChecks(t, nil)
 	for _, tt := range tests {

@@ -22,6 +22,7 @@ def check(path):
     with open(path, "rb") as f:
         body = f.read()
     if len(body) < 1024:
+        out["rows"] = 0
         out["errors"].append("Expected file to be at least 1KB")
         return out
     text = None
