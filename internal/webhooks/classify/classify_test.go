@@ -321,3 +321,18 @@ func TestClassifyFileAndWriteResult(t *testing.T) {
 		t.Error("missing file: no error")
 	}
 }
+
+func TestRustOnlySyntaxRefused(t *testing.T) {
+	bad := []string{`[a-z&&[^aeiou]]`, `[a[bc]]`, `[\w--\d]`, `[a~~b]`, `(?x) a b`}
+	for _, p := range bad {
+		if _, err := ParseRuleset("r.toml", []byte("[[rule]]\nname = 'x'\npattern = '''"+p+"'''\n")); err == nil {
+			t.Errorf("%s: accepted", p)
+		}
+	}
+	good := []string{`[[:alpha:]]+`, `[]a]`, `[^]a]`, `a--b`, `[\[\]]`, `x&&y`, `[a-]`, `[-a]`, `^##\[error\](.*)`, `\[  FAILED  \]`}
+	for _, p := range good {
+		if _, err := ParseRuleset("r.toml", []byte("[[rule]]\nname = 'x'\npattern = '''"+p+"'''\n")); err != nil {
+			t.Errorf("%s: refused: %v", p, err)
+		}
+	}
+}

@@ -97,6 +97,9 @@ func ParseRuleset(source string, data []byte) (*Ruleset, error) {
 		if _, err := regexp.Compile(r.Pattern); err != nil {
 			return nil, fmt.Errorf("%s: rule %d (%q): pattern: %w", source, i+1, r.Name, err)
 		}
+		if err := checkRustOnly(r.Pattern); err != nil {
+			return nil, fmt.Errorf("%s: rule %d (%q): pattern: %w", source, i+1, r.Name, err)
+		}
 	}
 	if rs.IgnoreLines != nil {
 		for i, p := range *rs.IgnoreLines {
