@@ -148,3 +148,23 @@ func TestReportJSONNotReplacedBySmallerSet(t *testing.T) {
 		t.Errorf("report.json replaced: %s", got)
 	}
 }
+
+// TestProcessSetFolderWatchWithPrefix: --key on a folder watch whose URL
+// already carries a prefix lists only that set.
+func TestProcessSetFolderWatchWithPrefix(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	e.cfg.Watch = "file://" + dir + "?prefix=uploads"
+	b, _ := os.ReadFile(filepath.Join("testdata", "files", "idox_eros.csv"))
+	for _, k := range []string{setPrefix + "a.csv", strings.TrimSuffix(setPrefix, "/") + "0/b.csv", "other/" + setPrefix + "c.csv"} {
+		p := filepath.Join(dir, "uploads", filepath.FromSlash(k))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := e.process(setPrefix+"missing.csv", RunOptions{DryRun: true})
+	if !slices.Equal(res.Keys, []string{setPrefix + "a.csv"}) || !res.Passed {
+		t.Errorf("keys = %q passed %v; want only %sa.csv (a neighbouring set with the same beginning is another set)", res.Keys, res.Passed, setPrefix)
+	}
+}
