@@ -53,6 +53,16 @@ type Options struct {
 	Context int
 }
 
+// ContextLines returns Options keeping exactly n context lines (n = 0: none),
+// for a value the user gave (--context N, webhooks.logs.context); leave
+// Options.Context 0 for the default when the user gave none.
+func ContextLines(n int) Options {
+	if n <= 0 {
+		return Options{Context: -1}
+	}
+	return Options{Context: n}
+}
+
 // Classifier applies a compiled ruleset. It is safe for concurrent use.
 type Classifier struct {
 	names   []string

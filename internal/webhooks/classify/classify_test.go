@@ -336,3 +336,14 @@ func TestRustOnlySyntaxRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestContextLines(t *testing.T) {
+	rs := mustRules(t, "[[rule]]\nname = 'x'\npattern = 'boom'\n")
+	log := []byte("+ a\n+ b\nboom\n")
+	for n, want := range map[int]int{0: 0, 1: 1, 5: 2} {
+		m := mustNew(t, rs, ContextLines(n)).Classify(log)
+		if m == nil || len(m.Context) != want {
+			t.Errorf("ContextLines(%d): %+v", n, m)
+		}
+	}
+}
