@@ -87,15 +87,13 @@ func (d *decoder) decode(chunk []byte, out sink) (stopped bool) {
 			return false
 		}
 		for i := 0; i < len(chunk); {
-			{
-				if n := asciiRun(chunk[i:]); n > 0 {
-					if !out.ascii(chunk[i : i+n]) {
-						d.validateSingle(chunk[i+n:])
-						return true
-					}
-					i += n
-					continue
+			if n := asciiRun(chunk[i:]); n > 0 {
+				if !out.ascii(chunk[i : i+n]) {
+					d.validateSingle(chunk[i+n:])
+					return true
 				}
+				i += n
+				continue
 			}
 			b := chunk[i]
 			i++
