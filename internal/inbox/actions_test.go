@@ -205,4 +205,41 @@ func findAction(t *testing.T, res *Result, kind string) ActionResult {
 	return ActionResult{}
 }
 
-var _ = time.Second
+
+func TestWriteResultShowsWhatWouldBeSent(t *testing.T) {
+	e := newEnv(t)
+	e.upload("incomplete.csv", "f.csv")
+	res := e.process(setPrefix, RunOptions{DryRun: true})
+	var b bytes.Buffer
+	if err := WriteResult(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"FAILED (dry run: nothing done)", "Incomplete file: Expected 4 columns on row 32 found 2",
+		"email       dry-run", `"subject": "Error with data for council E07000223-Example Council"`, "callback    dry-run"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestPollLoopPollsUntilCancelled(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.Poll = 20 * time.Millisecond
+	e.upload("idox_eros.csv", "a.csv")
+	ctx, cancel := context.WithCancel(context.Background())
+	polls, processed := 0, 0
+	err := PollLoop(ctx, e.deps, e.cfg, RunOptions{}, func(pr *PollResult, err error) {
+		if err != nil {
+			t.Errorf("poll: %v", err)
+			return
+		}
+		polls++
+		processed += len(pr.Processed)
+		if polls == 3 {
+			cancel()
+		}
+	})
+	if err != context.Canceled || polls != 3 || processed != 1 {
+		t.Errorf("PollLoop = %v after %d polls, %d sets processed; want Canceled, 3, 1", err, polls, processed)
+	}
+}
