@@ -205,7 +205,6 @@ func findAction(t *testing.T, res *Result, kind string) ActionResult {
 	return ActionResult{}
 }
 
-
 func TestWriteResultShowsWhatWouldBeSent(t *testing.T) {
 	e := newEnv(t)
 	e.upload("incomplete.csv", "f.csv")
