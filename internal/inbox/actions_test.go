@@ -138,6 +138,15 @@ func TestEmailBySESOnMoto(t *testing.T) {
 	if len(e.smtp.Mails()) != 0 {
 		t.Error("SMTP used although via is ses://")
 	}
+	// The drop-in's form: no endpoint in the URL, the SDK's standard
+	// environment names it (as on Lambda, where it names nothing).
+	t.Setenv("AWS_ENDPOINT_URL_SESV2", moto.URL)
+	e.cfg.Email.Via = "ses://?region=eu-west-2"
+	e.upload("incomplete.csv", "g.csv")
+	e.process(setPrefix, RunOptions{})
+	if n := len(moto.SESMessages(t)); n != 2 {
+		t.Errorf("SES messages after the second failure = %d; want 2", n)
+	}
 }
 
 func TestSMTPWrongPasswordFails(t *testing.T) {
