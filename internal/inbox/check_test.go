@@ -128,3 +128,13 @@ func TestCheckFileEmptyWithoutSizeCheck(t *testing.T) {
 		t.Errorf("small file without size/profile checks = %+v; want valid, 2 rows, profile unknown", got)
 	}
 }
+
+func TestSizeCheckZeroMin(t *testing.T) {
+	c := mustChecks(t, []CheckSpec{{Check: "size", Min: ptr[int64](0), Max: ptr[int64](100)}, {Check: "encoding"}})
+	if got := checkBytes(t, "e.csv", nil, c); len(got.Errors) != 1 || got.Errors[0] != "File is empty" {
+		t.Errorf("empty with min 0 = %+v; want File is empty", got)
+	}
+	if got := checkBytes(t, "b.csv", make([]byte, 101), c); len(got.Errors) != 1 || got.Errors[0] != "Expected file to be under 100 bytes" {
+		t.Errorf("101 bytes with max 100 = %+v", got)
+	}
+}

@@ -26,11 +26,10 @@ type CheckSpec struct {
 	// Check is size, encoding, delimiter, columns, rows, profile or set.
 	Check string `yaml:"check" json:"check"`
 
-	// size: bytes (defaults 1024 and 150,000,000). Min may be 0 explicitly
-	// with MinSet (YAML `min: 0`).
-	Min    int64 `yaml:"min,omitempty" json:"min,omitempty"`
-	Max    int64 `yaml:"max,omitempty" json:"max,omitempty"`
-	MinSet bool  `yaml:"-" json:"-"`
+	// size: bytes (defaults 1024 and 150,000,000; nil means the default,
+	// so `min: 0` is possible).
+	Min *int64 `yaml:"min,omitempty" json:"min,omitempty"`
+	Max *int64 `yaml:"max,omitempty" json:"max,omitempty"`
 
 	// encoding: tried in order (default utf-8, windows-1252, latin-1).
 	Encodings []string `yaml:"encodings,omitempty" json:"encodings,omitempty"`
@@ -152,11 +151,11 @@ func CompileChecks(specs []CheckSpec) (*Checks, []FieldError) {
 		switch name {
 		case CheckSize:
 			c.size = true
-			if s.Min != 0 || s.MinSet {
-				c.min = s.Min
+			if s.Min != nil {
+				c.min = *s.Min
 			}
-			if s.Max != 0 {
-				c.max = s.Max
+			if s.Max != nil {
+				c.max = *s.Max
 			}
 			if c.min < 0 || c.max <= 0 || c.min > c.max {
 				add(i, "", "size: want 0 <= min <= max and max > 0 (min %d, max %d)", c.min, c.max)

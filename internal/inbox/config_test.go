@@ -39,6 +39,9 @@ func TestValidateNamesKeys(t *testing.T) {
 	if len(errs) != 1 || errs[0].Field != "github.title" || !strings.Contains(errs[0].Msg, "{grop}") {
 		t.Errorf("Validate = %v; want one github.title error naming {grop}", errs)
 	}
+	if errs := (&Config{Watch: "mem://x", Checks: []CheckSpec{{Check: "size", Min: ptr[int64](5), Max: ptr[int64](4)}}}).Validate(); len(errs) != 1 || errs[0].Field != "checks[0]" {
+		t.Errorf("size min > max: %v; want one checks[0] error", errs)
+	}
 	if errs := (&Config{Watch: "mem://x"}).Validate(); len(errs) != 0 {
 		t.Errorf("minimal config: %v", errs)
 	}

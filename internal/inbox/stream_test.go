@@ -84,7 +84,7 @@ func TestCheckFileStreams(t *testing.T) {
 				gens = append(gens, g)
 				return g, nil
 			}
-			c := mustChecks(t, []CheckSpec{{Check: "size", Max: 1 << 40}, {Check: "encoding"}, {Check: "delimiter"},
+			c := mustChecks(t, []CheckSpec{{Check: "size", Max: ptr[int64](1 << 40)}, {Check: "encoding"}, {Check: "delimiter"},
 				{Check: "columns"}, {Check: "rows"}, {Check: "profile"}})
 			var before, after runtime.MemStats
 			runtime.GC()
@@ -123,7 +123,7 @@ func TestCheckFileStreams(t *testing.T) {
 func BenchmarkCheckFile(b *testing.B) {
 	const rows = 1_500_000
 	size := genSize(rows, "")
-	c := mustChecks(b, []CheckSpec{{Check: "size", Max: 1 << 40}, {Check: "encoding"}, {Check: "delimiter"},
+	c := mustChecks(b, []CheckSpec{{Check: "size", Max: ptr[int64](1 << 40)}, {Check: "encoding"}, {Check: "delimiter"},
 		{Check: "columns"}, {Check: "rows"}, {Check: "profile"}})
 	open := func(context.Context) (io.ReadCloser, error) { return &genReader{n: rows}, nil }
 	b.SetBytes(size)
@@ -138,7 +138,7 @@ func BenchmarkCheckFile(b *testing.B) {
 // cost: the same bytes, read from memory.
 func BenchmarkCheckFileInMemory(b *testing.B) {
 	data, _ := io.ReadAll(&genReader{n: 1_500_000})
-	c := mustChecks(b, []CheckSpec{{Check: "size", Max: 1 << 40}, {Check: "encoding"}, {Check: "delimiter"},
+	c := mustChecks(b, []CheckSpec{{Check: "size", Max: ptr[int64](1 << 40)}, {Check: "encoding"}, {Check: "delimiter"},
 		{Check: "columns"}, {Check: "rows"}, {Check: "profile"}})
 	open := func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
 	b.SetBytes(int64(len(data)))
@@ -157,7 +157,7 @@ func TestCheckLocalFileFromEnv(t *testing.T) {
 	if f == "" {
 		t.Skip("GHSYNC_INBOX_CHECK_FILE not set (a measuring aid, not a check)")
 	}
-	c := mustChecks(t, []CheckSpec{{Check: "size", Max: 1 << 40}, {Check: "encoding"}, {Check: "delimiter"},
+	c := mustChecks(t, []CheckSpec{{Check: "size", Max: ptr[int64](1 << 40)}, {Check: "encoding"}, {Check: "delimiter"},
 		{Check: "columns"}, {Check: "rows"}, {Check: "profile"}})
 	start := time.Now()
 	rep, err := CheckLocalFile(context.Background(), f, c)
@@ -166,3 +166,5 @@ func TestCheckLocalFileFromEnv(t *testing.T) {
 	}
 	t.Logf("%s: %+v rows %v in %v", f, rep, deref(rep.Rows), time.Since(start))
 }
+
+func ptr[T any](v T) *T { return &v }
