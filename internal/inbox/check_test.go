@@ -138,3 +138,14 @@ func TestSizeCheckZeroMin(t *testing.T) {
 		t.Errorf("101 bytes with max 100 = %+v", got)
 	}
 }
+
+// TestHugeHeaderBoundedMemory: a header of millions of empty fields is
+// counted, not kept.
+func TestHugeHeaderBoundedMemory(t *testing.T) {
+	body := []byte(strings.Repeat(",", 5_000_000) + "\n" + strings.Repeat(",", 5_000_000) + "\n")
+	c := mustChecks(t, nil)
+	got := checkBytes(t, "h.csv", body, c)
+	if !got.Valid || got.Rows == nil || *got.Rows != 2 {
+		t.Errorf("huge header = %+v", got)
+	}
+}

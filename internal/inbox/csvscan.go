@@ -17,9 +17,12 @@ import "errors"
 // pyFieldLimit is Python's csv.field_size_limit() default, in characters.
 const pyFieldLimit = 131072
 
-// maxHeaderChars caps the header characters kept for profile and column-name
-// checks; longer headers are still counted correctly.
-const maxHeaderChars = 1 << 20
+// maxHeaderChars and maxHeaderFields cap what is kept of the header for the
+// profile and column-name checks; longer headers are still counted correctly.
+const (
+	maxHeaderChars  = 1 << 20
+	maxHeaderFields = 1 << 16
+)
 
 // errFieldLimit and errNewline are the parse errors Python's csv module
 // raises. NUL is an ordinary character, as in Python 3.11 and later.
@@ -221,10 +224,10 @@ func (s *csvScanner) addChar(r rune) {
 
 func (s *csvScanner) saveField() {
 	s.fields++
-	if s.keepHdr {
+	if s.keepHdr && len(s.hdr) < maxHeaderFields {
 		s.hdr = append(s.hdr, string(s.cur))
-		s.cur = s.cur[:0]
 	}
+	s.cur = s.cur[:0]
 	s.fieldLen = 0
 }
 
