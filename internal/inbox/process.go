@@ -77,7 +77,9 @@ func Poll(ctx context.Context, deps Deps, cfg *Config, opts RunOptions) (*PollRe
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("inbox %s: list %s: %w", cfg.Name, watch.URL(), err)
+		err = fmt.Errorf("inbox %s: list %s: %w", cfg.Name, watch.URL(), err)
+		reportToSentry(&deps, cfg, "", err)
+		return nil, err
 	}
 	sort.Strings(order)
 	pr.Sets = len(order)
@@ -167,6 +169,7 @@ func ProcessEvent(ctx context.Context, deps Deps, cfg *Config, objects []EventOb
 	for _, prefix := range prefixes {
 		objs, err := j.listSet(ctx, &deps, prefix)
 		if err != nil {
+			reportToSentry(&deps, cfg, prefix, err)
 			errs = append(errs, err)
 			continue
 		}

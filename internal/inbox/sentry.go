@@ -52,3 +52,11 @@ func (r *sentryReporter) flush() {
 		r.log.Error("inbox: Sentry events not delivered within 5s", "events", r.sent)
 	}
 }
+
+// reportToSentry sends one error outside a set's processing (a listing
+// failure) and flushes.
+func reportToSentry(deps *Deps, cfg *Config, prefix string, err error) {
+	r := newSentry(cfg.SentryDSN, deps)
+	r.capture(err, cfg.Name, prefix)
+	r.flush()
+}
