@@ -16,7 +16,7 @@
 # (${XDG_CACHE_HOME:-~/.cache}/ghsync/azurite-VERSION), else on PATH.
 set -euo pipefail
 
-VERSION=3.37.0
+VERSION=3.35.0
 ACCOUNT=devstoreaccount1
 # Azurite's fixed, publicly documented development key.
 KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='

@@ -82,7 +82,11 @@ func newDirect(ctx context.Context, dbURL string, logSize, logConc int) (*direct
 		if s.bucket, err = store.Open(ctx, "mem://bench-logs/", store.Options{}); err != nil {
 			return nil, err
 		}
-		s.dl, err = logs.New(logs.Options{DB: d, GitHub: gh, Bucket: s.bucket, Policy: logs.Policy{Default: logs.All},
+		policy := logs.Policy{Default: logs.All}
+		if failEvery > 0 {
+			policy.Default = logs.Failures
+		}
+		s.dl, err = logs.New(logs.Options{DB: d, GitHub: gh, Bucket: s.bucket, Policy: policy,
 			Concurrency: logConc, Logger: log, Registerer: reg})
 		if err != nil {
 			return nil, err

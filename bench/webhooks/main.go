@@ -52,6 +52,7 @@ func main() {
 	flag.BoolVar(&direct, "direct", false, "assemble the webhook path directly (as serve does) instead of through serve.New")
 	flag.IntVar(&logSize, "logs", 0, "with -direct: download, store and classify a log of this many bytes for every completed job")
 	flag.IntVar(&logConc, "log-concurrency", 0, "log downloads in flight (0: the default, 4)")
+	flag.IntVar(&failEvery, "fail-every", 0, "with -logs: completed jobs conclude failure one time in N (others success) and only failures' logs are downloaded; 0: every completed job's log")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -74,9 +75,10 @@ var skipMax bool
 
 // direct, logSize and logConc select the directly assembled server (direct.go).
 var (
-	direct  bool
-	logSize int
-	logConc int
+	direct    bool
+	logSize   int
+	logConc   int
+	failEvery int
 )
 
 func run(dbURL string, duration time.Duration, conc, rate, size int, showMetrics bool) error {
@@ -215,7 +217,14 @@ func sign(body []byte) string {
 func payload(n int64, size int) []byte {
 	status := []string{"queued", "in_progress", "completed"}[n%3]
 	pad := max(0, size-900)
-	return []byte(fmt.Sprintf(`{"action":%q,"workflow_job":{"id":%d,"run_id":%d,"run_url":"https://api.github.com/repos/octo/repo/actions/runs/%d","status":%q,"conclusion":null,"name":"build (ubuntu-latest)","head_sha":"d6fde92930d4715a2b49857d24b940956b26d2d3","created_at":"2024-05-01T10:00:00Z","started_at":"2024-05-01T10:00:05Z","completed_at":null,"labels":["ubuntu-latest"],"runner_name":"GitHub Actions 2","steps":[]},"repository":{"id":1296269,"full_name":"octo/repo","private":false,"description":%q},"sender":{"login":"octocat","id":1},"installation":{"id":2311213}}`,
+	conclusion := "null"
+	if status == "completed" && failEvery > 0 {
+		conclusion = `"success"`
+		if (n/3)%int64(failEvery) == 0 {
+			conclusion = `"failure"`
+		}
+	}
+	return []byte(fmt.Sprintf(`{"action":%q,"workflow_job":{"id":%d,"run_id":%d,"run_url":"https://api.github.com/repos/octo/repo/actions/runs/%d","status":%q,"conclusion":`+conclusion+`,"name":"build (ubuntu-latest)","head_sha":"d6fde92930d4715a2b49857d24b940956b26d2d3","created_at":"2024-05-01T10:00:00Z","started_at":"2024-05-01T10:00:05Z","completed_at":null,"labels":["ubuntu-latest"],"runner_name":"GitHub Actions 2","steps":[]},"repository":{"id":1296269,"full_name":"octo/repo","private":false,"description":%q},"sender":{"login":"octocat","id":1},"installation":{"id":2311213}}`,
 		status, n/3, n/30, n/30, status, strings.Repeat("x", pad)))
 }
 

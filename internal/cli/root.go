@@ -93,6 +93,7 @@ Start with:  ghsync sync . file://./out   (mirror this checkout's HEAD into ./ou
 	root.AddCommand(a.syncCmd(), a.runCmd(), a.jobsCmd(), a.tokenCmd(), a.versionCmd())
 	root.AddCommand(a.statusesCmd(), a.hudCmd(), a.serveCmd(), a.eventsCmd())
 	root.AddCommand(a.deployCmd())
+	root.AddCommand(a.inboxCmd())
 	return root
 }
 

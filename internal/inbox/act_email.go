@@ -142,7 +142,7 @@ func sendSES(ctx context.Context, deps *Deps, via *url.URL, p emailPayload) erro
 	if region == "" {
 		region = deps.Getenv("AWS_REGION")
 	}
-	lo := []func(*awsconfig.LoadOptions) error{awsconfig.WithHTTPClient(deps.HTTP)}
+	var lo []func(*awsconfig.LoadOptions) error
 	if region != "" {
 		lo = append(lo, awsconfig.WithRegion(region))
 	}

@@ -126,7 +126,10 @@ func (c *Config) WatchedKey(bucket, key string) (rel string, ok bool) {
 		return key, key != ""
 	}
 	rel, ok = strings.CutPrefix(key, prefix+"/")
-	return rel, ok && rel != ""
+	if !ok || rel == "" {
+		return "", false
+	}
+	return rel, true
 }
 
 // ProcessEvent processes the upload sets named by a storage event's

@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -86,7 +87,7 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 			log.Error("inbox: action failed", append(attrs, "error", a.Error)...)
 		case StatusNoCredential, StatusDryRun:
 			// exactly what would have been sent, credentials excluded
-			log.Info("inbox: action not performed", append(attrs, "detail", a.Detail, "payload", a.Payload)...)
+			log.Info("inbox: action not performed", append(attrs, "detail", a.Detail, "payload", payloadJSON(a.Payload))...)
 		default:
 			log.Info("inbox: action", append(attrs, "detail", a.Detail)...)
 		}
@@ -143,4 +144,14 @@ func applySetRules(c *Checks, rep *Report) {
 		f.Errors = append(f.Errors, fmt.Sprintf("Expected %d files, found 1", r.Files))
 		return
 	}
+}
+
+// payloadJSON renders a payload for a log line as the JSON that would be
+// sent (a json.RawMessage stays JSON rather than turning into base64).
+func payloadJSON(p any) string {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Sprintf("%+v", p)
+	}
+	return string(b)
 }

@@ -28,6 +28,10 @@ type Manifest struct {
 	Settings  string           `json:"settings"`
 	WrittenAt time.Time        `json:"written_at"`
 	Objects   []ManifestObject `json:"objects"`
+	// Skips and SkippedPaths (the first 50) record what the run that wrote
+	// the manifest left out, so an up-to-date run can still report it.
+	Skips        *Skips   `json:"skips,omitempty"`
+	SkippedPaths []string `json:"skipped_paths,omitempty"`
 }
 
 // ManifestObject is one managed object.

@@ -67,6 +67,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	s.Commit, s.Ref = rev.Commit, rev.Ref
 	if prev.m != nil && hint.Commit == rev.Commit && prev.m.Settings == settings && !o.Verify {
 		s.Unchanged, s.UpToDate = len(prev.m.Objects), true
+		if sk := prev.m.Skips; sk != nil { // what is still left out
+			s.Skips = *sk
+			s.Skipped = sk.Unstorable + sk.Symlinks + sk.Submodules
+			s.Paths.Skipped = append([]string(nil), prev.m.SkippedPaths...)
+		}
 		log.Info("up to date", "commit", rev.Commit)
 		return s, nil
 	}
@@ -105,6 +110,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	m := &Manifest{Version: ManifestVersion, Job: o.Job, Source: s.Source, Ref: rev.Ref, Commit: rev.Commit,
 		ETag: rev.ETag, Mode: o.Mode, Settings: settings, WrittenAt: time.Now().UTC(), Objects: objs}
+	if s.Skipped > 0 {
+		sk := s.Skips
+		m.Skips, m.SkippedPaths = &sk, s.Paths.Skipped
+	}
 	if err := writeManifest(ctx, o.Bucket, o.ManifestKey, prev, m); err != nil {
 		return s, err
 	}

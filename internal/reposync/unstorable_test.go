@@ -69,6 +69,11 @@ func TestRunUnstorableNames(t *testing.T) {
 	if got := strings.Join(keys(b), ","); got != "has__0x41.txt,index.html,x__0x41__y.txt" {
 		t.Fatalf("file:// keys = %s", got)
 	}
+	// The next run is up to date and still reports what is left out.
+	if s2, _, err := run(fileURL, true); err != nil || !s2.UpToDate || s2.Skipped != 1 || s2.Skips.Unstorable != 1 ||
+		s2.SkippedText() != "1 skipped (1 unstorable name)" || len(s2.Paths.Skipped) != 1 {
+		t.Fatalf("up-to-date run: %v, summary %+v", err, s2)
+	}
 	js, _ := json.Marshal(s)
 	if !strings.Contains(string(js), `"skipped":1,"skips":{"unstorable":1,"symlinks":0,"submodules":0}`) ||
 		!strings.Contains(string(js), `"skipped":["config.attrs"]`) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -257,9 +258,75 @@ func azureETag(e azcore.ETag) string {
 
 func ptr[T any](v T) *T { return &v }
 
+// azureBatch is the most sub-requests one Blob Batch request may carry.
+const azureBatch = 256
+
+// delete sends Blob Batch requests of up to 256 deletes. When the client's
+// credential cannot sign batches, it deletes one blob per request instead.
 func (d *azureDriver) delete(ctx context.Context, keys []string) error {
-	return deleteEach(ctx, d.b, keys, func(ctx context.Context, k string) error {
-		_, err := d.cc.NewBlobClient(k).Delete(ctx, nil)
-		return err
-	})
+	if _, err := d.cc.NewBatchBuilder(); err != nil {
+		d.b.log.Debug("azblob: no batch delete with this credential; deleting one by one", "error", err)
+		return deleteEach(ctx, d.b, keys, func(ctx context.Context, k string) error {
+			_, err := d.cc.NewBlobClient(k).Delete(ctx, nil)
+			return err
+		})
+	}
+	var batches [][]string
+	for start := 0; start < len(keys); start += azureBatch {
+		batches = append(batches, keys[start:min(start+azureBatch, len(keys))])
+	}
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	sem := make(chan struct{}, d.b.conc)
+	for _, batch := range batches {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return fmt.Errorf("delete: %w", ctx.Err())
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			err := d.deleteBatch(ctx, batch)
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// deleteBatch deletes up to 256 blobs with one Blob Batch request.
+func (d *azureDriver) deleteBatch(ctx context.Context, batch []string) error {
+	bb, err := d.cc.NewBatchBuilder()
+	if err != nil {
+		return fmt.Errorf("Blob Batch: %w", err)
+	}
+	for _, k := range batch {
+		if err := bb.Delete(k, nil); err != nil {
+			return fmt.Errorf("Blob Batch: add %s: %w", k, err)
+		}
+	}
+	d.b.stats.add(KindDelete, 1)
+	resp, err := d.cc.SubmitBatch(ctx, bb, nil)
+	if err != nil {
+		return fmt.Errorf("Blob Batch (%d deletes from %s): %w", len(batch), batch[0], err)
+	}
+	var errs []error
+	if len(resp.Responses) != len(batch) {
+		errs = append(errs, fmt.Errorf("Blob Batch: %d answers to %d deletes from %s", len(resp.Responses), len(batch), batch[0]))
+	}
+	for _, it := range resp.Responses {
+		if it.Error == nil || errors.Is(classify(it.Error), ErrNotExist) {
+			continue
+		}
+		errs = append(errs, fmt.Errorf("delete %s: %w", deref(it.BlobName), it.Error))
+	}
+	return errors.Join(errs...)
 }

@@ -86,7 +86,7 @@ var schemes = map[string]schemeDef{
 		PutReturnsETag: true, ListETags: true, ReadReturnsETag: false, DeleteBatch: 1,
 		VerbatimKeys: true}, parse: parseCloud, open: openGCS},
 	"azblob": {caps: Capabilities{Scheme: "azblob", CAS: "blob ETag access conditions (If-Match / If-None-Match: *)",
-		PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: 1,
+		PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: azureBatch,
 		ReservedChars: `\`, VerbatimKeys: true}, parse: parseCloud, open: openAzure},
 	"file": {caps: Capabilities{Scheme: "file", CAS: "an flock on the bucket directory (across processes on one machine)",
 		ListETags: true, ReadReturnsETag: true, DeleteBatch: 1,

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/ghsync/ghsync/internal/db"
 	"github.com/ghsync/ghsync/internal/db/dbtest"
 	"github.com/ghsync/ghsync/internal/webhooks"
 	"github.com/ghsync/ghsync/internal/webhooks/dynamo"
@@ -107,7 +108,14 @@ func TestDynamoMirror(t *testing.T) {
 	if err := json.Unmarshal(raw, &sets); err != nil {
 		t.Fatal(err)
 	}
-	w, err := dynamo.New(client, "ghsynctest-")
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		// Tables per dialect, so the subtests do not see each other's items.
+		testDynamoMirror(t, client, sets, d, "ghsynctest-"+string(d.Dialect())+"-")
+	})
+}
+
+func testDynamoMirror(t *testing.T, client *dynamodb.Client, sets []exampleSet, d *db.DB, prefix string) {
+	w, err := dynamo.New(client, prefix)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +123,6 @@ func TestDynamoMirror(t *testing.T) {
 	if err := w.CreateTables(ctx, webhooks.Tables); err != nil {
 		t.Fatal(err)
 	}
-	d := dbtest.SQLite(t)
 	r := newLogsRig(t, d, "mem", nil, func(c *webhooks.Config) { c.Dynamo = webhooks.DynamoConfig{Writer: w} })
 	var want []expect
 	for _, s := range sets {
@@ -161,7 +168,7 @@ func TestDynamoMirror(t *testing.T) {
 	}
 	r.process(t)
 	syncAll(t, r.svc)
-	item := getItem(t, client, "ghsynctest-workflow-job", "acme/app/4242")
+	item := getItem(t, client, w.TableName("workflow_job"), "acme/app/4242")
 	if st, _ := item["status"].(*types.AttributeValueMemberS); st == nil || st.Value != "completed" {
 		t.Fatalf("older delivery overwrote the newer item: status %v", item["status"])
 	}
@@ -171,7 +178,7 @@ func TestDynamoMirror(t *testing.T) {
 	if err != nil || applied {
 		t.Fatalf("stale conditional put: applied=%v err=%v", applied, err)
 	}
-	item = getItem(t, client, "ghsynctest-workflow-job", "acme/app/4242")
+	item = getItem(t, client, w.TableName("workflow_job"), "acme/app/4242")
 	if st, _ := item["status"].(*types.AttributeValueMemberS); st == nil || st.Value != "completed" {
 		t.Fatalf("stale put overwrote: %v", item["status"])
 	}
@@ -183,7 +190,7 @@ func TestDynamoMirror(t *testing.T) {
 		t.Fatalf("logs: %+v %v", sum, err)
 	}
 	syncAll(t, r.svc)
-	item = getItem(t, client, "ghsynctest-workflow-job", "acme/app/4242")
+	item = getItem(t, client, w.TableName("workflow_job"), "acme/app/4242")
 	c, ok := item["classification"].(*types.AttributeValueMemberM)
 	if !ok {
 		t.Fatalf("no classification attribute: %v", item["classification"])

@@ -333,3 +333,49 @@ func TestJobLogsInBackground(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestJobLogDownloadInterruptedByShutdown: a download in flight when the
+// server stops goes back to the queue (no attempt counted) and completes on
+// the next start.
+func TestJobLogDownloadInterruptedByShutdown(t *testing.T) {
+	d := dbtest.SQLite(t)
+	r := newLogsRig(t, d, "mem", nil)
+	started := make(chan struct{}, 1)
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		<-req.Context().Done()
+	}))
+	defer hang.Close()
+	if code := r.post(t, "workflow_job", "job-77", jobPayload("acme/app", 77, "completed", "2024-05-01T10:00:00Z", "2024-05-01T10:05:00Z")); code != 202 {
+		t.Fatal(code)
+	}
+	r.gh.SetJobLogURL("acme", "app", 77, hang.URL+"/logs/77")
+	r.svc.Start()
+	select {
+	case <-started:
+	case <-time.After(20 * time.Second):
+		t.Fatal("download never started")
+	}
+	if err := r.svc.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var state string
+	var attempts int
+	if err := d.QueryRow(context.Background(), "SELECT state, attempts FROM log_downloads WHERE job_id = 77").Scan(&state, &attempts); err != nil {
+		t.Fatal(err)
+	}
+	if state != "pending" || attempts != 0 {
+		t.Fatalf("after shutdown: state %q attempts %d, want pending 0", state, attempts)
+	}
+	// Next run: the log is there now.
+	r.blob.mu.Lock()
+	r.blob.logs["/logs/77"] = logFixture(77, 3)
+	r.blob.mu.Unlock()
+	r.gh.SetJobLogURL("acme", "app", 77, r.blob.URL+"/logs/77")
+	if sum, err := r.dl.RunOnce(context.Background()); err != nil || sum.Stored != 1 {
+		t.Fatalf("after restart: %+v %v", sum, err)
+	}
+}

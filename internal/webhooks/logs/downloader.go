@@ -103,6 +103,8 @@ type Downloader struct {
 	m    *metrics
 	poke chan struct{}
 
+	rec recorder
+
 	startOnce sync.Once
 	stopOnce  sync.Once
 	cancel    context.CancelFunc
@@ -229,6 +231,13 @@ func (d *Downloader) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-d.poke:
+			// Let a few more downloads finish or arrive so that one claim
+			// transaction covers them.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
 		case <-t.C:
 		}
 	}
@@ -236,11 +245,15 @@ func (d *Downloader) loop(ctx context.Context) {
 
 // Summary counts what one RunOnce did; it is JSON-encodable.
 type Summary struct {
-	Stored     int `json:"stored"`
-	Classified int `json:"classified"`
-	Retried    int `json:"retried"`
-	Failed     int `json:"failed"`
+	Stored     int    `json:"stored"`
+	Classified int    `json:"classified"`
+	Retried    int    `json:"retried"`
+	Failed     int    `json:"failed"`
+	Error      string `json:"error,omitempty"`
 }
+
+// SetError records the run's error in the summary's JSON form.
+func (s *Summary) SetError(msg string) { s.Error = msg }
 
 // RunOnce works off every download due now with bounded concurrency and
 // returns the counts; downloads that must be retried stay queued. It returns

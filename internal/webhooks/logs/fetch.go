@@ -49,35 +49,36 @@ func (d *Downloader) process(ctx context.Context, q queued) result {
 		d.release(q)
 		return resultCancelled
 	}
-	if err == nil {
-		if err = d.finishStored(ctx, q, logBytes, classified, matchJSON, rule); err == nil {
-			d.m.downloads.WithLabelValues("stored").Inc()
-			d.m.bytes.Add(float64(logBytes))
-			if rule != "" {
-				d.m.classified.WithLabelValues("matched").Inc()
-			} else {
-				d.m.classified.WithLabelValues("no_match").Inc()
-			}
-			d.log.Info("job log stored", "job", q.Job.Key(), "bytes", logBytes, "rule", rule)
-			return resultStored
+	o := outcome{q: q, stored: true, logBytes: logBytes, classified: classified, matchJSON: matchJSON, rule: rule}
+	if err != nil {
+		final, state := errors.Is(err, errGone), ""
+		if final {
+			state = "gone"
 		}
+		o = d.newFailure(q, err, final, state)
 	}
-	final, state := errors.Is(err, errGone), ""
-	if final {
-		state = "gone"
-	}
-	retry, rerr := d.finishFailed(ctx, q, err, final, state)
-	if rerr != nil {
-		d.log.Error("log download failed and could not be recorded; it resumes when its lease expires", "job", q.Job.Key(), "err", err, "record_err", rerr)
+	if rerr := d.record(ctx, o); rerr != nil {
+		d.log.Error("log download outcome could not be recorded; it resumes when its lease expires", "job", q.Job.Key(), "err", err, "record_err", rerr)
 		return resultRetry
 	}
-	if retry {
+	switch {
+	case o.stored:
+		d.m.downloads.WithLabelValues("stored").Inc()
+		d.m.bytes.Add(float64(logBytes))
+		if rule != "" {
+			d.m.classified.WithLabelValues("matched").Inc()
+		} else {
+			d.m.classified.WithLabelValues("no_match").Inc()
+		}
+		d.log.Info("job log stored", "job", q.Job.Key(), "bytes", logBytes, "rule", rule)
+		return resultStored
+	case o.retry:
 		d.m.downloads.WithLabelValues("retry").Inc()
 		d.log.Info("job log not stored yet, will retry", "job", q.Job.Key(), "attempt", q.attempts+1, "err", err)
 		return resultRetry
 	}
 	d.m.downloads.WithLabelValues("failed").Inc()
-	d.log.Error("job log download failed for good", "job", q.Job.Key(), "attempts", q.attempts+1, "err", err)
+	d.log.Error("job log download failed for good", "job", q.Job.Key(), "attempts", q.attempts+1, "state", o.state, "err", err)
 	return resultFailed
 }
 

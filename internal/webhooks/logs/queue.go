@@ -81,70 +81,32 @@ func (d *Downloader) claim(ctx context.Context, n int, asOf string) ([]queued, e
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("select log downloads: %w", err)
 	}
+	if len(cand) == 0 {
+		return nil, nil
+	}
+	// One transaction (one fsync) claims the whole batch: the receiver shares
+	// the database's single writer.
 	lease := db.FormatTime(time.Now().Add(d.o.Lease))
+	tx, err := d.o.DB.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("claim log downloads: %w", err)
+	}
+	defer tx.Rollback()
 	var out []queued
 	for _, q := range cand {
-		res, err := d.o.DB.Exec(ctx, `UPDATE log_downloads SET state = 'running', lease_until = ?
+		res, err := tx.Exec(ctx, `UPDATE log_downloads SET state = 'running', lease_until = ?
  WHERE id = ? AND ((state = 'pending' AND next_attempt_at <= ?) OR (state = 'running' AND lease_until < ?))`, lease, q.pk, now, now)
 		if err != nil {
-			return out, fmt.Errorf("claim log download %s: %w", q.Job.Key(), err)
+			return nil, fmt.Errorf("claim log download %s: %w", q.Job.Key(), err)
 		}
 		if k, err := res.RowsAffected(); err == nil && k == 1 {
 			out = append(out, q)
 		}
 	}
-	return out, nil
-}
-
-// finishStored records a stored and classified log: the queue row and the
-// classification on the workflow_job row, in one transaction.
-func (d *Downloader) finishStored(ctx context.Context, q queued, logBytes, classified int64, matchJSON []byte, rule string) error {
-	tx, err := d.o.DB.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("record log %s: %w", q.Job.Key(), err)
-	}
-	defer tx.Rollback()
-	now := db.Now()
-	if _, err := tx.Exec(ctx, `UPDATE log_downloads SET state = 'done', attempts = attempts + 1, lease_until = NULL, last_error = NULL,
- log_bytes = ?, classified_bytes = ?, rule = ?, done_at = ? WHERE id = ?`, logBytes, classified, nullStr(rule), now, q.pk); err != nil {
-		return fmt.Errorf("record log %s: %w", q.Job.Key(), err)
-	}
-	if _, err := tx.Exec(ctx, `UPDATE workflow_job SET classification = ?, classification_rule = ? WHERE key = ?`,
-		string(matchJSON), nullStr(rule), q.Job.Key()); err != nil {
-		return fmt.Errorf("record classification of %s: %w", q.Job.Key(), err)
-	}
-	if d.o.AfterRecord != nil {
-		if err := d.o.AfterRecord(ctx, tx, q.Job.Key()); err != nil {
-			return fmt.Errorf("record classification of %s: %w", q.Job.Key(), err)
-		}
-	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("record log %s: commit: %w", q.Job.Key(), err)
+		return nil, fmt.Errorf("claim log downloads: commit: %w", err)
 	}
-	return nil
-}
-
-// finishFailed records a failed attempt: retried after a backoff, or final
-// (state failed, or gone for an expired log).
-func (d *Downloader) finishFailed(ctx context.Context, q queued, cause error, final bool, state string) (retry bool, err error) {
-	attempts := q.attempts + 1
-	retry = !final && attempts < d.o.MaxAttempts
-	if !retry && state == "" {
-		state = "failed"
-	}
-	if retry {
-		state = "pending"
-	}
-	msg := cause.Error()
-	if len(msg) > 2000 {
-		msg = msg[:2000]
-	}
-	next := db.FormatTime(time.Now().Add(d.backoff(attempts)))
-	if _, err := d.o.DB.Exec(ctx, `UPDATE log_downloads SET state = ?, attempts = ?, lease_until = NULL, last_error = ?, next_attempt_at = ? WHERE id = ?`,
-		state, attempts, msg, next, q.pk); err != nil {
-		return retry, fmt.Errorf("record failed log download %s: %w", q.Job.Key(), err)
-	}
-	return retry, nil
+	return out, nil
 }
 
 // release puts a cancelled download back in the queue without counting an attempt.

@@ -45,15 +45,19 @@ type ReconcileOptions struct {
 
 // ReconcileSummary is the outcome of one run.
 type ReconcileSummary struct {
-	Stuck     int  `json:"stuck"`     // stuck rows of the configured repositories
-	Checked   int  `json:"checked"`   // refreshed from the API
-	Updated   int  `json:"updated"`   // rows the refreshed state replaced
-	Unchanged int  `json:"unchanged"` // the API had nothing newer
-	NotFound  int  `json:"not_found"` // 404: job deleted or no access
-	Failed    int  `json:"failed"`    // other errors
-	OverLimit int  `json:"over_limit"`
-	DryRun    bool `json:"dry_run,omitempty"`
+	Stuck     int    `json:"stuck"`     // stuck rows of the configured repositories
+	Checked   int    `json:"checked"`   // refreshed from the API
+	Updated   int    `json:"updated"`   // rows the refreshed state replaced
+	Unchanged int    `json:"unchanged"` // the API had nothing newer
+	NotFound  int    `json:"not_found"` // 404: job deleted or no access
+	Failed    int    `json:"failed"`    // other errors
+	OverLimit int    `json:"over_limit"`
+	DryRun    bool   `json:"dry_run,omitempty"`
+	Error     string `json:"error,omitempty"`
 }
+
+// SetError records the run's error in the summary's JSON form.
+func (s *ReconcileSummary) SetError(msg string) { s.Error = msg }
 
 // Reconcile runs the reconcile job once. dl, when not nil, queues the log
 // download of a job found completed (as a delivery would). An error is

@@ -93,7 +93,11 @@ type RedeliverSummary struct {
 	Failed           int      `json:"failed"`            // requests GitHub refused
 	RequestedGUIDs   []string `json:"requested_guids,omitempty"`
 	DryRun           bool     `json:"dry_run,omitempty"`
+	Error            string   `json:"error,omitempty"`
 }
+
+// SetError records the run's error in the summary's JSON form.
+func (s *RedeliverSummary) SetError(msg string) { s.Error = msg }
 
 type hookDelivery struct {
 	ID          int64     `json:"id"`
