@@ -54,7 +54,7 @@ func (d *azureDriver) put(ctx context.Context, key string, r io.Reader, o PutOpt
 	}
 	ct := o.ContentType
 	if ct == "" {
-		ct, _, _ = sniff(bytes.NewReader(first.Bytes()))
+		ct = sniffType(first.Bytes())
 	}
 	hdr := &azblobblob.HTTPHeaders{BlobContentType: &ct}
 	if o.CacheControl != "" {

@@ -101,7 +101,7 @@ func (d *gcsDriver) put(ctx context.Context, key string, r io.Reader, o PutOptio
 	}
 	ct := o.ContentType
 	if ct == "" {
-		ct, _, _ = sniff(bytes.NewReader(first.Bytes()))
+		ct = sniffType(first.Bytes())
 	}
 	r = io.MultiReader(bytes.NewReader(first.Bytes()), r)
 	wctx, cancel := context.WithCancel(ctx)

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -80,13 +79,8 @@ func normMetadata(in map[string]string) (map[string]string, error) {
 	return out, nil
 }
 
-// sniff returns r's first bytes (at most 512) for content-type detection and a
-// reader that still yields all of r.
-func sniff(r io.Reader) (string, io.Reader, error) {
-	head := make([]byte, 512)
-	n, err := io.ReadFull(r, head)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return "", nil, fmt.Errorf("read body: %w", err)
-	}
-	return http.DetectContentType(head[:n]), io.MultiReader(bytes.NewReader(head[:n]), r), nil
+// sniffType detects a content type from a body's first bytes (at most 512
+// are looked at), as gocloud's writer does when none is given.
+func sniffType(body []byte) string {
+	return http.DetectContentType(body[:min(len(body), 512)])
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"sort"
 	"sync"
@@ -65,7 +64,7 @@ func (d *s3Driver) put(ctx context.Context, key string, r io.Reader, o PutOption
 	w := s3Write{key: key, contentType: o.ContentType, o: o, md: escapeMetadata(o.Metadata)}
 	if w.contentType == "" {
 		// Same default as gocloud's writer: sniff the first 512 bytes.
-		w.contentType = http.DetectContentType(first.Bytes()[:min(first.Len(), 512)])
+		w.contentType = sniffType(first.Bytes())
 	}
 	obj := Object{Key: key, Metadata: o.Metadata, ContentType: w.contentType}
 	var etag string

@@ -108,6 +108,16 @@ func testKeyRoundTrip(t *testing.T, be Backend) {
 			t.Errorf("unprefixed listing lacks keys/%.60q", k)
 		}
 	}
+	if raw, ok := rawNames(t, be.Name, root); ok {
+		for k := range want {
+			if !raw["keys/"+k] {
+				t.Errorf("the server's own listing lacks keys/%.60q (the key was changed on the way): %v", k, raw)
+			}
+		}
+		if len(raw) != len(want) {
+			t.Errorf("the server's own listing has %d names, want %d: %v", len(raw), len(want), raw)
+		}
+	}
 	if be.Name == "file" {
 		dir := strings.TrimPrefix(root, "file://")
 		for k := range want {

@@ -57,20 +57,24 @@ func writeTree(t testing.TB, dir string, files map[string]string) {
 // syncOnce runs repo sync from dir into url with a fresh Bucket (so its
 // Stats count this run only) and returns the summary, the run's error and
 // the number of objects written.
-func syncOnce(t testing.TB, dir, url string, src source.Source) (*reposync.Summary, int, error) {
+func syncOnce(t testing.TB, dir, url string, src source.Source, mods ...func(*reposync.Options)) (*reposync.Summary, int, error) {
 	t.Helper()
 	b := Open(t, url, store.Options{Concurrency: 4})
 	if src == nil {
 		src = source.NewDir(dir, source.DirOptions{})
 	}
-	s, err := reposync.Run(context.Background(), reposync.Options{Job: "conformance", Source: src, Bucket: b})
+	o := reposync.Options{Job: "conformance", Source: src, Bucket: b}
+	for _, m := range mods {
+		m(&o)
+	}
+	s, err := reposync.Run(context.Background(), o)
 	return s, b.Stats().Requests[store.KindPut], err
 }
 
 // RepoSyncThreeRuns syncs a folder into url three times: cold (every file
 // and the manifest written), unchanged (nothing written), after one file
-// changed (that object and the manifest written). Every file arrives under
-// its own name.
+// changed (that object and the manifest written); then a verify run finds
+// no drift. Every file arrives under its own name.
 func RepoSyncThreeRuns(t *testing.T, url string) {
 	dir := t.TempDir()
 	ob := Open(t, url, store.Options{})
@@ -112,6 +116,12 @@ func RepoSyncThreeRuns(t *testing.T, url string) {
 	}
 	if data, _, err := b.Read(context.Background(), "docs/with space.md"); err != nil || string(data) != "spaces, changed\n" {
 		t.Errorf("changed object = %q %v", data, err)
+	}
+	// A verify run lists the store: the ETags it lists must be those the
+	// uploads reported (kept in the manifest), so nothing is "repaired".
+	s4, puts, err := syncOnce(t, dir, url, nil, func(o *reposync.Options) { o.Verify = true })
+	if err != nil || puts != 0 || s4.Repaired != 0 || s4.Changed() {
+		t.Fatalf("verify run: %v, %d puts, summary %+v; want no drift", err, puts, s4)
 	}
 	t.Logf("%s: three repo-sync runs in %v", caps.Scheme, time.Since(start))
 }

@@ -2,7 +2,8 @@
 // (deduplicated on X-GitHub-Delivery) before answering, projects the ones that
 // matter into one table per event type, and archives the raw payloads to a
 // bucket as batched NDJSON.gz. Spec: 30-webhooks.md (Receiving, Projections,
-// Raw archive, Reading it back).
+// Raw archive, Reading it back; logs, recovery, CircleCI and DynamoDB in the
+// subpackages).
 //
 // Life cycle, as internal/serve uses it:
 //
@@ -13,10 +14,20 @@
 //	… http.Server.Shutdown(…) …                              // finish in-flight requests
 //	svc.Close(ctx)                                           // drain, final archive flush
 //
+// Optional parts, set in Config before New:
+//
+//	Config.Logs   = logs.New(…)                       // job logs downloaded, stored, classified (subpackage logs)
+//	Config.Dynamo = DynamoConfig{Writer: dynamo.New(…)} // projections mirrored to DynamoDB (subpackage dynamo)
+//
+// Related pieces in subpackages: classify (the log classifier), recovery
+// (the redeliver and reconcile jobs, which use ApplyObject), circleci (the
+// CircleCI receiver). The tables of all of them are created by Migrate.
+//
 // Reading back (for the CLI and the HTTP read API):
 //
 //	webhooks.QueryDeliveries(ctx, d, webhooks.DeliveryQuery{Event: "issues", Limit: 50})
 //	webhooks.QueryEvents(ctx, d, "workflow_job", webhooks.EventQuery{Repo: "o/r", Status: "completed"})
+//	webhooks.QueryEvents(ctx, d, "workflow_job", webhooks.EventQuery{Classification: "pytest failure"})
 //
 // Durability: the receiver hands each delivery to a group committer that
 // writes concurrent deliveries in one transaction; a request is answered only

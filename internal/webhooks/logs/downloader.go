@@ -263,7 +263,7 @@ func (d *Downloader) RunOnce(ctx context.Context) (*Summary, error) {
 	var mu sync.Mutex
 	asOf := db.Now() // a retry scheduled during this run waits for the next
 	for {
-		jobs, err := d.claim(ctx, 1000, asOf)
+		jobs, err := d.claim(ctx, 4*d.o.Concurrency, asOf) // small batches: leases stay short
 		if err != nil {
 			return &sum, err
 		}
