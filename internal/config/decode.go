@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -12,6 +13,9 @@ import (
 // maxNodes bounds the nodes visited while decoding (alias expansion included),
 // so that "billion laughs" documents fail fast instead of exhausting memory.
 const maxNodes = 200_000
+
+// durationType is time.Duration, decoded like Duration ("90s", "5m").
+var durationType = reflect.TypeOf(time.Duration(0))
 
 // nodeUnmarshaler is implemented by types that decode themselves from a node.
 type nodeUnmarshaler interface {
@@ -149,6 +153,17 @@ func (d *decoder) value(n *yaml.Node, path string, v reflect.Value, required boo
 			}
 			return
 		}
+	}
+	if v.Type() == durationType {
+		if s, ok := d.scalar(n, path, required); ok && s != "" {
+			var dur Duration
+			if err := dur.DecodeScalar(s); err != nil {
+				d.fail(n, path, "%v", err)
+				return
+			}
+			v.SetInt(int64(dur))
+		}
+		return
 	}
 	switch v.Kind() {
 	case reflect.Struct:
