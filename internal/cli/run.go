@@ -20,7 +20,7 @@ import (
 func (a *app) runCmd() *cobra.Command {
 	var cf changeFlags
 	var viaQueue bool
-	var database string
+	var database, key string
 	cmd := &cobra.Command{
 		Use:   "run JOB",
 		Short: "Run one configured job once, now, in the foreground",
@@ -28,10 +28,14 @@ func (a *app) runCmd() *cobra.Command {
 Failed runs send an error alert; runs that changed something send a change alert
 (per the job's alerts: levels). Exit code 1 when the job failed.
 
+An inbox job polls its watched area and processes every upload set that is
+new or changed since it was processed; with --key it processes the set
+holding that key, processed before or not.
+
 With --via-queue the run is put in the job queue of the database (as the
 schedules of ` + "`ghsync serve`" + ` are) instead, for a serve replica to run; the
 queued job's id is printed.`,
-		Example: "  ghsync run site --config ghsync.yaml --dry-run\n  ghsync run site --via-queue --database postgres://ghsync@db/ghsync",
+		Example: "  ghsync run site --config ghsync.yaml --dry-run\n  ghsync run uploads --key E07000223/2026-05-07/1700000000/stations.csv --json\n  ghsync run site --via-queue --database postgres://ghsync@db/ghsync",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return jobs.Usagef("run needs exactly one JOB name; list them with `ghsync jobs`")
@@ -50,10 +54,14 @@ queued job's id is printed.`,
 			if viaQueue {
 				return a.enqueue(cmd.Context(), cfg, job.Name, database, cf)
 			}
-			return a.runJob(cmd, cfg, job, cf, false)
+			if key != "" && viaQueue {
+				return jobs.Usagef("--key and --via-queue cannot be combined")
+			}
+			return a.runJob(cmd, cfg, job, cf, false, key)
 		},
 	}
 	cf.add(cmd)
+	cmd.Flags().StringVar(&key, "key", "", "inbox jobs: process the upload set holding this object key (relative to watch), even if processed before")
 	cmd.Flags().BoolVar(&viaQueue, "via-queue", false, "put the run in the database's job queue for ghsync serve instead of running it here")
 	cmd.Flags().StringVar(&database, "database", "", "with --via-queue: the queue's database URL (default: the config's database:)")
 	return cmd

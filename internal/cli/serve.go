@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/jobs"
+	"github.com/ghsync/ghsync/internal/schedule"
 	"github.com/ghsync/ghsync/internal/scheduler"
 	"github.com/ghsync/ghsync/internal/serve"
 	"github.com/ghsync/ghsync/internal/ui"
@@ -72,6 +74,10 @@ gracefully.`,
 			if err != nil {
 				return err
 			}
+			scheduled, err = withPolled(cfg, scheduled)
+			if err != nil {
+				return err
+			}
 			opts, err := a.serveOptions(cmd.Context(), cfg, addr, database)
 			if err != nil {
 				return err
@@ -131,4 +137,17 @@ func (a *app) serveOptions(ctx context.Context, cfg *config.Config, addr, databa
 		opts.Secrets = append(opts.Secrets, env)
 	}
 	return opts, nil
+}
+
+// withPolled adds the jobs that poll a store (inbox jobs without a
+// schedule of their own) to the schedules, every their poll interval.
+func withPolled(cfg *config.Config, scheduled []schedule.Job) ([]schedule.Job, error) {
+	for _, p := range jobs.Builtin().Polled(cfg) {
+		s, err := schedule.Parse("@every "+p.Every.String(), "")
+		if err != nil {
+			return nil, fmt.Errorf("job %s: poll every %s: %w", p.Job.Name, p.Every, err)
+		}
+		scheduled = append(scheduled, schedule.Job{Name: p.Job.Name, Schedule: s})
+	}
+	return scheduled, nil
 }

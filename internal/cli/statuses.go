@@ -48,7 +48,7 @@ the GraphQL endpoint is derived from the API URL or set with GITHUB_GRAPHQL_URL.
 				return err
 			}
 			j, _ := cfg.Job("statuses")
-			return a.runJob(cmd, cfg, j, changeFlags{dryRun: dryRun, json: asJSON}, true)
+			return a.runJob(cmd, cfg, j, changeFlags{dryRun: dryRun, json: asJSON}, true, "")
 		},
 	}
 	fl := cmd.Flags()

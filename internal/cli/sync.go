@@ -97,7 +97,7 @@ GitHub credentials come from GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_PRIVATE_KEY
 			}
 			j, _ := cfg.Job("sync")
 			j.Name = "" // an ad-hoc sync has no job name (manifest, logs)
-			return a.runJob(cmd, cfg, j, cf, true)
+			return a.runJob(cmd, cfg, j, cf, true, "")
 		},
 	}
 	fl := cmd.Flags()
@@ -141,9 +141,9 @@ func (a *app) flagsConfig(job map[string]any) (*config.Config, error) {
 // runJob runs job with progress on a terminal and prints its result: the
 // kind's text, or its summary as JSON (with the error, when the summary
 // carries one). adhoc runs (sync, statuses verbs) send no alerts.
-func (a *app) runJob(cmd *cobra.Command, cfg *config.Config, job *config.Job, cf changeFlags, adhoc bool) error {
+func (a *app) runJob(cmd *cobra.Command, cfg *config.Config, job *config.Job, cf changeFlags, adhoc bool, key string) error {
 	p := &progress{w: a.env.Stderr, on: a.env.IsTTY && !cf.json}
-	ro := jobs.RunOptions{DryRun: cf.dryRun, Force: cf.force, Verify: cf.verify, Progress: p.update, NoAlerts: adhoc}
+	ro := jobs.RunOptions{DryRun: cf.dryRun, Force: cf.force, Verify: cf.verify, Progress: p.update, NoAlerts: adhoc, Key: key}
 	r := a.runner(cfg)
 	defer r.Close()
 	res, err := r.RunJob(cmd.Context(), job, ro)

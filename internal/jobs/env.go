@@ -30,6 +30,9 @@ type Env struct {
 	// HTTPClient is the base HTTP client for GitHub, alerts and third-party
 	// APIs (nil = http.DefaultClient's transport).
 	HTTPClient *http.Client
+	// StateInStores is set by runtimes whose database does not survive
+	// (Lambda's /tmp): kinds keep their state in their stores instead.
+	StateInStores bool
 
 	mu     sync.Mutex
 	gh     *github.Client

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"time"
 
 	"github.com/ghsync/ghsync/internal/config"
 )
@@ -97,4 +98,23 @@ type ObjectHandler interface {
 // run without the run history (e.g. from a manifest in the destination).
 type LastReader interface {
 	Last(ctx context.Context, env *Env, job *config.Job) *LastRun
+}
+
+// KeyRunner is implemented by kinds that can run on one item named by a
+// key (`ghsync run JOB --key KEY`, e.g. an inbox's upload set).
+type KeyRunner interface {
+	RunKey(ctx context.Context, env *Env, job *config.Job, key string, ro RunOptions) (*Result, error)
+}
+
+// Poller is implemented by kinds whose jobs watch a store: serve runs such
+// a job without a schedule of its own this often.
+type Poller interface {
+	PollEvery(job *config.Job) time.Duration
+}
+
+// EnvJobs is implemented by kinds that the original systems' environment
+// variables alone can define (drop-in mode): when no configuration file is
+// found, Registry.Load adds the jobs they return.
+type EnvJobs interface {
+	JobsFromEnv(getenv func(string) string) ([]*config.Job, error)
 }

@@ -3,6 +3,7 @@ package jobs
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/store"
@@ -16,6 +17,7 @@ func Builtin() *Registry {
 	r.Register(statusesKind{})
 	r.Register(airtableKind{})
 	r.Register(badgrKind{})
+	r.Register(inboxKind{})
 	return r
 }
 
@@ -89,8 +91,54 @@ func (r *Registry) Needs(job *config.Job) Needs {
 }
 
 // Load reads the configuration (see config.Load) with this registry's kinds.
+// When no configuration file is found (the embedded defaults), kinds that
+// the original systems' environment variables can define (EnvJobs) add
+// their jobs.
 func (r *Registry) Load(path string, getenv func(string) string) (*config.Config, error) {
-	return config.Load(path, getenv, r)
+	cfg, err := config.Load(path, getenv, r)
+	if err != nil || cfg.File != "" {
+		return cfg, err
+	}
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	for _, k := range r.kinds {
+		ej, ok := k.(EnvJobs)
+		if !ok {
+			continue
+		}
+		js, err := ej.JobsFromEnv(getenv)
+		if err != nil {
+			return nil, err
+		}
+		for _, j := range js {
+			if _, dup := cfg.Job(j.Name); !dup {
+				cfg.Jobs = append(cfg.Jobs, j)
+			}
+		}
+	}
+	return cfg, nil
+}
+
+// Polled lists the jobs without a schedule whose kind polls a store
+// (Poller), with their intervals, in job order.
+func (r *Registry) Polled(cfg *config.Config) []PolledJob {
+	var out []PolledJob
+	for _, j := range cfg.Jobs {
+		if j.Schedule != "" {
+			continue
+		}
+		if p, ok := r.byName[j.Kind].(Poller); ok {
+			out = append(out, PolledJob{Job: j, Every: p.PollEvery(j)})
+		}
+	}
+	return out
+}
+
+// PolledJob is a job serve runs every Every.
+type PolledJob struct {
+	Job   *config.Job
+	Every time.Duration
 }
 
 // Parse decodes a configuration (see config.Parse) with this registry's kinds.

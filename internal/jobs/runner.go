@@ -32,6 +32,9 @@ type Runner struct {
 	DB *db.DB
 	// Kinds are the job kinds; nil = Builtin().
 	Kinds *Registry
+	// StateInStores: the runtime's database does not survive (Lambda);
+	// see Env.StateInStores.
+	StateInStores bool
 
 	once sync.Once
 	env  *Env
@@ -41,9 +44,10 @@ type Runner struct {
 // RunOptions are the per-run switches of every verb that changes things.
 type RunOptions struct {
 	DryRun   bool
-	Force    bool // ignore the max_delete guard
-	Verify   bool // list the store and repair drift
-	NoAlerts bool // ad-hoc runs (`ghsync sync`): no alerts
+	Force    bool   // ignore the max_delete guard
+	Verify   bool   // list the store and repair drift
+	NoAlerts bool   // ad-hoc runs (`ghsync sync`): no alerts
+	Key      string // run on the item holding this key (kinds implementing KeyRunner)
 	Progress func(done, total int, bytes int64)
 }
 
@@ -81,6 +85,7 @@ func (r *Runner) init() {
 			r.reg = Builtin()
 		}
 		r.env = NewEnv(r.Config, r.Logger, r.Getenv, r.HTTPClient, r.DB)
+		r.env.StateInStores = r.StateInStores
 	})
 }
 
@@ -107,7 +112,16 @@ func (r *Runner) RunJob(ctx context.Context, job *config.Job, ro RunOptions) (*R
 	if err != nil {
 		return nil, err
 	}
-	res, err := k.Run(ctx, r.env, job, ro)
+	var res *Result
+	if ro.Key != "" {
+		kr, ok := k.(KeyRunner)
+		if !ok {
+			return nil, Usagef("job %q (kind %s) does not take --key", job.Name, job.Kind)
+		}
+		res, err = kr.RunKey(ctx, r.env, job, ro.Key, ro)
+	} else {
+		res, err = k.Run(ctx, r.env, job, ro)
+	}
 	if res != nil {
 		res.Job, res.Kind = job.Name, job.Kind
 	}

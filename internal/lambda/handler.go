@@ -89,7 +89,7 @@ func New(cfg *config.Config, logger *slog.Logger, getenv func(string) string) *H
 		getenv = func(string) string { return "" }
 	}
 	return &Handler{cfg: cfg, log: logger, getenv: getenv,
-		runner: &jobs.Runner{Config: cfg, Logger: logger, Getenv: getenv}}
+		runner: &jobs.Runner{Config: cfg, Logger: logger, Getenv: getenv, StateInStores: true}}
 }
 
 // Invoke handles one invocation payload and returns the response payload.
