@@ -25,6 +25,8 @@ type summaryView struct {
 	Paths []pathList
 	// Branches are a status-snapshot summary's branch results.
 	Branches []branchView
+	// Sets are an inbox run's upload sets (poll, event or --key run).
+	Sets []setView
 	// Fields are the summary's scalar fields, sorted by key, redacted.
 	Fields []field
 	// Raw is the whole summary, indented, with URLs redacted.
@@ -43,6 +45,23 @@ type branchView struct {
 }
 
 type field struct{ Key, Value string }
+
+// setView is one upload set an inbox run looked at.
+type setView struct {
+	Prefix, Outcome, Issue string
+	Files                  []setFile
+	Actions                []setAction
+	Errors                 []string
+}
+
+type setFile struct {
+	Key, Encoding, Delimiter, Profile string
+	Valid                             bool
+	Rows                              string
+	Errors                            []string
+}
+
+type setAction struct{ Action, Status, Target, Detail, Error string }
 
 // parseSummary builds the view of raw (nil or empty → zero view).
 func parseSummary(raw json.RawMessage) summaryView {
@@ -87,8 +106,58 @@ func parseSummary(raw json.RawMessage) summaryView {
 				Head: str(bm["head"]), Error: str(bm["error"]), Commits: num(bm["commits"]), Fetched: num(bm["fetched"])})
 		}
 	}
+	v.Sets = inboxSets(m)
 	v.Short = shortSummary(m)
 	return v
+}
+
+// inboxSets finds an inbox summary's sets: a poll's "processed", an
+// event's "results", or one set (a --key run).
+func inboxSets(m map[string]any) []setView {
+	var raw []any
+	switch {
+	case m["processed"] != nil:
+		raw, _ = m["processed"].([]any)
+	case m["results"] != nil:
+		raw, _ = m["results"].([]any)
+	case has(m, "prefix", "actions"):
+		raw = []any{m}
+	}
+	var out []setView
+	for _, x := range raw {
+		r, _ := x.(map[string]any)
+		if r == nil {
+			continue
+		}
+		sv := setView{Prefix: str(r["prefix"]), Outcome: "failed", Errors: strings2(r["errors"])}
+		switch {
+		case r["skipped"] == true:
+			sv.Outcome = "unchanged (skipped)"
+		case r["passed"] == true:
+			sv.Outcome = "passed"
+		}
+		if rep, _ := r["report"].(map[string]any); rep != nil {
+			sv.Issue = str(rep["github_issue"])
+			files, _ := rep["file_set"].([]any)
+			for _, f := range files {
+				fm, _ := f.(map[string]any)
+				rows := "-"
+				if n, ok := fm["rows"].(json.Number); ok {
+					rows = n.String()
+				}
+				sv.Files = append(sv.Files, setFile{Key: str(fm["key"]), Valid: fm["valid"] == true, Rows: rows,
+					Encoding: str(fm["encoding"]), Delimiter: str(fm["delimiter"]), Profile: str(fm["profile"]), Errors: strings2(fm["errors"])})
+			}
+		}
+		acts, _ := r["actions"].([]any)
+		for _, a := range acts {
+			am, _ := a.(map[string]any)
+			sv.Actions = append(sv.Actions, setAction{Action: str(am["action"]), Status: str(am["status"]),
+				Target: str(am["target"]), Detail: str(am["detail"]), Error: str(am["error"])})
+		}
+		out = append(out, sv)
+	}
+	return out
 }
 
 // shortSummary describes a summary in a few words.
@@ -115,6 +184,13 @@ func shortSummary(m map[string]any) string {
 				return "up to date" + dry
 			}
 			return "no changes" + dry
+		}
+	case has(m, "sets", "unchanged", "processed"): // inbox poll
+		ps, _ := m["processed"].([]any)
+		add(len(ps), "sets processed")
+		add(num(m["unchanged"]), "unchanged")
+		if len(parts) == 0 {
+			return "no upload sets" + dry
 		}
 	case has(m, "branches_written", "branches_unchanged", "branches_failed"): // status snapshots
 		add(num(m["branches_written"]), "branches written")
