@@ -36,6 +36,8 @@ type Needs struct {
 	Secrets []string
 	// Parameters are the SSM Parameter Store parameter names referenced.
 	Parameters []string
+	// Actions are other IAM actions jobs call (e.g. ses:SendEmail), sorted.
+	Actions []string
 	// Watched are the upload buckets (and prefixes) whose object-created
 	// events must reach the function (jobs whose kind handles them).
 	Watched []Watch
@@ -93,6 +95,9 @@ func Derive(cfg *config.Config, configURL string) *Needs {
 		}
 		for _, sec := range needs.Secrets {
 			n.addSecretRefs([]string{sec.Describe()})
+		}
+		for _, a := range needs.AWSActions {
+			n.Actions = appendUnique(n.Actions, a)
 		}
 	}
 	if cfg.Webhooks.Archive.Dest != "" && webhooksOn(cfg) {

@@ -246,6 +246,10 @@ func functionPolicy(n *Needs) M {
 		}
 		st = append(st, statement("Parameters", []string{"ssm:GetParameter"}, arns))
 	}
+	if len(n.Actions) > 0 {
+		sortStrings(n.Actions)
+		st = append(st, statement("JobActions", n.Actions, []any{"*"}))
+	}
 	return policyDoc(st...)
 }
 

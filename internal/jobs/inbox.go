@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ghsync/ghsync/internal/config"
@@ -67,6 +68,9 @@ func (inboxKind) Needs(job *config.Job) Needs {
 	n := Needs{Database: true, Stores: []StoreUse{{URL: s.Watch, Access: AccessReadWrite, Watch: true}}}
 	if s.Final != "" {
 		n.Stores = append(n.Stores, StoreUse{URL: s.Final, Access: AccessReadWrite})
+	}
+	if s.Email != nil && strings.HasPrefix(s.Email.Via, "ses://") {
+		n.AWSActions = append(n.AWSActions, "ses:SendEmail")
 	}
 	return n
 }

@@ -61,6 +61,9 @@ type Needs struct {
 	Secrets []config.Secret
 	// Database is true when the job reads or writes the config's database.
 	Database bool
+	// AWSActions are IAM actions the job calls beyond its stores (e.g.
+	// "ses:SendEmail"), granted by the deploy template.
+	AWSActions []string
 }
 
 // StoreUse is one store URL a job uses.
