@@ -15,42 +15,15 @@ set -euo pipefail
 
 VERSION=v1.56.1
 
-usage() {
-	echo "usage: $0 start DIR [PORT] | env DIR | stop DIR" >&2
-	exit 2
-}
+NAME=gcsserver
+LOG=fake-gcs-server.log
 
 find_bin() {
 	if [[ -n "${FAKE_GCS_SERVER:-}" ]]; then
 		echo "$FAKE_GCS_SERVER"
 		return
 	fi
-	local gobin
-	gobin="$(go env GOBIN 2>/dev/null || true)"
-	[[ -z "$gobin" ]] && gobin="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
-	if [[ -x "$gobin/fake-gcs-server" ]]; then
-		echo "$gobin/fake-gcs-server"
-	elif command -v fake-gcs-server >/dev/null 2>&1; then
-		command -v fake-gcs-server
-	else
-		echo "fake-gcs-server not found; install it: go install github.com/fsouza/fake-gcs-server@$VERSION" >&2
-		exit 1
-	fi
-}
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-free_port() {
-	local p i
-	for i in $(seq 1 200); do
-		p=$((20000 + RANDOM % 40000))
-		if ! port_in_use "$p"; then
-			echo "$p"
-			return
-		fi
-	done
-	echo "no free port found" >&2
-	exit 1
+	go_bin fake-gcs-server "github.com/fsouza/fake-gcs-server@$VERSION"
 }
 
 print_env() {
@@ -60,74 +33,15 @@ print_env() {
 	echo "export GHSYNC_TEST_GCS_EMULATOR=127.0.0.1:$port"
 }
 
-running() {
-	local dir=$1
-	[[ -f "$dir/pid" ]] && kill -0 "$(cat "$dir/pid")" 2>/dev/null
+# setsid: the server must not die with the shell that started it, nor get its signals.
+launch() {
+	setsid "$3" -scheme http -host 127.0.0.1 -port "$2" -backend memory \
+		-public-host "127.0.0.1:$2" -external-url "http://127.0.0.1:$2" -log-level warn \
+		>"$1/$LOG" 2>&1 </dev/null &
 }
 
-start() {
-	local dir=$1 port=${2:-0} bin pid i
-	mkdir -p "$dir"
-	dir="$(cd "$dir" && pwd)"
-	if running "$dir"; then
-		echo "gcsserver: already running (pid $(cat "$dir/pid"))" >&2
-		print_env "$dir"
-		return
-	fi
-	[[ "$port" == 0 ]] && port="$(free_port)"
-	if port_in_use "$port"; then
-		echo "gcsserver: port $port is already in use" >&2
-		exit 1
-	fi
-	bin="$(find_bin)"
-	# setsid: the server must not die with the shell that started it, nor get its signals.
-	setsid "$bin" -scheme http -host 127.0.0.1 -port "$port" -backend memory \
-		-public-host "127.0.0.1:$port" -external-url "http://127.0.0.1:$port" -log-level warn \
-		>"$dir/fake-gcs-server.log" 2>&1 </dev/null &
-	pid=$!
-	echo "$pid" >"$dir/pid"
-	echo "$port" >"$dir/port"
-	for i in $(seq 1 150); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			echo "gcsserver: fake-gcs-server exited; log follows" >&2
-			cat "$dir/fake-gcs-server.log" >&2
-			rm -f "$dir/pid"
-			exit 1
-		fi
-		if curl -sf -o /dev/null "http://127.0.0.1:$port/storage/v1/b" 2>/dev/null; then
-			echo "gcsserver: fake-gcs-server pid $pid on 127.0.0.1:$port (in memory)" >&2
-			print_env "$dir"
-			return
-		fi
-		sleep 0.2
-	done
-	echo "gcsserver: fake-gcs-server did not answer within 30s; log follows" >&2
-	cat "$dir/fake-gcs-server.log" >&2
-	kill "$pid" 2>/dev/null || true
-	exit 1
-}
+probe() { curl -sf -o /dev/null "http://127.0.0.1:$1/storage/v1/b" 2>/dev/null; }
 
-stop() {
-	local dir=$1 pid i
-	if ! running "$dir"; then
-		rm -f "$dir/pid"
-		return
-	fi
-	pid="$(cat "$dir/pid")"
-	kill "$pid"
-	for i in $(seq 1 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -9 "$pid" 2>/dev/null || true
-	rm -f "$dir/pid"
-	echo "gcsserver: stopped pid $pid" >&2
-}
-
-[[ $# -ge 2 ]] || usage
-case "$1" in
-start) start "$2" "${3:-0}" ;;
-env) print_env "$2" ;;
-stop) stop "$2" ;;
-*) usage ;;
-esac
+# shellcheck source=lib/testserver.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/testserver.sh"
+testserver_main "$@"

@@ -3,6 +3,7 @@ package apisync
 import (
 	"context"
 	"errors"
+	"github.com/ghsync/ghsync/internal/ctxtime"
 	"log/slog"
 	"net/http"
 	"time"
@@ -54,18 +55,7 @@ func (d Deps) withDefaults() (Deps, error) {
 		d.Now = time.Now
 	}
 	if d.Sleep == nil {
-		d.Sleep = sleepCtx
+		d.Sleep = ctxtime.Sleep
 	}
 	return d, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -10,13 +10,10 @@ package aztest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
+	"github.com/ghsync/ghsync/internal/testkit/testname"
 	"net/url"
 	"os"
-	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -67,19 +64,6 @@ func Client(t testing.TB) *azblob.Client {
 	return c
 }
 
-var unsafeChars = regexp.MustCompile(`[^a-z0-9]+`)
-
-// containerName derives a valid (3-63 chars, lowercase, single dashes), unique name.
-func containerName(testName string) string {
-	var rnd [4]byte
-	_, _ = rand.Read(rnd[:])
-	base := strings.Trim(unsafeChars.ReplaceAllString(strings.ToLower(testName), "-"), "-")
-	if len(base) > 40 {
-		base = strings.Trim(base[:40], "-")
-	}
-	return "gt-" + base + "-" + hex.EncodeToString(rnd[:])
-}
-
 // Container creates a fresh, empty, uniquely named container on the emulator
 // and returns its destination URL
 // (azblob://NAME/?localemu=true&domain=HOST:PORT&protocol=http), suitable for
@@ -88,7 +72,7 @@ func Container(t testing.TB) string {
 	t.Helper()
 	d := Domain(t)
 	c := Client(t)
-	name := containerName(t.Name())
+	name := testname.Unique(t.Name())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := c.CreateContainer(ctx, name, nil); err != nil {

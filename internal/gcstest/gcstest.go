@@ -10,12 +10,10 @@ package gcstest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/ghsync/ghsync/internal/testkit/testname"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -68,18 +66,6 @@ func Client(t testing.TB) *storage.Client {
 	return c
 }
 
-var unsafeChars = regexp.MustCompile(`[^a-z0-9]+`)
-
-func bucketName(testName string) string {
-	var rnd [4]byte
-	_, _ = rand.Read(rnd[:])
-	base := strings.Trim(unsafeChars.ReplaceAllString(strings.ToLower(testName), "-"), "-")
-	if len(base) > 40 {
-		base = strings.Trim(base[:40], "-")
-	}
-	return "gt-" + base + "-" + hex.EncodeToString(rnd[:])
-}
-
 // Bucket creates a fresh, empty, uniquely named bucket on the emulator and
 // returns its destination URL (gs://NAME/?anonymous=true), suitable for
 // store.Open. The bucket and its objects are deleted in t.Cleanup.
@@ -87,7 +73,7 @@ func Bucket(t testing.TB) string {
 	t.Helper()
 	host := Emulator(t)
 	c := Client(t)
-	name := bucketName(t.Name())
+	name := testname.Unique(t.Name())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := c.Bucket(name).Create(ctx, "test-project", nil); err != nil {

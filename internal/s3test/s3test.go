@@ -11,12 +11,10 @@ package s3test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
+	"github.com/ghsync/ghsync/internal/testkit/testname"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -84,19 +82,6 @@ func Client(t testing.TB) *s3.Client {
 	})
 }
 
-var unsafeChars = regexp.MustCompile(`[^a-z0-9]+`)
-
-// bucketName derives a valid, unique S3 bucket name from the test name.
-func bucketName(testName string) string {
-	var rnd [4]byte
-	_, _ = rand.Read(rnd[:])
-	base := strings.Trim(unsafeChars.ReplaceAllString(strings.ToLower(testName), "-"), "-")
-	if len(base) > 40 {
-		base = strings.Trim(base[:40], "-")
-	}
-	return "gt-" + base + "-" + hex.EncodeToString(rnd[:])
-}
-
 // Bucket creates a fresh, empty, uniquely named bucket on the test server and
 // returns a destination URL for it (s3://NAME/?endpoint=…&region=…&use_path_style=true&disable_https=…),
 // suitable for store.Open. The bucket and everything in it is deleted in
@@ -105,7 +90,7 @@ func Bucket(t testing.TB) string {
 	t.Helper()
 	ep := Endpoint(t)
 	client := Client(t)
-	name := bucketName(t.Name())
+	name := testname.Unique(t.Name())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {

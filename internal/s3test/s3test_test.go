@@ -2,6 +2,7 @@ package s3test
 
 import (
 	"context"
+	"github.com/ghsync/ghsync/internal/testkit/testname"
 	"net/url"
 	"regexp"
 	"strings"
@@ -14,12 +15,12 @@ import (
 func TestBucketName(t *testing.T) {
 	valid := regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
 	for _, name := range []string{"TestX", "TestPut/s3/Very_Long_Subtest_Name_With_Many_Words_And_More", "Test__/__"} {
-		a, b := bucketName(name), bucketName(name)
+		a, b := testname.Unique(name), testname.Unique(name)
 		if !valid.MatchString(a) || len(a) > 63 {
-			t.Errorf("bucketName(%q) = %q, not a valid S3 bucket name", name, a)
+			t.Errorf("testname.Unique(%q) = %q, not a valid S3 bucket name", name, a)
 		}
 		if a == b {
-			t.Errorf("bucketName(%q) not unique: %q twice", name, a)
+			t.Errorf("testname.Unique(%q) not unique: %q twice", name, a)
 		}
 	}
 }
