@@ -16,6 +16,8 @@ func Builtin() *Registry {
 	r.Register(statusesKind{})
 	r.Register(airtableKind{})
 	r.Register(badgrKind{})
+	r.Register(redeliverKind{})
+	r.Register(reconcileKind{})
 	return r
 }
 

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/db"
 	"github.com/ghsync/ghsync/internal/github"
@@ -32,6 +34,9 @@ type Runner struct {
 	DB *db.DB
 	// Kinds are the job kinds; nil = Builtin().
 	Kinds *Registry
+	// Registerer receives the metrics of kinds that export some (serve's
+	// /metrics registry); nil = not exported.
+	Registerer prometheus.Registerer
 
 	once sync.Once
 	env  *Env
@@ -81,6 +86,7 @@ func (r *Runner) init() {
 			r.reg = Builtin()
 		}
 		r.env = NewEnv(r.Config, r.Logger, r.Getenv, r.HTTPClient, r.DB)
+		r.env.Registerer = r.Registerer
 	})
 }
 
