@@ -59,6 +59,7 @@ webhooks:
 		t.Fatal(err)
 	}
 	h := New(cfg, nil, getenv)
+	defer h.Close(context.Background())
 	body := `{"action":"completed","workflow_job":{"id":77,"run_id":1,"status":"completed","conclusion":"failure","name":"test","head_sha":"abc",` +
 		`"started_at":"2024-05-01T10:00:00Z","completed_at":"2024-05-01T10:05:00Z"},"repository":{"full_name":"acme/app"}}`
 	m := hmac.New(sha256.New, []byte(testSecret))
