@@ -2,6 +2,7 @@ package lambda
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -19,14 +20,18 @@ const EnvWebhookSecret = serve.EnvWebhookSecret
 // each HTTP event.
 const processBudget = 5 * time.Second
 
-// logsBudget bounds the log downloads worked off after each HTTP event; a
-// download cut short goes back to the queue for a later invocation.
-const logsBudget = 60 * time.Second
+// answerWithin bounds the whole invocation of an HTTP event: a Function URL
+// answers only when the invocation returns, and GitHub gives up on a
+// delivery after 10 seconds. The log downloads worked off after the
+// projections get what is left of it; a download cut short goes back to the
+// queue (no attempt counted) for a later invocation.
+const answerWithin = 8 * time.Second
 
 // serveHTTP answers a Function URL / HTTP API event with the webhook server's
 // handler, then projects the deliveries stored so far (Lambda freezes the
 // process between invocations, so background work cannot be relied on).
 func (h *Handler) serveHTTP(ctx context.Context, payload []byte) ([]byte, error) {
+	start := time.Now()
 	srv, err := h.server(ctx)
 	if err != nil {
 		return nil, invokeErr(ErrTypeConfig, err)
@@ -47,11 +52,15 @@ func (h *Handler) serveHTTP(ctx context.Context, payload []byte) ([]byte, error)
 			break
 		}
 	}
-	if dl := srv.Logs(); dl != nil {
-		lctx, cancel := context.WithTimeout(ctx, logsBudget)
+	if dl := srv.Logs(); dl != nil && time.Until(start.Add(answerWithin)) > time.Second {
+		lctx, cancel := context.WithDeadline(ctx, start.Add(answerWithin))
 		defer cancel()
-		if sum, err := dl.RunOnce(lctx); err != nil {
-			h.log.Warn("downloading job logs (failed ones stay in log_downloads)", "summary", sum, "err", err)
+		sum, err := dl.RunOnce(lctx)
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
+			h.log.Info("log downloads continue on a later invocation", "summary", sum)
+		case err != nil:
+			h.log.Warn("downloading job logs (failed ones stay in log_downloads with their error)", "summary", sum, "err", err)
 		}
 	}
 	return marshal(res)
