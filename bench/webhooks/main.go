@@ -50,7 +50,7 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.BoolVar(&skipMax, "skip-max", false, "run only the fixed-rate phase (on a fresh database)")
 	flag.BoolVar(&direct, "direct", false, "assemble the webhook path directly (as serve does) instead of through serve.New")
-	flag.IntVar(&logSize, "logs", 0, "with -direct: download, store and classify a log of this many bytes for every completed job")
+	flag.IntVar(&logSize, "logs", 0, "download, store and classify a log of this many bytes for every wanted completed job (through serve.New; with -direct, the directly assembled path)")
 	flag.IntVar(&logConc, "log-concurrency", 0, "log downloads in flight (0: the default, 4)")
 	flag.IntVar(&failEvery, "fail-every", 0, "with -logs: completed jobs conclude failure one time in N (others success) and only failures' logs are downloaded; 0: every completed job's log")
 	flag.Parse()
@@ -94,9 +94,12 @@ func run(dbURL string, duration time.Duration, conc, rate, size int, showMetrics
 	}
 	var srv benchServer
 	var err error
-	if direct || logSize > 0 {
+	switch {
+	case logSize > 0 && !direct:
+		srv, err = newServeLogs(ctx, dbURL, logSize, logConc)
+	case direct:
 		srv, err = newDirect(ctx, dbURL, logSize, logConc)
-	} else {
+	default:
 		srv, err = serve.New(ctx, serve.Options{DatabaseURL: dbURL, Secrets: []string{secret},
 			Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	}
@@ -112,7 +115,7 @@ func run(dbURL string, duration time.Duration, conc, rate, size int, showMetrics
 	url := "http://" + ln.Addr().String() + "/api/github/webhooks"
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 0}}
 	fmt.Printf("ghsync webhook ingest benchmark: %s, GOMAXPROCS=%d, payload ≈ %d bytes, database %s, server %s, logs %d bytes per completed job\n",
-		runtime.Version(), runtime.GOMAXPROCS(0), size, srv.DB().Dialect(), map[bool]string{true: "direct", false: "serve.New"}[direct || logSize > 0], logSize)
+		runtime.Version(), runtime.GOMAXPROCS(0), size, srv.DB().Dialect(), map[bool]string{true: "direct", false: "serve.New"}[direct], logSize)
 
 	var seq atomic.Int64
 	send := func() (time.Duration, error) {

@@ -24,6 +24,7 @@ func (a *app) eventsCmd() *cobra.Command {
 
   ghsync events deliveries [--event E] [--since 24h] [--limit N]
   ghsync events list TABLE [--repo OWNER/REPO] [--status S] [--since T] [--limit N]
+  ghsync events list workflow_job --classification RULE   (jobs whose log matched RULE)
 
 --since takes an RFC 3339 time, a date (2026-01-02) or a duration back from now (24h).`,
 	}
@@ -52,7 +53,7 @@ func (a *app) eventsCmd() *cobra.Command {
 		}
 		return time.Time{}, jobs.Usagef("--since %q: want an RFC 3339 time, a date or a duration like 24h", since)
 	}
-	var event, repo, status string
+	var event, repo, status, classification string
 	deliveries := &cobra.Command{
 		Use:   "deliveries",
 		Short: "List recent webhook deliveries, newest first",
@@ -105,7 +106,7 @@ func (a *app) eventsCmd() *cobra.Command {
 				return err
 			}
 			defer d.Close()
-			page, err := webhooks.QueryEvents(cmd.Context(), d, args[0], webhooks.EventQuery{Repo: repo, Status: status, Since: st, Limit: limit, Cursor: cursor})
+			page, err := webhooks.QueryEvents(cmd.Context(), d, args[0], webhooks.EventQuery{Repo: repo, Status: status, Classification: classification, Since: st, Limit: limit, Cursor: cursor})
 			if err != nil {
 				return queryErr(err)
 			}
@@ -114,6 +115,7 @@ func (a *app) eventsCmd() *cobra.Command {
 	}
 	list.Flags().StringVar(&repo, "repo", "", "only rows of OWNER/REPO")
 	list.Flags().StringVar(&status, "status", "", "only rows with this status")
+	list.Flags().StringVar(&classification, "classification", "", "workflow_job only: rows whose log classification matched this rule (\"none\": classified, no rule matched)")
 	for _, c := range []*cobra.Command{deliveries, list} {
 		c.Flags().StringVar(&database, "database", "", "database URL (default: the config's database:)")
 		c.Flags().StringVar(&since, "since", "", "only rows at or after this time")

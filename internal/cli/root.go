@@ -94,6 +94,7 @@ Start with:  ghsync sync . file://./out   (mirror this checkout's HEAD into ./ou
 	root.AddCommand(a.statusesCmd(), a.hudCmd(), a.serveCmd(), a.eventsCmd())
 	root.AddCommand(a.deployCmd())
 	root.AddCommand(a.inboxCmd())
+	root.AddCommand(a.classifyCmd())
 	return root
 }
 

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +13,7 @@ import (
 	"github.com/ghsync/ghsync/internal/scheduler"
 	"github.com/ghsync/ghsync/internal/serve"
 	"github.com/ghsync/ghsync/internal/ui"
+	"github.com/ghsync/ghsync/internal/webhooks/logs"
 )
 
 // schedulerFlags are serve's scheduler settings.
@@ -50,7 +50,9 @@ func (a *app) serveCmd() *cobra.Command {
   POST /api/github/webhooks   GitHub webhooks: signature-checked, stored durably before
                               the 2xx, deduplicated, projected into per-event tables
   GET  /api/deliveries        recent deliveries (event=, since=, limit=, cursor=)
-  GET  /api/events/{table}    a projection table (repo=, status=, since=, limit=, cursor=)
+  GET  /api/events/{table}    a projection table (repo=, status=, classification=, since=,
+                              limit=, cursor=)
+  POST /api/circleci/webhooks CircleCI webhooks (when webhooks.circleci.secrets is set)
   GET  /api/runs              the job run history (job=, limit=)
   GET  /ui/                   web UI: jobs and runs, deliveries, the HUD (docs/ui.md)
   GET  /healthz /readyz /metrics
@@ -89,6 +91,8 @@ gracefully.`,
 			}
 			runner := a.runner(cfg)
 			runner.DB = srv.DB() // jobs that need the database share serve's
+			runner.Registerer = srv.Registry()
+			runner.Env().UseLogDownloader(srv.Logs()) // reconcile queues logs on serve's downloader
 			sched, err := scheduler.New(cmd.Context(), scheduler.Config{
 				DB: srv.DB(), DatabaseURL: opts.DatabaseURL, Jobs: scheduled, Runner: runner,
 				ReplicaID: sf.replicaID, Logger: a.logger, Registerer: srv.Registry(), Workers: sf.workers,
@@ -117,24 +121,19 @@ gracefully.`,
 	return cmd
 }
 
-// serveOptions builds the server's options from the config, flags and environment.
+// serveOptions builds the server's options from the config, flags and
+// environment (serve.ConfigOptions; the GitHub client for log downloads is
+// built from the config's github section as the jobs' is).
 func (a *app) serveOptions(ctx context.Context, cfg *config.Config, addr, database string) (serve.Options, error) {
-	w := cfg.Webhooks
-	opts := serve.Options{Addr: addr, DatabaseURL: cfg.Database, InsecureNoSignature: w.InsecureNoSignature,
-		WebhookPath: w.Path, ArchiveDest: w.Archive.Dest, ArchiveBatchBytes: int64(w.Archive.BatchBytes),
-		ArchiveBatchAge: w.Archive.BatchAge.Std(), PerDelivery: w.Archive.PerDelivery, Logger: a.logger}
+	opts, err := serve.ConfigOptions(ctx, cfg, a.env.Getenv, func(ctx context.Context) (logs.APIClient, error) {
+		return jobs.NewEnv(cfg, a.logger, a.env.Getenv, nil, nil).GitHub(ctx)
+	})
+	if err != nil {
+		return opts, err
+	}
+	opts.Addr, opts.Logger = addr, a.logger
 	if database != "" {
 		opts.DatabaseURL = database
-	}
-	for i, s := range w.Secrets {
-		v, err := s.Resolve(ctx)
-		if err != nil {
-			return opts, fmt.Errorf("webhooks.secrets[%d]: %w", i, err)
-		}
-		opts.Secrets = append(opts.Secrets, v)
-	}
-	if env := strings.TrimSpace(a.env.Getenv("GHSYNC_WEBHOOK_SECRET")); env != "" {
-		opts.Secrets = append(opts.Secrets, env)
 	}
 	return opts, nil
 }

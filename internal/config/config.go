@@ -124,6 +124,12 @@ type Webhooks struct {
 	Path string `yaml:"path"`
 	// Archive configures the raw-payload archive.
 	Archive WebhookArchive `yaml:"archive"`
+	// Logs configures the download and classification of CI job logs.
+	Logs WebhookLogs `yaml:"logs"`
+	// CircleCI configures the CircleCI webhook endpoint.
+	CircleCI WebhookCircleCI `yaml:"circleci"`
+	// DynamoDB, when set, mirrors the projections to DynamoDB tables.
+	DynamoDB *WebhookDynamoDB `yaml:"dynamodb"`
 }
 
 // WebhookArchive configures how raw webhook payloads are archived.

@@ -47,6 +47,7 @@ func applyDefaults(c *Config) {
 		}
 	}
 	c.Webhooks.Secrets = secrets
+	applyWebhookDefaults(&c.Webhooks, has)
 	for i, j := range c.Jobs {
 		if j == nil {
 			continue
@@ -77,4 +78,5 @@ func resolveDests(c *Config) {
 	if c.Webhooks.Archive.Dest != "" {
 		c.Webhooks.Archive.Dest = ResolveDest(c.Storage, c.Webhooks.Archive.Dest)
 	}
+	resolveWebhookDests(c)
 }

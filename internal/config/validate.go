@@ -45,6 +45,7 @@ func validate(c *Config, kinds Kinds, p *problems) {
 	if w.Archive.BatchAge <= 0 {
 		p.field("webhooks.archive.batch_age", "must be positive")
 	}
+	validateWebhookExtras(w, p)
 	names := map[string]int{}
 	for i, j := range c.Jobs {
 		path := indexPath("jobs", i)

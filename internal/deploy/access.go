@@ -38,12 +38,21 @@ type Needs struct {
 	Parameters []string
 	// Actions are other IAM actions jobs call (e.g. ses:SendEmail), sorted.
 	Actions []string
+	// Dynamo, when webhooks.dynamodb is set, is the DynamoDB tables the
+	// projections are mirrored to.
+	Dynamo *DynamoAccess
 	// Watched are the upload buckets (and prefixes) whose object-created
 	// events must reach the function (jobs whose kind handles them).
 	Watched []Watch
 	// Warnings are destinations the template cannot grant (non-S3 stores,
 	// local folders that do not survive in Lambda).
 	Warnings []string
+}
+
+// DynamoAccess is the DynamoDB tables the webhook mirror writes: every
+// table named TablePrefix + something, in Region ("" = the stack's).
+type DynamoAccess struct {
+	TablePrefix, Region string
 }
 
 // Watch is a watched upload location.
@@ -103,6 +112,12 @@ func Derive(cfg *config.Config, configURL string) *Needs {
 	if cfg.Webhooks.Archive.Dest != "" && webhooksOn(cfg) {
 		add(cfg.Webhooks.Archive.Dest, AccessReadWrite, "webhook archive")
 	}
+	if l := cfg.Webhooks.Logs; l.Enabled() && l.Dest != "" && webhooksOn(cfg) {
+		add(l.Dest, AccessReadWrite, "webhook job logs")
+	}
+	if d := cfg.Webhooks.DynamoDB; d != nil && webhooksOn(cfg) {
+		n.Dynamo = &DynamoAccess{TablePrefix: d.TablePrefix, Region: d.Region}
+	}
 	if configURL != "" {
 		dir, key := splitKey(configURL)
 		if b, prefix, ok := store.BucketOf(dir); ok && key != "" {
@@ -114,6 +129,7 @@ func Derive(cfg *config.Config, configURL string) *Needs {
 	g := cfg.GitHub
 	refs := []config.Secret{g.PrivateKey, g.Token, cfg.Alerts.SlackWebhookURL}
 	refs = append(refs, cfg.Webhooks.Secrets...)
+	refs = append(refs, cfg.Webhooks.CircleCI.Secrets...)
 	for _, s := range refs {
 		n.addSecretRefs([]string{s.Describe()})
 	}

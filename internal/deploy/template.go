@@ -228,6 +228,16 @@ func functionPolicy(n *Needs) M {
 		statement("DeadLetterQueue", []string{"sqs:SendMessage"}, []any{GetAtt("DeadLetterQueue", "Arn")}),
 	}
 	st = append(st, bucketStatements(n.Buckets)...)
+	if d := n.Dynamo; d != nil {
+		// The mirror's only call is a conditional PutItem (the ordering
+		// guard is its ConditionExpression), on the PREFIX tables only.
+		region := "${AWS::Region}"
+		if d.Region != "" {
+			region = d.Region
+		}
+		st = append(st, statement("DynamoDBMirror", []string{"dynamodb:PutItem"},
+			[]any{Sub("arn:${AWS::Partition}:dynamodb:" + region + ":${AWS::AccountId}:table/" + subEscape(d.TablePrefix) + "*")}))
+	}
 	if len(n.Secrets) > 0 {
 		var arns []any
 		for _, s := range n.Secrets {

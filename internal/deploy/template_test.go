@@ -130,8 +130,10 @@ func TestPolicyNamesOnlyConfiguredBuckets(t *testing.T) {
 					}
 				}
 			}
-			if d := cfg.Webhooks.Archive.Dest; strings.HasPrefix(d, "s3://") {
-				want[strings.SplitN(strings.TrimPrefix(d, "s3://"), "/", 2)[0]] = true
+			for _, d := range []string{cfg.Webhooks.Archive.Dest, cfg.Webhooks.Logs.Dest} {
+				if strings.HasPrefix(d, "s3://") && (d != cfg.Webhooks.Logs.Dest || cfg.Webhooks.Logs.Enabled()) {
+					want[strings.SplitN(strings.TrimPrefix(d, "s3://"), "/", 2)[0]] = true
+				}
 			}
 			tpl, err := Build(cfg, Options{})
 			if err != nil {

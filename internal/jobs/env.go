@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/db"
 	"github.com/ghsync/ghsync/internal/github"
@@ -33,6 +35,9 @@ type Env struct {
 	// StateInStores is set by runtimes whose database does not survive
 	// (Lambda's /tmp): kinds keep their state in their stores instead.
 	StateInStores bool
+	// Registerer receives the metrics of kinds that export some (set by
+	// the runtime before the first run; nil = not exported).
+	Registerer prometheus.Registerer
 
 	mu     sync.Mutex
 	gh     *github.Client
@@ -63,6 +68,21 @@ func (e *Env) GitHub(ctx context.Context) (*github.Client, error) {
 	if e.gh != nil {
 		return e.gh, nil
 	}
+	cfg, err := e.githubConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	gh, err := github.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("github client: %w", err)
+	}
+	e.gh = gh
+	return gh, nil
+}
+
+// githubConfig merges the config's github section over the environment's
+// (GITHUB_APP_ID, GITHUB_TOKEN, …), resolving secrets.
+func (e *Env) githubConfig(ctx context.Context) (github.Config, error) {
 	cfg := github.ConfigFromEnv(e.Getenv)
 	g := e.Config.GitHub
 	if g.APIURL != "" && (g.APIURL != config.DefaultAPIURL || cfg.BaseURL == "") {
@@ -71,14 +91,14 @@ func (e *Env) GitHub(ctx context.Context) (*github.Client, error) {
 	if g.AppID != "" {
 		id, err := strconv.ParseInt(g.AppID, 10, 64)
 		if err != nil {
-			return nil, Usagef("github.app_id %q is not a number", g.AppID)
+			return cfg, Usagef("github.app_id %q is not a number", g.AppID)
 		}
 		cfg.AppID, cfg.Token = id, ""
 	}
 	if !g.PrivateKey.IsZero() {
 		key, err := g.PrivateKey.Resolve(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("github.private_key: %w", err)
+			return cfg, fmt.Errorf("github.private_key: %w", err)
 		}
 		cfg.PrivateKey = []byte(key)
 	}
@@ -91,17 +111,12 @@ func (e *Env) GitHub(ctx context.Context) (*github.Client, error) {
 	if !g.Token.IsZero() && g.AppID == "" {
 		tok, err := g.Token.Resolve(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("github.token: %w", err)
+			return cfg, fmt.Errorf("github.token: %w", err)
 		}
 		cfg.Token = tok
 	}
 	cfg.HTTPClient, cfg.Logger = e.HTTPClient, e.Logger
-	gh, err := github.New(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("github client: %w", err)
-	}
-	e.gh = gh
-	return gh, nil
+	return cfg, nil
 }
 
 // DB returns the configuration's database (the one given to NewEnv, or

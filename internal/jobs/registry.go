@@ -18,6 +18,8 @@ func Builtin() *Registry {
 	r.Register(airtableKind{})
 	r.Register(badgrKind{})
 	r.Register(inboxKind{})
+	r.Register(redeliverKind{})
+	r.Register(reconcileKind{})
 	return r
 }
 

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/db"
 	"github.com/ghsync/ghsync/internal/github"
@@ -35,6 +37,9 @@ type Runner struct {
 	// StateInStores: the runtime's database does not survive (Lambda);
 	// see Env.StateInStores.
 	StateInStores bool
+	// Registerer receives the metrics of kinds that export some (serve's
+	// /metrics registry); nil = not exported.
+	Registerer prometheus.Registerer
 
 	once sync.Once
 	env  *Env
@@ -86,6 +91,7 @@ func (r *Runner) init() {
 		}
 		r.env = NewEnv(r.Config, r.Logger, r.Getenv, r.HTTPClient, r.DB)
 		r.env.StateInStores = r.StateInStores
+		r.env.Registerer = r.Registerer
 	})
 }
 

@@ -2,26 +2,36 @@ package lambda
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/serve"
+	"github.com/ghsync/ghsync/internal/webhooks/logs"
 )
 
 // EnvWebhookSecret is an extra webhook secret taken from the environment (as
 // in `ghsync serve`).
-const EnvWebhookSecret = "GHSYNC_WEBHOOK_SECRET"
+const EnvWebhookSecret = serve.EnvWebhookSecret
 
 // processBudget bounds the synchronous projection of stored deliveries after
 // each HTTP event.
 const processBudget = 5 * time.Second
 
+// answerWithin bounds the whole invocation of an HTTP event: a Function URL
+// answers only when the invocation returns, and GitHub gives up on a
+// delivery after 10 seconds. The log downloads worked off after the
+// projections get what is left of it; a download cut short goes back to the
+// queue (no attempt counted) for a later invocation.
+const answerWithin = 8 * time.Second
+
 // serveHTTP answers a Function URL / HTTP API event with the webhook server's
 // handler, then projects the deliveries stored so far (Lambda freezes the
 // process between invocations, so background work cannot be relied on).
 func (h *Handler) serveHTTP(ctx context.Context, payload []byte) ([]byte, error) {
+	start := time.Now()
 	srv, err := h.server(ctx)
 	if err != nil {
 		return nil, invokeErr(ErrTypeConfig, err)
@@ -42,6 +52,17 @@ func (h *Handler) serveHTTP(ctx context.Context, payload []byte) ([]byte, error)
 			break
 		}
 	}
+	if dl := srv.Logs(); dl != nil && time.Until(start.Add(answerWithin)) > time.Second {
+		lctx, cancel := context.WithDeadline(ctx, start.Add(answerWithin))
+		defer cancel()
+		sum, err := dl.RunOnce(lctx)
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
+			h.log.Info("log downloads continue on a later invocation", "summary", sum)
+		case err != nil:
+			h.log.Warn("downloading job logs (failed ones stay in log_downloads with their error)", "summary", sum, "err", err)
+		}
+	}
 	return marshal(res)
 }
 
@@ -53,7 +74,6 @@ func (h *Handler) server(ctx context.Context) (*serve.Server, error) {
 	if h.web != nil {
 		return h.web, nil
 	}
-	w := h.cfg.Webhooks
 	dbURL := h.cfg.Database
 	if dbURL == "" || dbURL == config.DefaultDatabase {
 		dbURL = LambdaDatabase
@@ -61,24 +81,19 @@ func (h *Handler) server(ctx context.Context) (*serve.Server, error) {
 	} else if strings.HasPrefix(dbURL, "sqlite:") {
 		h.log.Warn("webhooks: SQLite on Lambda is not durable (each execution environment has its own /tmp); use database: postgres://…")
 	}
-	opts := serve.Options{DatabaseURL: dbURL, InsecureNoSignature: w.InsecureNoSignature, WebhookPath: w.Path,
-		ArchiveDest: w.Archive.Dest, ArchiveBatchBytes: int64(w.Archive.BatchBytes), ArchiveBatchAge: w.Archive.BatchAge.Std(),
-		PerDelivery: w.Archive.PerDelivery, Logger: h.log}
-	for i, s := range w.Secrets {
-		v, err := s.Resolve(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("webhooks.secrets[%d]: %w", i, err)
-		}
-		opts.Secrets = append(opts.Secrets, v)
+	opts, err := serve.ConfigOptions(ctx, h.cfg, h.getenv, func(ctx context.Context) (logs.APIClient, error) {
+		return h.runner.GitHub(ctx)
+	})
+	if err != nil {
+		return nil, err
 	}
-	if env := strings.TrimSpace(h.getenv(EnvWebhookSecret)); env != "" {
-		opts.Secrets = append(opts.Secrets, env)
-	}
+	opts.DatabaseURL, opts.Logger = dbURL, h.log
 	srv, err := serve.New(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("webhook endpoint: %w", err)
 	}
-	srv.Webhooks().Start() // archive batches and retries, while invocations keep the process thawed
+	srv.StartBackground() // archive batches and retries, while invocations keep the process thawed
+	h.runner.Env().UseLogDownloader(srv.Logs())
 	h.web = srv
 	return srv, nil
 }

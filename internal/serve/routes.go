@@ -23,6 +23,9 @@ func (s *Server) routes() {
 	s.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
 	s.Handle("GET /api/deliveries", http.HandlerFunc(s.apiDeliveries))
 	s.Handle("GET /api/events/{table}", http.HandlerFunc(s.apiEvents))
+	if s.circle != nil {
+		s.Handle("POST "+CircleCIPath, s.circle.Handler())
+	}
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
@@ -56,7 +59,7 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := webhooks.QueryEvents(r.Context(), s.db, r.PathValue("table"), webhooks.EventQuery{
-		Repo: q.Get("repo"), Status: q.Get("status"), Since: since, Limit: limit, Cursor: q.Get("cursor")})
+		Repo: q.Get("repo"), Status: q.Get("status"), Classification: q.Get("classification"), Since: since, Limit: limit, Cursor: q.Get("cursor")})
 	s.answer(w, page, err)
 }
 

@@ -9,7 +9,8 @@
 //	GET  /readyz                200 when the database answers, else 503
 //	GET  /metrics               Prometheus metrics (a registry per Server)
 //	GET  /api/deliveries        ?event=&since=&limit=&cursor=
-//	GET  /api/events/{table}    ?repo=&status=&since=&limit=&cursor=
+//	GET  /api/events/{table}    ?repo=&status=&classification=&since=&limit=&cursor=
+//	POST /api/circleci/webhooks CircleCI webhooks (when Options.CircleCISecrets is set)
 //
 // Usage from the CLI:
 //
@@ -39,6 +40,8 @@ import (
 	"github.com/ghsync/ghsync/internal/db"
 	"github.com/ghsync/ghsync/internal/store"
 	"github.com/ghsync/ghsync/internal/webhooks"
+	"github.com/ghsync/ghsync/internal/webhooks/circleci"
+	"github.com/ghsync/ghsync/internal/webhooks/logs"
 )
 
 // Options configures a [Server]. Zero values take the documented defaults.
@@ -68,6 +71,14 @@ type Options struct {
 	// ShutdownTimeout bounds the graceful shutdown (in-flight requests and the
 	// final archive flush); default 30 seconds.
 	ShutdownTimeout time.Duration
+	// Logs, when set, downloads and classifies the logs of completed
+	// workflow jobs in the background.
+	Logs *LogsOptions
+	// CircleCISecrets, when any is non-empty, mounts the CircleCI receiver
+	// on POST /api/circleci/webhooks (several secrets for rotation).
+	CircleCISecrets []string
+	// Dynamo, when set, mirrors the projections to DynamoDB.
+	Dynamo *DynamoOptions
 	// Logger receives logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -75,15 +86,19 @@ type Options struct {
 // Server is an assembled ghsync HTTP server. Create it with [New]; it owns the
 // database and bucket it opened and releases them when Run returns.
 type Server struct {
-	opts     Options
-	log      *slog.Logger
-	db       *db.DB
-	bucket   *store.Bucket
-	hooks    *webhooks.Service
-	mux      *http.ServeMux
-	reg      *prometheus.Registry
-	latency  *prometheus.HistogramVec
-	services []Service
+	opts   Options
+	log    *slog.Logger
+	db     *db.DB
+	bucket *store.Bucket
+	hooks  *webhooks.Service
+	// logs, logsBucket, circle: see ci.go (nil when not configured).
+	logs       *logs.Downloader
+	logsBucket *store.Bucket
+	circle     *circleci.Service
+	mux        *http.ServeMux
+	reg        *prometheus.Registry
+	latency    *prometheus.HistogramVec
+	services   []Service
 }
 
 // Service is a background component that lives as long as the server, such
@@ -147,11 +162,25 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		opts.Logger.Warn("webhook endpoint DISABLED: no webhook secret configured; it answers 503 until webhooks.secrets or GHSYNC_WEBHOOK_SECRET is set",
 			"path", opts.WebhookPath)
 	}
+	if s.logs, err = s.openLogs(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	dw, err := s.openDynamo(ctx)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
 	s.hooks, err = webhooks.New(webhooks.Config{
 		DB: s.db, Secrets: opts.Secrets, InsecureNoSignature: opts.InsecureNoSignature, Disabled: disabled,
-		MaxBodyBytes: opts.MaxBodyBytes, Archive: archive, Logger: opts.Logger, Registerer: s.reg,
+		MaxBodyBytes: opts.MaxBodyBytes, Archive: archive, Logs: s.logs, Dynamo: webhooks.DynamoConfig{Writer: dw},
+		Logger: opts.Logger, Registerer: s.reg,
 	})
 	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.openCircleCI(&archive); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -203,9 +232,10 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
-	s.hooks.Start()
+	s.StartBackground()
 	s.log.Info("ghsync serve listening", "addr", ln.Addr().String(), "database", s.db.String(),
-		"webhook_path", s.opts.WebhookPath, "archive", s.bucketURL())
+		"webhook_path", s.opts.WebhookPath, "archive", s.bucketURL(), "logs", s.logs != nil, "circleci", s.circle != nil,
+		"dynamodb", s.opts.Dynamo != nil)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	var serveErr error
@@ -228,6 +258,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 	}
 	errs = append(errs, s.stopServices(sctx))
+	if err := s.closeCircleCI(sctx); err != nil {
+		errs = append(errs, err)
+	}
 	if err := s.hooks.Close(sctx); err != nil {
 		errs = append(errs, err)
 	}
@@ -270,11 +303,18 @@ func (s *Server) Close() error {
 		errs = append(errs, s.stopServices(ctx))
 		cancel()
 	}
+	errs = append(errs, s.closeCircleCI(context.Background()))
 	if s.hooks != nil {
 		errs = append(errs, s.hooks.Close(context.Background()))
+	} else if s.logs != nil {
+		errs = append(errs, s.logs.Stop(context.Background())) // New failed after building it
 	}
 	if s.bucket != nil {
 		errs = append(errs, s.bucket.Close())
+	}
+	if s.logsBucket != nil {
+		errs = append(errs, s.logsBucket.Close())
+		s.logsBucket = nil
 	}
 	if s.db != nil {
 		errs = append(errs, s.db.Close())

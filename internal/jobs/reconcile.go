@@ -1,0 +1,112 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/notify"
+	"github.com/ghsync/ghsync/internal/webhooks/recovery"
+)
+
+// KindReconcile is the name of the reconcile kind: refresh workflow jobs
+// stuck in queued/in_progress from the REST API (spec 30-webhooks.md,
+// "Missed deliveries").
+const KindReconcile = "reconcile"
+
+// ReconcileSettings are the settings of a reconcile job.
+type ReconcileSettings struct {
+	// Repos are OWNER/REPO names or globs ("acme/*") whose jobs are
+	// reconciled (at least one).
+	Repos []string `yaml:"repos" cfg:"required"`
+	// StuckAfter is how long a job may stay queued or in_progress before it
+	// is refreshed (default 3h).
+	StuckAfter config.Duration `yaml:"stuck_after"`
+}
+
+// reconcileKind runs recovery.Reconcile.
+type reconcileKind struct{}
+
+func (reconcileKind) Name() string     { return KindReconcile }
+func (reconcileKind) NewSettings() any { return &ReconcileSettings{} }
+
+// ReconcileOf returns the settings of a reconcile job (nil for other kinds).
+func ReconcileOf(job *config.Job) *ReconcileSettings {
+	s, _ := job.Settings.(*ReconcileSettings)
+	return s
+}
+
+// Check applies the defaults and validates the settings.
+func (reconcileKind) Check(v any, c *config.Checker) {
+	s := v.(*ReconcileSettings)
+	if !c.Has("stuck_after") {
+		s.StuckAfter = config.Duration(3 * time.Hour)
+	}
+	if len(s.Repos) == 0 {
+		c.Errorf("repos", "at least one repository (OWNER/REPO or a glob such as acme/*) is required")
+	}
+	for i, r := range s.Repos {
+		if !strings.Contains(r, "/") || !doublestar.ValidatePattern(r) {
+			c.Errorf(fmt.Sprintf("repos[%d]", i), "must be OWNER/REPO or a glob such as acme/* (got %q)", config.Truncate(r, 60))
+		}
+	}
+	if s.StuckAfter <= 0 {
+		c.Errorf("stuck_after", "must be positive")
+	}
+}
+
+func (reconcileKind) Describe(job *config.Job) Description {
+	s := ReconcileOf(job)
+	return Description{Source: strings.Join(s.Repos, ", "), Dest: "workflow_job projection (database)", Settings: []Setting{
+		{"repositories", strings.Join(s.Repos, ", ")}, {"stuck after", s.StuckAfter.Std().String()},
+	}}
+}
+
+func (reconcileKind) Needs(*config.Job) Needs { return Needs{Database: true} }
+
+// Run refreshes the stuck workflow jobs of the configured repositories.
+func (reconcileKind) Run(ctx context.Context, env *Env, job *config.Job, ro RunOptions) (*Result, error) {
+	s := ReconcileOf(job)
+	d, err := env.webhookDB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	gh, err := env.GitHub(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := env.recoveryMetrics()
+	if err != nil {
+		return nil, err
+	}
+	dl, release, err := env.logDownloader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	sum, err := recovery.Reconcile(ctx, d, gh, dl, recovery.ReconcileOptions{Repos: s.Repos, StuckAfter: s.StuckAfter.Std(),
+		DryRun: ro.DryRun, Dynamo: env.Config.Webhooks.DynamoDB != nil}, m, env.Logger.With("job", job.Name))
+	res := &Result{}
+	if sum != nil {
+		res.Summary, res.Changed = sum, sum.Updated > 0
+		res.SetText(func(w io.Writer) { writeReconcileText(w, sum) })
+	}
+	if err != nil && !ro.DryRun && !ro.NoAlerts {
+		env.Alert(ctx, job, notify.Alert{Level: notify.LevelError, Title: "workflow job reconciliation failed", Text: err.Error()})
+	}
+	return res, err
+}
+
+func writeReconcileText(w io.Writer, s *recovery.ReconcileSummary) {
+	dry := ""
+	if s.DryRun {
+		dry = " (dry run: nothing refreshed)"
+	}
+	fmt.Fprintf(w, "%d stuck jobs: %d checked, %d updated, %d unchanged, %d not found, %d failed, %d left for the next run%s\n",
+		s.Stuck, s.Checked, s.Updated, s.Unchanged, s.NotFound, s.Failed, s.OverLimit, dry)
+}

@@ -1,0 +1,87 @@
+package serve
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/webhooks/classify"
+	"github.com/ghsync/ghsync/internal/webhooks/logs"
+)
+
+// EnvWebhookSecret is an extra webhook secret taken from the environment.
+const EnvWebhookSecret = "GHSYNC_WEBHOOK_SECRET"
+
+// ConfigOptions builds the Options of cfg's database and webhooks sections,
+// as `ghsync serve` and the Lambda's HTTP path both use them: secrets
+// resolved (plus GHSYNC_WEBHOOK_SECRET from getenv), the archive, the log
+// downloads (classifier loaded from webhooks.logs.rules, an error at its
+// file:line:col when the rules file is bad), CircleCI and DynamoDB. gh is
+// called for the GitHub client only when logs are enabled. Addr and Logger
+// are left to the caller.
+func ConfigOptions(ctx context.Context, cfg *config.Config, getenv func(string) string, gh func(context.Context) (logs.APIClient, error)) (Options, error) {
+	w := cfg.Webhooks
+	opts := Options{DatabaseURL: cfg.Database, InsecureNoSignature: w.InsecureNoSignature,
+		WebhookPath: w.Path, ArchiveDest: w.Archive.Dest, ArchiveBatchBytes: int64(w.Archive.BatchBytes),
+		ArchiveBatchAge: w.Archive.BatchAge.Std(), PerDelivery: w.Archive.PerDelivery}
+	for i, s := range w.Secrets {
+		v, err := s.Resolve(ctx)
+		if err != nil {
+			return opts, fmt.Errorf("webhooks.secrets[%d]: %w", i, err)
+		}
+		opts.Secrets = append(opts.Secrets, v)
+	}
+	if getenv != nil {
+		if env := strings.TrimSpace(getenv(EnvWebhookSecret)); env != "" {
+			opts.Secrets = append(opts.Secrets, env)
+		}
+	}
+	for i, s := range w.CircleCI.Secrets {
+		v, err := s.Resolve(ctx)
+		if err != nil {
+			return opts, fmt.Errorf("webhooks.circleci.secrets[%d]: %w", i, err)
+		}
+		opts.CircleCISecrets = append(opts.CircleCISecrets, v)
+	}
+	if d := w.DynamoDB; d != nil {
+		opts.Dynamo = &DynamoOptions{TablePrefix: d.TablePrefix, Region: d.Region}
+	}
+	if w.Logs.Enabled() {
+		lo, err := logsOptions(ctx, cfg, gh)
+		if err != nil {
+			return opts, err
+		}
+		opts.Logs = lo
+	}
+	return opts, nil
+}
+
+// logsOptions builds LogsOptions from webhooks.logs.
+func logsOptions(ctx context.Context, cfg *config.Config, gh func(context.Context) (logs.APIClient, error)) (*LogsOptions, error) {
+	l := cfg.Webhooks.Logs
+	p := logs.Policy{Default: logs.Mode(l.Download)}
+	for _, r := range l.Repos {
+		p.Repos = append(p.Repos, logs.RepoMode{Pattern: r.Pattern, Mode: logs.Mode(r.Mode)})
+	}
+	rs := classify.DefaultRuleset()
+	if l.Rules != "" {
+		var err error
+		if rs, err = classify.LoadRuleset(l.Rules); err != nil {
+			return nil, cfg.FieldError("webhooks.logs.rules", "%v", err)
+		}
+	}
+	c, err := classify.New(rs, classify.ContextLines(l.Context))
+	if err != nil {
+		return nil, cfg.FieldError("webhooks.logs.rules", "%v", err)
+	}
+	if gh == nil {
+		return nil, fmt.Errorf("webhooks.logs: no GitHub client")
+	}
+	client, err := gh(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("webhooks.logs: %w", err)
+	}
+	return &LogsOptions{GitHub: client, Dest: l.Dest, Policy: p, Classifier: c, Concurrency: l.Concurrency,
+		MaxClassifyBytes: int(l.MaxClassifyBytes)}, nil
+}
