@@ -70,17 +70,40 @@ func (d *gocloudDriver) write(ctx context.Context, key string, r io.Reader, o Pu
 	if err != nil {
 		return Object{}, fmt.Errorf("open writer: %w", err)
 	}
-	n, err := io.Copy(w, r)
+	n, err := d.writeBody(w, r, o.Size)
 	if err != nil {
 		cancel() // abandons the write
 		_ = w.Close()
-		return Object{}, fmt.Errorf("write body: %w", err)
+		return Object{}, err
 	}
 	if err := w.Close(); err != nil {
 		return Object{}, fmt.Errorf("finish write: %w", err)
 	}
 	d.b.stats.uploaded(n)
 	return d.stat(ctx, key)
+}
+
+// writeBody writes r to w: a body shorter than a part in one Write from a
+// pooled buffer sized to it, a longer one through a pooled copy buffer
+// (never through blob.Writer.ReadFrom, which allocates 1 MiB per object).
+func (d *gocloudDriver) writeBody(w io.Writer, r io.Reader, sizeHint int64) (int64, error) {
+	h, err := d.b.bufs.readHead(r, d.b.part, sizeHint)
+	if err != nil {
+		return 0, fmt.Errorf("read body: %w", err)
+	}
+	defer h.release()
+	if _, err := w.Write(h.data); err != nil {
+		return 0, fmt.Errorf("write body: %w", err)
+	}
+	n := int64(len(h.data))
+	if h.whole {
+		return n, nil
+	}
+	m, err := d.b.bufs.copyBody(w, h.rest)
+	if err != nil {
+		return 0, fmt.Errorf("write body: %w", err)
+	}
+	return n + m, nil
 }
 
 // checkCondition evaluates o's condition against the object's current state

@@ -127,6 +127,7 @@ type Bucket struct {
 	part    int64
 	conc    int
 	stats   counters
+	bufs    bufPool // body buffers (body.go)
 	closeMu sync.Mutex
 	closed  bool
 }
