@@ -42,7 +42,8 @@ type applier struct {
 // apply uploads, adopts and deletes as planned, returning the objects the
 // new manifest must list. Deletes run only after every upload succeeded.
 func apply(ctx context.Context, o *Options, p *Plan, s *Summary) ([]ManifestObject, error) {
-	a := &applier{o: o, s: s, objs: append([]ManifestObject(nil), p.Keep...)}
+	objs := make([]ManifestObject, 0, len(p.Keep)+len(p.Uploads)+len(p.Adopt))
+	a := &applier{o: o, s: s, objs: append(objs, p.Keep...)}
 	uploads, err := a.adopt(ctx, p.Adopt)
 	if err != nil {
 		return nil, err
@@ -103,8 +104,8 @@ func (a *applier) adopt(ctx context.Context, items []Item) ([]Item, error) {
 // Items sharing one content entry (followed symlinks) go in later rounds.
 func (a *applier) upload(ctx context.Context, items []Item) error {
 	for len(items) > 0 {
-		byContent := map[string]Item{}
-		var entries []source.Entry
+		byContent := make(map[string]Item, len(items))
+		entries := make([]source.Entry, 0, len(items))
 		var later []Item
 		for _, it := range items {
 			if _, dup := byContent[it.Content.Path]; dup {
@@ -174,7 +175,7 @@ func (a *applier) record(it Item, etag string, adopted bool) {
 	a.mu.Unlock()
 	n := a.done.Add(1)
 	if a.o.Progress != nil && !adopted {
-		a.o.Progress(Progress{Done: int(n), Total: a.total, BytesUploaded: a.o.Bucket.Stats().BytesUploaded})
+		a.o.Progress(Progress{Done: int(n), Total: a.total, BytesUploaded: a.o.Bucket.BytesUploaded()})
 	}
 }
 

@@ -155,6 +155,7 @@ func planDeletes(p *Plan, in planInput, managed map[string]ManifestObject, wante
 // Options.SkipUnstorable.
 func desiredItems(entries []source.Entry, o *Options, skips *Skips) (items []Item, skipped []string, err error) {
 	var unstorable []string
+	items = make([]Item, 0, len(entries))
 	byPath := make(map[string]source.Entry, len(entries))
 	for _, e := range entries {
 		byPath[e.Path] = e
