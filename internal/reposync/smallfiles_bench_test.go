@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ghsync/ghsync/internal/reposync/source"
+	"github.com/ghsync/ghsync/internal/s3test"
 	"github.com/ghsync/ghsync/internal/store"
 )
 
@@ -43,7 +44,8 @@ func smallTree(tb testing.TB, dir string, n int) int64 {
 var benchBucket atomic.Int64
 
 // BenchmarkSmallFiles syncs 10,000 small files from a folder into a fresh
-// destination per iteration, with the settings `ghsync sync` uses (5 MiB
+// destination per iteration (file://, mem://, and s3:// when an S3 server is
+// configured, see internal/s3test), with the settings `ghsync sync` uses (5 MiB
 // parts, 2 parts in flight, 16 uploads at once, or
 // $GHSYNC_BENCH_CONCURRENCY). Profile with
 //
@@ -55,14 +57,19 @@ func BenchmarkSmallFiles(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("GHSYNC_BENCH_CONCURRENCY")); err == nil {
 		conc = v
 	}
-	for _, scheme := range []string{"file", "mem"} {
+	for _, scheme := range []string{"file", "mem", "s3"} {
 		b.Run(scheme, func(b *testing.B) {
 			b.SetBytes(bytes)
 			b.ReportAllocs()
 			for range b.N {
 				url := fmt.Sprintf("mem://bench-small-%d/", benchBucket.Add(1))
-				if scheme == "file" {
+				switch scheme {
+				case "file":
 					url = "file://" + b.TempDir()
+				case "s3":
+					b.StopTimer()
+					url = s3test.Bucket(b) // skips without a server
+					b.StartTimer()
 				}
 				bk, err := store.Open(context.Background(), url, store.Options{PartSize: 5 << 20, Concurrency: 2})
 				if err != nil {
