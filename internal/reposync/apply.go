@@ -104,23 +104,23 @@ func (a *applier) adopt(ctx context.Context, items []Item) ([]Item, error) {
 // Items sharing one content entry (followed symlinks) go in later rounds.
 func (a *applier) upload(ctx context.Context, items []Item) error {
 	for len(items) > 0 {
-		byContent := make(map[string]Item, len(items))
+		byContent := make(map[string]int, len(items)) // content path → index in items
 		entries := make([]source.Entry, 0, len(items))
 		var later []Item
-		for _, it := range items {
+		for i, it := range items {
 			if _, dup := byContent[it.Content.Path]; dup {
 				later = append(later, it)
 				continue
 			}
-			byContent[it.Content.Path] = it
+			byContent[it.Content.Path] = i
 			entries = append(entries, it.Content)
 		}
 		err := a.o.Source.Fetch(ctx, entries, a.o.Concurrency, func(ctx context.Context, e source.Entry, r io.Reader) error {
-			it, ok := byContent[e.Path]
+			i, ok := byContent[e.Path]
 			if !ok {
 				return fmt.Errorf("source returned %q, which was not asked for", e.Path)
 			}
-			return a.put(ctx, it, &countingReader{r: r, n: &a.readIn})
+			return a.put(ctx, items[i], &countingReader{r: r, n: &a.readIn})
 		})
 		if err != nil {
 			return err

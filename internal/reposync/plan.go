@@ -156,10 +156,7 @@ func planDeletes(p *Plan, in planInput, managed map[string]ManifestObject, wante
 func desiredItems(entries []source.Entry, o *Options, skips *Skips) (items []Item, skipped []string, err error) {
 	var unstorable []string
 	items = make([]Item, 0, len(entries))
-	byPath := make(map[string]source.Entry, len(entries))
-	for _, e := range entries {
-		byPath[e.Path] = e
-	}
+	var byPath map[string]source.Entry // made when a symlink is to be followed
 	for _, e := range entries {
 		if !o.Filter.Match(e.Path) {
 			continue
@@ -182,6 +179,12 @@ func desiredItems(entries []source.Entry, o *Options, skips *Skips) (items []Ite
 			skips.Submodules++
 			continue
 		case source.ModeSymlink:
+			if byPath == nil && o.Symlinks == SymlinksFollow {
+				byPath = make(map[string]source.Entry, len(entries))
+				for _, e := range entries {
+					byPath[e.Path] = e
+				}
+			}
 			target, ok := resolveLink(e, byPath, o.Symlinks)
 			if !ok {
 				o.Logger.Info("skipping symlink", "path", e.Path, "target", e.Target, "policy", o.Symlinks)

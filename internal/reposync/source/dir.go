@@ -35,8 +35,8 @@ type DirOptions struct {
 }
 
 // DefaultDirCache is the default DirOptions.CacheBytes: the content of
-// 10,000 files of 800 bytes, or of a few hundred source files.
-const DefaultDirCache = 8 << 20
+// 10,000 files of 400 bytes, or of a few hundred source files.
+const DefaultDirCache = 4 << 20
 
 // maxCachedFile is the largest file whose content the listing keeps.
 const maxCachedFile = 64 << 10
@@ -93,7 +93,15 @@ func (d *Dir) Resolve(ctx context.Context, hint Hint) (Revision, error) {
 	d.entries = entries
 	d.mu.Unlock()
 	commit := ListingDigest(entries)
-	return Revision{Commit: commit, NotModified: hint.Commit != "" && hint.Commit == commit}, nil
+	notModified := hint.Commit != "" && hint.Commit == commit
+	if notModified {
+		// Nothing is likely to be fetched: free the kept content now (a
+		// Fetch after all reads the files again).
+		d.mu.Lock()
+		d.cache = nil
+		d.mu.Unlock()
+	}
+	return Revision{Commit: commit, NotModified: notModified}, nil
 }
 
 // List returns the listing made by Resolve (or makes one), sorted by Path.

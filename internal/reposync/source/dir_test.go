@@ -166,6 +166,35 @@ func TestDirFetchOpensSmallFilesOnce(t *testing.T) {
 	}
 }
 
+// TestDirNotModifiedDropsCache: when the folder is unchanged the kept content
+// is released at once, and a Fetch still works by reading the files.
+func TestDirNotModifiedDropsCache(t *testing.T) {
+	root := t.TempDir()
+	writeFixtureFile(t, root, "a.txt", "alpha\n", 0o644)
+	rev, err := NewDir(root, DirOptions{}).Resolve(context.Background(), Hint{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewDir(root, DirOptions{})
+	rev2, err := d.Resolve(context.Background(), Hint{Commit: rev.Commit})
+	if err != nil || !rev2.NotModified {
+		t.Fatalf("unchanged folder: %+v, %v", rev2, err)
+	}
+	if len(d.cache) != 0 {
+		t.Errorf("an unchanged folder still keeps %d files' content", len(d.cache))
+	}
+	err = d.Fetch(context.Background(), mustList(t, d), 1, func(ctx context.Context, e Entry, r io.Reader) error {
+		b, err := io.ReadAll(r)
+		if err == nil && string(b) != "alpha\n" {
+			err = fmt.Errorf("read %q", b)
+		}
+		return err
+	})
+	if err != nil {
+		t.Errorf("fetch after a not-modified resolve: %v", err)
+	}
+}
+
 func TestDirErrors(t *testing.T) {
 	if _, err := NewDir(filepath.Join(t.TempDir(), "nope"), DirOptions{}).Resolve(context.Background(), Hint{}); err == nil {
 		t.Error("missing folder resolved")
