@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,11 +45,14 @@ type applier struct {
 func apply(ctx context.Context, o *Options, p *Plan, s *Summary) ([]ManifestObject, error) {
 	objs := make([]ManifestObject, 0, len(p.Keep)+len(p.Uploads)+len(p.Adopt))
 	a := &applier{o: o, s: s, objs: append(objs, p.Keep...)}
-	uploads, err := a.adopt(ctx, p.Adopt)
+	rest, err := a.adopt(ctx, p.Adopt)
 	if err != nil {
 		return nil, err
 	}
-	uploads = append(append([]Item(nil), p.Uploads...), uploads...)
+	uploads := p.Uploads
+	if len(rest) > 0 { // a new slice: p is not changed
+		uploads = append(slices.Clip(p.Uploads), rest...)
+	}
 	a.total = len(uploads)
 	if err := a.upload(ctx, uploads); err != nil {
 		return nil, err
@@ -115,7 +119,8 @@ func (a *applier) upload(ctx context.Context, items []Item) error {
 			byContent[it.Content.Path] = i
 			entries = append(entries, it.Content)
 		}
-		err := a.o.Source.Fetch(ctx, entries, a.o.Concurrency, func(ctx context.Context, e source.Entry, r io.Reader) error {
+		conc := a.o.Bucket.WriteConcurrency(a.o.Concurrency)
+		err := a.o.Source.Fetch(ctx, entries, conc, func(ctx context.Context, e source.Entry, r io.Reader) error {
 			i, ok := byContent[e.Path]
 			if !ok {
 				return fmt.Errorf("source returned %q, which was not asked for", e.Path)
