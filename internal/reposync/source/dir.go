@@ -330,23 +330,37 @@ func (d *Dir) hashFile(ctx context.Context, root string, e *Entry, buf []byte) e
 	return nil
 }
 
-// runBounded runs fn for every entry, at most concurrency at a time, and
-// returns the first error (cancelling the rest) or the parent's
-// cancellation.
+// runBounded runs fn for every entry on at most concurrency worker
+// goroutines (reused from entry to entry, so a deep upload stack is grown
+// once per worker, not once per file) and returns the first error
+// (cancelling the rest) or the parent's cancellation.
 func runBounded(parent context.Context, entries []Entry, concurrency int, fn func(context.Context, Entry) error) error {
 	g, ctx := errgroup.WithContext(parent)
-	g.SetLimit(max(concurrency, 1))
-	for _, e := range entries {
-		if ctx.Err() != nil {
-			break
-		}
+	next := make(chan Entry)
+	for range min(max(concurrency, 1), max(len(entries), 1)) {
 		g.Go(func() error {
-			if err := ctx.Err(); err != nil {
-				return err
+			for e := range next {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if err := fn(ctx, e); err != nil {
+					return err
+				}
 			}
-			return fn(ctx, e)
+			return nil
 		})
 	}
+	g.Go(func() error {
+		defer close(next)
+		for _, e := range entries {
+			select {
+			case next <- e:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	})
 	if err := g.Wait(); err != nil {
 		return err
 	}
