@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,12 +43,16 @@ type applier struct {
 // apply uploads, adopts and deletes as planned, returning the objects the
 // new manifest must list. Deletes run only after every upload succeeded.
 func apply(ctx context.Context, o *Options, p *Plan, s *Summary) ([]ManifestObject, error) {
-	a := &applier{o: o, s: s, objs: append([]ManifestObject(nil), p.Keep...)}
-	uploads, err := a.adopt(ctx, p.Adopt)
+	objs := make([]ManifestObject, 0, len(p.Keep)+len(p.Uploads)+len(p.Adopt))
+	a := &applier{o: o, s: s, objs: append(objs, p.Keep...)}
+	rest, err := a.adopt(ctx, p.Adopt)
 	if err != nil {
 		return nil, err
 	}
-	uploads = append(append([]Item(nil), p.Uploads...), uploads...)
+	uploads := p.Uploads
+	if len(rest) > 0 { // a new slice: p is not changed
+		uploads = append(slices.Clip(p.Uploads), rest...)
+	}
 	a.total = len(uploads)
 	if err := a.upload(ctx, uploads); err != nil {
 		return nil, err
@@ -103,23 +108,24 @@ func (a *applier) adopt(ctx context.Context, items []Item) ([]Item, error) {
 // Items sharing one content entry (followed symlinks) go in later rounds.
 func (a *applier) upload(ctx context.Context, items []Item) error {
 	for len(items) > 0 {
-		byContent := map[string]Item{}
-		var entries []source.Entry
+		byContent := make(map[string]int, len(items)) // content path → index in items
+		entries := make([]source.Entry, 0, len(items))
 		var later []Item
-		for _, it := range items {
+		for i, it := range items {
 			if _, dup := byContent[it.Content.Path]; dup {
 				later = append(later, it)
 				continue
 			}
-			byContent[it.Content.Path] = it
+			byContent[it.Content.Path] = i
 			entries = append(entries, it.Content)
 		}
-		err := a.o.Source.Fetch(ctx, entries, a.o.Concurrency, func(ctx context.Context, e source.Entry, r io.Reader) error {
-			it, ok := byContent[e.Path]
+		conc := a.o.Bucket.WriteConcurrency(a.o.Concurrency)
+		err := a.o.Source.Fetch(ctx, entries, conc, func(ctx context.Context, e source.Entry, r io.Reader) error {
+			i, ok := byContent[e.Path]
 			if !ok {
 				return fmt.Errorf("source returned %q, which was not asked for", e.Path)
 			}
-			return a.put(ctx, it, &countingReader{r: r, n: &a.readIn})
+			return a.put(ctx, items[i], &countingReader{r: r, n: &a.readIn})
 		})
 		if err != nil {
 			return err
@@ -174,7 +180,7 @@ func (a *applier) record(it Item, etag string, adopted bool) {
 	a.mu.Unlock()
 	n := a.done.Add(1)
 	if a.o.Progress != nil && !adopted {
-		a.o.Progress(Progress{Done: int(n), Total: a.total, BytesUploaded: a.o.Bucket.Stats().BytesUploaded})
+		a.o.Progress(Progress{Done: int(n), Total: a.total, BytesUploaded: a.o.Bucket.BytesUploaded()})
 	}
 }
 

@@ -155,10 +155,8 @@ func planDeletes(p *Plan, in planInput, managed map[string]ManifestObject, wante
 // Options.SkipUnstorable.
 func desiredItems(entries []source.Entry, o *Options, skips *Skips) (items []Item, skipped []string, err error) {
 	var unstorable []string
-	byPath := make(map[string]source.Entry, len(entries))
-	for _, e := range entries {
-		byPath[e.Path] = e
-	}
+	items = make([]Item, 0, len(entries))
+	var byPath map[string]source.Entry // made when a symlink is to be followed
 	for _, e := range entries {
 		if !o.Filter.Match(e.Path) {
 			continue
@@ -181,6 +179,12 @@ func desiredItems(entries []source.Entry, o *Options, skips *Skips) (items []Ite
 			skips.Submodules++
 			continue
 		case source.ModeSymlink:
+			if byPath == nil && o.Symlinks == SymlinksFollow {
+				byPath = make(map[string]source.Entry, len(entries))
+				for _, e := range entries {
+					byPath[e.Path] = e
+				}
+			}
 			target, ok := resolveLink(e, byPath, o.Symlinks)
 			if !ok {
 				o.Logger.Info("skipping symlink", "path", e.Path, "target", e.Target, "policy", o.Symlinks)

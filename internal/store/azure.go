@@ -47,14 +47,15 @@ func openAzure(ctx context.Context, b *Bucket, t target) (driver, *blob.Bucket, 
 
 func (d *azureDriver) put(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {
 	b := d.b
-	var first bytes.Buffer
-	n, err := io.CopyN(&first, r, b.part)
-	if err != nil && !errors.Is(err, io.EOF) {
+	h, err := b.bufs.readHead(r, b.part, o.Size)
+	if err != nil {
 		return Object{}, fmt.Errorf("read body: %w", err)
 	}
+	defer h.release()
+	n := int64(len(h.data))
 	ct := o.ContentType
 	if ct == "" {
-		ct = sniffType(first.Bytes())
+		ct = sniffType(h.data)
 	}
 	hdr := &azblobblob.HTTPHeaders{BlobContentType: &ct}
 	if o.CacheControl != "" {
@@ -76,8 +77,8 @@ func (d *azureDriver) put(ctx context.Context, key string, r io.Reader, o PutOpt
 	bb := d.cc.NewBlockBlobClient(key)
 	b.stats.add(KindPut, 1)
 	var etag *azcore.ETag
-	if n < b.part { // the whole body is in first: one Put Blob request
-		resp, err := bb.Upload(ctx, streaming.NopCloser(bytes.NewReader(first.Bytes())), &blockblob.UploadOptions{
+	if h.whole { // one Put Blob request
+		resp, err := bb.Upload(ctx, streaming.NopCloser(bytes.NewReader(h.data)), &blockblob.UploadOptions{
 			HTTPHeaders: hdr, Metadata: md, AccessConditions: cond,
 		})
 		if err != nil {
@@ -87,7 +88,7 @@ func (d *azureDriver) put(ctx context.Context, key string, r io.Reader, o PutOpt
 	} else {
 		// Staged blocks are committed with the condition; blocks of a
 		// failed or abandoned upload are never committed.
-		cr := &countingReader{r: io.MultiReader(bytes.NewReader(first.Bytes()), r)}
+		cr := &countingReader{r: io.MultiReader(bytes.NewReader(h.data), h.rest)}
 		resp, err := bb.UploadStream(ctx, cr, &blockblob.UploadStreamOptions{
 			BlockSize: b.part, Concurrency: b.conc, HTTPHeaders: hdr, Metadata: md, AccessConditions: cond,
 		})

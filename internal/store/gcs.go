@@ -89,21 +89,24 @@ func (d *gcsDriver) put(ctx context.Context, key string, r io.Reader, o PutOptio
 	}
 	// Read up to one part first: a shorter body goes in one request with a
 	// buffer of its own size (not a part-sized one per small file).
-	var first bytes.Buffer
-	n, err := io.CopyN(&first, r, d.b.part)
-	if err != nil && !errors.Is(err, io.EOF) {
+	h, err := d.b.bufs.readHead(r, d.b.part, o.Size)
+	if err != nil {
 		return Object{}, fmt.Errorf("read body: %w", err)
 	}
+	defer h.release()
 	chunk := int(d.b.part)
-	if n < d.b.part {
+	if h.whole {
 		const quantum = 256 << 10 // the client rounds chunk sizes to 256 KiB
-		chunk = int((n/quantum + 1) * quantum)
+		chunk = (len(h.data)/quantum + 1) * quantum
 	}
 	ct := o.ContentType
 	if ct == "" {
-		ct = sniffType(first.Bytes())
+		ct = sniffType(h.data)
 	}
-	r = io.MultiReader(bytes.NewReader(first.Bytes()), r)
+	r = bytes.NewReader(h.data)
+	if !h.whole {
+		r = io.MultiReader(r, h.rest)
+	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	d.b.stats.add(KindPut, 1)
@@ -113,7 +116,7 @@ func (d *gcsDriver) put(ctx context.Context, key string, r io.Reader, o PutOptio
 	w.CacheControl = o.CacheControl
 	w.ContentEncoding = o.ContentEncoding
 	w.Metadata = o.Metadata
-	n, err = io.Copy(w, r)
+	n, err := io.Copy(w, r)
 	if err != nil {
 		cancel() // abandons the upload: nothing is written
 		_ = w.Close()

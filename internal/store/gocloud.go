@@ -53,9 +53,20 @@ func (d *gocloudDriver) put(ctx context.Context, key string, r io.Reader, o PutO
 // rel returns key relative to the prefix (keys given to the driver are full).
 func (d *gocloudDriver) rel(key string) string { return strings.TrimPrefix(key, d.prefix) }
 
-// write writes through the gocloud writer, then reads the attributes back
-// (one HEAD) for the ETag.
+// write writes through the gocloud writer. The body's first part is read
+// into a pooled buffer sized to it (and its content type sniffed from it when
+// none is given), then written in one Write. The ETag comes from one stat of
+// the written file on file:// (what the store knows of the object besides is
+// what was just written), from the attributes (one HEAD) on mem://.
 func (d *gocloudDriver) write(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {
+	h, err := d.b.bufs.readHead(r, d.b.part, o.Size)
+	if err != nil {
+		return Object{}, fmt.Errorf("read body: %w", err)
+	}
+	defer h.release()
+	if o.ContentType == "" {
+		o.ContentType = sniffType(h.data) // as gocloud's writer would
+	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	d.b.stats.add(KindPut, 1)
@@ -70,17 +81,48 @@ func (d *gocloudDriver) write(ctx context.Context, key string, r io.Reader, o Pu
 	if err != nil {
 		return Object{}, fmt.Errorf("open writer: %w", err)
 	}
-	n, err := io.Copy(w, r)
+	n, err := d.writeBody(w, h)
 	if err != nil {
 		cancel() // abandons the write
 		_ = w.Close()
-		return Object{}, fmt.Errorf("write body: %w", err)
+		return Object{}, err
 	}
 	if err := w.Close(); err != nil {
 		return Object{}, fmt.Errorf("finish write: %w", err)
 	}
 	d.b.stats.uploaded(n)
-	return d.stat(ctx, key)
+	if d.dir == "" {
+		return d.stat(ctx, key)
+	}
+	d.b.stats.add(KindHead, 1)
+	fi, err := os.Stat(filepath.Join(d.dir, filepath.FromSlash(fileName(key))))
+	if err != nil {
+		return Object{}, fmt.Errorf("stat the written file: %w", err)
+	}
+	md := o.Metadata
+	if md == nil {
+		md = map[string]string{}
+	}
+	return Object{Key: key, Size: fi.Size(), ETag: synthETag(fi.ModTime(), fi.Size()), Metadata: md,
+		ContentType: o.ContentType, ModTime: fi.ModTime()}, nil
+}
+
+// writeBody writes the body whose start is h to w: h.data in one Write, then
+// the rest (if any) through a pooled copy buffer, never through
+// blob.Writer.ReadFrom, which allocates 1 MiB per object.
+func (d *gocloudDriver) writeBody(w io.Writer, h *head) (int64, error) {
+	if _, err := w.Write(h.data); err != nil {
+		return 0, fmt.Errorf("write body: %w", err)
+	}
+	n := int64(len(h.data))
+	if h.whole {
+		return n, nil
+	}
+	m, err := d.b.bufs.copyBody(w, h.rest)
+	if err != nil {
+		return 0, fmt.Errorf("write body: %w", err)
+	}
+	return n + m, nil
 }
 
 // checkCondition evaluates o's condition against the object's current state

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
 
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	gcaws "gocloud.dev/aws"
 	"gocloud.dev/blob"
@@ -92,6 +94,10 @@ func openGocloud(ctx context.Context, t target) (*blob.Bucket, error) {
 
 // openS3 builds the S3 client itself (so that checksum defaults apply to every
 // request ghsync makes) and hands it to s3blob.
+// maxIdleConnsPerHost is how many idle connections to the S3 endpoint are
+// kept for reuse: enough for the most concurrent uploads a sync allows.
+const maxIdleConnsPerHost = 256
+
 func openS3(ctx context.Context, b *Bucket, t target) (driver, *blob.Bucket, error) {
 	q := url.Values{}
 	var clientOpts []func(*s3.Options)
@@ -133,6 +139,14 @@ func openS3(ctx context.Context, b *Bucket, t target) (driver, *blob.Bucket, err
 		cfg.Region = "us-east-1"
 	}
 	cfg.Logger = sdkLogger{b.log} // the SDK's own warnings go through slog, not raw stderr
+	if hc, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
+		// The SDK keeps 10 idle connections per host: with more requests in
+		// flight (repo sync's default is 16 uploads) every request beyond them
+		// would open, and then close, a connection of its own.
+		cfg.HTTPClient = hc.WithTransportOptions(func(tr *http.Transport) {
+			tr.MaxIdleConnsPerHost = max(tr.MaxIdleConnsPerHost, maxIdleConnsPerHost)
+		})
+	}
 	d := &s3Driver{b: b, client: s3.NewFromConfig(cfg, clientOpts...), name: t.bucket}
 	bkt, err := s3blob.OpenBucket(ctx, d.client, t.bucket, &s3blob.Options{
 		RequestChecksumCalculation: cfg.RequestChecksumCalculation,

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 )
 
 // Put streams r into the object key and returns the object as the store
@@ -37,11 +38,11 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, o PutOptions)
 	}
 	o.Metadata = md
 	if o.ContentType != "" {
-		mt, params, err := mime.ParseMediaType(o.ContentType)
+		ct, err := b.ctypes.normalize(o.ContentType)
 		if err != nil {
 			return Object{}, fmt.Errorf("put %s: content type %q: %w", b.full(key), o.ContentType, err)
 		}
-		o.ContentType = mime.FormatMediaType(mt, params)
+		o.ContentType = ct
 	}
 	conditional := o.IfMatch != "" || o.IfNoneMatch
 	obj, err := b.drv.put(ctx, b.full(key), r, o)
@@ -83,4 +84,39 @@ func normMetadata(in map[string]string) (map[string]string, error) {
 // are looked at), as gocloud's writer does when none is given.
 func sniffType(body []byte) string {
 	return http.DetectContentType(body[:min(len(body), 512)])
+}
+
+// ctypeCache remembers normalised content types: a sync writes many objects
+// with the same few types, and parsing one costs more than a small object's
+// other bookkeeping. It holds at most maxCachedTypes entries.
+type ctypeCache struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+const maxCachedTypes = 256
+
+// normalize parses a media type and formats it canonically (lower-case type,
+// parameters sorted and quoted as needed).
+func (c *ctypeCache) normalize(raw string) (string, error) {
+	c.mu.Lock()
+	v, ok := c.m[raw]
+	c.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	mt, params, err := mime.ParseMediaType(raw)
+	if err != nil {
+		return "", err
+	}
+	v = mime.FormatMediaType(mt, params)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]string{}
+	}
+	if len(c.m) < maxCachedTypes {
+		c.m[raw] = v
+	}
+	return v, nil
 }

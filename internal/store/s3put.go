@@ -26,9 +26,6 @@ type s3Write struct {
 	md          map[string]string // escaped as gocloud's s3blob does
 }
 
-// putS3 uploads through the S3 client: one PutObject when the body is shorter
-// than the part size (decided by reading at most PartSize+1 bytes), otherwise
-// a multipart upload. The ETag comes from the response.
 // s3Driver serves s3:// through the S3 client itself, so keys are sent
 // verbatim and writes carry If-Match / If-None-Match.
 type s3Driver struct {
@@ -37,42 +34,28 @@ type s3Driver struct {
 	name   string // bucket name
 }
 
+// put uploads through the S3 client: one PutObject when the body is at most
+// one part (read into a pooled buffer sized to it), otherwise a multipart
+// upload. The ETag comes from the response.
 func (d *s3Driver) put(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {
 	b := d.b
-	var first bytes.Buffer
-	if o.Size > 0 {
-		first.Grow(int(min(o.Size, b.part)) + bytes.MinRead)
-	}
-	n, err := io.CopyN(&first, r, b.part)
-	if err != nil && !errors.Is(err, io.EOF) {
+	h, err := b.bufs.readHead(r, b.part, o.Size)
+	if err != nil {
 		return Object{}, fmt.Errorf("read body: %w", err)
 	}
-	single := n < b.part
-	var rest io.Reader
-	if !single {
-		var one [1]byte
-		k, err := io.ReadFull(r, one[:])
-		switch {
-		case errors.Is(err, io.EOF):
-			single = true
-		case err != nil:
-			return Object{}, fmt.Errorf("read body: %w", err)
-		default:
-			rest = io.MultiReader(bytes.NewReader(one[:k]), r)
-		}
-	}
+	defer h.release()
 	w := s3Write{key: key, contentType: o.ContentType, o: o, md: escapeMetadata(o.Metadata)}
 	if w.contentType == "" {
 		// Same default as gocloud's writer: sniff the first 512 bytes.
-		w.contentType = sniffType(first.Bytes())
+		w.contentType = sniffType(h.data)
 	}
 	obj := Object{Key: key, Metadata: o.Metadata, ContentType: w.contentType}
 	var etag string
-	if single {
-		etag, err = d.putObject(ctx, w, first.Bytes())
-		obj.Size = n
+	if h.whole {
+		etag, err = d.putObject(ctx, w, h.data)
+		obj.Size = int64(len(h.data))
 	} else {
-		etag, obj.Size, err = d.multipart(ctx, w, first.Bytes(), rest)
+		etag, obj.Size, err = d.multipart(ctx, w, h.data, h.rest)
 	}
 	if err != nil {
 		return Object{}, err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"runtime"
 	"strings"
 
 	"gocloud.dev/blob"
@@ -43,6 +44,10 @@ type Capabilities struct {
 	// escape form "__0x<hex>__" under an escaped file name (they still
 	// round-trip through this package).
 	VerbatimKeys bool
+	// LocalWrites is true when a write is file-system calls on this machine
+	// (file://): they are bound by the CPU and the file system's locks, so
+	// more writes in flight than WriteConcurrency allows only contend.
+	LocalWrites bool
 }
 
 // driver performs the requests of one scheme. Keys are full keys (the
@@ -90,9 +95,20 @@ var schemes = map[string]schemeDef{
 		ReservedChars: `\`, VerbatimKeys: true}, parse: parseCloud, open: openAzure},
 	"file": {caps: Capabilities{Scheme: "file", CAS: "an flock on the bucket directory (across processes on one machine)",
 		ListETags: true, ReadReturnsETag: true, DeleteBatch: 1,
-		ReservedSuffixes: []string{".attrs"}}, parse: parseFile, pathIsDir: true, open: openFile},
+		ReservedSuffixes: []string{".attrs"}, LocalWrites: true}, parse: parseFile, pathIsDir: true, open: openFile},
 	"mem": {caps: Capabilities{Scheme: "mem", CAS: "a mutex per named bucket (one process)",
 		ListETags: true, ReadReturnsETag: true, DeleteBatch: 1, VerbatimKeys: true}, parse: parseMem, open: openMem},
+}
+
+// WriteConcurrency returns how many Puts a caller wanting want in flight
+// should run at once: want, except on schemes with LocalWrites, where it is
+// at most two per CPU core. (Syncing 10,000 small files into file:// on two
+// cores: 1.4 s with 4 writers, 1.7–2.1 s with 16.)
+func (b *Bucket) WriteConcurrency(want int) int {
+	if b.caps.LocalWrites {
+		return max(1, min(want, 2*runtime.NumCPU()))
+	}
+	return max(1, want)
 }
 
 // Capabilities returns the declared capabilities of the bucket's scheme.

@@ -54,3 +54,11 @@ func (b *Bucket) Stats() Stats {
 	maps.Copy(req, b.stats.req)
 	return Stats{Requests: req, BytesUploaded: b.stats.bytes}
 }
+
+// BytesUploaded returns the body bytes of completed uploads so far (as in
+// Stats, without copying the request counts).
+func (b *Bucket) BytesUploaded() int64 {
+	b.stats.mu.Lock()
+	defer b.stats.mu.Unlock()
+	return b.stats.bytes
+}

@@ -127,6 +127,8 @@ type Bucket struct {
 	part    int64
 	conc    int
 	stats   counters
+	bufs    bufPool    // body buffers (body.go)
+	ctypes  ctypeCache // normalised content types (put.go)
 	closeMu sync.Mutex
 	closed  bool
 }

@@ -1,11 +1,13 @@
 package source
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -25,6 +27,24 @@ type DirOptions struct {
 	// Hashers is how many files are hashed at once while listing; 0 means
 	// runtime.NumCPU().
 	Hashers int
+	// CacheBytes bounds the content of small files (at most 64 KiB each)
+	// kept in memory from listing until Fetch, so that such a file is opened
+	// and read once per run, not once to hash and again to upload. 0 means
+	// DefaultDirCache; a negative value keeps nothing.
+	CacheBytes int64
+}
+
+// DefaultDirCache is the default DirOptions.CacheBytes: the content of
+// 10,000 files of 400 bytes, or of a few hundred source files.
+const DefaultDirCache = 4 << 20
+
+// maxCachedFile is the largest file whose content the listing keeps.
+const maxCachedFile = 64 << 10
+
+// cached is the content of a small file as it was hashed.
+type cached struct {
+	sha  string
+	data []byte
 }
 
 // Dir is a plain folder taken as it is. Symlinks are reported, never
@@ -38,13 +58,18 @@ type Dir struct {
 	log  *slog.Logger
 
 	mu      sync.Mutex
-	entries []Entry // set by Resolve
+	entries []Entry           // set by Resolve
+	cache   map[string]cached // by path: small files' content read while hashing
+	room    int64             // bytes the cache may still take (under mu)
 }
 
 // NewDir returns a source for the folder at root.
 func NewDir(root string, opts DirOptions) *Dir {
 	if opts.Hashers <= 0 {
 		opts.Hashers = runtime.NumCPU()
+	}
+	if opts.CacheBytes == 0 {
+		opts.CacheBytes = DefaultDirCache
 	}
 	log := opts.Logger
 	if log == nil {
@@ -68,7 +93,15 @@ func (d *Dir) Resolve(ctx context.Context, hint Hint) (Revision, error) {
 	d.entries = entries
 	d.mu.Unlock()
 	commit := ListingDigest(entries)
-	return Revision{Commit: commit, NotModified: hint.Commit != "" && hint.Commit == commit}, nil
+	notModified := hint.Commit != "" && hint.Commit == commit
+	if notModified {
+		// Nothing is likely to be fetched: free the kept content now (a
+		// Fetch after all reads the files again).
+		d.mu.Lock()
+		d.cache = nil
+		d.mu.Unlock()
+	}
+	return Revision{Commit: commit, NotModified: notModified}, nil
 }
 
 // List returns the listing made by Resolve (or makes one), sorted by Path.
@@ -98,8 +131,10 @@ func ListingDigest(entries []Entry) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Fetch opens each entry from disk (at most concurrency at a time) and
-// passes it to fn; a symlink's content is its target text. The content is
+// Fetch passes each entry's content to fn (at most concurrency at a time);
+// a symlink's content is its target text. A small file whose content the
+// listing kept (DirOptions.CacheBytes) is served from memory, exactly as it
+// was hashed, and dropped from the cache. Any other file is opened again and
 // checked against the listed size and blob SHA while fn reads it: a file
 // that changed since List makes the read fail.
 func (d *Dir) Fetch(ctx context.Context, entries []Entry, concurrency int, fn FetchFunc) error {
@@ -110,6 +145,9 @@ func (d *Dir) Fetch(ctx context.Context, entries []Entry, concurrency int, fn Fe
 		case ModeSubmodule:
 			return fn(ctx, e, strings.NewReader(""))
 		}
+		if data, ok := d.take(e); ok {
+			return fn(ctx, e, bytes.NewReader(data))
+		}
 		f, err := os.Open(filepath.Join(d.root, filepath.FromSlash(e.Path)))
 		if err != nil {
 			return fmt.Errorf("fetch %s: %w", e.Path, err)
@@ -117,6 +155,37 @@ func (d *Dir) Fetch(ctx context.Context, entries []Entry, concurrency int, fn Fe
 		defer f.Close()
 		return fn(ctx, e, newVerifyingReader(f, e))
 	})
+}
+
+// take removes and returns the cached content of e, if the listing kept it
+// and it is the content e describes.
+func (d *Dir) take(e Entry) ([]byte, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	c, ok := d.cache[e.Path]
+	if !ok || c.sha != e.BlobSHA || int64(len(c.data)) != e.Size {
+		return nil, false
+	}
+	delete(d.cache, e.Path)
+	return c.data, true
+}
+
+// reserve takes n bytes of cache room; false when the cache is full.
+func (d *Dir) reserve(n int64) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if n > maxCachedFile || n > d.room {
+		return false
+	}
+	d.room -= n
+	return true
+}
+
+// keep records the content of a hashed small file.
+func (d *Dir) keep(path, sha string, data []byte) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.cache[path] = cached{sha: sha, data: data}
 }
 
 // walk lists the folder and hashes every file with d.opts.Hashers workers.
@@ -175,6 +244,9 @@ func (d *Dir) walk(ctx context.Context) ([]Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dir %s: %w", d.root, err)
 	}
+	d.mu.Lock()
+	d.cache, d.room = map[string]cached{}, max(d.opts.CacheBytes, 0)
+	d.mu.Unlock()
 	if err := d.hashAll(ctx, root, entries); err != nil {
 		return nil, fmt.Errorf("dir %s: %w", d.root, err)
 	}
@@ -190,7 +262,7 @@ func (d *Dir) hashAll(ctx context.Context, root string, entries []Entry) error {
 		g.Go(func() error {
 			buf := make([]byte, 64<<10)
 			for i := range work {
-				if err := hashFile(ctx, root, &entries[i], buf); err != nil {
+				if err := d.hashFile(ctx, root, &entries[i], buf); err != nil {
 					return err
 				}
 			}
@@ -215,8 +287,9 @@ func (d *Dir) hashAll(ctx context.Context, root string, entries []Entry) error {
 }
 
 // hashFile opens one file, takes its size and exec bit from the open
-// handle, and hashes it.
-func hashFile(ctx context.Context, root string, e *Entry, buf []byte) error {
+// handle, and hashes it. A small file's content is read whole and kept for
+// Fetch while the cache has room.
+func (d *Dir) hashFile(ctx context.Context, root string, e *Entry, buf []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -236,31 +309,58 @@ func hashFile(ctx context.Context, root string, e *Entry, buf []byte) error {
 	if fi.Mode().Perm()&0o100 != 0 {
 		e.Mode = ModeExec
 	}
-	sha, err := blobSHA(f, e.Size, buf)
+	var r io.Reader = f
+	var data []byte
+	if d.reserve(e.Size) {
+		data = make([]byte, e.Size)
+		if _, err := io.ReadFull(f, data); err != nil {
+			return fmt.Errorf("hash %s: content is shorter than the %d bytes it had when opened: %w", e.Path, e.Size, err)
+		}
+		// The hash reads data, then f to its end: growth is an error.
+		r = io.MultiReader(bytes.NewReader(data), f)
+	}
+	sha, err := blobSHA(r, e.Size, buf)
 	if err != nil {
 		return fmt.Errorf("hash %s: %w", e.Path, err)
 	}
 	e.BlobSHA = sha
+	if data != nil {
+		d.keep(e.Path, sha, data)
+	}
 	return nil
 }
 
-// runBounded runs fn for every entry, at most concurrency at a time, and
-// returns the first error (cancelling the rest) or the parent's
-// cancellation.
+// runBounded runs fn for every entry on at most concurrency worker
+// goroutines (reused from entry to entry, so a deep upload stack is grown
+// once per worker, not once per file) and returns the first error
+// (cancelling the rest) or the parent's cancellation.
 func runBounded(parent context.Context, entries []Entry, concurrency int, fn func(context.Context, Entry) error) error {
 	g, ctx := errgroup.WithContext(parent)
-	g.SetLimit(max(concurrency, 1))
-	for _, e := range entries {
-		if ctx.Err() != nil {
-			break
-		}
+	next := make(chan Entry)
+	for range min(max(concurrency, 1), max(len(entries), 1)) {
 		g.Go(func() error {
-			if err := ctx.Err(); err != nil {
-				return err
+			for e := range next {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if err := fn(ctx, e); err != nil {
+					return err
+				}
 			}
-			return fn(ctx, e)
+			return nil
 		})
 	}
+	g.Go(func() error {
+		defer close(next)
+		for _, e := range entries {
+			select {
+			case next <- e:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	})
 	if err := g.Wait(); err != nil {
 		return err
 	}

@@ -81,7 +81,7 @@ func TestDirListing(t *testing.T) {
 func TestDirFetchDetectsChange(t *testing.T) {
 	root := t.TempDir()
 	writeFixtureFile(t, root, "f.txt", "version one\n", 0o644)
-	d := NewDir(root, DirOptions{})
+	d := NewDir(root, DirOptions{CacheBytes: -1}) // nothing kept: Fetch reads the file again
 	if _, err := d.Resolve(context.Background(), Hint{}); err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +98,100 @@ func TestDirFetchDetectsChange(t *testing.T) {
 	err = d.Fetch(context.Background(), entries, 1, func(ctx context.Context, e Entry, r io.Reader) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "f.txt") {
 		t.Errorf("missing file: err = %v", err)
+	}
+}
+
+// TestDirFetchOpensSmallFilesOnce: the content of small files read while
+// listing is what Fetch serves (the files are not opened again, so removing
+// or changing them after listing does not matter), within the cache budget;
+// a file over the per-file limit, or beyond the budget, is read again.
+func TestDirFetchOpensSmallFilesOnce(t *testing.T) {
+	root := t.TempDir()
+	big := strings.Repeat("B", maxCachedFile+1)
+	writeFixtureFile(t, root, "a.txt", "alpha\n", 0o644)
+	writeFixtureFile(t, root, "b.txt", "bravo\n", 0o644)
+	writeFixtureFile(t, root, "big.bin", big, 0o644)
+	d := NewDir(root, DirOptions{CacheBytes: 6, Hashers: 1}) // room for one of a.txt, b.txt
+	if _, err := d.Resolve(context.Background(), Hint{}); err != nil {
+		t.Fatal(err)
+	}
+	entries := mustList(t, d)
+	var cachedPath, otherPath string
+	for _, p := range []string{"a.txt", "b.txt"} {
+		if _, ok := d.cache[p]; ok {
+			cachedPath = p
+		} else {
+			otherPath = p
+		}
+	}
+	if cachedPath == "" || otherPath == "" || len(d.cache) != 1 {
+		t.Fatalf("cache holds %d files (%q), want exactly one of a.txt and b.txt within 6 bytes", len(d.cache), cachedPath)
+	}
+	want := map[string]string{cachedPath: map[string]string{"a.txt": "alpha\n", "b.txt": "bravo\n"}[cachedPath]}
+	for _, p := range []string{cachedPath, otherPath, "big.bin"} {
+		if err := os.Remove(filepath.Join(root, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]string{}
+	fetch := func(es []Entry) error {
+		return d.Fetch(context.Background(), es, 1, func(ctx context.Context, e Entry, r io.Reader) error {
+			b, err := io.ReadAll(r)
+			got[e.Path] = string(b)
+			return err
+		})
+	}
+	var cachedEntry []Entry
+	for _, e := range entries {
+		if e.Path == cachedPath {
+			cachedEntry = append(cachedEntry, e)
+		}
+	}
+	if err := fetch(cachedEntry); err != nil {
+		t.Fatalf("fetch of the kept file after removing it: %v", err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("fetched (-want +got):\n%s", diff)
+	}
+	// Served once: the cache no longer holds it, and the removed file is gone.
+	if err := fetch(cachedEntry); err == nil || !strings.Contains(err.Error(), cachedPath) {
+		t.Errorf("second fetch of %s: err = %v, want the missing file's error", cachedPath, err)
+	}
+	for _, e := range entries {
+		if e.Path == otherPath || e.Path == "big.bin" {
+			if err := fetch([]Entry{e}); err == nil || !strings.Contains(err.Error(), e.Path) {
+				t.Errorf("fetch of %s (not kept) after removing it: err = %v, want an error naming it", e.Path, err)
+			}
+		}
+	}
+}
+
+// TestDirNotModifiedDropsCache: when the folder is unchanged the kept content
+// is released at once, and a Fetch still works by reading the files.
+func TestDirNotModifiedDropsCache(t *testing.T) {
+	root := t.TempDir()
+	writeFixtureFile(t, root, "a.txt", "alpha\n", 0o644)
+	rev, err := NewDir(root, DirOptions{}).Resolve(context.Background(), Hint{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewDir(root, DirOptions{})
+	rev2, err := d.Resolve(context.Background(), Hint{Commit: rev.Commit})
+	if err != nil || !rev2.NotModified {
+		t.Fatalf("unchanged folder: %+v, %v", rev2, err)
+	}
+	if len(d.cache) != 0 {
+		t.Errorf("an unchanged folder still keeps %d files' content", len(d.cache))
+	}
+	err = d.Fetch(context.Background(), mustList(t, d), 1, func(ctx context.Context, e Entry, r io.Reader) error {
+		b, err := io.ReadAll(r)
+		if err == nil && string(b) != "alpha\n" {
+			err = fmt.Errorf("read %q", b)
+		}
+		return err
+	})
+	if err != nil {
+		t.Errorf("fetch after a not-modified resolve: %v", err)
 	}
 }
 

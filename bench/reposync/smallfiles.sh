@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# smallfiles.sh — many small files: ghsync vs rclone, side by side in one run.
+#
+#   bench/reposync/smallfiles.sh [-n RUNS]
+#
+# The tree is 10,000 files of 1–640 random bytes (3.2 MB, 100 folders of 100), made
+# once and cached in $BENCH_CACHE (default ~/.cache/ghsync-bench/smalltree). RUNS times
+# (default 5; the order of the cases rotates each run) it syncs the tree cold with
+#   ghsync file   ghsync sync dir:TREE file://OUT          (built once with go build; not timed)
+#   rclone file   rclone sync --checksum --transfers 16 TREE OUT      (local folder → folder)
+#   ghsync mem    ghsync sync dir:TREE mem://
+#   ghsync s3     ghsync sync dir:TREE s3://BUCKET/t/?…    (VersityGW, scripts/s3server.sh)
+#   rclone s3     rclone sync --checksum --transfers 16 TREE bench:BUCKET/t
+# (both S3 cases without AWS_CA_BUNDLE, which rclone v1.60 cannot combine with its own
+# transport; the server is plain HTTP on loopback) each into a fresh destination (outputs are kept until the end: deleting them between
+# runs makes the next runs' file creations slower on ext4). Every cold result is checked
+# (file or object count and bytes equal the tree's). Wall time, user+sys CPU seconds and
+# peak RSS come from GNU time. Prints the medians, the ratios against the targets
+#   ghsync/rclone file wall <= 1.00 and peak RSS <= rclone's, ghsync mem wall < 1 s,
+#   ghsync/rclone s3 wall <= 0.80
+# and writes bench/reposync/results-smallfiles-YYYY-MM-DD.txt. Exits 1 when a run failed.
+#
+# Environment: RCLONE (rclone binary; default: rclone on PATH, e.g. Debian's package),
+# BENCH_LDFLAGS (go build -ldflags for ghsync), BENCH_CACHE (tree cache dir),
+# BENCH_KEEP=1 keeps the scratch directory.
+set -euo pipefail
+
+RUNS=5
+while getopts "n:h" opt; do
+	case $opt in
+	n) RUNS=$OPTARG ;;
+	*)
+		sed -n '2,24p' "$0"
+		exit 2
+		;;
+	esac
+done
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || {
+	echo "bench: -n wants a positive number" >&2
+	exit 2
+}
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+CACHE="${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ghsync-bench/smalltree}"
+SMALL=10000
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/ghsync-bench-small.XXXXXX")"
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
+
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# make_tree — build the cached tree unless a complete one is there (python3: one
+# process, not 10,000).
+make_tree() {
+	[[ -f "$CACHE/.complete" ]] && return
+	command -v python3 >/dev/null || die "python3 is needed to create the tree once"
+	echo "bench: creating $SMALL small files in $CACHE (once)" >&2
+	rm -rf "$CACHE"
+	mkdir -p "$CACHE/tree"
+	python3 - "$CACHE/tree" "$SMALL" <<'EOF'
+import os, random, sys
+root, n = sys.argv[1], int(sys.argv[2])
+rng = random.Random(42)
+for i in range(n):
+    d = os.path.join(root, "d%02d" % (i // 100))
+    if i % 100 == 0:
+        os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "f%04d.txt" % i), "wb") as f:
+        f.write(rng.randbytes(1 + rng.randrange(640)))
+EOF
+	touch "$CACHE/.complete"
+}
+
+LOAD0="$(cut -d' ' -f1-3 /proc/loadavg)"
+need_time
+RCLONE="${RCLONE:-$(command -v rclone || true)}"
+[[ -x "$RCLONE" ]] || die "rclone not found (apt-get install rclone, or set RCLONE)"
+command -v aws >/dev/null || die "the aws CLI is not installed"
+make_tree
+TREE="$CACHE/tree"
+read -r TREE_FILES TREE_BYTES < <(tree_stats "$TREE")
+echo "bench: tree $TREE: $TREE_FILES files, $TREE_BYTES bytes; warming the page cache" >&2
+find "$TREE" -type f -print0 | xargs -0 cat >/dev/null
+GHSYNC="$WORK/ghsync"
+build_ghsync "$GHSYNC"
+start_s3
+
+# rclone remote "bench:" from the environment only; no config file is read.
+export RCLONE_CONFIG="$WORK/rclone.conf"
+: >"$RCLONE_CONFIG"
+export RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=Other
+export RCLONE_CONFIG_BENCH_ENDPOINT="$S3_ENDPOINT" RCLONE_CONFIG_BENCH_REGION="$AWS_REGION"
+export RCLONE_CONFIG_BENCH_ACCESS_KEY_ID="$AWS_ACCESS_KEY_ID"
+export RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY="$AWS_SECRET_ACCESS_KEY"
+export RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE=true
+
+# run_case CASE RUN — one cold sync; prints "WALL RSS_KB CPU_S" (CPU = user + sys).
+run_case() {
+	local c=$1 run=$2 log="$WORK/logs/$1-$2.log" tf="$WORK/logs/$1-$2.time" t0 t1 rc=0
+	local cmd
+	case $c in
+	ghsync-file) cmd=("$GHSYNC" sync "dir:$TREE" "file://$WORK/out/$c-$run" --json) ;;
+	rclone-file) cmd=("$RCLONE" sync --checksum --transfers 16 "$TREE" "$WORK/out/$c-$run") ;;
+	ghsync-mem) cmd=("$GHSYNC" sync "dir:$TREE" "mem://" --json) ;;
+	ghsync-s3)
+		make_bucket "gh-$run"
+		cmd=(env -u AWS_CA_BUNDLE "$GHSYNC" sync "dir:$TREE" "$(s3_url "gh-$run" t)" --json)
+		;;
+	rclone-s3)
+		make_bucket "rc-$run"
+		cmd=(env -u AWS_CA_BUNDLE "$RCLONE" sync --checksum --transfers 16 "$TREE" "bench:rc-$run/t")
+		;;
+	esac
+	t0=$EPOCHREALTIME
+	/usr/bin/time -f '%M %U %S' -o "$tf" "${cmd[@]}" >"$log" 2>&1 || rc=$?
+	t1=$EPOCHREALTIME
+	[[ $rc == 0 ]] || return $rc
+	awk -v a="$t0" -v b="$t1" '{printf "%.3f %d %.2f\n", b - a, $1, $2 + $3}' "$tf"
+}
+
+# check_case CASE RUN — the destination must hold exactly the tree's files and bytes
+# (ghsync's .ghsync/ manifest and file:// .attrs sidecars aside).
+check_case() {
+	local c=$1 run=$2 n b
+	case $c in
+	*-file)
+		read -r n b < <(find "$WORK/out/$c-$run" -type f ! -name '*.attrs' ! -path '*/.ghsync/*' -printf '%s\n' |
+			awk '{n++; b+=$1} END {printf "%d %d\n", n, b}')
+		;;
+	ghsync-mem) return 0 ;; # gone with the process; its summary is checked instead
+	ghsync-s3) read -r n b < <(count_objects "gh-$run" t) ;;
+	rclone-s3) read -r n b < <(count_objects "rc-$run" t) ;;
+	esac
+	if [[ $n != "$TREE_FILES" || $b != "$TREE_BYTES" ]]; then
+		echo "bench: $c run $run left $n files / $b bytes; want $TREE_FILES / $TREE_BYTES" >&2
+		return 1
+	fi
+}
+
+# check_summary CASE RUN — ghsync's JSON summary must count every file as new.
+check_summary() {
+	local new
+	[[ $1 == ghsync-* ]] || return 0
+	new=$(grep -o '"new": *[0-9]*' "$WORK/logs/$1-$2.log" | head -1 | grep -o '[0-9]*$' || true)
+	if [[ $new != "$TREE_FILES" ]]; then
+		echo "bench: $1 run $2 reported new=$new; want $TREE_FILES" >&2
+		return 1
+	fi
+}
+
+mkdir -p "$WORK/logs" "$WORK/out"
+CASES=(ghsync-file rclone-file ghsync-mem ghsync-s3 rclone-s3)
+declare -A WALL RSS CPU
+FAILED=0
+for ((run = 1; run <= RUNS; run++)); do
+	off=$(((run - 1) % ${#CASES[@]}))
+	order=("${CASES[@]:off}" "${CASES[@]:0:off}")
+	echo "bench: run $run/$RUNS (load $(cut -d' ' -f1 /proc/loadavg)), order: ${order[*]}" >&2
+	for c in "${order[@]}"; do
+		if out=$(run_case "$c" "$run") && check_case "$c" "$run" && check_summary "$c" "$run"; then
+			read -r w r u <<<"$out"
+			WALL[$c]+="$w "
+			RSS[$c]+="$r "
+			CPU[$c]+="$u "
+			echo "bench:   $c ${w}s, ${r} KB, cpu ${u}s" >&2
+		else
+			echo "bench: $c run $run FAILED; log tail:" >&2
+			tail -20 "$WORK/logs/$c-$run.log" >&2 || true
+			WALL[$c]+="FAIL "
+			FAILED=1
+		fi
+	done
+done
+
+report() {
+	local c gf rf gm gs rs gfr rfr
+	echo "# repo-sync small-files benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "machine: $(machine_info); load average $LOAD0 at start, $(cut -d' ' -f1-3 /proc/loadavg) at end"
+	echo "tree:    $TREE_FILES files, $TREE_BYTES bytes (1-640 bytes each, 100 folders); S3: VersityGW (scripts/s3server.sh) on loopback"
+	echo "tools:   ghsync $(ghsync_desc) (default flags: --concurrency 16), $("$RCLONE" version 2>/dev/null | sed -n 1p) (sync --checksum --transfers 16)"
+	echo "runs:    $RUNS each, order rotating; medians; per-run wall seconds in brackets"
+	echo
+	printf '%-12s %8s %9s %8s   %s\n' case "wall(s)" "RSS(KB)" "cpu(s)" "wall per run"
+	for c in "${CASES[@]}"; do
+		# shellcheck disable=SC2086
+		printf '%-12s %8s %9s %8s   [%s]\n' "$c" "$(median ${WALL[$c]:-})" \
+			"$(median ${RSS[$c]:-} | awk '/^[0-9.]+$/ {printf "%.0f\n", $1; next} {print}')" \
+			"$(median ${CPU[$c]:-})" "${WALL[$c]:-}"
+	done
+	# shellcheck disable=SC2086
+	{
+		gf=$(median ${WALL[ghsync-file]:-})
+		rf=$(median ${WALL[rclone-file]:-})
+		gm=$(median ${WALL[ghsync-mem]:-})
+		gs=$(median ${WALL[ghsync-s3]:-})
+		rs=$(median ${WALL[rclone-s3]:-})
+		gfr=$(median ${RSS[ghsync-file]:-})
+		rfr=$(median ${RSS[rclone-file]:-})
+	}
+	echo
+	echo "file  ghsync/rclone wall = $(ratio "$gf" "$rf")  (target <= 1.00)   peak RSS = $(ratio "$gfr" "$rfr")  (target <= 1.00)"
+	echo "mem   ghsync wall = ${gm}s  (target < 1 s)"
+	echo "s3    ghsync/rclone wall = $(ratio "$gs" "$rs")  (target <= 0.80)"
+	if command -v jq >/dev/null && [[ -f "$WORK/logs/ghsync-s3-1.log" ]]; then
+		printf 'ghsync s3 run 1: '
+		grep -v '^time=' "$WORK/logs/ghsync-s3-1.log" | jq -c '{new, bytes_uploaded, store_requests, duration_ms}' 2>/dev/null ||
+			echo "(no JSON summary)"
+	fi
+	[[ $FAILED == 0 ]] || echo "SOME RUNS FAILED (see above)"
+}
+
+OUT="$HERE/results-smallfiles-$(date -u +%F).txt"
+report | tee "$OUT"
+echo "bench: wrote $OUT" >&2
+exit "$FAILED"
