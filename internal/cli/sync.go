@@ -46,6 +46,10 @@ SRC:  github:OWNER/REPO[@REF]        a branch, tag or commit through the GitHub 
       dir:PATH  or a plain folder     the folder's files as they are
 DST:  s3://BUCKET/PREFIX/?region=R[&endpoint=URL&use_path_style=true]
       gs://BUCKET/PREFIX, azblob://CONTAINER/PREFIX, file://./out, file:///abs, mem://name
+      PREFIX (no scheme)             a prefix under the config file's storage: URL
+                                     (default file://./out)
+      A DST that looks like a URL without "//" (s3:/bucket, file:/tmp/x) is an
+      error, never a relative prefix.
 
 GitHub credentials come from GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_PRIVATE_KEY
 (or the config file's github: section); without them, public repositories only.`,
@@ -119,14 +123,15 @@ GitHub credentials come from GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_PRIVATE_KEY
 }
 
 // flagsConfig validates a job built from flags with the config loader, so
-// flags and files obey the same rules. Credentials come from the loaded
-// config (if any) and the environment.
+// flags and files obey the same rules. Credentials, alerts and storage: (onto
+// which a relative DST is joined) come from the loaded config (if any) and
+// the environment.
 func (a *app) flagsConfig(job map[string]any) (*config.Config, error) {
 	base, err := a.loadConfig()
 	if err != nil {
 		return nil, err
 	}
-	data, err := yaml.Marshal(map[string]any{"jobs": []any{job}})
+	data, err := yaml.Marshal(map[string]any{"storage": base.Storage, "jobs": []any{job}})
 	if err != nil {
 		return nil, err
 	}

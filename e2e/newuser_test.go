@@ -1,0 +1,86 @@
+package e2e
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// exe runs the built ghsync binary in dir with env (plus PATH and HOME) as
+// its whole environment.
+func exe(t *testing.T, dir string, env map[string]string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
+// entries lists dir's names.
+func entries(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// A DST that looks like a URL but lacks "//" is an error naming the likely
+// intent; nothing is written (it used to go to ./out/s3:/…, exit 0).
+func TestTypoDestinationIsAUsageError(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"src/a.txt": "A"})
+	for dst, want := range map[string]string{
+		"s3:/acme-site/www": "did you mean s3://acme-site/www?",
+		"s3:acme-site/www":  "did you mean s3://acme-site/www?",
+		"file:/tmp/xx":      "did you mean file:///tmp/xx?",
+	} {
+		r := exe(t, dir, nil, "sync", "src", dst)
+		if r.code != 2 || !strings.Contains(r.stderr, want) {
+			t.Errorf("sync src %s: exit %d, stderr %q; want exit 2 and %q", dst, r.code, r.stderr, want)
+		}
+	}
+	writeTree(t, dir, map[string]string{"ghsync.yaml": "jobs:\n  - name: site\n    kind: repo\n    source: dir:src\n    dest: s3:/bucket/x\n"})
+	r := exe(t, dir, nil, "jobs")
+	if r.code != 2 || !strings.Contains(r.stderr, "ghsync.yaml:5:5: jobs[0].dest:") || !strings.Contains(r.stderr, "did you mean s3://bucket/x?") {
+		t.Errorf("jobs with dest s3:/bucket/x: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if got := entries(t, dir); len(got) != 2 {
+		t.Errorf("the folder holds %v; want only src and ghsync.yaml", got)
+	}
+}
+
+// An ad-hoc sync joins a relative DST onto the config file's storage:.
+func TestAdHocSyncHonoursConfigStorage(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"src/a.txt": "A", "ghsync.yaml": "storage: file://./elsewhere\n"})
+	r := exe(t, dir, nil, "sync", "src", "site/")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "elsewhere", "site", "a.txt")); err != nil {
+		t.Errorf("a.txt not under storage: %v (folder holds %v; stdout %q)", err, entries(t, dir), r.stdout)
+	}
+}
