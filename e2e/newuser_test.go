@@ -3,6 +3,8 @@ package e2e
 import (
 	"bytes"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,5 +84,59 @@ func TestAdHocSyncHonoursConfigStorage(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "elsewhere", "site", "a.txt")); err != nil {
 		t.Errorf("a.txt not under storage: %v (folder holds %v; stdout %q)", err, entries(t, dir), r.stdout)
+	}
+}
+
+// fakeIMDS answers like an EC2 metadata service without a role: the IMDSv2
+// token request is refused (the SDK then warns "falling back to IMDSv1") and
+// there is no role.
+func fakeIMDS(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// Without credentials each store says so in one sentence naming the store,
+// the sources tried and what to set; the AWS SDK's own warning goes through
+// ghsync's logger (absent at --log-level error), not raw stderr.
+func TestMissingCredentialsOneSentence(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"src/a.txt": "A"})
+	env := map[string]string{"AWS_EC2_METADATA_SERVICE_ENDPOINT": fakeIMDS(t), "AZURE_STORAGE_ACCOUNT": "acme"}
+	for dst, want := range map[string]string{
+		"s3://acme-site/www/?region=eu-west-1": "ghsync: no AWS credentials for s3://acme-site/www/?region=eu-west-1 (tried AWS_ACCESS_KEY_ID,",
+		"gs://acme-site/www/":                  "ghsync: no Google Cloud credentials for gs://acme-site/www/ (tried GOOGLE_APPLICATION_CREDENTIALS,",
+		"azblob://acme/www/":                   "ghsync: no Azure credentials for azblob://acme/www/ (tried AZURE_STORAGE_KEY,",
+	} {
+		r := exe(t, dir, env, "sync", "src", dst, "--log-format", "json", "--log-level", "error")
+		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+		if r.code != 1 || len(lines) != 1 || !strings.HasPrefix(lines[0], want) || len(lines[0]) > 450 {
+			t.Errorf("sync to %s: exit %d, stderr (%d lines):\n%s\nwant exit 1 and one line starting %q", dst, r.code, len(lines), r.stderr, want)
+		}
+		if r.stdout != "" {
+			t.Errorf("sync to %s: stdout %q, want nothing", dst, r.stdout)
+		}
+	}
+	// ghsync jobs shows a clipped error in its table, the full text in --json.
+	writeTree(t, dir, map[string]string{"ghsync.yaml": "jobs:\n  - name: site\n    kind: repo\n    source: dir:src\n    dest: s3://acme-site/www/?region=eu-west-1\n"})
+	r := exe(t, dir, env, "jobs")
+	if r.code != 0 {
+		t.Fatalf("jobs: exit %d: %s", r.code, r.stderr)
+	}
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if n := len([]rune(l)); n > 220 {
+			t.Errorf("jobs table line of %d characters:\n%s", n, l)
+		}
+	}
+	r = exe(t, dir, env, "jobs", "--json")
+	if !strings.Contains(r.stdout, "or run with an IAM role") {
+		t.Errorf("jobs --json lacks the full error:\n%s", r.stdout)
 	}
 }

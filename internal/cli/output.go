@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,24 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// tableErrorWidth is how much of an error a table cell shows; --json
+// output carries the full text.
+const tableErrorWidth = 60
+
+// clip returns s's first line cut to at most n characters (runes), ending
+// in "…" when it was cut: for error messages in table cells.
+func clip(s string, n int) string {
+	s, _, cut := strings.Cut(s, "\n")
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	if cut {
+		return s + " …"
+	}
+	return s
 }
 
 // progress renders "uploaded N/M (X MB)" on one terminal line, at most

@@ -17,6 +17,7 @@ import (
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/schedule"
+	"github.com/ghsync/ghsync/internal/store"
 )
 
 // Exit codes.
@@ -57,6 +58,10 @@ func Main(ctx context.Context, args []string, env Env) int {
 	if isUsage(err) {
 		code = ExitUsage
 	}
+	var ce *store.CredentialsError
+	if errors.As(err, &ce) && a.logger != nil {
+		a.logger.Debug("credentials error", "store", ce.URL, "sdk_error", ce.Cause, "operation", err.Error())
+	}
 	fmt.Fprintln(env.Stderr, "ghsync: "+userMessage(err))
 	return code
 }
@@ -68,8 +73,16 @@ func isUsage(err error) bool {
 		strings.HasPrefix(err.Error(), "unknown command") // cobra's own usage error
 }
 
-// userMessage is the error's message as users see it.
-func userMessage(err error) string { return err.Error() }
+// userMessage is the error's message as users see it. A store's missing
+// credentials are one sentence of their own (which store, which sources
+// were tried, what to set), whatever operation ran into them.
+func userMessage(err error) string {
+	var ce *store.CredentialsError
+	if errors.As(err, &ce) {
+		return ce.Error()
+	}
+	return err.Error()
+}
 
 func (a *app) rootCmd() *cobra.Command {
 	root := &cobra.Command{

@@ -222,11 +222,7 @@ func runText(r *scheduler.Run) (string, string) {
 	}
 	outcome := r.Outcome
 	if r.Error != "" && r.Outcome != scheduler.OutcomeOK {
-		msg, _, _ := strings.Cut(r.Error, "\n")
-		if len(msg) > 60 {
-			msg = msg[:57] + "..."
-		}
-		outcome += ": " + msg
+		outcome += ": " + clip(r.Error, tableErrorWidth)
 	}
 	return when, outcome
 }
@@ -243,7 +239,7 @@ func lastText(l *jobs.LastRun) string {
 	case l == nil:
 		return "never"
 	case l.Err != "":
-		return "unknown (" + l.Err + ")"
+		return "unknown (" + clip(l.Err, tableErrorWidth) + ")"
 	default:
 		return shortSHA(l.Commit) + " at " + l.At.UTC().Format("2006-01-02 15:04Z") + fmt.Sprintf(" (%d objects)", l.Objects)
 	}

@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	gcaws "gocloud.dev/aws"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
 	"gocloud.dev/blob/memblob"
@@ -125,14 +124,13 @@ func openS3(ctx context.Context, b *Bucket, t target) (driver, *blob.Bucket, err
 	if q.Get("response_checksum_validation") == "" {
 		q.Set("response_checksum_validation", "when_required")
 	}
-	cfg, err := gcaws.V2ConfigFromURLParams(ctx, q)
+	cfg, err := awsConfig(ctx, q, b.log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("destination %s: %w", t.redacted, err)
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
-	cfg.Logger = sdkLogger{b.log} // the SDK's own warnings go through slog, not raw stderr
 	d := &s3Driver{b: b, client: s3.NewFromConfig(cfg, clientOpts...), name: t.bucket}
 	bkt, err := s3blob.OpenBucket(ctx, d.client, t.bucket, &s3blob.Options{
 		RequestChecksumCalculation: cfg.RequestChecksumCalculation,
