@@ -140,3 +140,58 @@ func TestMissingCredentialsOneSentence(t *testing.T) {
 		t.Errorf("jobs --json lacks the full error:\n%s", r.stdout)
 	}
 }
+
+// Read-only verbs never create a database; a missing or empty one is named
+// with what to do, exit 1.
+func TestReadVerbsDoNotCreateADatabase(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "nonexistent", "dir", "x.db")
+	empty := filepath.Join(dir, "empty.db")
+	writeTree(t, dir, map[string]string{"empty.db": ""})
+	for _, args := range [][]string{
+		{"events", "deliveries", "--database", "sqlite://" + missing},
+		{"events", "list", "check_runs", "--database", "sqlite://" + missing},
+		{"jobs", "--database", "sqlite://" + missing},
+		{"events", "deliveries", "--database", "sqlite://" + empty},
+		{"events", "deliveries"}, // the default ./data/ghsync.db
+	} {
+		r := exe(t, dir, nil, args...)
+		if r.code != 1 || !strings.Contains(r.stderr, "no ghsync database at sqlite://") || !strings.Contains(r.stderr, "(run `ghsync serve` first)") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 1 and no ghsync database at …", args, r.code, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nonexistent")); err == nil {
+		t.Error("a read verb created the database's directory")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data")); err == nil {
+		t.Error("a read verb created ./data")
+	}
+	if st, _ := os.Stat(empty); st.Size() != 0 {
+		t.Error("a read verb wrote to an empty database file")
+	}
+	// Without a database named, jobs has no history and says nothing of it.
+	if r := exe(t, dir, nil, "jobs"); r.code != 0 {
+		t.Errorf("jobs: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// A database named explicitly that cannot be opened is an error: exit 1,
+// or 2 when its URL is malformed.
+func TestExplicitDatabaseErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"jobs", "--database", "postgres://postgres@127.0.0.1:1/x"}, 1, "open database postgres://postgres@127.0.0.1:1/x"},
+		{[]string{"events", "deliveries", "--database", "postgres://postgres@127.0.0.1:1/x"}, 1, "open database postgres://postgres@127.0.0.1:1/x"},
+		{[]string{"jobs", "--database", "nonsense"}, 2, `bad database URL "nonsense"`},
+		{[]string{"events", "deliveries", "--database", "ftp://x/y"}, 2, `unsupported scheme "ftp"`},
+	} {
+		r := exe(t, dir, nil, c.args...)
+		if r.code != c.code || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", c.args, r.code, r.stderr, c.code, c.want)
+		}
+	}
+}

@@ -32,11 +32,7 @@ func (a *app) eventsCmd() *cobra.Command {
 		if err != nil {
 			return nil, err
 		}
-		url := cfg.Database
-		if database != "" {
-			url = database
-		}
-		return db.Open(cmd.Context(), url, a.logger)
+		return a.readDB(cmd.Context(), database, cfg, "webhooks")
 	}
 	sinceTime := func() (time.Time, error) {
 		if since == "" {

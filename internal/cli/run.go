@@ -2,9 +2,8 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -124,9 +123,6 @@ recorded in the destination's manifest).`,
 			if err != nil {
 				return err
 			}
-			if database == "" {
-				database = cfg.Database
-			}
 			type row struct {
 				Name     string         `json:"name"`
 				Kind     string         `json:"kind"`
@@ -144,7 +140,10 @@ recorded in the destination's manifest).`,
 					next[s.Name] = n.UTC()
 				}
 			}
-			history := a.lastRuns(cmd.Context(), database)
+			history, err := a.lastRuns(cmd.Context(), database, cfg)
+			if err != nil {
+				return err
+			}
 			r := a.runner(cfg)
 			rows := []row{}
 			for _, j := range cfg.Jobs {
@@ -187,30 +186,26 @@ recorded in the destination's manifest).`,
 	return cmd
 }
 
-// lastRuns reads the latest run of each job from the run history in
-// database; nil when there is no such database or history (never created
-// here: a SQLite file that does not exist is not opened).
-func (a *app) lastRuns(ctx context.Context, database string) map[string]*scheduler.Run {
-	if path, ok := strings.CutPrefix(database, "sqlite://"); ok {
-		path, _, _ = strings.Cut(path, "?")
-		if _, err := os.Stat(path); err != nil {
-			return nil
-		}
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	d, err := db.Open(ctx, database, a.logger)
-	if err != nil {
-		a.logger.Debug("no run history: database unavailable", "err", err)
-		return nil
+// lastRuns reads the latest run of each job from the run history (see
+// readDB; never created here). Without a history — no database yet, or one
+// without ghsync's run table — it returns nil, unless the user named the
+// database (--database, or the config's database:): then a database that
+// cannot be read is an error.
+func (a *app) lastRuns(ctx context.Context, database string, cfg *config.Config) (map[string]*scheduler.Run, error) {
+	d, err := a.readDB(ctx, database, cfg, "scheduler")
+	switch {
+	case err != nil && (explicitDB(database, cfg) || errors.Is(err, jobs.ErrUsage)):
+		return nil, err
+	case err != nil:
+		a.logger.Debug("no run history", "err", err)
+		return nil, nil
 	}
 	defer d.Close()
 	runs, err := scheduler.LastRuns(ctx, d)
 	if err != nil {
-		a.logger.Debug("no run history in the database", "database", d.String(), "err", err)
-		return nil
+		return nil, fmt.Errorf("read the run history in %s: %w", d.String(), err)
 	}
-	return runs
+	return runs, nil
 }
 
 // runText renders a history run for the jobs table: when and how long, and
