@@ -195,3 +195,33 @@ func TestExplicitDatabaseErrors(t *testing.T) {
 		}
 	}
 }
+
+// Bad flags are usage errors like bad configuration: one line, exit 2.
+func TestFlagValidationExit2(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"bad.yaml": "jobs:\n  - name: a\n    kind: repo\n   source: x\n    dest: y\n"})
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--addr", "nonsense"}, `ghsync: --addr "nonsense": want HOST:PORT, such as 127.0.0.1:8080 or :8080`},
+		{[]string{"serve", "--database", "mysql://x"}, `mysql:// URLs are for API sync targets only`},
+		{[]string{"serve", "--database", "nonsense"}, `bad database URL "nonsense"`},
+		{[]string{"serve", "--workers", "0"}, `ghsync: --workers 0: must be at least 1`},
+		{[]string{"serve", "--job-timeout", "-1s"}, `ghsync: --job-timeout -1s: must be a positive duration`},
+		{[]string{"sync", "git+file:///nonexistent/repo", "mem://x"}, `no git repository at /nonexistent/repo`},
+		{[]string{"sync", "git+file://" + dir, "mem://x"}, `is not a git repository`},
+		{[]string{"sync", "dir:/nonexistent", "mem://x"}, `source "dir:/nonexistent"`},
+		{[]string{"jobs", "--config", "bad.yaml"}, `bad.yaml:4: invalid YAML: did not find expected '-' indicator (line 4: "   source: x")`},
+	} {
+		r := exe(t, dir, nil, c.args...)
+		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+		if r.code != 2 || len(lines) != 1 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line with %q", c.args, r.code, r.stderr, c.want)
+		}
+	}
+	r := exe(t, dir, nil, "--version")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "ghsync ") {
+		t.Errorf("--version: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}

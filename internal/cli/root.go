@@ -102,6 +102,8 @@ Start with:  ghsync sync . file://./out   (mirror this checkout's HEAD into ./ou
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default $GHSYNC_CONFIG, then ./ghsync.yaml, else embedded defaults)")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
+	root.Version = versionString()
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return jobs.Usage(err) })
 	root.AddCommand(a.syncCmd(), a.runCmd(), a.jobsCmd(), a.tokenCmd(), a.versionCmd())
 	root.AddCommand(a.statusesCmd(), a.hudCmd(), a.serveCmd(), a.eventsCmd())
