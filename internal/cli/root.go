@@ -40,16 +40,18 @@ type app struct {
 	configPath string
 	logLevel   string
 	logFormat  string
+	quiet      bool
 	logger     *slog.Logger
+	stderr     *stderrOwner // every write to stderr goes through it
 }
 
 // Main runs ghsync with args and returns the process exit code.
 func Main(ctx context.Context, args []string, env Env) int {
-	a := &app{env: env}
+	a := &app{env: env, stderr: &stderrOwner{w: env.Stderr}}
 	root := a.rootCmd()
 	root.SetArgs(args)
 	root.SetOut(env.Stdout)
-	root.SetErr(env.Stderr)
+	root.SetErr(a.stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
@@ -62,7 +64,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 	if errors.As(err, &ce) && a.logger != nil {
 		a.logger.Debug("credentials error", "store", ce.URL, "sdk_error", ce.Cause, "operation", err.Error())
 	}
-	fmt.Fprintln(env.Stderr, "ghsync: "+userMessage(err))
+	fmt.Fprintln(a.stderr, "ghsync: "+userMessage(err))
 	return code
 }
 
@@ -102,6 +104,7 @@ Start with:  ghsync sync . file://./out   (mirror this checkout's HEAD into ./ou
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default $GHSYNC_CONFIG, then ./ghsync.yaml, else embedded defaults)")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
+	root.PersistentFlags().BoolVarP(&a.quiet, "quiet", "q", false, "no progress line on the terminal (logs still follow --log-level)")
 	root.Version = versionString()
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return jobs.Usage(err) })
@@ -119,9 +122,9 @@ func (a *app) setupLogging() error {
 	opts := &slog.HandlerOptions{Level: lvl}
 	switch a.logFormat {
 	case "text":
-		a.logger = slog.New(slog.NewTextHandler(a.env.Stderr, opts))
+		a.logger = slog.New(slog.NewTextHandler(a.stderr, opts))
 	case "json":
-		a.logger = slog.New(slog.NewJSONHandler(a.env.Stderr, opts))
+		a.logger = slog.New(slog.NewJSONHandler(a.stderr, opts))
 	default:
 		return jobs.Usagef("--log-format %q: want text or json", a.logFormat)
 	}

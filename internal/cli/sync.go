@@ -147,7 +147,7 @@ func (a *app) flagsConfig(job map[string]any) (*config.Config, error) {
 // kind's text, or its summary as JSON (with the error, when the summary
 // carries one). adhoc runs (sync, statuses verbs) send no alerts.
 func (a *app) runJob(cmd *cobra.Command, cfg *config.Config, job *config.Job, cf changeFlags, adhoc bool) error {
-	p := &progress{w: a.env.Stderr, on: a.env.IsTTY && !cf.json}
+	p := &progress{out: a.stderr, on: a.env.IsTTY && !cf.json && !a.quiet}
 	ro := jobs.RunOptions{DryRun: cf.dryRun, Force: cf.force, Verify: cf.verify, Progress: p.update, NoAlerts: adhoc}
 	r := a.runner(cfg)
 	defer r.Close()
