@@ -2,14 +2,21 @@ package e2e
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ghsync/ghsync/internal/db"
+	"github.com/ghsync/ghsync/internal/webhooks"
 )
 
 // exe runs the built ghsync binary in dir with env (plus PATH and HOME) as
@@ -150,7 +157,7 @@ func TestReadVerbsDoNotCreateADatabase(t *testing.T) {
 	writeTree(t, dir, map[string]string{"empty.db": ""})
 	for _, args := range [][]string{
 		{"events", "deliveries", "--database", "sqlite://" + missing},
-		{"events", "list", "check_runs", "--database", "sqlite://" + missing},
+		{"events", "list", "workflow_job", "--database", "sqlite://" + missing},
 		{"jobs", "--database", "sqlite://" + missing},
 		{"events", "deliveries", "--database", "sqlite://" + empty},
 		{"events", "deliveries"}, // the default ./data/ghsync.db
@@ -223,5 +230,90 @@ func TestFlagValidationExit2(t *testing.T) {
 	r := exe(t, dir, nil, "--version")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "ghsync ") {
 		t.Errorf("--version: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// The smaller first-hour items, each as users see it.
+func TestFirstHourDetails(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{}
+	for i := range 60 {
+		files[fmt.Sprintf("src/f%02d.txt", i)] = "x"
+	}
+	writeTree(t, dir, files)
+
+	// An ad-hoc sync prints its summary on stdout and logs nothing at INFO
+	// (no job="", no repeat of the summary); mem:// is shown as mem://.
+	r := exe(t, dir, nil, "sync", "src", "mem://")
+	if r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, "→ mem:// at") {
+		t.Errorf("ad-hoc sync: exit %d\nstdout %q\nstderr %q", r.code, r.stdout, r.stderr)
+	}
+	// A dry run lists the first 50 paths and says how many more.
+	r = exe(t, dir, nil, "sync", "src", "mem://", "--dry-run")
+	if !strings.Contains(r.stdout, "  + …and 10 more\n") {
+		t.Errorf("dry run of 60 new files:\n%s", r.stdout)
+	}
+	// statuses names the positional argument, not a --repo flag.
+	r = exe(t, dir, nil, "statuses", "acme", "mem://", "--branch", "main")
+	if r.code != 2 || !strings.Contains(r.stderr, "ghsync: OWNER/REPO: must be OWNER/REPO") {
+		t.Errorf("statuses acme: exit %d, stderr %q", r.code, r.stderr)
+	}
+	// --json: one JSON object with "error" on every failure.
+	for _, args := range [][]string{
+		{"sync", "src", "s3:/x", "--json"},
+		{"jobs", "--json", "--database", "nonsense"},
+		{"sync", "dir:/nonexistent", "mem://", "--json"},
+	} {
+		r = exe(t, dir, nil, args...)
+		var v map[string]any
+		if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v["error"] == nil || r.code == 0 {
+			t.Errorf("%v: exit %d, stdout %q (want one JSON object with error)", args, r.code, r.stdout)
+		}
+	}
+	// Help pages of jobs and token have examples.
+	for _, verb := range []string{"jobs", "token"} {
+		if r = exe(t, dir, nil, verb, "--help"); !strings.Contains(r.stdout, "Examples:") {
+			t.Errorf("%s --help has no examples:\n%s", verb, r.stdout)
+		}
+	}
+	// sync --help documents relative DSTs and file://'s .attrs side files.
+	if r = exe(t, dir, nil, "sync", "--help"); !strings.Contains(r.stdout, "NAME.attrs") || !strings.Contains(r.stdout, "storage:") {
+		t.Errorf("sync --help:\n%s", r.stdout)
+	}
+}
+
+// A foreground `ghsync run` is recorded in the run history of the
+// configured database, so `ghsync jobs` shows its outcome.
+func TestForegroundRunInHistory(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"src/a.txt": "A", "ghsync.yaml": "database: sqlite://./state/ghsync.db\njobs:\n  - name: site\n    kind: repo\n    source: dir:src\n    dest: file://./out/\n"})
+	if r := exe(t, dir, nil, "run", "site"); r.code != 0 {
+		t.Fatalf("run: exit %d: %s", r.code, r.stderr)
+	}
+	r := exe(t, dir, nil, "jobs")
+	if r.code != 0 || !regexp.MustCompile(`site\s+repo\s+-\s+-\s+\S+\s+\S+\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ.*\sok\s*\n`).MatchString(r.stdout) {
+		t.Errorf("jobs after a foreground run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// events list prints a table like events deliveries (JSON with --json).
+func TestEventsListTable(t *testing.T) {
+	dir := t.TempDir()
+	dbURL := "sqlite://" + filepath.Join(dir, "ghsync.db")
+	d, err := db.Open(context.Background(), dbURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := webhooks.Migrate(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	r := exe(t, dir, nil, "events", "list", "workflow_job", "--database", dbURL)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "UPDATED") || strings.Contains(r.stdout, "{") {
+		t.Errorf("events list: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = exe(t, dir, nil, "events", "list", "workflow_job", "--database", dbURL, "--json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"table": "workflow_job"`) {
+		t.Errorf("events list --json: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -32,7 +32,7 @@ func ttySync(t *testing.T, n int, extra ...string) (int, string) {
 // A log line written while the progress line is shown starts on a cleared
 // line: the progress line is erased first and drawn again after it.
 func TestProgressLineClearedBeforeLogLines(t *testing.T) {
-	code, stderr := ttySync(t, 50)
+	code, stderr := ttySync(t, 50, "--log-level", "debug")
 	if code != 0 {
 		t.Fatalf("exit %d: %q", code, stderr)
 	}

@@ -47,14 +47,20 @@ type app struct {
 
 // Main runs ghsync with args and returns the process exit code.
 func Main(ctx context.Context, args []string, env Env) int {
+	stdout := &countingWriter{w: env.Stdout}
+	env.Stdout = stdout
 	a := &app{env: env, stderr: &stderrOwner{w: env.Stderr}}
 	root := a.rootCmd()
 	root.SetArgs(args)
 	root.SetOut(env.Stdout)
 	root.SetErr(a.stderr)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
+	}
+	if wantsJSON(cmd, args) && stdout.n == 0 {
+		// --json promises one JSON object on stdout, failures included.
+		_ = printJSON(stdout, map[string]string{"error": userMessage(err)})
 	}
 	code := ExitFailed
 	if isUsage(err) {
@@ -66,6 +72,33 @@ func Main(ctx context.Context, args []string, env Env) int {
 	}
 	fmt.Fprintln(a.stderr, "ghsync: "+userMessage(err))
 	return code
+}
+
+// wantsJSON reports whether the command line asked for --json output.
+func wantsJSON(cmd *cobra.Command, args []string) bool {
+	if cmd != nil {
+		if f := cmd.Flags().Lookup("json"); f != nil && f.Changed {
+			return f.Value.String() == "true"
+		}
+	}
+	for _, a := range args {
+		if a == "--json" || a == "--json=true" {
+			return true
+		}
+	}
+	return false
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // isUsage reports whether err is bad usage or configuration (exit 2).

@@ -117,6 +117,9 @@ func (a *app) jobsCmd() *cobra.Command {
 destination, and the last run with its outcome from the run history of
 ` + "`ghsync serve`" + ` when the database has one (else, for repo jobs, the last sync
 recorded in the destination's manifest).`,
+		Example: `  ghsync jobs                                  # ./ghsync.yaml, history from ./data/ghsync.db if serve ran here
+  ghsync jobs --config prod.yaml --database postgres://ghsync@db/ghsync
+  ghsync jobs --json | jq '.[] | select(.last_run.outcome == "failed")'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, scheduled, err := a.loadScheduledConfig()
