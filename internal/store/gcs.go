@@ -11,8 +11,8 @@ import (
 
 	"cloud.google.com/go/storage"
 	"gocloud.dev/blob"
-	"gocloud.dev/gcp"
 	"gocloud.dev/blob/gcsblob"
+	"gocloud.dev/gcp"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 )
