@@ -14,16 +14,21 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ghsync/ghsync/internal/db"
 	"github.com/ghsync/ghsync/internal/webhooks"
 )
 
 // exe runs the built ghsync binary in dir with env (plus PATH and HOME) as
-// its whole environment.
+// its whole environment; a run still going after a minute is killed (exit
+// code -1: a verb that should have stopped at once, such as serve with bad
+// flags, kept running).
 func exe(t *testing.T, dir string, env map[string]string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary(t), args...)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary(t), args...)
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
 	for k, v := range env {
