@@ -181,9 +181,17 @@ func TestReadVerbsDoNotCreateADatabase(t *testing.T) {
 	if st, _ := os.Stat(empty); st.Size() != 0 {
 		t.Error("a read verb wrote to an empty database file")
 	}
-	// Without a database named, jobs has no history and says nothing of it.
+	// Without --database, a database not created yet means no history
+	// (serve has not run): jobs lists the jobs and creates nothing.
 	if r := exe(t, dir, nil, "jobs"); r.code != 0 {
 		t.Errorf("jobs: exit %d: %s", r.code, r.stderr)
+	}
+	writeTree(t, dir, map[string]string{"state.yaml": "database: sqlite://./state/x.db\njobs:\n  - name: site\n    kind: repo\n    source: dir:.\n    dest: mem://\n"})
+	if r := exe(t, dir, nil, "jobs", "--config", "state.yaml"); r.code != 0 || !strings.Contains(r.stdout, "site") {
+		t.Errorf("jobs with a database: not created yet: exit %d: %s %s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state")); err == nil {
+		t.Error("jobs created the configured database's directory")
 	}
 }
 

@@ -191,13 +191,15 @@ recorded in the destination's manifest).`,
 
 // lastRuns reads the latest run of each job from the run history (see
 // readDB; never created here). Without a history — no database yet, or one
-// without ghsync's run table — it returns nil, unless the user named the
-// database (--database, or the config's database:): then a database that
-// cannot be read is an error.
+// without ghsync's run table — it returns nil, unless --database named it.
+// A configured database (--database, or the config's database:) that
+// cannot be reached or whose URL is malformed is an error.
 func (a *app) lastRuns(ctx context.Context, database string, cfg *config.Config) (map[string]*scheduler.Run, error) {
 	d, err := a.readDB(ctx, database, cfg, "scheduler")
 	switch {
-	case err != nil && (explicitDB(database, cfg) || errors.Is(err, jobs.ErrUsage)):
+	case err != nil && (database != "" || errors.Is(err, jobs.ErrUsage)):
+		return nil, err
+	case err != nil && explicitDB("", cfg) && !errors.Is(err, db.ErrNoDatabase):
 		return nil, err
 	case err != nil:
 		a.logger.Debug("no run history", "err", err)
