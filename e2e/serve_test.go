@@ -1,11 +1,14 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -73,6 +76,7 @@ func TestServeAndEventsVerbs(t *testing.T) {
 	if code := post("sha256=" + strings.Repeat("0", 64)); code != 401 {
 		t.Fatalf("bad signature: %d", code)
 	}
+	checkWebhookPathAnswers(t, addr)
 	cancel()
 	select {
 	case code := <-done:
@@ -91,5 +95,36 @@ func TestServeAndEventsVerbs(t *testing.T) {
 	}
 	if strings.Contains(errb.String()+out.String(), "topsecret") {
 		t.Fatal("the webhook secret was logged")
+	}
+}
+
+// checkWebhookPathAnswers: a GET on the webhook path is 405 with Allow: POST
+// (not the UI's HTML 404), and a body over the limit is 413 stating it.
+func checkWebhookPathAnswers(t *testing.T, addr string) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/api/github/webhooks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" || !strings.Contains(string(body), "POST") {
+		t.Errorf("GET webhook path: %d Allow=%q %s", resp.StatusCode, resp.Header.Get("Allow"), body)
+	}
+	// Announce a body just over 25 MB; the server answers from the headers.
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /api/github/webhooks HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: push\r\nX-GitHub-Delivery: big\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", 25<<20+1)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	r, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(r.Body)
+	if r.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), "25 MB") {
+		t.Errorf("oversized delivery: %d %s", r.StatusCode, body)
 	}
 }

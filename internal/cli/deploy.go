@@ -279,7 +279,7 @@ without changing anything. Exit code 1 when the function reports an error.`,
 			}
 			res.Rule = rule
 			if res.LogTail != "" && !f.json {
-				fmt.Fprint(a.env.Stderr, res.LogTail)
+				fmt.Fprint(a.stderr, res.LogTail)
 			}
 			if f.json {
 				err = printJSON(a.env.Stdout, res)

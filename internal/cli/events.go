@@ -33,11 +33,7 @@ func (a *app) eventsCmd() *cobra.Command {
 		if err != nil {
 			return nil, err
 		}
-		url := cfg.Database
-		if database != "" {
-			url = database
-		}
-		return db.Open(cmd.Context(), url, a.logger)
+		return a.readDB(cmd.Context(), database, cfg, "webhooks")
 	}
 	sinceTime := func() (time.Time, error) {
 		if since == "" {
@@ -110,7 +106,23 @@ func (a *app) eventsCmd() *cobra.Command {
 			if err != nil {
 				return queryErr(err)
 			}
-			return printJSON(a.env.Stdout, page)
+			if asJSON {
+				return printJSON(a.env.Stdout, page)
+			}
+			tw := tabwriter.NewWriter(a.env.Stdout, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "UPDATED\tREPO\tNUMBER\tNAME\tSTATUS\tCONCLUSION\tKEY")
+			for _, x := range page.Rows {
+				num := "-"
+				if x.Number != 0 {
+					num = fmt.Sprint(x.Number)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", x.UpdatedAt, x.Repo, num, dash(clip(x.Name, 40)),
+					dash(x.Status), dash(x.Conclusion), x.Key)
+			}
+			if page.NextCursor != "" {
+				fmt.Fprintf(tw, "(more: --cursor %s)\n", page.NextCursor)
+			}
+			return tw.Flush()
 		},
 	}
 	list.Flags().StringVar(&repo, "repo", "", "only rows of OWNER/REPO")
@@ -123,6 +135,7 @@ func (a *app) eventsCmd() *cobra.Command {
 		c.Flags().StringVar(&cursor, "cursor", "", "continue after a previous page")
 	}
 	deliveries.Flags().BoolVar(&asJSON, "json", false, "print the page as JSON")
+	list.Flags().BoolVar(&asJSON, "json", false, "print the page as JSON (rows with their whole objects)")
 	cmd.AddCommand(deliveries, list)
 	return cmd
 }

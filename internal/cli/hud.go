@@ -42,7 +42,7 @@ a job-name filter and auto-refresh. Stops on Ctrl-C.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.env.Stderr, "HUD for %s on http://%s/\n", store.Redact(args[0]), addr)
+			fmt.Fprintf(a.stderr, "HUD for %s on http://%s/\n", store.Redact(args[0]), addr)
 			return hud.Serve(ctx, addr, h, a.logger)
 		},
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,14 +21,67 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// progress renders "uploaded N/M (X MB)" on one terminal line, at most
-// every 100 ms; it is a no-op when stderr is not a terminal.
+// tableErrorWidth is how much of an error a table cell shows; --json
+// output carries the full text.
+const tableErrorWidth = 60
+
+// clip returns s's first line cut to at most n characters (runes), ending
+// in "…" when it was cut: for error messages in table cells.
+func clip(s string, n int) string {
+	s, _, cut := strings.Cut(s, "\n")
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	if cut {
+		return s + " …"
+	}
+	return s
+}
+
+// stderrOwner is the one writer of stderr: log records and the terminal
+// progress line both go through it, so a log line never lands after a
+// half-drawn status ("…315.6 MBtime=… level=INFO"): the status line is
+// cleared before each write and drawn again after it.
+type stderrOwner struct {
+	mu     sync.Mutex
+	w      io.Writer
+	status string // the status line on screen, "" when none
+}
+
+// Write writes p (whole lines: one log record) above the status line.
+func (o *stderrOwner) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.status != "" {
+		io.WriteString(o.w, "\r\033[K")
+	}
+	n, err := o.w.Write(p)
+	if o.status != "" {
+		io.WriteString(o.w, o.status)
+	}
+	return n, err
+}
+
+// setStatus replaces the status line ("" removes it).
+func (o *stderrOwner) setStatus(s string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.status != "" || s != "" {
+		io.WriteString(o.w, "\r\033[K"+s)
+	}
+	o.status = s
+}
+
+// progress renders "uploaded N/M objects, X MB, R MB/s, ETA D" as the
+// terminal's status line, at most every 100 ms; it is a no-op when stderr
+// is not a terminal, with --json, or with --quiet.
 type progress struct {
-	w    io.Writer
-	on   bool
-	mu   sync.Mutex
-	last time.Time
-	used bool
+	out   *stderrOwner
+	on    bool
+	mu    sync.Mutex
+	start time.Time
+	last  time.Time
 }
 
 func (p *progress) update(done, total int, bytes int64) {
@@ -36,15 +90,33 @@ func (p *progress) update(done, total int, bytes int64) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if time.Since(p.last) < 100*time.Millisecond && done != total {
+	now := time.Now()
+	if p.start.IsZero() {
+		p.start = now
+	}
+	if now.Sub(p.last) < 100*time.Millisecond && done != total {
 		return
 	}
-	p.last, p.used = time.Now(), true
-	fmt.Fprintf(p.w, "\r\033[Kuploaded %d/%d objects, %.1f MB", done, total, float64(bytes)/1e6)
+	p.last = now
+	p.out.setStatus(progressLine(done, total, bytes, now.Sub(p.start)))
+}
+
+// progressLine formats the status line; the rate and ETA are averages over
+// elapsed, shown once there is something to average.
+func progressLine(done, total int, bytes int64, elapsed time.Duration) string {
+	line := fmt.Sprintf("uploaded %d/%d objects, %.1f MB", done, total, float64(bytes)/1e6)
+	if secs := elapsed.Seconds(); secs >= 0.2 && done > 0 {
+		line += fmt.Sprintf(", %.1f MB/s", float64(bytes)/1e6/secs)
+		if done < total {
+			eta := time.Duration(float64(total-done) / (float64(done) / secs) * float64(time.Second))
+			line += ", ETA " + eta.Round(time.Second).String()
+		}
+	}
+	return line
 }
 
 func (p *progress) finish() {
-	if p.used {
-		fmt.Fprint(p.w, "\r\033[K")
+	if p.on {
+		p.out.setStatus("")
 	}
 }

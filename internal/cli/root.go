@@ -17,6 +17,7 @@ import (
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/schedule"
+	"github.com/ghsync/ghsync/internal/store"
 )
 
 // Exit codes.
@@ -39,26 +40,65 @@ type app struct {
 	configPath string
 	logLevel   string
 	logFormat  string
+	quiet      bool
 	logger     *slog.Logger
+	stderr     *stderrOwner // every write to stderr goes through it
 }
 
 // Main runs ghsync with args and returns the process exit code.
 func Main(ctx context.Context, args []string, env Env) int {
-	a := &app{env: env}
+	stdout := &countingWriter{w: env.Stdout}
+	env.Stdout = stdout
+	a := &app{env: env, stderr: &stderrOwner{w: env.Stderr}}
 	root := a.rootCmd()
 	root.SetArgs(args)
 	root.SetOut(env.Stdout)
-	root.SetErr(env.Stderr)
-	err := root.ExecuteContext(ctx)
+	root.SetErr(a.stderr)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
+	}
+	if wantsJSON(cmd, args) && stdout.n == 0 {
+		// --json promises one JSON object on stdout, failures included.
+		_ = printJSON(stdout, map[string]string{"error": userMessage(err)})
 	}
 	code := ExitFailed
 	if isUsage(err) {
 		code = ExitUsage
 	}
-	fmt.Fprintln(env.Stderr, "ghsync: "+userMessage(err))
+	var ce *store.CredentialsError
+	if errors.As(err, &ce) && a.logger != nil {
+		a.logger.Debug("credentials error", "store", ce.URL, "sdk_error", ce.Cause, "operation", err.Error())
+	}
+	fmt.Fprintln(a.stderr, "ghsync: "+userMessage(err))
 	return code
+}
+
+// wantsJSON reports whether the command line asked for --json output.
+func wantsJSON(cmd *cobra.Command, args []string) bool {
+	if cmd != nil {
+		if f := cmd.Flags().Lookup("json"); f != nil && f.Changed {
+			return f.Value.String() == "true"
+		}
+	}
+	for _, a := range args {
+		if a == "--json" || a == "--json=true" {
+			return true
+		}
+	}
+	return false
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // isUsage reports whether err is bad usage or configuration (exit 2).
@@ -68,8 +108,16 @@ func isUsage(err error) bool {
 		strings.HasPrefix(err.Error(), "unknown command") // cobra's own usage error
 }
 
-// userMessage is the error's message as users see it.
-func userMessage(err error) string { return err.Error() }
+// userMessage is the error's message as users see it. A store's missing
+// credentials are one sentence of their own (which store, which sources
+// were tried, what to set), whatever operation ran into them.
+func userMessage(err error) string {
+	var ce *store.CredentialsError
+	if errors.As(err, &ce) {
+		return ce.Error()
+	}
+	return err.Error()
+}
 
 func (a *app) rootCmd() *cobra.Command {
 	root := &cobra.Command{
@@ -89,6 +137,9 @@ Start with:  ghsync sync . file://./out   (mirror this checkout's HEAD into ./ou
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default $GHSYNC_CONFIG, then ./ghsync.yaml, else embedded defaults)")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
+	root.PersistentFlags().BoolVarP(&a.quiet, "quiet", "q", false, "no progress line on the terminal (logs still follow --log-level)")
+	root.Version = versionString()
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return jobs.Usage(err) })
 	root.AddCommand(a.syncCmd(), a.runCmd(), a.jobsCmd(), a.tokenCmd(), a.versionCmd())
 	root.AddCommand(a.statusesCmd(), a.hudCmd(), a.serveCmd(), a.eventsCmd())
@@ -106,9 +157,9 @@ func (a *app) setupLogging() error {
 	opts := &slog.HandlerOptions{Level: lvl}
 	switch a.logFormat {
 	case "text":
-		a.logger = slog.New(slog.NewTextHandler(a.env.Stderr, opts))
+		a.logger = slog.New(slog.NewTextHandler(a.stderr, opts))
 	case "json":
-		a.logger = slog.New(slog.NewJSONHandler(a.env.Stderr, opts))
+		a.logger = slog.New(slog.NewJSONHandler(a.stderr, opts))
 	default:
 		return jobs.Usagef("--log-format %q: want text or json", a.logFormat)
 	}

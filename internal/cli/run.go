@@ -2,9 +2,8 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -126,14 +125,14 @@ func (a *app) jobsCmd() *cobra.Command {
 destination, and the last run with its outcome from the run history of
 ` + "`ghsync serve`" + ` when the database has one (else, for repo jobs, the last sync
 recorded in the destination's manifest).`,
+		Example: `  ghsync jobs                                  # ./ghsync.yaml, history from ./data/ghsync.db if serve ran here
+  ghsync jobs --config prod.yaml --database postgres://ghsync@db/ghsync
+  ghsync jobs --json | jq '.[] | select(.last_run.outcome == "failed")'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, scheduled, err := a.loadScheduledConfig()
 			if err != nil {
 				return err
-			}
-			if database == "" {
-				database = cfg.Database
 			}
 			type row struct {
 				Name     string         `json:"name"`
@@ -152,7 +151,10 @@ recorded in the destination's manifest).`,
 					next[s.Name] = n.UTC()
 				}
 			}
-			history := a.lastRuns(cmd.Context(), database)
+			history, err := a.lastRuns(cmd.Context(), database, cfg)
+			if err != nil {
+				return err
+			}
 			r := a.runner(cfg)
 			rows := []row{}
 			for _, j := range cfg.Jobs {
@@ -195,30 +197,28 @@ recorded in the destination's manifest).`,
 	return cmd
 }
 
-// lastRuns reads the latest run of each job from the run history in
-// database; nil when there is no such database or history (never created
-// here: a SQLite file that does not exist is not opened).
-func (a *app) lastRuns(ctx context.Context, database string) map[string]*scheduler.Run {
-	if path, ok := strings.CutPrefix(database, "sqlite://"); ok {
-		path, _, _ = strings.Cut(path, "?")
-		if _, err := os.Stat(path); err != nil {
-			return nil
-		}
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	d, err := db.Open(ctx, database, a.logger)
-	if err != nil {
-		a.logger.Debug("no run history: database unavailable", "err", err)
-		return nil
+// lastRuns reads the latest run of each job from the run history (see
+// readDB; never created here). Without a history — no database yet, or one
+// without ghsync's run table — it returns nil, unless --database named it.
+// A configured database (--database, or the config's database:) that
+// cannot be reached or whose URL is malformed is an error.
+func (a *app) lastRuns(ctx context.Context, database string, cfg *config.Config) (map[string]*scheduler.Run, error) {
+	d, err := a.readDB(ctx, database, cfg, "scheduler")
+	switch {
+	case err != nil && (database != "" || errors.Is(err, jobs.ErrUsage)):
+		return nil, err
+	case err != nil && explicitDB("", cfg) && !errors.Is(err, db.ErrNoDatabase):
+		return nil, err
+	case err != nil:
+		a.logger.Debug("no run history", "err", err)
+		return nil, nil
 	}
 	defer d.Close()
 	runs, err := scheduler.LastRuns(ctx, d)
 	if err != nil {
-		a.logger.Debug("no run history in the database", "database", d.String(), "err", err)
-		return nil
+		return nil, fmt.Errorf("read the run history in %s: %w", d.String(), err)
 	}
-	return runs
+	return runs, nil
 }
 
 // runText renders a history run for the jobs table: when and how long, and
@@ -230,11 +230,7 @@ func runText(r *scheduler.Run) (string, string) {
 	}
 	outcome := r.Outcome
 	if r.Error != "" && r.Outcome != scheduler.OutcomeOK {
-		msg, _, _ := strings.Cut(r.Error, "\n")
-		if len(msg) > 60 {
-			msg = msg[:57] + "..."
-		}
-		outcome += ": " + msg
+		outcome += ": " + clip(r.Error, tableErrorWidth)
 	}
 	return when, outcome
 }
@@ -251,7 +247,7 @@ func lastText(l *jobs.LastRun) string {
 	case l == nil:
 		return "never"
 	case l.Err != "":
-		return "unknown (" + l.Err + ")"
+		return "unknown (" + clip(l.Err, tableErrorWidth) + ")"
 	default:
 		return shortSHA(l.Commit) + " at " + l.At.UTC().Format("2006-01-02 15:04Z") + fmt.Sprintf(" (%d objects)", l.Objects)
 	}

@@ -127,6 +127,19 @@ jobs:
 	if code := <-done; code != 0 {
 		t.Fatalf("serve exit %d:\n%s", code, serveErr)
 	}
+	// At INFO, River's own lines (migrations, producer statistics) stay out,
+	// and a run's lines name the replica once.
+	for _, l := range strings.Split(serveErr, "\n") {
+		if strings.Contains(l, "level=INFO") && (strings.Contains(l, "component=river") || strings.Contains(l, "Producer job counts")) {
+			t.Errorf("River line at INFO: %s", l)
+		}
+		if strings.Count(l, "replica=") > 1 {
+			t.Errorf("replica logged twice: %s", l)
+		}
+	}
+	if !strings.Contains(serveErr, "job run started") {
+		t.Errorf("no run logged at INFO:\n%s", serveErr)
+	}
 
 	code, out, errs = runCLI(context.Background(), "jobs", "--config", cfg, "--json")
 	if code != 0 {

@@ -39,6 +39,23 @@ func (f *schedulerFlags) add(cmd *cobra.Command) {
 	_ = fl.MarkHidden("test-hold")
 }
 
+// check validates serve's flags (see flags.go).
+func (f *schedulerFlags) check(addr, database string) error {
+	checks := []error{checkHostPort("addr", addr), checkMin("workers", f.workers, 1),
+		checkPositive("job-timeout", f.jobTimeout), checkNonNegative("rescue-after", f.rescueAfter),
+		checkPositive("lock-ttl", f.lockTTL), checkMin("max-attempts", f.maxAttempts, 1),
+		checkNonNegative("test-hold", f.hold)}
+	if database != "" {
+		checks = append(checks, checkStateDB("--database", database))
+	}
+	for _, err := range checks {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (a *app) serveCmd() *cobra.Command {
 	var addr, database string
 	var sf schedulerFlags
@@ -72,6 +89,9 @@ gracefully.`,
 		Example: "  GHSYNC_WEBHOOK_SECRET=… ghsync serve --addr 0.0.0.0:8080 --database postgres://ghsync@db/ghsync",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := sf.check(addr, database); err != nil {
+				return err
+			}
 			cfg, scheduled, err := a.loadScheduledConfig()
 			if err != nil {
 				return err
@@ -83,6 +103,11 @@ gracefully.`,
 			opts, err := a.serveOptions(cmd.Context(), cfg, addr, database)
 			if err != nil {
 				return err
+			}
+			if database == "" {
+				if err := checkStateDB(configName(cfg)+": database", opts.DatabaseURL); err != nil {
+					return err
+				}
 			}
 			a.logger.Info("ghsync serve starting", "addr", opts.Addr, "webhooks", opts.WebhookPath, "schedules", len(scheduled))
 			srv, err := serve.New(cmd.Context(), opts)
@@ -116,7 +141,7 @@ gracefully.`,
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address")
-	cmd.Flags().StringVar(&database, "database", "", "database URL: sqlite://PATH or postgres://… (default: the config's database:, else sqlite://./data/ghsync.db)")
+	cmd.Flags().StringVar(&database, "database", "", "ghsync's own database: sqlite://PATH or postgres://… (default: the config's database:, else sqlite://./data/ghsync.db)")
 	sf.add(cmd)
 	return cmd
 }

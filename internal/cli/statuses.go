@@ -43,7 +43,7 @@ the GraphQL endpoint is derived from the API URL or set with GITHUB_GRAPHQL_URL.
 			if cmd.Flags().Changed("format") {
 				job["format"] = format
 			}
-			cfg, err := a.flagsConfig(job)
+			cfg, err := a.flagsConfig(job, map[string]string{"repo": "OWNER/REPO", "dest": "DST", "branches": "--branch"})
 			if err != nil {
 				return err
 			}

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
@@ -12,6 +13,7 @@ import (
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/reposync"
+	"github.com/ghsync/ghsync/internal/slogx"
 )
 
 // changeFlags are the switches of every verb that changes things.
@@ -46,6 +48,12 @@ SRC:  github:OWNER/REPO[@REF]        a branch, tag or commit through the GitHub 
       dir:PATH  or a plain folder     the folder's files as they are
 DST:  s3://BUCKET/PREFIX/?region=R[&endpoint=URL&use_path_style=true]
       gs://BUCKET/PREFIX, azblob://CONTAINER/PREFIX, file://./out, file:///abs, mem://name
+      PREFIX (no scheme)             a prefix under the config file's storage: URL
+                                     (default file://./out)
+      A DST that looks like a URL without "//" (s3:/bucket, file:/tmp/x) is an
+      error, never a relative prefix. file:// keeps each object's attributes in
+      a side file NAME.attrs next to it (so names ending in .attrs cannot be
+      stored there; see --skip-unstorable).
 
 GitHub credentials come from GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_PRIVATE_KEY
 (or the config file's github: section); without them, public repositories only.`,
@@ -91,7 +99,7 @@ GitHub credentials come from GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_PRIVATE_KEY
 				}
 				job[flag] = &m
 			}
-			cfg, err := a.flagsConfig(job)
+			cfg, err := a.flagsConfig(job, map[string]string{"source": "SRC", "dest": "DST"})
 			if err != nil {
 				return err
 			}
@@ -119,20 +127,25 @@ GitHub credentials come from GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_PRIVATE_KEY
 }
 
 // flagsConfig validates a job built from flags with the config loader, so
-// flags and files obey the same rules. Credentials come from the loaded
-// config (if any) and the environment.
-func (a *app) flagsConfig(job map[string]any) (*config.Config, error) {
+// flags and files obey the same rules. Credentials, alerts and storage: (onto
+// which a relative DST is joined) come from the loaded config (if any) and
+// the environment.
+//
+// names maps the job's keys that came from positional arguments to the
+// names users know them by ("source": "SRC"); the other keys are reported
+// as the flag of the same name (max_delete → --max-delete).
+func (a *app) flagsConfig(job map[string]any, names map[string]string) (*config.Config, error) {
 	base, err := a.loadConfig()
 	if err != nil {
 		return nil, err
 	}
-	data, err := yaml.Marshal(map[string]any{"jobs": []any{job}})
+	data, err := yaml.Marshal(map[string]any{"storage": base.Storage, "jobs": []any{job}})
 	if err != nil {
 		return nil, err
 	}
 	cfg, err := jobs.ParseConfig(data, "command line", a.env.Getenv)
 	if err != nil {
-		return nil, jobs.Usagef("%s", flagError(err))
+		return nil, jobs.Usagef("%s", flagError(err, names))
 	}
 	cfg.GitHub, cfg.Alerts, cfg.File = base.GitHub, base.Alerts, base.File
 	return cfg, nil
@@ -142,12 +155,19 @@ func (a *app) flagsConfig(job map[string]any) (*config.Config, error) {
 // kind's text, or its summary as JSON (with the error, when the summary
 // carries one). adhoc runs (sync, statuses verbs) send no alerts.
 func (a *app) runJob(cmd *cobra.Command, cfg *config.Config, job *config.Job, cf changeFlags, adhoc bool, key string) error {
-	p := &progress{w: a.env.Stderr, on: a.env.IsTTY && !cf.json}
+	p := &progress{out: a.stderr, on: a.env.IsTTY && !cf.json && !a.quiet}
 	ro := jobs.RunOptions{DryRun: cf.dryRun, Force: cf.force, Verify: cf.verify, Progress: p.update, NoAlerts: adhoc, Key: key}
 	r := a.runner(cfg)
+	if adhoc {
+		r.Logger = slogx.DemoteInfo(a.logger) // its INFO lines would repeat the summary printed on stdout
+	}
 	defer r.Close()
+	started := time.Now()
 	res, err := r.RunJob(cmd.Context(), job, ro)
 	p.finish()
+	if !adhoc {
+		a.recordRun(cmd.Context(), cfg, job.Name, cf.dryRun, started, res, err)
+	}
 	switch {
 	case res == nil || res.Summary == nil:
 	case cf.json:
@@ -168,15 +188,12 @@ func (a *app) runJob(cmd *cobra.Command, cfg *config.Config, job *config.Job, cf
 var flagPos = regexp.MustCompile(`command line:\d+:\d+: jobs\[0\]\.([a-z_]+)(\[\d+\])?`)
 
 // flagError rewrites config errors about a job built from flags to name the
-// flag or argument the user typed.
-func flagError(err error) string {
+// argument (names) or flag the user typed.
+func flagError(err error, names map[string]string) string {
 	return flagPos.ReplaceAllStringFunc(err.Error(), func(m string) string {
 		field := flagPos.FindStringSubmatch(m)[1]
-		switch field {
-		case "source":
-			return "SRC"
-		case "dest":
-			return "DST"
+		if n, ok := names[field]; ok {
+			return n
 		}
 		return "--" + strings.ReplaceAll(field, "_", "-")
 	})

@@ -18,6 +18,9 @@ func (a *app) tokenCmd() *cobra.Command {
 		Long: `Authenticate as the configured GitHub App (github.app_id and private_key, or
 GITHUB_APP_ID and GITHUB_PRIVATE_KEY), discover its installation on ORG and print
 an installation token on stdout. The token is a secret: it is never logged.`,
+		Example: `  GITHUB_APP_ID=12345 GITHUB_PRIVATE_KEY="$(cat app.pem)" ghsync token --owner acme
+  ghsync token --owner acme --config ghsync.yaml --json     # {"token": …, "expires_at": …}
+  curl -H "Authorization: Bearer $(ghsync token --owner acme)" https://api.github.com/installation/repositories`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if owner == "" {

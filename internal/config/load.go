@@ -72,7 +72,7 @@ func Parse(data []byte, filename string, getenv func(string) string, kinds Kinds
 	getenv = orEmpty(getenv)
 	var doc yaml.Node
 	if err := unmarshalSafe(data, &doc); err != nil {
-		return nil, syntaxError(filename, err)
+		return nil, syntaxError(filename, data, err)
 	}
 	d := newDecoder(filename, getenv, kinds)
 	c := &Config{File: filename}
@@ -141,14 +141,59 @@ func unmarshalSafe(data []byte, doc *yaml.Node) (err error) {
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// syntaxError converts a yaml.v3 parse error into an *Error.
-func syntaxError(file string, err error) error {
+// syntaxError converts a yaml.v3 parse error into an *Error naming the line
+// the parser stopped at, quoted. yaml.v3 reports the line where the
+// enclosing block started (a misindented key on line 4 of a job comes out
+// as "line 1"), so the line is found as the first line at which the
+// document, cut after it, fails with the same message (see stopLine); when
+// none does, yaml.v3's own line is kept.
+func syntaxError(file string, data []byte, err error) error {
 	msg := err.Error()
 	e := &Error{File: file, Msg: strings.TrimPrefix(msg, "yaml: ")}
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		e.Line, _ = strconv.Atoi(m[1])
 		e.Msg = m[2]
 	}
+	lines := strings.SplitAfter(string(data), "\n")
+	if n := stopLine(lines, e.Msg); n > 0 {
+		e.Line = n
+	}
 	e.Msg = "invalid YAML: " + e.Msg
+	if e.Line > 0 && e.Line <= len(lines) {
+		e.Msg += fmt.Sprintf(" (line %d: %q)", e.Line, truncate(strings.TrimRight(lines[e.Line-1], "\r\n"), 80))
+	}
 	return e
+}
+
+// maxStopLineScan bounds stopLine's quadratic scan (configurations are far
+// shorter).
+const maxStopLineScan = 5000
+
+// stopLine returns the 1-based number of the first line n such that
+// lines[:n] fails to parse with the message msg, or 0. Cutting a YAML
+// document after a line leaves the blocks before it well-formed, so the
+// first failing cut is where the parser stopped; requiring the same message
+// skips cuts that merely end inside a construct spanning lines (a flow list,
+// a quoted string) which the whole document closes.
+func stopLine(lines []string, msg string) int {
+	if len(lines) > maxStopLineScan {
+		return 0
+	}
+	var b strings.Builder
+	for i, l := range lines {
+		b.WriteString(l)
+		var doc yaml.Node
+		err := unmarshalSafe([]byte(b.String()), &doc)
+		if err == nil {
+			continue
+		}
+		got := strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+			got = m[2]
+		}
+		if got == msg {
+			return i + 1
+		}
+	}
+	return 0
 }

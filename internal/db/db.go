@@ -80,10 +80,10 @@ func Open(ctx context.Context, rawURL string, logger *slog.Logger) (*DB, error) 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	scheme, rest, ok := strings.Cut(rawURL, "://")
-	if !ok {
-		return nil, fmt.Errorf("open database %q: want sqlite://PATH, postgres://… or mysql://…", redact(rawURL))
+	if err := CheckURL(rawURL); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
 	}
+	scheme, rest, _ := strings.Cut(rawURL, "://")
 	var d *DB
 	var err error
 	switch strings.ToLower(scheme) {

@@ -176,12 +176,16 @@ func (e *Env) Shared(key string, create func() any) any {
 }
 
 // OpenStore opens the store at url (see store.Open) with the Env's logger;
-// a URL that cannot be opened is a usage error. Close the bucket after use.
+// a URL that cannot be opened is a usage error (missing credentials are not:
+// they fail the run as a *store.CredentialsError). Close the bucket after use.
 func (e *Env) OpenStore(ctx context.Context, url string, o store.Options) (*store.Bucket, error) {
 	if o.Logger == nil {
 		o.Logger = e.Logger
 	}
 	b, err := store.Open(ctx, url, o)
+	if errors.Is(err, store.ErrNoCredentials) {
+		return nil, err // the environment lacks credentials: a failed run, as when S3 finds out later
+	}
 	if err != nil {
 		return nil, Usage(err)
 	}

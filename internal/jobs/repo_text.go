@@ -43,9 +43,13 @@ func writeRepoText(w io.Writer, s *reposync.Summary, err error) {
 		for _, l := range []struct {
 			sign  string
 			paths []string
-		}{{"+", s.Paths.New}, {"~", s.Paths.Modified}, {"-", s.Paths.Deleted}, {"!", s.Paths.Skipped}} {
+			count int // the summary keeps the first paths only
+		}{{"+", s.Paths.New, s.New}, {"~", s.Paths.Modified, s.Modified}, {"-", s.Paths.Deleted, s.Deleted}, {"!", s.Paths.Skipped, s.Skipped}} {
 			for _, p := range l.paths {
 				fmt.Fprintf(w, "  %s %s\n", l.sign, p)
+			}
+			if more := l.count - len(l.paths); more > 0 && len(l.paths) > 0 {
+				fmt.Fprintf(w, "  %s …and %d more\n", l.sign, more)
 			}
 		}
 	}

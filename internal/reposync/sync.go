@@ -29,7 +29,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	s := &Summary{Job: o.Job, Source: o.Source.String(), Dest: o.Bucket.URL(), DryRun: o.DryRun, started: time.Now()}
 	defer s.finish(&o)
-	log := o.Logger.With("job", o.Job, "source", s.Source)
+	log := o.Logger
+	if o.Job != "" { // an ad-hoc sync has no job name
+		log = log.With("job", o.Job)
+	}
+	log = log.With("source", s.Source)
 
 	var prev manifestState
 	var hint source.Hint

@@ -13,6 +13,8 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/ghsync/ghsync/internal/slogx"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/ghsync/ghsync/internal/db"
@@ -85,7 +87,7 @@ func (s *Scheduler) openEngine(ctx context.Context) error {
 }
 
 func migrateRiver[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], s *Scheduler) error {
-	m, err := rivermigrate.New(drv, &rivermigrate.Config{Logger: s.cfg.Logger.With("component", "river-migrate")})
+	m, err := rivermigrate.New(drv, &rivermigrate.Config{Logger: slogx.DemoteInfo(s.cfg.Logger.With("component", "river-migrate"))})
 	if err != nil {
 		return fmt.Errorf("river migrations: %w", err)
 	}

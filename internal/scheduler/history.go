@@ -168,6 +168,28 @@ func formatTime(t time.Time) string {
 	return db.FormatTime(t)
 }
 
+// RecordRun adds a finished run that did not come from the queue (a
+// foreground `ghsync run`) to the run history in d, creating the history's
+// tables if needed; r.QueueJobID is 0. Its outcome is r.Outcome.
+func RecordRun(ctx context.Context, d *db.DB, r *Run) error {
+	if err := Migrate(ctx, d); err != nil {
+		return err
+	}
+	var sum any
+	if len(r.Summary) > 0 {
+		sum = string(r.Summary)
+	}
+	_, err := d.Exec(ctx, `INSERT INTO ghsync_runs
+		(job, river_job_id, attempt, dry_run, scheduled_at, started_at, finished_at, outcome, summary, error, replica)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.Job, r.QueueJobID, r.Attempt, boolInt(r.DryRun), formatTime(r.ScheduledAt), formatTime(r.StartedAt),
+		formatTime(r.FinishedAt), r.Outcome, sum, r.Error, r.Replica)
+	if err != nil {
+		return fmt.Errorf("record the run of %s in the run history: %w", r.Job, err)
+	}
+	return nil
+}
+
 // history writes the run history.
 type history struct {
 	d        *db.DB

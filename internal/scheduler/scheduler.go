@@ -50,6 +50,7 @@ import (
 	"github.com/ghsync/ghsync/internal/db"
 	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/schedule"
+	"github.com/ghsync/ghsync/internal/slogx"
 )
 
 // Runner runs a configured job once; *jobs.Runner implements it.
@@ -217,7 +218,7 @@ func (s *Scheduler) riverConfig() *river.Config {
 	river.AddWorker(workers, &worker{s: s})
 	rc := &river.Config{
 		ID:                   s.cfg.ReplicaID,
-		Logger:               s.cfg.Logger.With("component", "river"),
+		Logger:               slogx.DemoteInfo(s.cfg.Logger.With("component", "river")), // "Producer job counts" and the like
 		JobTimeout:           s.cfg.JobTimeout,
 		RescueStuckJobsAfter: s.cfg.RescueAfter,
 		MaxAttempts:          s.cfg.MaxAttempts,

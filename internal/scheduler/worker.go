@@ -98,7 +98,7 @@ func (s *Scheduler) runLocked(ctx context.Context, run *Run, holder string, log 
 	if err != nil {
 		return err
 	}
-	log.Info("job run started", "replica", run.Replica, "dry_run", run.DryRun)
+	log.Info("job run started", "dry_run", run.DryRun) // the logger already names the replica
 	summary, runErr := s.execute(runCtx, run)
 	if cause := context.Cause(runCtx); runErr != nil && errors.Is(cause, errLockLost) {
 		runErr = fmt.Errorf("%w: %w", cause, runErr)

@@ -16,6 +16,12 @@ import (
 
 func (s *Server) routes() {
 	s.Handle("POST "+s.opts.WebhookPath, s.hooks.Handler())
+	// Other methods get 405 naming POST (without this, the UI's catch-all
+	// "/" would answer them with its HTML 404).
+	s.Handle(s.opts.WebhookPath, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", http.MethodPost)
+		webutil.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "GitHub webhooks are delivered with POST"})
+	}))
 	s.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		webutil.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}))

@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"strconv"
 
 	"cloud.google.com/go/storage"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/gcsblob"
+	"gocloud.dev/gcp"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 )
@@ -57,7 +60,7 @@ func openGCS(ctx context.Context, b *Bucket, t target) (driver, *blob.Bucket, er
 		client = c
 	} else {
 		var err error
-		if base, err = openGocloud(ctx, t); err != nil {
+		if base, err = openGCSURL(ctx, t); err != nil {
 			return nil, nil, err
 		}
 		if !base.As(&client) {
@@ -66,6 +69,35 @@ func openGCS(ctx context.Context, b *Bucket, t target) (driver, *blob.Bucket, er
 		}
 	}
 	return &gcsDriver{b: b, bucket: client.Bucket(t.bucket)}, blob.PrefixedBucket(base, t.prefix), nil
+}
+
+// openGCSURL opens gs:// with gocloud's URL opener over credentials looked
+// up here, so that missing credentials are one clear error (a
+// *CredentialsError) before any request, and gocloud's default opener does
+// not print its own warning on stdout and carry on with empty credentials.
+func openGCSURL(ctx context.Context, t target) (*blob.Bucket, error) {
+	u := url.URL{Scheme: t.kind, Host: t.bucket, RawQuery: t.query.Encode()}
+	anon, _ := strconv.ParseBool(t.query.Get("anonymous"))
+	o := &gcsblob.URLOpener{}
+	if anon || t.query.Get("access_id") == "-" {
+		o.Client = gcp.NewAnonymousHTTPClient(gcp.DefaultTransport())
+	} else {
+		creds, err := gcp.DefaultCredentials(ctx)
+		if err != nil {
+			ce := gcpCredentials
+			ce.URL, ce.Cause = t.redacted, err
+			return nil, &ce
+		}
+		o.TokenSource = gcp.CredentialsTokenSource(creds)
+		if o.Client, err = gcp.NewHTTPClient(gcp.DefaultTransport(), o.TokenSource); err != nil {
+			return nil, fmt.Errorf("open %s: %w", t.redacted, err)
+		}
+	}
+	b, err := o.OpenBucketURL(ctx, &u)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", t.redacted, err)
+	}
+	return b, nil
 }
 
 func (d *gcsDriver) put(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {

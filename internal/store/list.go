@@ -17,7 +17,7 @@ func (b *Bucket) List(ctx context.Context, fn func(Object) error) error {
 	for {
 		page, next, err := b.drv.listPage(ctx, b.prefix, token)
 		if err != nil {
-			return fmt.Errorf("list %s: %w", b.url, classify(err))
+			return fmt.Errorf("list %s: %w", b.url, withURL(classify(err), b.url))
 		}
 		for _, obj := range page {
 			if !strings.HasPrefix(obj.Key, b.prefix) {

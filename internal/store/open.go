@@ -12,7 +12,6 @@ import (
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	gcaws "gocloud.dev/aws"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
 	"gocloud.dev/blob/memblob"
@@ -131,14 +130,13 @@ func openS3(ctx context.Context, b *Bucket, t target) (driver, *blob.Bucket, err
 	if q.Get("response_checksum_validation") == "" {
 		q.Set("response_checksum_validation", "when_required")
 	}
-	cfg, err := gcaws.V2ConfigFromURLParams(ctx, q)
+	cfg, err := awsConfig(ctx, q, b.log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("destination %s: %w", t.redacted, err)
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
-	cfg.Logger = sdkLogger{b.log} // the SDK's own warnings go through slog, not raw stderr
 	if hc, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
 		// The SDK keeps 10 idle connections per host: with more requests in
 		// flight (repo sync's default is 16 uploads) every request beyond them

@@ -47,7 +47,7 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, o PutOptions)
 	conditional := o.IfMatch != "" || o.IfNoneMatch
 	obj, err := b.drv.put(ctx, b.full(key), r, o)
 	if err != nil {
-		err = classify(err)
+		err = withURL(classify(err), b.url)
 		if conditional && errors.Is(err, ErrNotExist) && !errors.Is(err, ErrPreconditionFailed) {
 			err = fmt.Errorf("%w: %w", ErrPreconditionFailed, err)
 		}

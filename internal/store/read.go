@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -27,8 +26,8 @@ func classify(err error) error {
 	if errors.Is(err, ErrNotExist) || errors.Is(err, ErrPreconditionFailed) {
 		return err
 	}
-	if strings.Contains(err.Error(), "failed to refresh cached credentials") {
-		return fmt.Errorf("%w: no AWS credentials were found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run with an IAM role): %w", ErrNoCredentials, err)
+	if ce := credentialsError(err); ce != nil {
+		return ce
 	}
 	switch gcerrors.Code(err) {
 	case gcerrors.NotFound:
@@ -91,7 +90,7 @@ func (b *Bucket) Read(ctx context.Context, key string) (data []byte, etag string
 	}
 	data, etag, err = b.drv.read(ctx, b.full(key))
 	if err != nil {
-		return nil, "", fmt.Errorf("read %s: %w", b.full(key), classify(err))
+		return nil, "", fmt.Errorf("read %s: %w", b.full(key), withURL(classify(err), b.url))
 	}
 	if len(data) > maxRead {
 		return nil, "", fmt.Errorf("read %s: object larger than %d bytes", b.full(key), maxRead)
@@ -107,7 +106,7 @@ func (b *Bucket) Stat(ctx context.Context, key string) (Object, error) {
 	}
 	obj, err := b.drv.stat(ctx, b.full(key))
 	if err != nil {
-		return Object{}, fmt.Errorf("stat %s: %w", b.full(key), classify(err))
+		return Object{}, fmt.Errorf("stat %s: %w", b.full(key), withURL(classify(err), b.url))
 	}
 	obj.Key = key
 	return obj, nil

@@ -68,7 +68,11 @@ func redactURL(u *url.URL) string {
 	}
 	c.RawQuery = strings.Join(parts, "&")
 	c.Fragment, c.RawFragment = "", ""
-	return c.String()
+	s := c.String()
+	if c.Scheme != "" && !strings.HasPrefix(s, c.Scheme+"://") {
+		s = c.Scheme + "://" + strings.TrimPrefix(s, c.Scheme+":") // url.URL renders mem:// as "mem:"
+	}
+	return s
 }
 
 // normPrefix turns a URL path into "" or "a/b/", rejecting empty, "." and ".." segments.

@@ -98,6 +98,8 @@ func TestRedaction(t *testing.T) {
 		{"s3://bkt/?role=arn:aws:iam::1:role/x&region=r", "s3://bkt/?region=r&role=REDACTED"},
 		{"azblob://c/?sas_token=sv%3D2020%26sig%3Dsecret", "azblob://c/?sas_token=REDACTED"},
 		{"gs://b/?access_id=a&private_key_path=/k", "gs://b/?access_id=REDACTED&private_key_path=REDACTED"},
+		{"mem://", "mem://"}, // url.URL alone renders "mem:"
+		{"file:///srv/www", "file:///srv/www"},
 	}
 	for _, c := range cases {
 		t.Run(c.raw, func(t *testing.T) {

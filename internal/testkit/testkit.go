@@ -29,26 +29,88 @@ var (
 	binPath   string
 	buildOut  string
 	buildErr  error
+	ownedDir  string // a directory testkit made and Main removes (not go test's work dir)
 )
 
-// Ghsync builds ./cmd/ghsync once per test process and returns the path of
-// the binary; a build failure fails the test with the compiler's output.
+// Ghsync returns the path of the ghsync binary built from ./cmd/ghsync, or
+// fails the test with the compiler's output.
+//
+// The binary is built once per `go test` invocation, with the environment
+// `go test` itself runs with (no CGO_ENABLED or flag changes), so it reuses
+// the packages `go test` just compiled instead of compiling the world again.
+// It is placed in go test's own work directory ($WORK, the parent of the
+// directory holding the test binary), which the go command deletes when the
+// invocation ends; test processes of other packages in the same invocation
+// find it there (a file lock makes one build while the others wait). A test
+// binary started outside `go test` builds into a temporary directory that
+// Main removes.
 func Ghsync(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ghsync-test-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "ghsync")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/ghsync/ghsync/cmd/ghsync").CombinedOutput()
-		buildOut, buildErr = string(out), err
-	})
+	buildOnce.Do(func() { binPath, buildOut, buildErr = build() })
 	if buildErr != nil {
 		t.Fatalf("build ghsync: %v\n%s", buildErr, buildOut)
 	}
 	return binPath
+}
+
+// build builds the binary into the shared directory (see Ghsync).
+func build() (path, out string, err error) {
+	dir, shared := goTestWorkDir()
+	if !shared {
+		if dir, err = os.MkdirTemp("", "ghsync-test-bin"); err != nil {
+			return "", "", err
+		}
+		ownedDir = dir
+	}
+	path = filepath.Join(dir, "ghsync-testkit", "ghsync")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", "", err
+	}
+	unlock, err := lockFile(path + ".lock")
+	if err != nil {
+		return "", "", err
+	}
+	defer unlock()
+	if _, err := os.Stat(path + ".ok"); err == nil {
+		return path, "", nil // another package of this invocation built it
+	}
+	b, err := exec.Command("go", "build", "-o", path, "github.com/ghsync/ghsync/cmd/ghsync").CombinedOutput()
+	if err != nil {
+		return "", string(b), err
+	}
+	return path, string(b), os.WriteFile(path+".ok", nil, 0o644)
+}
+
+// goTestWorkDir returns go test's work directory ($WORK/bNNN/pkg.test's
+// $WORK) when this process is a test binary run by `go test`.
+func goTestWorkDir() (string, bool) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", false
+	}
+	work := filepath.Dir(filepath.Dir(exe))
+	if !strings.HasPrefix(filepath.Base(work), "go-build") || !strings.HasSuffix(exe, ".test") {
+		return "", false
+	}
+	return work, true
+}
+
+// Main runs a package's tests and removes what testkit left behind; call it
+// from TestMain in every package that uses Ghsync:
+//
+//	func TestMain(m *testing.M) { testkit.Main(m) }
+func Main(m *testing.M) {
+	code := m.Run()
+	Cleanup()
+	os.Exit(code)
+}
+
+// Cleanup removes the binary's directory when testkit created it (a binary
+// in go test's work directory is removed by the go command).
+func Cleanup() {
+	if ownedDir != "" {
+		_ = os.RemoveAll(ownedDir)
+	}
 }
 
 // Browser starts headless Chromium (closed at cleanup) with a deadline of

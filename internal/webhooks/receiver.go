@@ -3,6 +3,7 @@ package webhooks
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -43,7 +44,7 @@ func (s *Service) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.ContentLength > s.cfg.MaxBodyBytes {
 		outcome("too_large")
-		reply(w, http.StatusRequestEntityTooLarge, "error", "body too large")
+		reply(w, http.StatusRequestEntityTooLarge, "error", s.tooLarge())
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
@@ -51,7 +52,7 @@ func (s *Service) receive(w http.ResponseWriter, r *http.Request) {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			outcome("too_large")
-			reply(w, http.StatusRequestEntityTooLarge, "error", "body too large")
+			reply(w, http.StatusRequestEntityTooLarge, "error", s.tooLarge())
 			return
 		}
 		outcome("bad_request")
@@ -91,6 +92,11 @@ func (s *Service) receive(w http.ResponseWriter, r *http.Request) {
 		outcome("stored")
 		reply(w, http.StatusAccepted, "stored", d.DeliveryID)
 	}
+}
+
+// tooLarge is the 413 answer's message, stating the limit.
+func (s *Service) tooLarge() string {
+	return fmt.Sprintf("body too large: the limit is %d MB (%d bytes), GitHub's own cap on a webhook payload", s.cfg.MaxBodyBytes>>20, s.cfg.MaxBodyBytes)
 }
 
 func reply(w http.ResponseWriter, code int, key, msg string) {

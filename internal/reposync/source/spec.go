@@ -74,6 +74,11 @@ func ParseSpec(s string) (Spec, error) {
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "ssh" && u.Scheme != "file") {
 			return Spec{}, fmt.Errorf("source %q: expected git+https://, git+ssh:// or git+file:// followed by a remote URL", s)
 		}
+		if u.Scheme == "file" {
+			if err := checkLocalRepo(s, u.Path); err != nil {
+				return Spec{}, err
+			}
+		}
 		return Spec{Kind: KindGit, URL: raw, Ref: ref}, nil
 	case strings.HasPrefix(s, "dir:"):
 		return localSpec(s, strings.TrimPrefix(s, "dir:"), true)
@@ -121,6 +126,26 @@ func localSpec(orig, p string, forceDir bool) (Spec, error) {
 		return Spec{Kind: KindCheckout, Path: abs}, nil
 	}
 	return Spec{Kind: KindDir, Path: abs}, nil
+}
+
+// checkLocalRepo checks that a git+file:// source names an existing git
+// repository (a checkout holding .git, or a bare repository holding HEAD),
+// so a missing one is bad input like a missing folder, not a failed run.
+func checkLocalRepo(orig, path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("source %q: no git repository at %s: %w", orig, path, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("source %q: %s is not a directory", orig, path)
+	}
+	if isGitCheckout(path) {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(path, "HEAD")); err != nil {
+		return fmt.Errorf("source %q: %s is not a git repository (no .git, no HEAD)", orig, path)
+	}
+	return nil
 }
 
 // isGitCheckout reports whether dir is the top of a git checkout (holds
