@@ -342,11 +342,11 @@ webhooks:
 		t.Errorf("circleci archive objects: %v", archived)
 	}
 
-	code, out, errs := runCLIEnv(context.Background(), env, "events", "list", "workflow_job", "--classification", "cheese", "--limit", "100", "--config", cfg)
+	code, out, errs := runCLIEnv(context.Background(), env, "events", "list", "workflow_job", "--classification", "cheese", "--limit", "100", "--json", "--config", cfg)
 	if code != 0 || strings.Count(out, `"rule": "cheese"`) != 8 {
 		t.Errorf("events list --classification cheese: exit %d\n%s\n%s", code, out, errs)
 	}
-	code, out, _ = runCLIEnv(context.Background(), env, "events", "list", "workflow_job", "--classification", "other", "--config", cfg)
+	code, out, _ = runCLIEnv(context.Background(), env, "events", "list", "workflow_job", "--classification", "other", "--json", "--config", cfg)
 	if code != 0 || strings.Contains(out, `"key"`) {
 		t.Errorf("events list --classification other: exit %d\n%s", code, out)
 	}

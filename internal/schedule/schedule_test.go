@@ -214,7 +214,7 @@ func TestExampleConfigSchedules(t *testing.T) {
 	for _, f := range files {
 		// The examples' ${VAR:-default}s apply; required secrets get stand-ins.
 		cfg, err := jobs.LoadConfig(f, func(k string) string {
-			return map[string]string{"AIRTABLE_TOKEN": "patFAKE", "BADGR_USERNAME": "ops@example.com", "BADGR_PASSWORD": "fake"}[k]
+			return map[string]string{"AIRTABLE_TOKEN": "patFAKE", "BADGR_USERNAME": "ops@example.com", "BADGR_PASSWORD": "fake", "GITHUB_APP_ID": "123456", "GITHUB_PRIVATE_KEY": "-----BEGIN RSA PRIVATE KEY-----|fake|-----END RSA PRIVATE KEY-----"}[k]
 		})
 		if err != nil {
 			t.Errorf("%s: %v", f, err)
