@@ -101,10 +101,18 @@ func TestSkillAppSyncExample(t *testing.T) {
 	if err != nil || res.Changed || res.Summary.(*apisync.Summary).Statements != 0 {
 		t.Errorf("second assessments run: %v changed=%v %+v", err, res.Changed, res.Summary)
 	}
-	res, _ = r.Run(ctx, "templates", RunOptions{DryRun: true})
+	res, _ = r.Run(ctx, "templates", RunOptions{})
 	for _, row := range res.Summary.(*FanoutSummary).Rows {
-		if row.Error == "" && !row.Summary.UpToDate {
-			t.Errorf("row %v not up to date on the second run: %+v", row.Row, row.Summary)
+		if row.Error != "" {
+			continue
+		}
+		s := row.Summary
+		written := s.StoreRequests["put"] + s.StoreRequests["delete"] + s.StoreRequests["multipart_part"]
+		// Two requests: the release (answered 304 from the client's ETag
+		// cache) and the tag's commit; nothing written.
+		if !s.UpToDate || s.GitHubRequests > 2 || s.GitHubNotModified < 1 || written != 0 {
+			t.Errorf("row %v on the second run: up to date %v, %d GitHub requests (%d not modified), %d store writes; want true, ≤ 2 (≥ 1), 0",
+				row.Row, s.UpToDate, s.GitHubRequests, s.GitHubNotModified, written)
 		}
 	}
 }
