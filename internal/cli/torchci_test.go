@@ -73,7 +73,7 @@ func newLogBlobs(t *testing.T) *logBlobs {
 
 func jobLog(id int64) []byte {
 	ts := "2024-05-01T10:00:00.0000000Z "
-	return []byte(ts + "+ make test\n" + ts + "running\n" + fmt.Sprintf("%sFATAL torchci-%d: out of cheese\n", ts, id) + ts + "done\n")
+	return []byte(ts + "+ make setup\n" + ts + "+ make test\n" + fmt.Sprintf("%sFATAL torchci-%d: out of cheese\n", ts, id) + ts + "done\n")
 }
 
 func jobDelivery(repo string, id int64, status, conclusion, started string) []byte {

@@ -14,8 +14,12 @@ import (
 // Put streams r into the object key and returns the object as the store
 // recorded it, including the ETag the store returned for this upload (on s3://,
 // gs:// and azblob:// taken from the upload's response, so a multipart S3
-// upload yields a "…-N" ETag; file:// and mem:// read it back with one HEAD).
-// Memory is bounded by (Concurrency+1) × PartSize per Put.
+// upload yields a "…-N" ETag; file:// takes it from one stat of the written
+// file, mem:// reads it back with one HEAD; both count as a "head" request).
+// The body's first part is read into a buffer sized to it (pooled per Bucket
+// up to 1 MiB), so a small object costs a small buffer. Memory is bounded by
+// (Concurrency+1) × PartSize per Put. MD5 is set only where the write's
+// response carries it (S3 single-request uploads, GCS).
 //
 // With o.IfMatch the write happens only if the object's current ETag equals
 // o.IfMatch; with o.IfNoneMatch only if the object does not exist. When the
