@@ -20,7 +20,7 @@ func TestWriteConcurrency(t *testing.T) {
 	defer mb.Close()
 	limit := 2 * runtime.NumCPU()
 	for _, c := range []struct {
-		b          *Bucket
+		b         *Bucket
 		want, got int
 	}{
 		{fb, 1, 1}, {fb, limit, limit}, {fb, limit + 100, limit}, {fb, 0, 1},
