@@ -2,11 +2,7 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
+	"github.com/ghsync/ghsync/internal/testkit/mototest"
 	"path/filepath"
 	"testing"
 	"time"
@@ -19,54 +15,13 @@ import (
 	"github.com/ghsync/ghsync/internal/webhooks/dynamo"
 )
 
-// startMoto starts moto_server (DynamoDB emulator) on a free loopback port
-// and returns its endpoint. Without moto_server the test is skipped loudly,
-// or fails when GHSYNC_REQUIRE_MOTO=1.
-func startMoto(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		msg := "moto_server not installed (pip install 'moto[server]'): serve's DynamoDB mirror is not tested"
-		if os.Getenv("GHSYNC_REQUIRE_MOTO") == "1" {
-			t.Fatalf("GHSYNC_REQUIRE_MOTO=1: %s", msg)
-		}
-		fmt.Fprintf(os.Stderr, "SKIPPING %s: %s\n", t.Name(), msg)
-		t.Skip("SKIPPED: " + msg)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("start moto_server: %v", err)
-	}
-	t.Cleanup(func() { cancel(); cmd.Wait() })
-	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		resp, err := http.Get(endpoint + "/moto-api/")
-		if err == nil {
-			resp.Body.Close()
-			return endpoint
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not start: %v", err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
 // TestServeMirrorsToDynamoDB: `ghsync serve` with webhooks.dynamodb builds
 // its DynamoDB client from the AWS SDK's standard environment (here
 // AWS_ENDPOINT_URL_DYNAMODB pointing at moto_server) and mirrors the
 // projections to PREFIX tables; an older workflow_job delivery does not
 // overwrite a newer one.
 func TestServeMirrorsToDynamoDB(t *testing.T) {
-	endpoint := startMoto(t)
+	endpoint := mototest.Start(t, "serve's DynamoDB mirror is not tested")
 	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")

@@ -3,56 +3,14 @@ package config_test
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"net"
+	"github.com/ghsync/ghsync/internal/testkit/mototest"
 	"net/http"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	. "github.com/ghsync/ghsync/internal/config"
 )
-
-// startMoto starts moto_server (AWS service emulator) on a free loopback
-// port and returns its endpoint, or skips the test when moto_server is not
-// installed.
-func startMoto(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("SKIPPED in -short mode: needs moto_server")
-	}
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		t.Skip("SKIPPED: moto_server not installed; secret-store resolution is not tested")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("start moto_server: %v", err)
-	}
-	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
-	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(endpoint + "/moto-api/")
-		if err == nil {
-			_ = resp.Body.Close()
-			return endpoint
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not start: %v", err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
 
 // awsJSON calls an AWS JSON-protocol API on moto (which routes by the
 // credential scope's service and does not check signatures).
@@ -78,7 +36,7 @@ func awsJSON(t *testing.T, endpoint, service, target, body string) {
 }
 
 func TestSecretResolveFromAWSStores(t *testing.T) {
-	endpoint := startMoto(t)
+	endpoint := mototest.Start(t, "secret-store resolution is not tested")
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")

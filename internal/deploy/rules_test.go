@@ -4,17 +4,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
+	"github.com/ghsync/ghsync/internal/testkit/mototest"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -23,42 +19,6 @@ import (
 
 // EnvRequireMoto makes a missing moto_server a test failure (CI sets it).
 const EnvRequireMoto = "GHSYNC_REQUIRE_MOTO"
-
-// startMoto starts moto_server on a free port and returns its URL.
-func startMoto(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		if os.Getenv(EnvRequireMoto) == "1" {
-			t.Fatalf("moto_server not found on PATH and %s=1", EnvRequireMoto)
-		}
-		t.Skip("SKIPPED LOUDLY: moto_server not on PATH; EventBridge rules are NOT tested (pip install 'moto[server]'; set " + EnvRequireMoto + "=1 in CI)")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	var logs strings.Builder
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		if res, err := http.Get(url + "/moto-api/"); err == nil {
-			res.Body.Close()
-			return url
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not start: %s", logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
 
 // fakeLambda implements the Lambda Invoke and AddPermission APIs.
 type fakeLambda struct {
@@ -107,7 +67,7 @@ func (f *fakeLambda) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestRulesAgainstMoto(t *testing.T) {
-	moto := startMoto(t)
+	moto := mototest.Start(t, "EventBridge rules are not tested")
 	fl := &fakeLambda{policies: map[string]string{}}
 	lsrv := httptest.NewServer(fl)
 	defer lsrv.Close()

@@ -5,13 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
+	"github.com/ghsync/ghsync/internal/testkit/mototest"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -29,40 +26,7 @@ import (
 // skipped loudly, or fails when GHSYNC_REQUIRE_MOTO=1.
 func startMoto(t *testing.T) *dynamodb.Client {
 	t.Helper()
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		msg := "moto_server not installed (pip install 'moto[server]'): DynamoDB projections are not tested"
-		if os.Getenv("GHSYNC_REQUIRE_MOTO") == "1" {
-			t.Fatalf("GHSYNC_REQUIRE_MOTO=1: %s", msg)
-		}
-		fmt.Fprintf(os.Stderr, "SKIPPING %s: %s\n", t.Name(), msg)
-		t.Skip("SKIPPED: " + msg)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("start moto_server: %v", err)
-	}
-	t.Cleanup(func() { cancel(); cmd.Wait() })
-	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		resp, err := http.Get(endpoint + "/moto-api/")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not start: %v", err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	endpoint := mototest.Start(t, "DynamoDB projections are not tested")
 	return dynamodb.New(dynamodb.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(endpoint),

@@ -4,12 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
+	"github.com/ghsync/ghsync/internal/testkit/mototest"
 	"net/http"
-	"os"
-	"os/exec"
 	"testing"
-	"time"
 )
 
 // EnvRequireMoto=1 turns a missing moto_server into a test failure (CI).
@@ -35,42 +32,7 @@ type SESMessage struct {
 // (t.Setenv) so SDK clients sign requests.
 func StartMoto(t *testing.T) *Moto {
 	t.Helper()
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		msg := "moto_server not found in PATH (pip install 'moto[server]')"
-		if os.Getenv(EnvRequireMoto) == "1" {
-			t.Fatalf("FATAL (%s=1): %s", EnvRequireMoto, msg)
-		}
-		fmt.Fprintf(os.Stderr, "SKIPPING %s: %s\n", t.Name(), msg)
-		t.Skip("SKIP: " + msg)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start moto_server: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	m := &Moto{URL: fmt.Sprintf("http://127.0.0.1:%d", port)}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(m.URL + "/moto-api/data.json")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not answer on %s within 30s: %v", m.URL, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	m := &Moto{URL: mototest.Start(t, "SES email is not tested")}
 	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
 	t.Setenv("AWS_SESSION_TOKEN", "")
