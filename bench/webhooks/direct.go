@@ -61,20 +61,7 @@ func newDirect(ctx context.Context, dbURL string, logSize, logConc int) (*direct
 	cfg := webhooks.Config{DB: d, Secrets: []string{secret}, Logger: log, Registerer: reg}
 	if logSize > 0 {
 		body := benchLog(logSize)
-		s.fake = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.HasPrefix(r.URL.Path, "/blob/") {
-				if r.Header.Get("Authorization") != "" {
-					http.Error(w, "credentials sent to blob storage", http.StatusBadRequest)
-					return
-				}
-				s.logs.Add(1)
-				w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-				w.Write(body)
-				return
-			}
-			w.Header().Set("Location", "http://"+r.Host+"/blob"+r.URL.Path+"?sig=x")
-			w.WriteHeader(http.StatusFound)
-		}))
+		s.fake = fakeLogsAPI(body, &s.logs)
 		gh, err := github.New(github.Config{BaseURL: s.fake.URL, Token: "bench-token", Logger: log})
 		if err != nil {
 			return nil, err
@@ -137,4 +124,24 @@ func benchLog(size int) []byte {
 	}
 	b.WriteString("2024-05-01T10:01:00.0000000Z FAILED test/test_mod.py::test_x - AssertionError\n")
 	return b.Bytes()
+}
+
+// fakeLogsAPI serves GitHub's job-logs API as GitHub does: a 302 to a blob
+// store, which answers body and refuses requests carrying credentials;
+// blobs counts the blob GETs.
+func fakeLogsAPI(body []byte, blobs *atomic.Int64) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/blob/") {
+			if r.Header.Get("Authorization") != "" {
+				http.Error(w, "credentials sent to blob storage", http.StatusBadRequest)
+				return
+			}
+			blobs.Add(1)
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			w.Write(body)
+			return
+		}
+		w.Header().Set("Location", "http://"+r.Host+"/blob"+r.URL.Path+"?sig=x")
+		w.WriteHeader(http.StatusFound)
+	}))
 }

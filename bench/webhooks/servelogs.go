@@ -5,11 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
-	"strconv"
-	"strings"
 	"sync/atomic"
 
 	"github.com/ghsync/ghsync/internal/db"
@@ -34,20 +31,7 @@ func newServeLogs(ctx context.Context, dbURL string, logSize, logConc int) (*ser
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	s := &serveLogs{}
 	body := benchLog(logSize)
-	s.fake = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/blob/") {
-			if r.Header.Get("Authorization") != "" {
-				http.Error(w, "credentials sent to blob storage", http.StatusBadRequest)
-				return
-			}
-			s.blobs.Add(1)
-			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-			w.Write(body)
-			return
-		}
-		w.Header().Set("Location", "http://"+r.Host+"/blob"+r.URL.Path+"?sig=x")
-		w.WriteHeader(http.StatusFound)
-	}))
+	s.fake = fakeLogsAPI(body, &s.blobs)
 	gh, err := github.New(github.Config{BaseURL: s.fake.URL, Token: "bench-token", Logger: log})
 	if err != nil {
 		return nil, err

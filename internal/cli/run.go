@@ -249,13 +249,6 @@ func lastText(l *jobs.LastRun) string {
 	case l.Err != "":
 		return "unknown (" + clip(l.Err, tableErrorWidth) + ")"
 	default:
-		return shortSHA(l.Commit) + " at " + l.At.UTC().Format("2006-01-02 15:04Z") + fmt.Sprintf(" (%d objects)", l.Objects)
+		return jobs.ShortSHA(l.Commit) + " at " + l.At.UTC().Format("2006-01-02 15:04Z") + fmt.Sprintf(" (%d objects)", l.Objects)
 	}
-}
-
-func shortSHA(s string) string {
-	if len(s) > 12 {
-		return s[:12]
-	}
-	return s
 }

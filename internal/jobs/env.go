@@ -80,14 +80,22 @@ func (e *Env) GitHub(ctx context.Context) (*github.Client, error) {
 	return gh, nil
 }
 
+// GitHubAPIURL is the GitHub REST base URL jobs use: the file's
+// github.api_url wins over GITHUB_API_URL; its default does not.
+func (e *Env) GitHubAPIURL() string {
+	u := e.Config.GitHub.APIURL
+	if env := e.Getenv("GITHUB_API_URL"); env != "" && (u == "" || u == config.DefaultAPIURL) {
+		return env
+	}
+	return u
+}
+
 // githubConfig merges the config's github section over the environment's
 // (GITHUB_APP_ID, GITHUB_TOKEN, …), resolving secrets.
 func (e *Env) githubConfig(ctx context.Context) (github.Config, error) {
 	cfg := github.ConfigFromEnv(e.Getenv)
 	g := e.Config.GitHub
-	if g.APIURL != "" && (g.APIURL != config.DefaultAPIURL || cfg.BaseURL == "") {
-		cfg.BaseURL = g.APIURL // the file's api_url wins over GITHUB_API_URL; its default does not
-	}
+	cfg.BaseURL = e.GitHubAPIURL()
 	if g.AppID != "" {
 		id, err := strconv.ParseInt(g.AppID, 10, 64)
 		if err != nil {

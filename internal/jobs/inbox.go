@@ -175,15 +175,11 @@ func inboxAlerts(ctx context.Context, env *Env, job *config.Job, ro RunOptions, 
 func inboxDeps(ctx context.Context, env *Env, job *config.Job) (inbox.Deps, *inbox.Config, error) {
 	s := *InboxOf(job)
 	s.Name = job.Name
-	apiURL := env.Config.GitHub.APIURL
-	if u := env.Getenv("GITHUB_API_URL"); u != "" && (apiURL == "" || apiURL == config.DefaultAPIURL) {
-		apiURL = u // as for the config's GitHub client: the file's api_url wins, its default does not
-	}
 	deps := inbox.Deps{
 		OpenStore: func(ctx context.Context, url string) (*store.Bucket, error) {
 			return env.OpenStore(ctx, url, store.Options{})
 		},
-		GitHubBaseURL: apiURL,
+		GitHubBaseURL: env.GitHubAPIURL(),
 		HTTP:          env.HTTPClient,
 		Logger:        env.Logger,
 		Getenv:        env.Getenv,

@@ -94,7 +94,7 @@ func (repoKind) Run(ctx context.Context, env *Env, job *config.Job, ro RunOption
 func changeAlert(s *reposync.Summary) notify.Alert {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s → %s at %s: %d new, %d modified, %d deleted, %d unchanged",
-		s.Source, s.Dest, shortSHA(s.Commit), s.New, s.Modified, s.Deleted, s.Unchanged)
+		s.Source, s.Dest, ShortSHA(s.Commit), s.New, s.Modified, s.Deleted, s.Unchanged)
 	list := func(name string, paths []string, total int) {
 		if len(paths) == 0 {
 			return
@@ -108,11 +108,12 @@ func changeAlert(s *reposync.Summary) notify.Alert {
 	list("new", s.Paths.New, s.New)
 	list("modified", s.Paths.Modified, s.Modified+s.Repaired)
 	list("deleted", s.Paths.Deleted, s.Deleted)
-	return notify.Alert{Level: notify.LevelChange, Title: "synced " + shortSHA(s.Commit), Text: b.String(),
+	return notify.Alert{Level: notify.LevelChange, Title: "synced " + ShortSHA(s.Commit), Text: b.String(),
 		Details: map[string]any{"summary": s}}
 }
 
-func shortSHA(s string) string {
+// ShortSHA abbreviates a commit SHA to 12 characters for display.
+func ShortSHA(s string) string {
 	if len(s) > 12 {
 		return s[:12]
 	}

@@ -22,7 +22,7 @@ func writeRepoText(w io.Writer, s *reposync.Summary, err error) {
 		verb = "would sync"
 	}
 	if s.UpToDate {
-		fmt.Fprintf(w, "up to date: %s at %s (%d objects unchanged, %s", s.Source, shortSHA(s.Commit), s.Unchanged, s.SkippedText())
+		fmt.Fprintf(w, "up to date: %s at %s (%d objects unchanged, %s", s.Source, ShortSHA(s.Commit), s.Unchanged, s.SkippedText())
 		if s.GitHubRequests > 0 {
 			fmt.Fprintf(w, "; %d GitHub requests, %d not modified", s.GitHubRequests, s.GitHubNotModified)
 		}
@@ -30,7 +30,7 @@ func writeRepoText(w io.Writer, s *reposync.Summary, err error) {
 		return
 	}
 	fmt.Fprintf(w, "%s %s → %s at %s: %d new, %d modified, %d deleted, %d unchanged, %s",
-		verb, s.Source, s.Dest, shortSHA(s.Commit), s.New, s.Modified, s.Deleted, s.Unchanged, s.SkippedText())
+		verb, s.Source, s.Dest, ShortSHA(s.Commit), s.New, s.Modified, s.Deleted, s.Unchanged, s.SkippedText())
 	if s.Adopted > 0 || s.Repaired > 0 {
 		fmt.Fprintf(w, " (%d adopted, %d repaired)", s.Adopted, s.Repaired)
 	}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -276,31 +275,7 @@ func (d *azureDriver) delete(ctx context.Context, keys []string) error {
 	for start := 0; start < len(keys); start += azureBatch {
 		batches = append(batches, keys[start:min(start+azureBatch, len(keys))])
 	}
-	var (
-		mu   sync.Mutex
-		errs []error
-		wg   sync.WaitGroup
-	)
-	sem := make(chan struct{}, d.b.conc)
-	for _, batch := range batches {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			wg.Wait()
-			return fmt.Errorf("delete: %w", ctx.Err())
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			err := d.deleteBatch(ctx, batch)
-			mu.Lock()
-			errs = append(errs, err)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return eachBounded(ctx, d.b.conc, batches, func(batch []string) error { return d.deleteBatch(ctx, batch) })
 }
 
 // deleteBatch deletes up to 256 blobs with one Blob Batch request.

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"gocloud.dev/blob"
@@ -261,31 +260,11 @@ func (d *gocloudDriver) delete(ctx context.Context, keys []string) error {
 // deleteEach deletes keys one request each, at most b.conc in flight; keys
 // that do not exist are not errors. All keys are attempted.
 func deleteEach(ctx context.Context, b *Bucket, keys []string, del func(context.Context, string) error) error {
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	sem := make(chan struct{}, b.conc)
-	for _, k := range keys {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			wg.Wait()
-			return fmt.Errorf("delete: %w", ctx.Err())
+	return eachBounded(ctx, b.conc, keys, func(k string) error {
+		b.stats.add(KindDelete, 1)
+		if err := classify(del(ctx, k)); err != nil && !errors.Is(err, ErrNotExist) {
+			return fmt.Errorf("delete %s: %w", k, err)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			b.stats.add(KindDelete, 1)
-			if err := classify(del(ctx, k)); err != nil && !errors.Is(err, ErrNotExist) {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("delete %s: %w", k, err))
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+		return nil
+	})
 }
