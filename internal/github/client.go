@@ -11,7 +11,7 @@ import (
 	"os"
 	"time"
 
-	gogithub "github.com/google/go-github/v84/github"
+	gogithub "github.com/google/go-github/v88/github"
 )
 
 // Client talks to one GitHub API (github.com or an Enterprise Server) with
@@ -139,17 +139,16 @@ func (c *Client) REST(ctx context.Context, owner string) (*gogithub.Client, erro
 	if err != nil {
 		return nil, err
 	}
-	return c.rest(hc), nil
+	return c.rest(hc)
 }
 
-func (c *Client) rest(hc *http.Client) *gogithub.Client {
-	gh := gogithub.NewClient(hc)
-	u := *c.base
-	gh.BaseURL = &u
-	up := *c.base
-	gh.UploadURL = &up
-	gh.UserAgent = c.userAgent
-	return gh
+func (c *Client) rest(hc *http.Client) (*gogithub.Client, error) {
+	base := c.base.String()
+	gh, err := gogithub.NewClient(gogithub.WithHTTPClient(hc), gogithub.WithURLs(&base, &base), gogithub.WithUserAgent(c.userAgent))
+	if err != nil {
+		return nil, fmt.Errorf("GitHub REST client for %s: %w", base, err)
+	}
+	return gh, nil
 }
 
 func (c *Client) httpClient(auth authFunc) *http.Client {

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	gogithub "github.com/google/go-github/v84/github"
+	gogithub "github.com/google/go-github/v88/github"
 )
 
 // RepoClient performs the operations repo sync needs on one repository.
@@ -75,7 +75,7 @@ func (r *RepoClient) HTTPClient() *http.Client { return r.hc }
 
 // REST returns a go-github client sharing this repository's credentials and
 // transport chain.
-func (r *RepoClient) REST() *gogithub.Client { return r.c.rest(r.hc) }
+func (r *RepoClient) REST() (*gogithub.Client, error) { return r.c.rest(r.hc) }
 
 // ResolveCommit resolves ref ("" means HEAD, the default branch) to a commit
 // SHA. When etag is not empty it is sent as If-None-Match; a 304 returns

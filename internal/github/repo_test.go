@@ -280,7 +280,11 @@ func TestRESTClientUsesChain(t *testing.T) {
 		}
 		io.WriteString(w, `{"id":1,"full_name":"o/r","default_branch":"main"}`)
 	})
-	repo, _, err := e.repo(t).REST().Repositories.Get(context.Background(), "o", "r")
+	gh, err := e.repo(t).REST()
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, _, err := gh.Repositories.Get(context.Background(), "o", "r")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/google/go-github/v84/github"
+	"github.com/google/go-github/v88/github"
 )
 
 func TestAppInstallationTokenExchange(t *testing.T) {
@@ -27,11 +27,11 @@ func TestAppInstallationTokenExchange(t *testing.T) {
 	}
 	atr.BaseURL = strings.TrimSuffix(s.URL, "/")
 	app := newClientWith(t, s, &http.Client{Transport: atr})
-	inst, _, err := app.Apps.FindRepositoryInstallation(ctx, "acme", "site")
+	inst, _, err := app.Apps.GetRepositoryInstallation(ctx, "acme", "site")
 	if err != nil || inst.GetID() != instID {
-		t.Fatalf("FindRepositoryInstallation = %v, %v; want id %d", inst, err, instID)
+		t.Fatalf("GetRepositoryInstallation = %v, %v; want id %d", inst, err, instID)
 	}
-	if _, res, err := app.Apps.FindRepositoryInstallation(ctx, "other", "thing"); err == nil || res.StatusCode != 404 {
+	if _, res, err := app.Apps.GetRepositoryInstallation(ctx, "other", "thing"); err == nil || res.StatusCode != 404 {
 		t.Errorf("installation for uninstalled owner: %v", err)
 	}
 
@@ -114,11 +114,10 @@ func TestAppJWTChecks(t *testing.T) {
 
 func newClientWith(t *testing.T, s *Server, hc *http.Client) *github.Client {
 	t.Helper()
-	c, err := github.NewClient(hc).WithEnterpriseURLs(s.URL, s.URL)
+	base := s.URL + "/" // the fake serves at the root (WithEnterpriseURLs would append api/v3/)
+	c, err := github.NewClient(github.WithHTTPClient(hc), github.WithURLs(&base, &base))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// WithEnterpriseURLs appends api/v3/; the fake serves at the root.
-	c.BaseURL, c.UploadURL = newClient(t, s).BaseURL, newClient(t, s).BaseURL
 	return c
 }

@@ -6,7 +6,8 @@
 //	s := githubtest.New(t, githubtest.Options{})
 //	r := s.AddRepo("acme", "site")
 //	sha := r.Commit("main", map[string]string{"a.txt": "hello"})
-//	client := github.NewClient(nil).WithEnterpriseURLs(s.URL, s.URL) // or BaseURL = s.URL
+//	base := s.URL + "/"
+//	client, err := github.NewClient(github.WithURLs(&base, &base))
 //
 // Route keys used by Count, Fail and friends are "METHOD /openapi/template",
 // e.g. "GET /repos/{owner}/{repo}/commits/{ref}". Two routes live outside

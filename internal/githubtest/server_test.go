@@ -6,24 +6,22 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-github/v84/github"
+	"github.com/google/go-github/v88/github"
 )
 
 // newClient returns a go-github client pointed at s via BaseURL.
 func newClient(t testing.TB, s *Server) *github.Client {
 	t.Helper()
-	c := github.NewClient(nil)
-	u, err := url.Parse(s.URL)
+	base := s.URL + "/"
+	c, err := github.NewClient(github.WithURLs(&base, &base))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.BaseURL = u
 	return c
 }
 

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	gogithub "github.com/google/go-github/v84/github"
+	gogithub "github.com/google/go-github/v88/github"
 
 	"github.com/ghsync/ghsync/internal/github"
 )
@@ -59,7 +59,11 @@ func (j *job) githubIssue(ctx context.Context, deps *Deps, rep *Report, opts Run
 		a.Status, a.Error = StatusFailed, err.Error()
 		return a
 	}
-	gh := rc.REST()
+	gh, err := rc.REST()
+	if err != nil {
+		a.Status, a.Error = StatusFailed, err.Error()
+		return a
+	}
 	existing, err := findOpenIssue(ctx, gh, j.owner, j.repo, p.Title, p.Labels)
 	if err != nil {
 		a.Status, a.Error = StatusFailed, fmt.Sprintf("look for an open issue: %v", err)
