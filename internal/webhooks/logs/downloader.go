@@ -72,6 +72,10 @@ type Options struct {
 	Policy Policy
 	// Concurrency bounds downloads in flight (default 4).
 	Concurrency int
+	// CPUWorkers bounds the downloads compressing or classifying at the
+	// same time (default half the cores, at least 1), so that working off a
+	// backlog of logs leaves the webhook receiver the other cores.
+	CPUWorkers int
 	// MaxClassifyBytes caps what is classified: a longer log is stored whole
 	// and classified on its last MaxClassifyBytes (default 16 MiB). It is
 	// also the memory one download holds.
@@ -103,7 +107,9 @@ type Downloader struct {
 	m    *metrics
 	poke chan struct{}
 
-	rec recorder
+	rec  recorder
+	gate cpuGate
+	gz   gzipWriters
 
 	startOnce sync.Once
 	stopOnce  sync.Once
@@ -137,6 +143,9 @@ func New(o Options) (*Downloader, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
 	}
+	if o.CPUWorkers <= 0 {
+		o.CPUWorkers = defaultCPUWorkers()
+	}
 	if o.MaxClassifyBytes <= 0 {
 		o.MaxClassifyBytes = DefaultMaxClassifyBytes
 	}
@@ -159,7 +168,7 @@ func New(o Options) (*Downloader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Downloader{o: o, log: o.Logger, m: m, poke: make(chan struct{}, 1)}, nil
+	return &Downloader{o: o, log: o.Logger, m: m, poke: make(chan struct{}, 1), gate: make(cpuGate, o.CPUWorkers)}, nil
 }
 
 // SetAfterRecord sets Options.AfterRecord; call it before Start.

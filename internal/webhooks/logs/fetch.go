@@ -1,7 +1,6 @@
 package logs
 
 import (
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -96,12 +95,14 @@ func (d *Downloader) fetchStoreClassify(ctx context.Context, j Job) (logBytes, c
 	copied := make(chan error, 1)
 	var n int64
 	go func() {
-		zw := gzip.NewWriter(pw)
+		c := &compressor{ctx: ctx, gate: d.gate, tail: tail, dst: pw}
+		c.zw = d.gz.get(&c.buf)
+		defer d.gz.put(c.zw)
 		var cerr error
-		n, cerr = io.Copy(io.MultiWriter(zw, tail), body)
+		n, cerr = io.Copy(c, body)
 		if cerr != nil {
 			cerr = fmt.Errorf("read log body: %w", stripURL(cerr))
-		} else if cerr = zw.Close(); cerr != nil {
+		} else if cerr = c.Close(); cerr != nil {
 			cerr = fmt.Errorf("gzip log: %w", cerr)
 		}
 		pw.CloseWithError(cerr)
@@ -121,8 +122,12 @@ func (d *Downloader) fetchStoreClassify(ctx context.Context, j Job) (logBytes, c
 		return 0, 0, nil, "", fmt.Errorf("store log %s: %w", LogKey(j.Repo, j.ID), perr)
 	}
 
+	if err := d.gate.acquire(ctx); err != nil {
+		return 0, 0, nil, "", err
+	}
 	text, first := tail.tail()
 	m := d.o.Classifier.ClassifyFrom(text, first)
+	d.gate.release()
 	matchJSON, err = json.Marshal(m) // null when nothing matched
 	if err != nil {
 		return 0, 0, nil, "", fmt.Errorf("encode classification: %w", err)
