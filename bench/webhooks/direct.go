@@ -47,7 +47,7 @@ type directServer struct {
 	logs   atomic.Int64
 }
 
-func newDirect(ctx context.Context, dbURL string, logSize, logConc int) (*directServer, error) {
+func newDirect(ctx context.Context, dbURL string, logSize, logConc, logCPU int) (*directServer, error) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	d, err := db.Open(ctx, dbURL, log)
 	if err != nil {
@@ -74,7 +74,7 @@ func newDirect(ctx context.Context, dbURL string, logSize, logConc int) (*direct
 			policy.Default = logs.Failures
 		}
 		s.dl, err = logs.New(logs.Options{DB: d, GitHub: gh, Bucket: s.bucket, Policy: policy,
-			Concurrency: logConc, Logger: log, Registerer: reg})
+			Concurrency: logConc, CPUWorkers: logCPU, Logger: log, Registerer: reg})
 		if err != nil {
 			return nil, err
 		}

@@ -52,6 +52,7 @@ func main() {
 	flag.BoolVar(&direct, "direct", false, "assemble the webhook path directly (as serve does) instead of through serve.New")
 	flag.IntVar(&logSize, "logs", 0, "download, store and classify a log of this many bytes for every wanted completed job (through serve.New; with -direct, the directly assembled path)")
 	flag.IntVar(&logConc, "log-concurrency", 0, "log downloads in flight (0: the default, 4)")
+	flag.IntVar(&logCPU, "log-cpu-workers", 0, "log downloads compressing/classifying at once (0: the default, half the cores; 64: effectively ungated, as before the gate)")
 	flag.IntVar(&failEvery, "fail-every", 0, "with -logs: completed jobs conclude failure one time in N (others success) and only failures' logs are downloaded; 0: every completed job's log")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -78,6 +79,7 @@ var (
 	direct    bool
 	logSize   int
 	logConc   int
+	logCPU    int
 	failEvery int
 )
 
@@ -96,9 +98,9 @@ func run(dbURL string, duration time.Duration, conc, rate, size int, showMetrics
 	var err error
 	switch {
 	case logSize > 0 && !direct:
-		srv, err = newServeLogs(ctx, dbURL, logSize, logConc)
+		srv, err = newServeLogs(ctx, dbURL, logSize, logConc, logCPU)
 	case direct:
-		srv, err = newDirect(ctx, dbURL, logSize, logConc)
+		srv, err = newDirect(ctx, dbURL, logSize, logConc, logCPU)
 	default:
 		srv, err = serve.New(ctx, serve.Options{DatabaseURL: dbURL, Secrets: []string{secret},
 			Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})

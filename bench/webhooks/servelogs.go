@@ -27,7 +27,7 @@ type serveLogs struct {
 	blobs atomic.Int64
 }
 
-func newServeLogs(ctx context.Context, dbURL string, logSize, logConc int) (*serveLogs, error) {
+func newServeLogs(ctx context.Context, dbURL string, logSize, logConc, logCPU int) (*serveLogs, error) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	s := &serveLogs{}
 	body := benchLog(logSize)
@@ -41,7 +41,7 @@ func newServeLogs(ctx context.Context, dbURL string, logSize, logConc int) (*ser
 		policy.Default = logs.Failures
 	}
 	s.Server, err = serve.New(ctx, serve.Options{DatabaseURL: dbURL, Secrets: []string{secret}, Logger: log,
-		Logs: &serve.LogsOptions{GitHub: gh, Dest: "mem://bench-logs/", Policy: policy, Concurrency: logConc}})
+		Logs: &serve.LogsOptions{GitHub: gh, Dest: "mem://bench-logs/", Policy: policy, Concurrency: logConc, CPUWorkers: logCPU}})
 	if err != nil {
 		s.fake.Close()
 		return nil, err

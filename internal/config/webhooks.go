@@ -40,6 +40,10 @@ type WebhookLogs struct {
 	Context int `yaml:"context"`
 	// Concurrency bounds the downloads in flight (default 4).
 	Concurrency int `yaml:"concurrency"`
+	// CPUWorkers bounds the downloads compressing or classifying at once
+	// (0, the default: half the cores, at least 1), so that a backlog of
+	// logs leaves the webhook receiver the other cores.
+	CPUWorkers int `yaml:"cpu_workers"`
 	// MaxClassifyBytes: a longer log is stored whole and classified on its
 	// last MaxClassifyBytes (default 16MiB).
 	MaxClassifyBytes Size `yaml:"max_classify_bytes"`
@@ -148,6 +152,9 @@ func validateWebhookExtras(w *Webhooks, p *problems) {
 	}
 	if l.Concurrency < 1 || l.Concurrency > 64 {
 		p.field("webhooks.logs.concurrency", "must be between 1 and 64 (got %d)", l.Concurrency)
+	}
+	if l.CPUWorkers < 0 || l.CPUWorkers > 64 {
+		p.field("webhooks.logs.cpu_workers", "must be between 1 and 64, or 0 for half the cores (got %d)", l.CPUWorkers)
 	}
 	if l.MaxClassifyBytes <= 0 {
 		p.field("webhooks.logs.max_classify_bytes", "must be positive")

@@ -30,6 +30,8 @@ func TestWebhookSectionErrors(t *testing.T) {
 			[]string{`ghsync.yaml:3:5: webhooks.logs.context: must be between 0 and 1000 (got -1)`}},
 		{"concurrency", "webhooks:\n  logs:\n    concurrency: 0\n",
 			[]string{`ghsync.yaml:3:5: webhooks.logs.concurrency: must be between 1 and 64 (got 0)`}},
+		{"cpu workers", "webhooks:\n  logs:\n    cpu_workers: 65\n",
+			[]string{`ghsync.yaml:3:5: webhooks.logs.cpu_workers: must be between 1 and 64, or 0 for half the cores (got 65)`}},
 		{"max classify bytes", "webhooks:\n  logs:\n    max_classify_bytes: 0\n",
 			[]string{`ghsync.yaml:3:5: webhooks.logs.max_classify_bytes: must be positive`}},
 		{"logs dest", "webhooks:\n  logs:\n    dest: /abs\n",

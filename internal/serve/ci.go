@@ -36,6 +36,9 @@ type LogsOptions struct {
 	Classifier *classify.Classifier
 	// Concurrency bounds downloads in flight (default 4).
 	Concurrency int
+	// CPUWorkers bounds downloads compressing or classifying at once
+	// (default half the cores, at least 1).
+	CPUWorkers int
 	// MaxClassifyBytes: a longer log is classified on its tail (default 16 MiB).
 	MaxClassifyBytes int
 	// BlobClient fetches the redirect target (nil: a plain client); tests.
@@ -77,7 +80,7 @@ func (s *Server) openLogs(ctx context.Context) (*logs.Downloader, error) {
 	}
 	s.logsBucket = b
 	dl, err := logs.New(logs.Options{DB: s.db, GitHub: lo.GitHub, Bucket: b, Classifier: lo.Classifier, Policy: lo.Policy,
-		Concurrency: lo.Concurrency, MaxClassifyBytes: lo.MaxClassifyBytes, BlobClient: lo.BlobClient, RetryBase: lo.RetryBase,
+		Concurrency: lo.Concurrency, CPUWorkers: lo.CPUWorkers, MaxClassifyBytes: lo.MaxClassifyBytes, BlobClient: lo.BlobClient, RetryBase: lo.RetryBase,
 		Logger: s.log, Registerer: s.reg})
 	if err != nil {
 		return nil, err

@@ -83,5 +83,5 @@ func logsOptions(ctx context.Context, cfg *config.Config, gh func(context.Contex
 		return nil, fmt.Errorf("webhooks.logs: %w", err)
 	}
 	return &LogsOptions{GitHub: client, Dest: l.Dest, Policy: p, Classifier: c, Concurrency: l.Concurrency,
-		MaxClassifyBytes: int(l.MaxClassifyBytes)}, nil
+		CPUWorkers: l.CPUWorkers, MaxClassifyBytes: int(l.MaxClassifyBytes)}, nil
 }
