@@ -205,3 +205,29 @@ func TestArchiveBySize(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestArchiveStores archives to a file:// store (its own write path:
+// temporary file and rename, attributes beside the object) and to S3 (the
+// SDK's upload path; skipped without a server), each under a prefix.
+func TestArchiveStores(t *testing.T) {
+	for _, kind := range []string{"file", "s3"} {
+		t.Run(kind, func(t *testing.T) {
+			d := dbtest.SQLite(t)
+			bkt := openStore(t, kind)
+			b := setup(t, d, func(c *webhooks.Config) {
+				c.Archive = webhooks.ArchiveConfig{Bucket: bkt, BatchBytes: 1 << 30, BatchAge: time.Hour, PerDelivery: true}
+			})
+			b.svc.Start()
+			for i := 0; i < 4; i++ {
+				b.post(t, []string{"issues", "workflow_job"}[i%2], fmt.Sprintf("f-%d", i), issuePayload("o/r", i, "opened", "open", "t", "2024-01-01T00:00:00Z"))
+			}
+			if err := b.svc.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			lines, per := readArchive(t, bkt)
+			if len(lines) != 4 || len(per) != 4 || !slices.Contains(per, "workflow_job/f-1.json") {
+				t.Fatalf("archived %v in batches, per delivery %v; want 4 each", lines, per)
+			}
+		})
+	}
+}
