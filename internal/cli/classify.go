@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ghsync/ghsync/internal/jobs"
+	"github.com/ghsync/ghsync/internal/serve"
 	"github.com/ghsync/ghsync/internal/webhooks/classify"
 )
 
@@ -21,8 +22,14 @@ func (a *app) classifyCmd() *cobra.Command {
 		Long: `Run the classifier that ghsync serve applies to downloaded job logs on local
 files (plain or gzip-compressed, detected from the content). The rules file is
 PyTorch's log classifier format (ruleset.toml): an ordered list of [[rule]]
-with name and pattern, first rule highest priority; without --rules the
-built-in ruleset is used. See docs/webhooks.md.
+with name and pattern, first rule highest priority.
+
+The rules and context default to the configuration's webhooks.logs.rules and
+webhooks.logs.context (the file of --config, $GHSYNC_CONFIG or ./ghsync.yaml,
+as for every verb; a relative rules path is taken from the working directory,
+as ghsync serve takes it); --rules and --context override them. Without a
+configuration file, or without webhooks.logs.rules, the built-in ruleset is
+used (--rules "" forces it). See docs/webhooks.md.
 
 For each file: the winning rule, the matching line and its number, the
 captures and up to --context '+' lines before it; with --json one object per
@@ -30,7 +37,7 @@ file on its own line: {"file": …, "match": {"rule", "line", "line_num",
 "captures", "context"}}, "match": null when no rule matched.
 
 Exit status: 0 when every file was classified (matched or not), 1 when some
-file could not be read, 2 for a bad rules file or flags.`,
+file could not be read, 2 for a bad configuration, rules file or flags.`,
 		Example: "  ghsync classify job-1234.log\n  ghsync classify --rules ci/ruleset.toml --json logs/*.gz",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -39,23 +46,17 @@ file could not be read, 2 for a bad rules file or flags.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rs := classify.DefaultRuleset()
-			if rules != "" {
-				var err error
-				if rs, err = classify.LoadRuleset(rules); err != nil {
-					return jobs.Usagef("--rules: %w", err)
-				}
+			var flagRules *string
+			if cmd.Flags().Changed("rules") {
+				flagRules = &rules
 			}
-			opts := classify.Options{} // the default context
+			var flagContext *int
 			if cmd.Flags().Changed("context") {
-				if contextLines < 0 {
-					return jobs.Usagef("--context must be 0 or more (got %d)", contextLines)
-				}
-				opts = classify.ContextLines(contextLines)
+				flagContext = &contextLines
 			}
-			c, err := classify.New(rs, opts)
+			c, err := a.classifier(flagRules, flagContext)
 			if err != nil {
-				return jobs.Usagef("--rules: %w", err)
+				return err
 			}
 			failed := 0
 			for _, f := range args {
@@ -75,8 +76,59 @@ file could not be read, 2 for a bad rules file or flags.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&rules, "rules", "", "rules file in PyTorch's ruleset.toml format (default: the built-in ruleset)")
-	cmd.Flags().IntVar(&contextLines, "context", classify.DefaultContext, "'+' (shell trace) lines kept before the match; 0: none")
+	cmd.Flags().StringVar(&rules, "rules", "", "rules file in PyTorch's ruleset.toml format (default: the config's webhooks.logs.rules, else the built-in ruleset)")
+	// The default is shown in the text, not as the flag's value: it is the
+	// config's when one sets it (only a flag the user changed is read).
+	cmd.Flags().IntVar(&contextLines, "context", 0, fmt.Sprintf("'+' (shell trace) lines kept before the match; 0: none (default: the config's webhooks.logs.context, else %d)", classify.DefaultContext))
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per file, one per line")
 	return cmd
+}
+
+// classifier builds the classifier `ghsync classify` runs: the rules file
+// and context lines of the flags when given (non-nil; --rules "" is the
+// built-in ruleset whatever the configuration says), else those of the
+// configuration's webhooks.logs section, loaded as every verb loads it
+// (--config, $GHSYNC_CONFIG, ./ghsync.yaml; without a config file the
+// built-in ruleset and 12 lines). A relative webhooks.logs.rules is taken
+// from the working directory, as serve takes it. A configuration or rules
+// file that fails to load is a usage error (exit 2) naming the file.
+func (a *app) classifier(rules *string, contextLines *int) (*classify.Classifier, error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	opts := classify.ContextLines(cfg.Webhooks.Logs.Context)
+	if contextLines != nil {
+		if *contextLines < 0 {
+			return nil, jobs.Usagef("--context must be 0 or more (got %d)", *contextLines)
+		}
+		opts = classify.ContextLines(*contextLines)
+	}
+	if rules == nil {
+		rs, err := serve.LogsRuleset(cfg)
+		if err != nil {
+			return nil, jobs.Usage(err)
+		}
+		c, err := classify.New(rs, opts)
+		if err != nil {
+			return nil, jobs.Usage(cfg.FieldError("webhooks.logs.rules", "%v", err))
+		}
+		return c, nil
+	}
+	if *rules == "" {
+		c, err := classify.New(classify.DefaultRuleset(), opts)
+		if err != nil {
+			return nil, fmt.Errorf("built-in ruleset: %w", err)
+		}
+		return c, nil
+	}
+	rs, err := classify.LoadRuleset(*rules)
+	if err != nil {
+		return nil, jobs.Usagef("--rules: %w", err)
+	}
+	c, err := classify.New(rs, opts)
+	if err != nil {
+		return nil, jobs.Usagef("--rules: %w", err)
+	}
+	return c, nil
 }

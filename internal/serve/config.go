@@ -64,16 +64,9 @@ func logsOptions(ctx context.Context, cfg *config.Config, gh func(context.Contex
 	for _, r := range l.Repos {
 		p.Repos = append(p.Repos, logs.RepoMode{Pattern: r.Pattern, Mode: logs.Mode(r.Mode)})
 	}
-	rs := classify.DefaultRuleset()
-	if l.Rules != "" {
-		var err error
-		if rs, err = classify.LoadRuleset(l.Rules); err != nil {
-			return nil, cfg.FieldError("webhooks.logs.rules", "%v", err)
-		}
-	}
-	c, err := classify.New(rs, classify.ContextLines(l.Context))
+	c, err := LogsClassifier(cfg)
 	if err != nil {
-		return nil, cfg.FieldError("webhooks.logs.rules", "%v", err)
+		return nil, err
 	}
 	if gh == nil {
 		return nil, fmt.Errorf("webhooks.logs: no GitHub client")
@@ -84,4 +77,36 @@ func logsOptions(ctx context.Context, cfg *config.Config, gh func(context.Contex
 	}
 	return &LogsOptions{GitHub: client, Dest: l.Dest, Policy: p, Classifier: c, Concurrency: l.Concurrency,
 		CPUWorkers: l.CPUWorkers, MaxClassifyBytes: int(l.MaxClassifyBytes)}, nil
+}
+
+// LogsRuleset loads the ruleset webhooks.logs.rules names (a relative path
+// is taken from the working directory, as everywhere serve reads it), or
+// returns the built-in ruleset when the key is unset. A rules file that
+// cannot be read or parsed is a *config.Error at the key's file:line:col,
+// its message naming the rules file (and the TOML line or rule at fault).
+func LogsRuleset(cfg *config.Config) (*classify.Ruleset, error) {
+	l := cfg.Webhooks.Logs
+	if l.Rules == "" {
+		return classify.DefaultRuleset(), nil
+	}
+	rs, err := classify.LoadRuleset(l.Rules)
+	if err != nil {
+		return nil, cfg.FieldError("webhooks.logs.rules", "%v", err)
+	}
+	return rs, nil
+}
+
+// LogsClassifier compiles the classifier of webhooks.logs: LogsRuleset with
+// webhooks.logs.context lines of context. Errors are *config.Error at
+// webhooks.logs.rules.
+func LogsClassifier(cfg *config.Config) (*classify.Classifier, error) {
+	rs, err := LogsRuleset(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c, err := classify.New(rs, classify.ContextLines(cfg.Webhooks.Logs.Context))
+	if err != nil {
+		return nil, cfg.FieldError("webhooks.logs.rules", "%v", err)
+	}
+	return c, nil
 }

@@ -155,7 +155,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 			s.Close()
 			return nil, fmt.Errorf("open webhook archive: %w", err)
 		}
-		archive.Bucket = s.bucket.Raw()
+		archive.Bucket = s.bucket
 	}
 	disabled := !opts.InsecureNoSignature && !hasSecret(opts.Secrets)
 	if disabled {

@@ -2,54 +2,78 @@ package webhooks_test
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"gocloud.dev/blob"
-	"gocloud.dev/blob/memblob"
-
 	"github.com/ghsync/ghsync/internal/db"
 	"github.com/ghsync/ghsync/internal/db/dbtest"
+	"github.com/ghsync/ghsync/internal/store"
 	"github.com/ghsync/ghsync/internal/webhooks"
 )
 
-// readArchive returns delivery ids found in batch objects and the per-delivery keys.
-func readArchive(t *testing.T, bkt *blob.Bucket) (lines map[string]int, perDelivery []string) {
+// archiveStore opens a private mem:// store for an archive, closed with the
+// test.
+func archiveStore(t *testing.T) *store.Bucket {
+	t.Helper()
+	b, err := store.Open(context.Background(), "mem://", store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// readArchive returns delivery ids found in batch objects and the
+// per-delivery keys, read through the store's own List and Read. Batches must
+// be gzip files stored as application/gzip without Content-Encoding, and
+// per-delivery objects application/json.
+func readArchive(t *testing.T, bkt *store.Bucket) (lines map[string]int, perDelivery []string) {
 	t.Helper()
 	ctx := context.Background()
 	lines = map[string]int{}
 	partRE := regexp.MustCompile(`^raw/event=[a-z_]+/date=\d{4}-\d{2}-\d{2}/hour=\d{2}/\d{12}-\d{12}\.ndjson\.gz$`)
-	it := bkt.List(nil)
-	for {
-		obj, err := it.Next(ctx)
-		if err == io.EOF {
-			break
-		}
+	var keys []string
+	if err := bkt.List(ctx, func(o store.Object) error { keys = append(keys, o.Key); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range keys {
+		obj, err := bkt.Stat(ctx, key)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(obj.Key, "raw/") {
-			perDelivery = append(perDelivery, obj.Key)
+		attrs, err := bkt.Raw().Attributes(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(key, "raw/") {
+			if obj.ContentType != "application/json" {
+				t.Errorf("%s: content type %q, want application/json", key, obj.ContentType)
+			}
+			perDelivery = append(perDelivery, key)
 			continue
 		}
-		if !partRE.MatchString(obj.Key) {
-			t.Errorf("batch key %q does not match the partition layout", obj.Key)
+		if !partRE.MatchString(key) {
+			t.Errorf("batch key %q does not match the partition layout", key)
 		}
-		r, err := bkt.NewReader(ctx, obj.Key, nil)
+		if obj.ContentType != "application/gzip" || attrs.ContentEncoding != "" {
+			t.Errorf("%s: content type %q, encoding %q; want application/gzip and none (a .gz file, not a transfer encoding)",
+				key, obj.ContentType, attrs.ContentEncoding)
+		}
+		data, _, err := bkt.Read(ctx, key)
 		if err != nil {
 			t.Fatal(err)
 		}
-		zr, err := gzip.NewReader(r)
+		zr, err := gzip.NewReader(bytes.NewReader(data))
 		if err != nil {
-			t.Fatalf("%s: %v", obj.Key, err)
+			t.Fatalf("%s: %v", key, err)
 		}
 		sc := bufio.NewScanner(zr)
 		sc.Buffer(nil, 1<<26)
@@ -60,14 +84,16 @@ func readArchive(t *testing.T, bkt *blob.Bucket) (lines map[string]int, perDeliv
 				Payload    json.RawMessage `json:"payload"`
 			}
 			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-				t.Fatalf("%s: bad line: %v", obj.Key, err)
+				t.Fatalf("%s: bad line: %v", key, err)
 			}
-			if !strings.Contains(obj.Key, "event="+l.Event+"/") || len(l.Payload) == 0 {
-				t.Errorf("%s: line %+v in wrong partition or without payload", obj.Key, l)
+			if !strings.Contains(key, "event="+l.Event+"/") || len(l.Payload) == 0 {
+				t.Errorf("%s: line %+v in wrong partition or without payload", key, l)
 			}
 			lines[l.DeliveryID]++
 		}
-		r.Close()
+		if err := sc.Err(); err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
 	}
 	return lines, perDelivery
 }
@@ -75,8 +101,7 @@ func readArchive(t *testing.T, bkt *blob.Bucket) (lines map[string]int, perDeliv
 func TestArchive(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		bkt := memblob.OpenBucket(nil)
-		defer bkt.Close()
+		bkt := archiveStore(t)
 		b := setup(t, d, func(c *webhooks.Config) {
 			c.Archive = webhooks.ArchiveConfig{Bucket: bkt, BatchBytes: 1 << 30, BatchAge: time.Hour, PerDelivery: true}
 		})
@@ -105,6 +130,14 @@ func TestArchive(t *testing.T) {
 		if !slices.Contains(per, "issues/a-0.json") || !slices.Contains(per, "workflow_job/a-1.json") {
 			t.Errorf("per-delivery keys %v lack EVENT/DELIVERY_ID.json", per)
 		}
+		// Every object went through the store's Put (counted in its Stats).
+		objects := 0
+		if err := bkt.List(ctx, func(store.Object) error { objects++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if puts := bkt.Stats().Requests[store.KindPut]; puts != objects || objects <= len(per) {
+			t.Errorf("%d objects in the archive (%d per delivery), %d puts counted by the store", objects, len(per), puts)
+		}
 		if n := b.count(t, "SELECT COUNT(*) FROM deliveries WHERE archived_at IS NULL"); n != 0 {
 			t.Fatalf("%d deliveries not marked archived", n)
 		}
@@ -114,7 +147,7 @@ func TestArchive(t *testing.T) {
 func TestArchiveByAgeAndAfterOutage(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.SQLite(t)
-	dead := memblob.OpenBucket(nil)
+	dead := archiveStore(t)
 	dead.Close() // every write fails: the store is down
 	b := setup(t, d, func(c *webhooks.Config) {
 		c.Archive = webhooks.ArchiveConfig{Bucket: dead, BatchAge: 20 * time.Millisecond, Interval: 10 * time.Millisecond}
@@ -133,8 +166,7 @@ func TestArchiveByAgeAndAfterOutage(t *testing.T) {
 		t.Fatalf("%d unarchived, want 5 kept for later", n)
 	}
 	// The store is back (next start): the age trigger flushes without shutdown.
-	good := memblob.OpenBucket(nil)
-	defer good.Close()
+	good := archiveStore(t)
 	b2 := setup(t, d, func(c *webhooks.Config) {
 		c.Archive = webhooks.ArchiveConfig{Bucket: good, BatchAge: 20 * time.Millisecond, Interval: 10 * time.Millisecond}
 	})
@@ -153,8 +185,7 @@ func TestArchiveByAgeAndAfterOutage(t *testing.T) {
 
 func TestArchiveBySize(t *testing.T) {
 	d := dbtest.SQLite(t)
-	bkt := memblob.OpenBucket(nil)
-	defer bkt.Close()
+	bkt := archiveStore(t)
 	b := setup(t, d, func(c *webhooks.Config) {
 		c.Archive = webhooks.ArchiveConfig{Bucket: bkt, BatchBytes: 500, BatchAge: time.Hour, Interval: 10 * time.Millisecond}
 	})
@@ -172,5 +203,31 @@ func TestArchiveBySize(t *testing.T) {
 			t.Fatalf("size-triggered flush wrote %d", len(lines))
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestArchiveStores archives to a file:// store (its own write path:
+// temporary file and rename, attributes beside the object) and to S3 (the
+// SDK's upload path; skipped without a server), each under a prefix.
+func TestArchiveStores(t *testing.T) {
+	for _, kind := range []string{"file", "s3"} {
+		t.Run(kind, func(t *testing.T) {
+			d := dbtest.SQLite(t)
+			bkt := openStore(t, kind)
+			b := setup(t, d, func(c *webhooks.Config) {
+				c.Archive = webhooks.ArchiveConfig{Bucket: bkt, BatchBytes: 1 << 30, BatchAge: time.Hour, PerDelivery: true}
+			})
+			b.svc.Start()
+			for i := 0; i < 4; i++ {
+				b.post(t, []string{"issues", "workflow_job"}[i%2], fmt.Sprintf("f-%d", i), issuePayload("o/r", i, "opened", "open", "t", "2024-01-01T00:00:00Z"))
+			}
+			if err := b.svc.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			lines, per := readArchive(t, bkt)
+			if len(lines) != 4 || len(per) != 4 || !slices.Contains(per, "workflow_job/f-1.json") {
+				t.Fatalf("archived %v in batches, per delivery %v; want 4 each", lines, per)
+			}
+		})
 	}
 }

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"gocloud.dev/blob"
 
 	"github.com/ghsync/ghsync/internal/db"
+	"github.com/ghsync/ghsync/internal/store"
 	"github.com/ghsync/ghsync/internal/webhooks/logs"
 )
 
@@ -58,8 +58,10 @@ type Config struct {
 // ArchiveConfig configures the raw archive of deliveries to a bucket.
 type ArchiveConfig struct {
 	// Bucket is where archive objects are written (already prefixed as the
-	// user configured). Nil disables the archive. The Service does not close it.
-	Bucket *blob.Bucket
+	// user configured), through store.Bucket.Put: keys checked against the
+	// scheme, requests counted in its Stats. Nil disables the archive. The
+	// Service does not close it.
+	Bucket *store.Bucket
 	// BatchBytes flushes a batch once this many payload bytes are pending.
 	// 0 means 64 MiB.
 	BatchBytes int64

@@ -31,9 +31,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"gocloud.dev/blob"
 
 	"github.com/ghsync/ghsync/internal/db"
+	"github.com/ghsync/ghsync/internal/store"
 )
 
 // SignatureHeader is the header CircleCI signs its webhooks in.
@@ -47,8 +47,9 @@ type Config struct {
 	DB      *db.DB
 	Secrets []string
 	// Archive, when not nil, receives the batched NDJSON.gz archive (already
-	// scoped to the user's prefix). The Service does not close it.
-	Archive *blob.Bucket
+	// scoped to the user's prefix), written with store.Bucket.Put. The
+	// Service does not close it.
+	Archive *store.Bucket
 	// ArchiveInterval is how often pending deliveries are archived (default 1 minute).
 	ArchiveInterval time.Duration
 	// MaxBodyBytes caps the body (413 above); 0 means DefaultMaxBodyBytes.

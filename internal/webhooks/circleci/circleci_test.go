@@ -10,17 +10,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"testing"
 
-	"gocloud.dev/blob"
-	"gocloud.dev/blob/memblob"
-
 	"github.com/ghsync/ghsync/internal/db"
 	"github.com/ghsync/ghsync/internal/db/dbtest"
+	"github.com/ghsync/ghsync/internal/store"
 	"github.com/ghsync/ghsync/internal/webhooks"
 	"github.com/ghsync/ghsync/internal/webhooks/circleci"
 )
@@ -49,12 +46,16 @@ func setup(t *testing.T, d *db.DB) (*circleci.Service, *httptest.Server) {
 	return svc, srv
 }
 
-func setupArchive(t *testing.T, d *db.DB) (*circleci.Service, *httptest.Server, *blob.Bucket) {
+func setupArchive(t *testing.T, d *db.DB) (*circleci.Service, *httptest.Server, *store.Bucket) {
 	t.Helper()
 	if err := webhooks.Migrate(context.Background(), d); err != nil {
 		t.Fatal(err)
 	}
-	bkt := memblob.OpenBucket(nil)
+	bkt, err := store.Open(context.Background(), "mem://", store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bkt.Close() })
 	svc, err := circleci.New(circleci.Config{DB: d, Secrets: []string{oldSecret, newSecret}, Archive: bkt})
 	if err != nil {
 		t.Fatal(err)
@@ -159,23 +160,26 @@ func TestCircleCIProjectionAndArchive(t *testing.T) {
 			t.Fatalf("%d deliveries not archived", n)
 		}
 		ids := map[string]int{}
-		it := bkt.List(nil)
-		for {
-			obj, err := it.Next(ctx)
-			if err == io.EOF {
-				break
+		var keys []string
+		if err := bkt.List(ctx, func(o store.Object) error { keys = append(keys, o.Key); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		for _, key := range keys {
+			if !keyRE.MatchString(key) {
+				t.Errorf("archive key %q does not follow the layout", key)
 			}
+			obj, err := bkt.Stat(ctx, key)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !keyRE.MatchString(obj.Key) {
-				t.Errorf("archive key %q does not follow the layout", obj.Key)
+			if obj.ContentType != "application/gzip" {
+				t.Errorf("%s: content type %q, want application/gzip", key, obj.ContentType)
 			}
-			r, err := bkt.NewReader(ctx, obj.Key, nil)
+			data, _, err := bkt.Read(ctx, key)
 			if err != nil {
 				t.Fatal(err)
 			}
-			zr, err := gzip.NewReader(r)
+			zr, err := gzip.NewReader(bytes.NewReader(data))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -186,11 +190,13 @@ func TestCircleCIProjectionAndArchive(t *testing.T) {
 					Payload    json.RawMessage `json:"payload"`
 				}
 				if err := json.Unmarshal(sc.Bytes(), &l); err != nil || len(l.Payload) == 0 {
-					t.Fatalf("%s: bad line %s", obj.Key, sc.Bytes())
+					t.Fatalf("%s: bad line %s", key, sc.Bytes())
 				}
 				ids[l.DeliveryID]++
 			}
-			r.Close()
+		}
+		if puts := bkt.Stats().Requests[store.KindPut]; puts != len(keys) {
+			t.Errorf("%d archive objects, %d puts counted by the store", len(keys), puts)
 		}
 		if len(ids) != 3 || ids["e-new"] != 1 || ids["e-old"] != 1 || ids["e-wf"] != 1 {
 			t.Errorf("archived ids %v", ids)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ghsync/ghsync/internal/db"
+	"github.com/ghsync/ghsync/internal/store"
 )
 
 // Event is the part of a CircleCI webhook payload ghsync reads
@@ -201,9 +202,10 @@ func (s *Service) FlushArchive(ctx context.Context) error {
 				return fmt.Errorf("circleci archive: gzip: %w", err)
 			}
 			key := fmt.Sprintf("%s/%012d-%012d.ndjson.gz", g, ls[0].id, ls[len(ls)-1].id)
-			if err := s.cfg.Archive.WriteAll(ctx, key, buf.Bytes(), nil); err != nil {
+			if _, err := s.cfg.Archive.Put(ctx, key, bytes.NewReader(buf.Bytes()),
+				store.PutOptions{ContentType: archiveContentType, Size: int64(buf.Len())}); err != nil {
 				s.archived.WithLabelValues("error").Inc()
-				return fmt.Errorf("circleci archive: write %s: %w", key, err)
+				return fmt.Errorf("circleci archive: %w", err)
 			}
 			s.archived.WithLabelValues("ok").Inc()
 			ids := make([]any, 0, len(ls)+1)
@@ -217,6 +219,11 @@ func (s *Service) FlushArchive(ctx context.Context) error {
 		}
 	}
 }
+
+// archiveContentType is the type of an archive batch: a gzip file stored
+// as such, without Content-Encoding (as the GitHub delivery archive, see
+// internal/webhooks/archive.go: a .gz object readers decompress by name).
+const archiveContentType = "application/gzip"
 
 // safe keeps a partition value to [a-z0-9_-].
 func safe(s string) string {
