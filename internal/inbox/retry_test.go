@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"net/http"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 
+	"github.com/ghsync/ghsync/internal/db"
 	"github.com/ghsync/ghsync/internal/db/dbtest"
 	"github.com/ghsync/ghsync/internal/github"
 	"github.com/ghsync/ghsync/internal/store"
@@ -46,8 +49,8 @@ func wantDoneEarlier(t *testing.T, res *Result, kind string) {
 	findAction(t, res, kind)
 }
 
-// ledgers are the ledger kinds a retry must work with (the database one
-// on SQLite; PostgreSQL is in the integration tests).
+// ledgers are the ledger kinds a retry must work with (PostgreSQL when
+// GHSYNC_TEST_POSTGRES_URL is set).
 var ledgers = []struct {
 	name string
 	make func(t *testing.T, e *env) Ledger
@@ -55,6 +58,13 @@ var ledgers = []struct {
 	{"memory", func(t *testing.T, e *env) Ledger { return e.ledger }},
 	{"sqlite", func(t *testing.T, e *env) Ledger {
 		d := dbtest.SQLite(t)
+		if err := Migrate(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+		return DBLedger{DB: d}
+	}},
+	{"postgres", func(t *testing.T, e *env) Ledger {
+		d := dbtest.Postgres(t) // skipped without GHSYNC_TEST_POSTGRES_URL
 		if err := Migrate(context.Background(), d); err != nil {
 			t.Fatal(err)
 		}
@@ -422,4 +432,51 @@ func equalRecords(a, b LedgerRecord) bool {
 	return a.Fingerprint == b.Fingerprint && a.Passed == b.Passed && a.Files == b.Files && a.At.Equal(b.At) &&
 		a.Complete == b.Complete && a.Attempts == b.Attempts && slices.Equal(a.Done, b.Done) &&
 		slices.Equal(a.Failed, b.Failed) && a.Issue == b.Issue
+}
+
+// TestDBLedgerMigratesOldRows: a row written before migration 0002 reads,
+// after it, as complete and processed once; a record with every new field
+// round-trips. SQLite always, PostgreSQL when GHSYNC_TEST_POSTGRES_URL is set.
+func TestDBLedgerMigratesOldRows(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		first, err := fs.ReadFile(migrationsFS, "migrations/0001_inbox_sets.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Migrate(ctx, "inbox", fstest.MapFS{"0001_inbox_sets.sql": {Data: first}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Exec(ctx, `INSERT INTO inbox_sets (job, set_prefix, fingerprint, passed, files, processed_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, "wdiv", "E1/", "abc123", 1, 2, "2026-04-01T10:00:00Z"); err != nil {
+			t.Fatal(err)
+		}
+		if err := Migrate(ctx, d); err != nil {
+			t.Fatalf("migrate over the old table: %v", err)
+		}
+		l := DBLedger{DB: d}
+		rec, found, err := l.Get(ctx, "wdiv", "E1/")
+		if err != nil || !found {
+			t.Fatalf("Get = %v, %v", found, err)
+		}
+		if !rec.Complete || rec.Attempts != 1 || rec.Fingerprint != "abc123" || !rec.Passed || rec.Files != 2 ||
+			len(rec.Done) != 0 || len(rec.Failed) != 0 || rec.Issue != "" {
+			t.Errorf("old row read as %+v; want complete, one attempt, nothing failed", rec)
+		}
+		want := LedgerRecord{Fingerprint: "def", Passed: false, Files: 1, At: rec.At, Attempts: 4,
+			Done: []string{ActionEmail}, Failed: []string{ActionCallback}}
+		for _, complete := range []bool{false, true} {
+			want.Complete = complete
+			if err := l.Put(ctx, "wdiv", "E1/", want); err != nil {
+				t.Fatal(err)
+			}
+			got, found, err := l.Get(ctx, "wdiv", "E1/")
+			if err != nil || !found || !equalRecords(got, want) {
+				t.Errorf("round trip: %+v, %v, %v; want %+v", got, found, err, want)
+			}
+		}
+		if _, found, err := l.Get(ctx, "wdiv", "missing/"); found || err != nil {
+			t.Errorf("missing row: found %v, err %v", found, err)
+		}
+	})
 }
