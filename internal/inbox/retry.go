@@ -1,6 +1,11 @@
 package inbox
 
-import "slices"
+import (
+	"slices"
+	"strings"
+
+	"github.com/ghsync/ghsync/internal/store"
+)
 
 // detailDoneEarlier is the Detail of an action a retry does not repeat.
 const detailDoneEarlier = "already done by an earlier run of this set"
@@ -53,4 +58,21 @@ func (s *settlement) block(key string) { s.failed = append(s.failed, key) }
 // allDone returns the actions settled so far, earlier runs' first.
 func (s *settlement) allDone() []string {
 	return append(slices.Clone(s.prevDone), s.done...)
+}
+
+// actionTarget is the Target an action of kind shows for the set at prefix
+// (credentials removed), for actions a retry does not repeat.
+func (j *job) actionTarget(kind, prefix string) string {
+	c := j.cfg
+	switch {
+	case kind == ActionGitHub && c.GitHub != nil:
+		return c.GitHub.Repo
+	case kind == ActionReport && c.Final != "":
+		return store.Redact(c.Final) + " " + prefix + "report.json"
+	case kind == ActionEmail && c.Email != nil:
+		return strings.Join(c.Email.To, ", ")
+	case kind == ActionCallback && c.Callback != nil && c.Callback.URL != "":
+		return redactURLString(c.Callback.URL)
+	}
+	return ""
 }

@@ -122,6 +122,9 @@ func TestRetryRepeatsOnlyTheFailedCallback(t *testing.T) {
 					wantDoneEarlier(t, r2, ActionGitHub)
 					wantDoneEarlier(t, r2, ActionCopy)
 					wantDoneEarlier(t, r2, ActionReport)
+					if a := findAction(t, r2, ActionGitHub); a.Target != "DemocracyClub/UK-Polling-Stations" {
+						t.Errorf("retry: github target = %q; want the repository", a.Target)
+					}
 					// The retried callback still names the issue raised by the first run.
 					var doc struct {
 						Issue string `json:"github_issue"`
@@ -134,6 +137,10 @@ func TestRetryRepeatsOnlyTheFailedCallback(t *testing.T) {
 						t.Errorf("mails %d, issues %d; want 1, 0", len(e.smtp.Mails()), len(issues))
 					}
 					wantDoneEarlier(t, r2, ActionEmail)
+				}
+				var text bytes.Buffer
+				if err := WriteResult(&text, r2); err != nil || !strings.Contains(text.String(), "attempt 2: performing only the actions earlier runs did not complete") {
+					t.Errorf("text of the retry (%v):\n%s", err, text.String())
 				}
 				if cbs[2] != cbs[0] {
 					t.Errorf("the retried callback sent another report:\n%s\nwant\n%s", cbs[2], cbs[0])

@@ -112,7 +112,7 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 	// perform runs an action unless an earlier run of this content settled it.
 	perform := func(kind string, run func() ActionResult) {
 		if st.settledBefore(kind) {
-			add(ActionResult{Action: kind, Status: StatusSkipped, Detail: detailDoneEarlier})
+			add(ActionResult{Action: kind, Status: StatusSkipped, Target: j.actionTarget(kind, prefix), Detail: detailDoneEarlier})
 			return
 		}
 		a := run()

@@ -27,7 +27,7 @@ func WriteResult(w io.Writer, r *Result) error {
 	}
 	fmt.Fprintf(&b, "%s set %s: %d file(s), %s%s\n", r.Job, r.Prefix, len(r.Keys), status, dry)
 	if r.Attempt > 1 && !r.Skipped {
-		fmt.Fprintf(&b, "  attempt %d: only the actions earlier runs did not settle\n", r.Attempt)
+		fmt.Fprintf(&b, "  attempt %d: performing only the actions earlier runs did not complete\n", r.Attempt)
 	}
 	switch {
 	case r.GaveUp:
