@@ -91,7 +91,7 @@ type PollResult struct {
 	Unchanged int `json:"unchanged"`
 	// GaveUp counts the unchanged sets whose failed actions were given up
 	// on (after max_attempts runs); GaveUpSets are their prefixes.
-	GaveUp     int       `json:"gave_up"`
+	GaveUp     int       `json:"gave_up,omitempty"`
 	GaveUpSets []string  `json:"gave_up_sets,omitempty"`
 	Processed  []*Result `json:"processed"`
 	// Ignored counts objects whose keys do not fit the key pattern.
