@@ -9,38 +9,53 @@ import (
 )
 
 // copyToFinal copies every file of the set to the final store under the
-// same key. It reports false when any copy failed.
+// same key, except the files an earlier run of this content copied (st). It
+// reports false when any copy failed.
 func (j *job) copyToFinal(ctx context.Context, deps *Deps, watch *store.Bucket, objs []store.Object,
-	opts RunOptions, add func(ActionResult)) bool {
+	opts RunOptions, st *settlement, add func(ActionResult)) bool {
 	if j.cfg.Final == "" {
 		add(ActionResult{Action: ActionCopy, Status: StatusSkipped, Detail: "final is not configured"})
 		return false
 	}
 	target := store.Redact(j.cfg.Final)
-	keys := make([]string, len(objs))
-	for i, o := range objs {
-		keys[i] = o.Key
+	var todo []store.Object
+	for _, o := range objs {
+		if st.settledBefore(ActionKey(ActionCopy, o.Key)) {
+			add(ActionResult{Action: ActionCopy, Status: StatusSkipped, Target: target + " " + o.Key, Detail: detailDoneEarlier})
+			continue
+		}
+		todo = append(todo, o)
+	}
+	if len(todo) == 0 {
+		return true
 	}
 	if opts.DryRun {
+		keys := make([]string, len(todo))
+		for i, o := range todo {
+			keys[i] = o.Key
+		}
 		add(ActionResult{Action: ActionCopy, Status: StatusDryRun, Target: target, Payload: keys,
-			Detail: fmt.Sprintf("would copy %d files", len(objs))})
+			Detail: fmt.Sprintf("would copy %d files", len(todo))})
 		return true
 	}
 	final, err := deps.OpenStore(ctx, j.cfg.Final)
 	if err != nil {
 		add(ActionResult{Action: ActionCopy, Status: StatusFailed, Target: target, Error: fmt.Sprintf("open final: %v", err)})
+		for _, o := range todo {
+			st.block(ActionKey(ActionCopy, o.Key))
+		}
 		return false
 	}
 	defer final.Close()
 	ok := true
-	for _, o := range objs {
+	for _, o := range todo {
+		a := ActionResult{Action: ActionCopy, Status: StatusDone, Target: target + " " + o.Key, Detail: fmt.Sprintf("%d bytes", o.Size)}
 		if err := copyObject(ctx, watch, final, o); err != nil {
-			add(ActionResult{Action: ActionCopy, Status: StatusFailed, Target: target + " " + o.Key, Error: err.Error()})
+			a = ActionResult{Action: ActionCopy, Status: StatusFailed, Target: target + " " + o.Key, Error: err.Error()}
 			ok = false
-			continue
 		}
-		add(ActionResult{Action: ActionCopy, Status: StatusDone, Target: target + " " + o.Key,
-			Detail: fmt.Sprintf("%d bytes", o.Size)})
+		st.note(ActionKey(ActionCopy, o.Key), a)
+		add(a)
 	}
 	return ok
 }

@@ -34,6 +34,11 @@ type Config struct {
 	Enrich   *EnrichAction   `yaml:"enrich" json:"enrich,omitempty"`
 	// Poll is how often serve lists Watch (default 1m); see PollInterval.
 	Poll time.Duration `yaml:"poll" json:"poll,omitempty"`
+	// MaxAttempts bounds the runs (polls, events) that try a set whose
+	// actions failed: each later run performs again only the actions that
+	// did not succeed; after MaxAttempts runs the set is given up on until
+	// it changes. 0 means DefaultMaxAttempts.
+	MaxAttempts int `yaml:"max_attempts" json:"max_attempts,omitempty"`
 	// SentryDSN, when set, sends processing errors to Sentry.
 	SentryDSN string `yaml:"sentry_dsn" json:"-"`
 }
@@ -104,6 +109,18 @@ func (c *Config) PollInterval() time.Duration {
 		return c.Poll
 	}
 	return DefaultPoll
+}
+
+// DefaultMaxAttempts is how many runs try a set's failed actions when
+// max_attempts is not configured.
+const DefaultMaxAttempts = 10
+
+// Attempts returns MaxAttempts or DefaultMaxAttempts.
+func (c *Config) Attempts() int {
+	if c.MaxAttempts > 0 {
+		return c.MaxAttempts
+	}
+	return DefaultMaxAttempts
 }
 
 // job is a compiled Config.
@@ -209,6 +226,9 @@ func compile(c *Config) (*job, []FieldError) {
 	}
 	if c.Poll < 0 {
 		add("poll", "must not be negative")
+	}
+	if c.MaxAttempts < 0 {
+		add("max_attempts", "must not be negative (0 means the default, %d)", DefaultMaxAttempts)
 	}
 	if c.SentryDSN != "" {
 		if u, err := url.Parse(c.SentryDSN); err != nil || u.Host == "" || u.User == nil {

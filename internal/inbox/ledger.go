@@ -6,9 +6,11 @@ import (
 	"database/sql"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -17,12 +19,16 @@ import (
 )
 
 // Ledger remembers which upload sets were processed, by set prefix and a
-// fingerprint of the set's keys and ETags, so an unchanged set is never
-// processed twice (restart, redelivered event) and a changed one is.
+// fingerprint of the set's keys and ETags, and which of their actions are
+// settled: an unchanged, complete set is never processed twice (restart,
+// redelivered event), an unchanged set with failed actions is processed again
+// performing only those, and a changed set is processed in full.
 type Ledger interface {
-	// Get returns the fingerprint recorded for job's set prefix.
-	Get(ctx context.Context, job, prefix string) (fingerprint string, found bool, err error)
-	// Put records that job processed the set at prefix with fingerprint.
+	// Get returns the record of job's set at prefix; found is false when
+	// the set was never recorded.
+	Get(ctx context.Context, job, prefix string) (rec LedgerRecord, found bool, err error)
+	// Put records the outcome of processing job's set at prefix, replacing
+	// any earlier record.
 	Put(ctx context.Context, job, prefix string, rec LedgerRecord) error
 }
 
@@ -32,6 +38,37 @@ type LedgerRecord struct {
 	Passed      bool
 	Files       int
 	At          time.Time
+	// Complete is true when nothing is left to try for this content: every
+	// action is settled, or Attempts reached the job's bound (then Failed
+	// is not empty: the set was given up on until it changes). Records
+	// written before retries existed read as complete.
+	Complete bool
+	// Attempts counts the runs that processed this content (1 and up).
+	Attempts int
+	// Done are the settled actions (performed, or deliberately not: no
+	// credential, not configured, not applicable), by ActionKey: a retry
+	// does not perform them again.
+	Done []string
+	// Failed are the actions of the last run that failed or could not run
+	// because another failed (report.json after a failed copy), by ActionKey.
+	Failed []string
+	// Issue is the GitHub issue the github action raised or commented on
+	// ("" when none), so a retry that does not repeat that action still
+	// reports it.
+	Issue string
+}
+
+// GaveUp reports whether the set's failed actions will not be tried again
+// until the set changes.
+func (r LedgerRecord) GaveUp() bool { return r.Complete && len(r.Failed) > 0 }
+
+// ActionKey names an action in the ledger: the action kind ("github",
+// "email", "callback", "report.json"), or "copy:KEY" for the copy of one file.
+func ActionKey(action, key string) string {
+	if key == "" {
+		return action
+	}
+	return action + ":" + key
 }
 
 // Fingerprint identifies a set's content: its keys with their ETags.
@@ -66,33 +103,88 @@ func Migrate(ctx context.Context, d *db.DB) error {
 type DBLedger struct{ DB *db.DB }
 
 // Get implements Ledger.
-func (l DBLedger) Get(ctx context.Context, job, prefix string) (string, bool, error) {
-	var fp string
-	err := l.DB.QueryRow(ctx, "SELECT fingerprint FROM inbox_sets WHERE job = ? AND set_prefix = ?", job, prefix).Scan(&fp)
+func (l DBLedger) Get(ctx context.Context, job, prefix string) (LedgerRecord, bool, error) {
+	var (
+		r                LedgerRecord
+		passed, complete int
+		at, done, failed string
+	)
+	err := l.DB.QueryRow(ctx, `SELECT fingerprint, passed, files, processed_at, complete, attempts,
+		done_actions, failed_actions, github_issue FROM inbox_sets WHERE job = ? AND set_prefix = ?`, job, prefix).
+		Scan(&r.Fingerprint, &passed, &r.Files, &at, &complete, &r.Attempts, &done, &failed, &r.Issue)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
+		return LedgerRecord{}, false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("inbox ledger: read %s %s: %w", job, prefix, err)
+		return LedgerRecord{}, false, fmt.Errorf("inbox ledger: read %s %s: %w", job, prefix, err)
 	}
-	return fp, true, nil
+	r.Passed, r.Complete = passed != 0, complete != 0
+	if r.At, err = db.ParseTime(at); err != nil {
+		return LedgerRecord{}, false, fmt.Errorf("inbox ledger: read %s %s: processed_at %q: %w", job, prefix, at, err)
+	}
+	if r.Done, err = decodeActionList(done); err != nil {
+		return LedgerRecord{}, false, fmt.Errorf("inbox ledger: read %s %s: done_actions: %w", job, prefix, err)
+	}
+	if r.Failed, err = decodeActionList(failed); err != nil {
+		return LedgerRecord{}, false, fmt.Errorf("inbox ledger: read %s %s: failed_actions: %w", job, prefix, err)
+	}
+	return r, true, nil
 }
 
 // Put implements Ledger.
 func (l DBLedger) Put(ctx context.Context, job, prefix string, rec LedgerRecord) error {
-	passed := 0
-	if rec.Passed {
-		passed = 1
+	done, err := encodeActionList(rec.Done)
+	if err != nil {
+		return fmt.Errorf("inbox ledger: record %s %s: %w", job, prefix, err)
 	}
-	_, err := l.DB.Exec(ctx, `INSERT INTO inbox_sets (job, set_prefix, fingerprint, passed, files, processed_at)
-		VALUES (?, ?, ?, ?, ?, ?)
+	failed, err := encodeActionList(rec.Failed)
+	if err != nil {
+		return fmt.Errorf("inbox ledger: record %s %s: %w", job, prefix, err)
+	}
+	_, err = l.DB.Exec(ctx, `INSERT INTO inbox_sets (job, set_prefix, fingerprint, passed, files, processed_at,
+			complete, attempts, done_actions, failed_actions, github_issue)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (job, set_prefix) DO UPDATE SET fingerprint = excluded.fingerprint,
-			passed = excluded.passed, files = excluded.files, processed_at = excluded.processed_at`,
-		job, prefix, rec.Fingerprint, passed, rec.Files, db.FormatTime(rec.At))
+			passed = excluded.passed, files = excluded.files, processed_at = excluded.processed_at,
+			complete = excluded.complete, attempts = excluded.attempts, done_actions = excluded.done_actions,
+			failed_actions = excluded.failed_actions, github_issue = excluded.github_issue`,
+		job, prefix, rec.Fingerprint, boolInt(rec.Passed), rec.Files, db.FormatTime(rec.At),
+		boolInt(rec.Complete), rec.Attempts, done, failed, rec.Issue)
 	if err != nil {
 		return fmt.Errorf("inbox ledger: record %s %s: %w", job, prefix, err)
 	}
 	return nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// encodeActionList stores action keys as a JSON array ("" when none: the
+// column's default, what rows from before retries hold).
+func encodeActionList(keys []string) (string, error) {
+	if len(keys) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(keys)
+	if err != nil {
+		return "", fmt.Errorf("encode action list: %w", err)
+	}
+	return string(b), nil
+}
+
+func decodeActionList(s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var keys []string
+	if err := json.Unmarshal([]byte(s), &keys); err != nil {
+		return nil, fmt.Errorf("not a JSON list of action names: %w", err)
+	}
+	return keys, nil
 }
 
 // MemLedger is an in-process Ledger (tests, one-shot runs).
@@ -102,11 +194,11 @@ type MemLedger struct {
 }
 
 // Get implements Ledger.
-func (l *MemLedger) Get(_ context.Context, job, prefix string) (string, bool, error) {
+func (l *MemLedger) Get(_ context.Context, job, prefix string) (LedgerRecord, bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	r, ok := l.m[job+"\x00"+prefix]
-	return r.Fingerprint, ok, nil
+	return r.clone(), ok, nil
 }
 
 // Put implements Ledger.
@@ -116,6 +208,14 @@ func (l *MemLedger) Put(_ context.Context, job, prefix string, rec LedgerRecord)
 	if l.m == nil {
 		l.m = map[string]LedgerRecord{}
 	}
-	l.m[job+"\x00"+prefix] = rec
+	l.m[job+"\x00"+prefix] = rec.clone()
 	return nil
+}
+
+// clone copies the record's lists, so that a caller's later changes do not
+// reach the stored record.
+func (r LedgerRecord) clone() LedgerRecord {
+	r.Done = slices.Clone(r.Done)
+	r.Failed = slices.Clone(r.Failed)
+	return r
 }

@@ -20,12 +20,21 @@ import (
 // any other bucket the runtime may write.
 type StoreLedger struct{ Bucket *store.Bucket }
 
+// storeRecord is the JSON of one set. The fields after processed_at came
+// with retries; a record written before them has none of them and means a
+// complete set processed once, with nothing to retry.
 type storeRecord struct {
 	Prefix      string    `json:"prefix"`
 	Fingerprint string    `json:"fingerprint"`
 	Passed      bool      `json:"passed"`
 	Files       int       `json:"files"`
 	At          time.Time `json:"processed_at"`
+	// Complete is nil in old records: complete.
+	Complete *bool    `json:"complete,omitempty"`
+	Attempts int      `json:"attempts,omitempty"`
+	Done     []string `json:"done,omitempty"`
+	Failed   []string `json:"failed,omitempty"`
+	Issue    string   `json:"github_issue,omitempty"`
 }
 
 func ledgerKey(job, prefix string) string {
@@ -34,26 +43,31 @@ func ledgerKey(job, prefix string) string {
 }
 
 // Get implements Ledger.
-func (l StoreLedger) Get(ctx context.Context, job, prefix string) (string, bool, error) {
-	b, _, err := l.Bucket.Read(ctx, ledgerKey(job, prefix))
+func (l StoreLedger) Get(ctx context.Context, job, prefix string) (LedgerRecord, bool, error) {
+	key := ledgerKey(job, prefix)
+	b, _, err := l.Bucket.Read(ctx, key)
 	if errors.Is(err, store.ErrNotExist) {
-		return "", false, nil
+		return LedgerRecord{}, false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("inbox ledger %s: read %s: %w", l.Bucket.URL(), prefix, err)
+		return LedgerRecord{}, false, fmt.Errorf("inbox ledger %s: read %s: %w", l.Bucket.URL(), prefix, err)
 	}
 	var r storeRecord
 	if err := json.Unmarshal(b, &r); err != nil {
-		return "", false, fmt.Errorf("inbox ledger %s: decode record of %s: %w", l.Bucket.URL(), prefix, err)
+		return LedgerRecord{}, false, fmt.Errorf("inbox ledger %s: decode %s (record of %s): %w", l.Bucket.URL(), key, prefix, err)
 	}
-	return r.Fingerprint, true, nil
+	rec := LedgerRecord{Fingerprint: r.Fingerprint, Passed: r.Passed, Files: r.Files, At: r.At,
+		Complete: r.Complete == nil || *r.Complete, Attempts: max(r.Attempts, 1), Done: r.Done, Failed: r.Failed, Issue: r.Issue}
+	return rec, true, nil
 }
 
 // Put implements Ledger.
 func (l StoreLedger) Put(ctx context.Context, job, prefix string, rec LedgerRecord) error {
-	b, err := json.Marshal(storeRecord{Prefix: prefix, Fingerprint: rec.Fingerprint, Passed: rec.Passed, Files: rec.Files, At: rec.At.UTC()})
+	complete := rec.Complete
+	b, err := json.Marshal(storeRecord{Prefix: prefix, Fingerprint: rec.Fingerprint, Passed: rec.Passed, Files: rec.Files, At: rec.At.UTC(),
+		Complete: &complete, Attempts: rec.Attempts, Done: rec.Done, Failed: rec.Failed, Issue: rec.Issue})
 	if err != nil {
-		return err
+		return fmt.Errorf("inbox ledger %s: encode record of %s: %w", l.Bucket.URL(), prefix, err)
 	}
 	if _, err := l.Bucket.Put(ctx, ledgerKey(job, prefix), bytes.NewReader(b), store.PutOptions{ContentType: "application/json"}); err != nil {
 		return fmt.Errorf("inbox ledger %s: record %s: %w", l.Bucket.URL(), prefix, err)

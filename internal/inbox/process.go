@@ -16,7 +16,9 @@ import (
 // ProcessSet processes the upload set holding key (relative to the watch
 // prefix; it need not exist: a set prefix works too): list the set, check
 // each file, then act — on pass copy to final, raise or update the GitHub
-// issue, write report.json; on fail email; always call back. The error is
+// issue, write report.json; on fail email; always call back. Without
+// opts.SkipUnchanged (a run by hand) every action is performed, whatever
+// the ledger holds; the outcome is recorded as a first run. The error is
 // non-nil when the configuration is invalid, the set cannot be read, or any
 // action failed (the Result still says what was done).
 func ProcessSet(ctx context.Context, deps Deps, cfg *Config, key string, opts RunOptions) (*Result, error) {
@@ -38,7 +40,7 @@ func ProcessSet(ctx context.Context, deps Deps, cfg *Config, key string, opts Ru
 
 // Poll lists the watch prefix, groups the objects into upload sets and
 // processes each set that the ledger has not recorded with the same keys
-// and ETags. Errors of single sets are in their Results and joined into the
+// and ETags, or recorded with actions left to try (then only those). Errors of single sets are in their Results and joined into the
 // returned error; a listing failure returns no result.
 func Poll(ctx context.Context, deps Deps, cfg *Config, opts RunOptions) (*PollResult, error) {
 	deps.fill()
@@ -96,6 +98,10 @@ func Poll(ctx context.Context, deps Deps, cfg *Config, opts RunOptions) (*PollRe
 		}
 		if res.Skipped {
 			pr.Unchanged++
+			if res.GaveUp {
+				pr.GaveUp++
+				pr.GaveUpSets = append(pr.GaveUpSets, prefix)
+			}
 			continue
 		}
 		pr.Processed = append(pr.Processed, res)
@@ -136,7 +142,8 @@ func (c *Config) WatchedKey(bucket, key string) (rel string, ok bool) {
 
 // ProcessEvent processes the upload sets named by a storage event's
 // objects: every object of the event, each set once, skipping sets the
-// ledger recorded with the same keys and ETags (a redelivered event).
+// ledger recorded complete with the same keys and ETags (a redelivered
+// event); a recorded set with actions left to try performs only those.
 func ProcessEvent(ctx context.Context, deps Deps, cfg *Config, objects []EventObject, opts RunOptions) (*EventResult, error) {
 	deps.fill()
 	j, err := compileOrError(cfg)

@@ -52,10 +52,23 @@ type Result struct {
 	Keys        []string `json:"keys"`
 	Fingerprint string   `json:"fingerprint,omitempty"`
 	// Skipped is true when the set was already processed with the same
-	// keys and ETags (nothing was done).
+	// keys and ETags and nothing is left to try (nothing was done).
 	Skipped bool `json:"skipped,omitempty"`
-	DryRun  bool `json:"dry_run,omitempty"`
-	Passed  bool `json:"passed"`
+	// Attempt counts the runs that processed this content of the set, this
+	// one included (on a skipped set: the runs recorded). Above 1, the run
+	// performed only the actions earlier runs had not settled; the others
+	// show as skipped, "already done by an earlier run".
+	Attempt int `json:"attempt,omitempty"`
+	// FailedActions are the actions that failed, or could not run because
+	// another failed, by ActionKey ("callback", "copy:KEY", …). Unless
+	// GaveUp, a later run (poll, event) tries them again.
+	FailedActions []string `json:"failed_actions,omitempty"`
+	// GaveUp is true when FailedActions will not be tried again until the
+	// set changes: the job's max_attempts runs have tried them. A skipped
+	// set that was given up on says so too.
+	GaveUp bool `json:"gave_up,omitempty"`
+	DryRun bool `json:"dry_run,omitempty"`
+	Passed bool `json:"passed"`
 	// Report is the set's report; Document the same in the job's format
 	// (what report.json and the callback carry).
 	Report   *Report         `json:"report,omitempty"`
@@ -75,8 +88,12 @@ type PollResult struct {
 	// Sets is how many upload sets the watch prefix holds.
 	Sets int `json:"sets"`
 	// Unchanged counts sets skipped because already processed as they are.
-	Unchanged int       `json:"unchanged"`
-	Processed []*Result `json:"processed"`
+	Unchanged int `json:"unchanged"`
+	// GaveUp counts the unchanged sets whose failed actions were given up
+	// on (after max_attempts runs); GaveUpSets are their prefixes.
+	GaveUp     int       `json:"gave_up,omitempty"`
+	GaveUpSets []string  `json:"gave_up_sets,omitempty"`
+	Processed  []*Result `json:"processed"`
 	// Ignored counts objects whose keys do not fit the key pattern.
 	Ignored int `json:"ignored"`
 }
@@ -102,7 +119,9 @@ type RunOptions struct {
 	// DryRun performs no action: the result lists the report and the
 	// actions that would have been taken.
 	DryRun bool
-	// SkipUnchanged skips a set whose keys and ETags match the ledger's
-	// record (Poll and ProcessEvent set it; a run --key by hand does not).
+	// SkipUnchanged consults the ledger: a set whose keys and ETags match
+	// a complete record is skipped, one that matches a record with actions
+	// left to try performs only those (Poll and ProcessEvent set it; a run
+	// --key by hand does not).
 	SkipUnchanged bool
 }

@@ -30,16 +30,25 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 		fileFP[i] = FileReport{Key: o.Key, ETag: o.ETag}
 	}
 	res.Fingerprint = Fingerprint(fileFP)
+	// prev is the record of an earlier run of this very content that left
+	// actions to try again; nil: process in full.
+	var prev *LedgerRecord
 	if opts.SkipUnchanged && deps.Ledger != nil {
-		fp, found, err := deps.Ledger.Get(ctx, cfg.Name, prefix)
+		rec, found, err := deps.Ledger.Get(ctx, cfg.Name, prefix)
 		if err != nil {
 			res.Errors = append(res.Errors, err.Error())
 			return res, err
 		}
-		if found && fp == res.Fingerprint {
-			res.Skipped = true
-			log.Debug("inbox: set unchanged since processed", "files", len(objs))
-			return res, nil
+		if found && rec.Fingerprint == res.Fingerprint {
+			if rec.Complete {
+				res.Skipped, res.Attempt = true, rec.Attempts
+				if rec.GaveUp() {
+					res.GaveUp, res.FailedActions = true, rec.Failed
+				}
+				log.Debug("inbox: set unchanged since processed", "files", len(objs), "gave_up", res.GaveUp)
+				return res, nil
+			}
+			prev = &rec
 		}
 	}
 
@@ -73,7 +82,15 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 	applySetRules(j.checks, rep)
 	res.Passed = rep.Passed()
 	res.Report = rep
-	log.Info("inbox: set checked", "files", len(rep.Files), "passed", res.Passed)
+	if prev != nil && prev.Passed != res.Passed {
+		// The checks decide otherwise than when the set was recorded (their
+		// configuration changed): other actions apply, all of them.
+		log.Info("inbox: set checked differently than when recorded: processing it in full", "recorded_passed", prev.Passed)
+		prev = nil
+	}
+	st := newSettlement(prev)
+	res.Attempt = st.attempt
+	log.Info("inbox: set checked", "files", len(rep.Files), "passed", res.Passed, "attempt", st.attempt)
 
 	add := func(a ActionResult) {
 		res.Actions = append(res.Actions, a)
@@ -92,16 +109,31 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 			log.Info("inbox: action", append(attrs, "detail", a.Detail)...)
 		}
 	}
+	// perform runs an action unless an earlier run of this content settled it.
+	perform := func(kind string, run func() ActionResult) {
+		if st.settledBefore(kind) {
+			add(ActionResult{Action: kind, Status: StatusSkipped, Target: j.actionTarget(kind, prefix), Detail: detailDoneEarlier})
+			return
+		}
+		a := run()
+		st.note(kind, a)
+		add(a)
+	}
 	if res.Passed {
-		copied := j.copyToFinal(ctx, deps, watch, objs, opts, add)
-		add(j.githubIssue(ctx, deps, rep, opts))
-		if copied {
-			add(j.writeReport(ctx, deps, rep, opts))
-		} else if j.cfg.Final != "" {
+		copied := j.copyToFinal(ctx, deps, watch, objs, opts, st, add)
+		if st.settledBefore(ActionGitHub) {
+			rep.GitHubIssue = prev.Issue // the report still names the issue
+		}
+		perform(ActionGitHub, func() ActionResult { return j.githubIssue(ctx, deps, rep, opts) })
+		switch {
+		case copied || st.settledBefore(ActionReport):
+			perform(ActionReport, func() ActionResult { return j.writeReport(ctx, deps, rep, opts) })
+		case j.cfg.Final != "":
+			st.block(ActionReport)
 			add(ActionResult{Action: ActionReport, Status: StatusSkipped, Detail: "not written: the copy to final failed"})
 		}
 	} else {
-		add(j.email(ctx, deps, rep, opts))
+		perform(ActionEmail, func() ActionResult { return j.email(ctx, deps, rep, opts) })
 	}
 	doc, err := rep.JSON(j.format)
 	if err != nil {
@@ -109,10 +141,22 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 		return res, err
 	}
 	res.Document = doc
-	add(j.callback(ctx, deps, doc, opts))
+	perform(ActionCallback, func() ActionResult { return j.callback(ctx, deps, doc, opts) })
 
+	res.FailedActions = st.failed
 	if !opts.DryRun && deps.Ledger != nil {
-		rec := LedgerRecord{Fingerprint: res.Fingerprint, Passed: res.Passed, Files: len(rep.Files), At: deps.Now()}
+		rec := LedgerRecord{Fingerprint: res.Fingerprint, Passed: res.Passed, Files: len(rep.Files), At: deps.Now(),
+			Attempts: st.attempt, Done: st.allDone(), Failed: st.failed, Issue: rep.GitHubIssue}
+		rec.Complete = len(st.failed) == 0 || st.attempt >= cfg.Attempts()
+		res.GaveUp = rec.GaveUp()
+		switch {
+		case res.GaveUp:
+			log.Error("inbox: giving up on the failed actions until the set changes",
+				"attempts", st.attempt, "failed", st.failed)
+		case len(st.failed) > 0:
+			log.Warn("inbox: the failed actions will be tried again by the next run",
+				"attempt", st.attempt, "max_attempts", cfg.Attempts(), "failed", st.failed)
+		}
 		if err := deps.Ledger.Put(ctx, cfg.Name, prefix, rec); err != nil {
 			fail(err)
 		}

@@ -81,3 +81,48 @@ func s3BucketName(t *testing.T, u string) string {
 	}
 	return rest
 }
+
+// TestS3RedeliveredEventRetriesFailedCallback is the Lambda's case: the
+// callback fails through the first delivery (the invocation fails, so the
+// event is delivered again); the redelivery calls back once more and opens
+// no second issue; a third delivery finds the set complete. The ledger is a
+// StoreLedger on real S3.
+func TestS3RedeliveredEventRetriesFailedCallback(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.Watch = s3test.Bucket(t)
+	e.cfg.Final = s3test.Bucket(t)
+	ctx := context.Background()
+	final, err := store.Open(ctx, e.cfg.Final, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer final.Close()
+	watch, err := store.Open(ctx, e.cfg.Watch, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watch.Close()
+	e.deps.Ledger = StoreLedger{Bucket: final}
+	b, _ := os.ReadFile(filepath.Join("testdata", "files", "idox_eros.csv"))
+	if _, err := watch.Put(ctx, setPrefix+"idox.csv", bytes.NewReader(b), store.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.cfg.Callback.Attempts = 2
+	e.cb.FailFirst(2, 502)
+	ev := []EventObject{{Bucket: s3BucketName(t, e.cfg.Watch), Key: setPrefix + "idox.csv"}}
+	for i, want := range []struct {
+		fails, skipped bool
+		callbacks      int
+	}{{true, false, 2}, {false, false, 3}, {false, true, 3}} {
+		er, err := ProcessEvent(ctx, e.deps, e.cfg, ev, RunOptions{})
+		if (err != nil) != want.fails || er == nil || len(er.Results) != 1 || er.Results[0].Skipped != want.skipped {
+			t.Fatalf("delivery %d: %+v, %v; want error %v, skipped %v", i+1, er, err, want.fails, want.skipped)
+		}
+		if n := len(e.cb.Requests()); n != want.callbacks {
+			t.Errorf("delivery %d: %d callbacks; want %d", i+1, n, want.callbacks)
+		}
+	}
+	if issues := e.gh.Issues("DemocracyClub", "UK-Polling-Stations"); len(issues) != 1 || len(issues[0].Comments) != 0 {
+		t.Errorf("issues = %+v; want one, not commented", issues)
+	}
+}

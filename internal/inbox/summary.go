@@ -26,6 +26,16 @@ func WriteResult(w io.Writer, r *Result) error {
 		dry = " (dry run: nothing done)"
 	}
 	fmt.Fprintf(&b, "%s set %s: %d file(s), %s%s\n", r.Job, r.Prefix, len(r.Keys), status, dry)
+	if r.Attempt > 1 && !r.Skipped {
+		fmt.Fprintf(&b, "  attempt %d: performing only the actions earlier runs did not complete\n", r.Attempt)
+	}
+	switch {
+	case r.GaveUp:
+		fmt.Fprintf(&b, "  gave up after %d attempt(s): %s not done; not tried again until the set changes\n",
+			r.Attempt, strings.Join(r.FailedActions, ", "))
+	case len(r.FailedActions) > 0 && !r.DryRun:
+		fmt.Fprintf(&b, "  not done: %s; tried again by the next poll or event\n", strings.Join(r.FailedActions, ", "))
+	}
 	if r.Report != nil {
 		for _, f := range r.Report.Files {
 			v := "valid"

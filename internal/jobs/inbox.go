@@ -59,7 +59,8 @@ func (inboxKind) Describe(job *config.Job) Description {
 			actions += name + " "
 		}
 	}
-	d.Settings = append(d.Settings, Setting{"actions", actions}, Setting{"poll", s.PollInterval().String()})
+	d.Settings = append(d.Settings, Setting{"actions", actions}, Setting{"poll", s.PollInterval().String()},
+		Setting{"max attempts", strconv.Itoa(s.Attempts())})
 	return d
 }
 
@@ -94,6 +95,10 @@ func (k inboxKind) Run(ctx context.Context, env *Env, job *config.Job, ro RunOpt
 				_ = inbox.WriteResult(w, r)
 			}
 			fmt.Fprintf(w, "%s: %d sets, %d processed, %d unchanged, %d objects ignored\n", job.Name, pr.Sets, len(pr.Processed), pr.Unchanged, pr.Ignored)
+			if pr.GaveUp > 0 {
+				fmt.Fprintf(w, "%s: %d unchanged set(s) with failed actions given up on after %d attempts (run --key to retry): %s\n",
+					job.Name, pr.GaveUp, cfg.Attempts(), strings.Join(pr.GaveUpSets, ", "))
+			}
 		})
 	}
 	n := 0
