@@ -262,6 +262,17 @@ func testDynamoOnly(t *testing.T, endpoint string, sets []exampleSet, d *db.DB, 
 	if item := get("issues", "acme/app/77"); attrS(item, "title") != "down" {
 		t.Fatalf("issue queued while DynamoDB was down not written after: %v", item)
 	}
+
+	// ApplyObject (REST refreshes) in the same mode: queued, not upserted.
+	obj := json.RawMessage(`{"id":5555,"status":"completed","conclusion":"success","started_at":"2024-05-01T12:00:00Z","completed_at":"2024-05-01T12:10:00Z"}`)
+	ok, err := webhooks.ApplyObject(ctx, d, "workflow_job", "acme/app", obj, "reconcile:test", webhooks.ApplyOptions{Dynamo: true, DynamoOnly: true})
+	if err != nil || !ok {
+		t.Fatalf("apply: %v %v", ok, err)
+	}
+	syncAll(t, r.svc)
+	if item := get("workflow_job", "acme/app/5555"); attrS(item, "status") != "completed" || attrS(item, "ghsync_delivery_id") != "reconcile:test" {
+		t.Fatalf("applied object not in DynamoDB: %v", item)
+	}
 	for _, table := range webhooks.Tables {
 		if n := r.count(t, "SELECT COUNT(*) FROM "+table); n != 0 {
 			t.Errorf("SQL projection table %s has %d rows in DynamoDB-only mode", table, n)
