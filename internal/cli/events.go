@@ -11,6 +11,7 @@ import (
 	"github.com/ghsync/ghsync/internal/db"
 	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/webhooks"
+	"github.com/ghsync/ghsync/internal/webhooks/dynamo"
 )
 
 func (a *app) eventsCmd() *cobra.Command {
@@ -28,10 +29,17 @@ func (a *app) eventsCmd() *cobra.Command {
 
 --since takes an RFC 3339 time, a date (2026-01-02) or a duration back from now (24h).`,
 	}
-	open := func(cmd *cobra.Command) (*db.DB, error) {
+	// open opens the webhook database; table, when set, is the projection
+	// table to be read, refused (naming its DynamoDB table) when projections
+	// are written only to DynamoDB.
+	open := func(cmd *cobra.Command, table string) (*db.DB, error) {
 		cfg, err := a.loadConfig()
 		if err != nil {
 			return nil, err
+		}
+		if table != "" && cfg.Webhooks.DynamoOnly() && webhooks.IsTable(table) {
+			// The SQL table is empty by configuration: say where the rows are.
+			return nil, jobs.Usage(&webhooks.DynamoOnlyError{Table: table, DynamoTable: dynamo.TableName(cfg.Webhooks.DynamoDB.TablePrefix, table)})
 		}
 		return a.readDB(cmd.Context(), database, cfg, "webhooks")
 	}
@@ -59,7 +67,7 @@ func (a *app) eventsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d, err := open(cmd)
+			d, err := open(cmd, "")
 			if err != nil {
 				return err
 			}
@@ -97,7 +105,7 @@ func (a *app) eventsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d, err := open(cmd)
+			d, err := open(cmd, args[0])
 			if err != nil {
 				return err
 			}

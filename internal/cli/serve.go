@@ -68,7 +68,8 @@ func (a *app) serveCmd() *cobra.Command {
                               the 2xx, deduplicated, projected into per-event tables
   GET  /api/deliveries        recent deliveries (event=, since=, limit=, cursor=)
   GET  /api/events/{table}    a projection table (repo=, status=, classification=, since=,
-                              limit=, cursor=)
+                              limit=, cursor=); 409 naming the DynamoDB table when
+                              webhooks.dynamodb.sql_projections is false
   POST /api/circleci/webhooks CircleCI webhooks (when webhooks.circleci.secrets is set)
   GET  /api/runs              the job run history (job=, limit=)
   GET  /ui/                   web UI: jobs and runs, deliveries, the HUD (docs/ui.md)

@@ -85,6 +85,18 @@ type WebhookDynamoDB struct {
 	TablePrefix string `yaml:"table_prefix"`
 	// Region is the tables' AWS region (default: the SDK's, AWS_REGION).
 	Region string `yaml:"region"`
+	// SQLProjections keeps the SQL projection tables as well (default
+	// true). false writes projections only to DynamoDB: deliveries (the
+	// durable store, dedup, retries) stay in the database, the projection
+	// tables stay empty, so `ghsync events list`, GET /api/events and jobs
+	// of kind reconcile (which read them) are refused.
+	SQLProjections bool `yaml:"sql_projections"`
+}
+
+// DynamoOnly reports whether projections are written only to DynamoDB
+// (webhooks.dynamodb set with sql_projections: false).
+func (w *Webhooks) DynamoOnly() bool {
+	return w.DynamoDB != nil && !w.DynamoDB.SQLProjections
 }
 
 // DefaultDynamoPrefix is webhooks.dynamodb.table_prefix's default.
@@ -120,6 +132,9 @@ func applyWebhookDefaults(w *Webhooks, has func(string) bool) {
 	w.CircleCI.Secrets = secrets
 	if w.DynamoDB != nil && w.DynamoDB.TablePrefix == "" {
 		w.DynamoDB.TablePrefix = DefaultDynamoPrefix
+	}
+	if w.DynamoDB != nil && !has("webhooks.dynamodb.sql_projections") {
+		w.DynamoDB.SQLProjections = true
 	}
 }
 

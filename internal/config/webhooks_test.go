@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -79,7 +80,37 @@ func TestWebhookSectionDefaults(t *testing.T) {
 	if n := len(c.Webhooks.CircleCI.Secrets); n != 1 {
 		t.Errorf("circleci secrets = %d, want 1 (the unset one dropped)", n)
 	}
-	if d := c.Webhooks.DynamoDB; d == nil || d.TablePrefix != "torchci-" {
+	if d := c.Webhooks.DynamoDB; d == nil || d.TablePrefix != "torchci-" || !d.SQLProjections || c.Webhooks.DynamoOnly() {
+		t.Errorf("dynamodb = %+v (sql_projections defaults to true)", d)
+	}
+}
+
+// TestDynamoOnlyConfig: sql_projections: false selects DynamoDB-only
+// projections, and a reconcile job (which reads the SQL workflow_job table)
+// is then refused at its kind's position.
+func TestDynamoOnlyConfig(t *testing.T) {
+	c, err := Parse([]byte("webhooks:\n  dynamodb:\n    sql_projections: false\n"), "ghsync.yaml", mapEnv(nil), kinds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := c.Webhooks.DynamoDB; d == nil || d.SQLProjections || !c.Webhooks.DynamoOnly() || d.TablePrefix != "torchci-" {
 		t.Errorf("dynamodb = %+v", d)
+	}
+	c, err = Parse([]byte("webhooks:\n  dynamodb:\n    sql_projections: true\n"), "ghsync.yaml", mapEnv(nil), kinds)
+	if err != nil || c.Webhooks.DynamoOnly() {
+		t.Errorf("sql_projections: true: only=%v err=%v", c != nil && c.Webhooks.DynamoOnly(), err)
+	}
+	reconcile := "jobs:\n  - name: fix\n    kind: reconcile\n    repos: [acme/app]\n"
+	if _, err := Parse([]byte("webhooks:\n  dynamodb: {}\n"+reconcile), "ghsync.yaml", mapEnv(nil), kinds); err != nil {
+		t.Errorf("reconcile with the SQL projections kept: %v", err)
+	}
+	got := errorStrings(t, "webhooks:\n  dynamodb:\n    sql_projections: false\n"+reconcile, nil)
+	want := []string{`ghsync.yaml:6:5: jobs[0].kind: reconcile finds stuck jobs in the SQL workflow_job table, which webhooks.dynamodb.sql_projections: false leaves empty (projections go only to DynamoDB); remove this job or set sql_projections: true`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+	got = errorStrings(t, "webhooks:\n  dynamodb:\n    sql_projections: maybe\n", nil)
+	if len(got) != 1 || !strings.HasPrefix(got[0], "ghsync.yaml:3:") || !strings.Contains(got[0], "webhooks.dynamodb.sql_projections") {
+		t.Errorf("bad boolean: %q", got)
 	}
 }

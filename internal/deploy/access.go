@@ -53,6 +53,10 @@ type Needs struct {
 // table named TablePrefix + something, in Region ("" = the stack's).
 type DynamoAccess struct {
 	TablePrefix, Region string
+	// Only: projections are written only to DynamoDB
+	// (webhooks.dynamodb.sql_projections: false), which also sets job log
+	// classifications with UpdateItem.
+	Only bool
 }
 
 // Watch is a watched upload location.
@@ -116,7 +120,7 @@ func Derive(cfg *config.Config, configURL string) *Needs {
 		add(l.Dest, AccessReadWrite, "webhook job logs")
 	}
 	if d := cfg.Webhooks.DynamoDB; d != nil && webhooksOn(cfg) {
-		n.Dynamo = &DynamoAccess{TablePrefix: d.TablePrefix, Region: d.Region}
+		n.Dynamo = &DynamoAccess{TablePrefix: d.TablePrefix, Region: d.Region, Only: !d.SQLProjections}
 	}
 	if configURL != "" {
 		dir, key := splitKey(configURL)

@@ -230,12 +230,18 @@ func functionPolicy(n *Needs) M {
 	st = append(st, bucketStatements(n.Buckets)...)
 	if d := n.Dynamo; d != nil {
 		// The mirror's only call is a conditional PutItem (the ordering
-		// guard is its ConditionExpression), on the PREFIX tables only.
+		// guard is its ConditionExpression), on the PREFIX tables only;
+		// DynamoDB-only projections also set job log classifications on
+		// existing items with a conditional UpdateItem.
 		region := "${AWS::Region}"
 		if d.Region != "" {
 			region = d.Region
 		}
-		st = append(st, statement("DynamoDBMirror", []string{"dynamodb:PutItem"},
+		actions := []string{"dynamodb:PutItem"}
+		if d.Only {
+			actions = append(actions, "dynamodb:UpdateItem")
+		}
+		st = append(st, statement("DynamoDBMirror", actions,
 			[]any{Sub("arn:${AWS::Partition}:dynamodb:" + region + ":${AWS::AccountId}:table/" + subEscape(d.TablePrefix) + "*")}))
 	}
 	if len(n.Secrets) > 0 {

@@ -41,6 +41,24 @@ func TestTorchCIAccess(t *testing.T) {
 		t.Errorf("template's DynamoDB grant:\n%s", grep(s, "dynamodb"))
 	}
 
+	if strings.Contains(s, "dynamodb:UpdateItem") {
+		t.Errorf("mirror mode grants UpdateItem:\n%s", grep(s, "dynamodb"))
+	}
+
+	// DynamoDB-only projections also set classifications with UpdateItem.
+	cfg.Webhooks.DynamoDB.SQLProjections = false
+	if n := Derive(cfg, ""); n.Dynamo == nil || !n.Dynamo.Only {
+		t.Errorf("dynamo access with sql_projections: false: %+v", n.Dynamo)
+	}
+	tpl, err = Build(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := tpl.YAML(); !strings.Contains(string(out), "- dynamodb:PutItem\n") || !strings.Contains(string(out), "- dynamodb:UpdateItem\n") {
+		t.Errorf("DynamoDB-only grant:\n%s", grep(string(out), "dynamodb"))
+	}
+	cfg.Webhooks.DynamoDB.SQLProjections = true
+
 	// Without webhooks.dynamodb: no DynamoDB access at all.
 	cfg.Webhooks.DynamoDB = nil
 	if n := Derive(cfg, ""); n.Dynamo != nil {

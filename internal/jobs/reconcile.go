@@ -58,6 +58,9 @@ func (reconcileKind) Check(v any, c *config.Checker) {
 	if s.StuckAfter <= 0 {
 		c.Errorf("stuck_after", "must be positive")
 	}
+	if cfg := c.Config(); cfg != nil && cfg.Webhooks.DynamoOnly() {
+		c.Errorf("kind", "%s finds stuck jobs in the SQL workflow_job table, which webhooks.dynamodb.sql_projections: false leaves empty (projections go only to DynamoDB); remove this job or set sql_projections: true", KindReconcile)
+	}
 }
 
 func (reconcileKind) Describe(job *config.Job) Description {
@@ -72,6 +75,9 @@ func (reconcileKind) Needs(*config.Job) Needs { return Needs{Database: true} }
 // Run refreshes the stuck workflow jobs of the configured repositories.
 func (reconcileKind) Run(ctx context.Context, env *Env, job *config.Job, ro RunOptions) (*Result, error) {
 	s := ReconcileOf(job)
+	if env.Config.Webhooks.DynamoOnly() {
+		return nil, fmt.Errorf("job %s: kind %s needs the SQL workflow_job projection, but webhooks.dynamodb.sql_projections is false (projections only in DynamoDB)", job.Name, KindReconcile)
+	}
 	d, err := env.webhookDB(ctx)
 	if err != nil {
 		return nil, err

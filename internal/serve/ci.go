@@ -47,10 +47,16 @@ type LogsOptions struct {
 	RetryBase time.Duration
 }
 
-// DynamoOptions mirrors the projections to DynamoDB tables.
+// DynamoOptions writes the projections to DynamoDB tables, as a mirror of
+// the SQL projection tables or (Only) instead of them.
 type DynamoOptions struct {
 	// TablePrefix prefixes the table names ("" means torchci-).
 	TablePrefix string
+	// Only writes projections only to DynamoDB
+	// (webhooks.dynamodb.sql_projections: false): the SQL projection tables
+	// stay empty and GET /api/events/{table} answers 409 naming the
+	// DynamoDB table.
+	Only bool
 	// Region overrides the AWS SDK's region ("" keeps AWS_REGION / the
 	// shared configuration).
 	Region string

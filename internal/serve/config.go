@@ -45,7 +45,7 @@ func ConfigOptions(ctx context.Context, cfg *config.Config, getenv func(string) 
 		opts.CircleCISecrets = append(opts.CircleCISecrets, v)
 	}
 	if d := w.DynamoDB; d != nil {
-		opts.Dynamo = &DynamoOptions{TablePrefix: d.TablePrefix, Region: d.Region}
+		opts.Dynamo = &DynamoOptions{TablePrefix: d.TablePrefix, Region: d.Region, Only: !d.SQLProjections}
 	}
 	if w.Logs.Enabled() {
 		lo, err := logsOptions(ctx, cfg, gh)

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ghsync/ghsync/internal/webhooks"
+	"github.com/ghsync/ghsync/internal/webhooks/dynamo"
 )
 
 func (s *Server) routes() {
@@ -57,7 +58,22 @@ func (s *Server) apiDeliveries(w http.ResponseWriter, r *http.Request) {
 	s.answer(w, page, err)
 }
 
+// dynamoOnly reports whether projections are written only to DynamoDB.
+func (s *Server) dynamoOnly() bool { return s.opts.Dynamo != nil && s.opts.Dynamo.Only }
+
 func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
+	if s.dynamoOnly() {
+		// The SQL projection tables are empty by configuration: say where
+		// the rows are rather than answer an empty page.
+		table := r.PathValue("table")
+		if !webhooks.IsTable(table) {
+			webutil.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("unknown projection table %q (one of %v)", table, webhooks.Tables)})
+			return
+		}
+		e := &webhooks.DynamoOnlyError{Table: table, DynamoTable: dynamo.TableName(s.opts.Dynamo.TablePrefix, table)}
+		webutil.WriteJSON(w, http.StatusConflict, map[string]string{"error": e.Error(), "dynamodb_table": e.DynamoTable})
+		return
+	}
 	q := r.URL.Query()
 	limit, since, err := pageParams(q.Get("limit"), q.Get("since"))
 	if err != nil {

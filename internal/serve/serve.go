@@ -173,7 +173,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.hooks, err = webhooks.New(webhooks.Config{
 		DB: s.db, Secrets: opts.Secrets, InsecureNoSignature: opts.InsecureNoSignature, Disabled: disabled,
-		MaxBodyBytes: opts.MaxBodyBytes, Archive: archive, Logs: s.logs, Dynamo: webhooks.DynamoConfig{Writer: dw},
+		MaxBodyBytes: opts.MaxBodyBytes, Archive: archive, Logs: s.logs, Dynamo: webhooks.DynamoConfig{Writer: dw, Only: s.dynamoOnly()},
 		Logger: opts.Logger, Registerer: s.reg,
 	})
 	if err != nil {
@@ -235,7 +235,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.StartBackground()
 	s.log.Info("ghsync serve listening", "addr", ln.Addr().String(), "database", s.db.String(),
 		"webhook_path", s.opts.WebhookPath, "archive", s.bucketURL(), "logs", s.logs != nil, "circleci", s.circle != nil,
-		"dynamodb", s.opts.Dynamo != nil)
+		"dynamodb", s.opts.Dynamo != nil, "dynamodb_only", s.dynamoOnly())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	var serveErr error

@@ -18,6 +18,10 @@ type ApplyOptions struct {
 	// Dynamo queues the changed row for the DynamoDB mirror (set it when
 	// webhooks.dynamodb is configured, so the serving Service mirrors it).
 	Dynamo bool
+	// DynamoOnly writes no SQL projection row: the object is queued for
+	// DynamoDB only, as the Service does with Config.Dynamo.Only (set it
+	// when webhooks.dynamodb.sql_projections is false). Implies Dynamo.
+	DynamoOnly bool
 }
 
 // ApplyObject projects an object fetched from the REST API (for example a
@@ -26,7 +30,8 @@ type ApplyOptions struct {
 // and the same log-download and DynamoDB queueing (per o). source names the
 // origin in the row's delivery_id column (e.g. "reconcile:2024-05-01T10:00:00Z").
 // It reports whether a row was written (false: the stored row was as new or
-// newer).
+// newer); with o.DynamoOnly, whether the object was queued for DynamoDB
+// (false: a newer one is pending; DynamoDB's conditional put guards the rest).
 func ApplyObject(ctx context.Context, d *db.DB, event, repo string, object json.RawMessage, source string, o ApplyOptions) (bool, error) {
 	dl := o.Logs
 	var key string
@@ -58,16 +63,19 @@ func ApplyObject(ctx context.Context, d *db.DB, event, repo string, object json.
 	defer tx.Rollback()
 	applied, queued := false, false
 	for _, r := range rows {
-		ok, err := upsert(ctx, tx, r, source, now)
+		var ok bool
+		if o.DynamoOnly {
+			ok, err = queueDynamoItem(ctx, tx, r, source)
+		} else {
+			ok, err = upsert(ctx, tx, r, source, now)
+		}
 		if err != nil {
-			return false, err
+			return false, fmt.Errorf("apply %s of %s: %w", event, repo, err)
 		}
 		applied = applied || ok
-		if ok && o.Dynamo {
-			if _, err := tx.Exec(ctx, `INSERT INTO dynamo_outbox (tbl, key, seq, attempts, next_attempt_at) VALUES (?, ?, 1, 0, ?)
- ON CONFLICT (tbl, key) DO UPDATE SET seq = dynamo_outbox.seq + 1, attempts = 0, next_attempt_at = excluded.next_attempt_at, last_error = NULL`,
-				r.table, r.key, db.Now()); err != nil {
-				return false, fmt.Errorf("apply %s of %s: queue dynamo mirror: %w", event, repo, err)
+		if ok && o.Dynamo && !o.DynamoOnly {
+			if err := queueDynamoRow(ctx, tx, r.table, r.key); err != nil {
+				return false, fmt.Errorf("apply %s of %s: %w", event, repo, err)
 			}
 		}
 		if dl != nil && ok && r.table == "workflow_job" && r.status == "completed" {

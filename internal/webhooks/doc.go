@@ -17,7 +17,7 @@
 // Optional parts, set in Config before New:
 //
 //	Config.Logs   = logs.New(…)                       // job logs downloaded, stored, classified (subpackage logs)
-//	Config.Dynamo = DynamoConfig{Writer: dynamo.New(…)} // projections mirrored to DynamoDB (subpackage dynamo)
+//	Config.Dynamo = DynamoConfig{Writer: dynamo.New(…)} // projections mirrored to DynamoDB (subpackage dynamo); Only: true writes them only there
 //
 // Related pieces in subpackages: classify (the log classifier), recovery
 // (the redeliver and reconcile jobs, which use ApplyObject), circleci (the

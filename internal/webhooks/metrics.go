@@ -15,7 +15,7 @@ type metrics struct {
 	failures    prometheus.Counter     // processing attempts that failed
 	archived    *prometheus.CounterVec // kind (batch|per_delivery), result
 	commitBatch prometheus.Histogram   // deliveries per commit
-	dynamo      *prometheus.CounterVec // result: written, stale, error
+	dynamo      *prometheus.CounterVec // result: written, stale, deferred, error
 	knownEvents map[string]bool
 }
 
@@ -49,7 +49,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 		dynamo: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ghsync_webhook_dynamo_writes_total",
-			Help: "Projection rows mirrored to DynamoDB, by result (written, stale: the guard kept a newer item, error: retried).",
+			Help: "Projection rows (and job log classifications) written to DynamoDB, by result (written, stale: the guard kept a newer item, deferred: a classification whose job item is not written yet carries it when it is, error: retried).",
 		}, []string{"result"}),
 		knownEvents: map[string]bool{},
 	}

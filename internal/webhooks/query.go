@@ -254,3 +254,16 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// DynamoOnlyError says that a projection table is not kept in SQL because
+// projections are written only to DynamoDB (webhooks.dynamodb.
+// sql_projections: false), and names the DynamoDB table that holds it.
+type DynamoOnlyError struct {
+	Table       string // projection table (workflow_job, …)
+	DynamoTable string // its DynamoDB table (torchci-workflow-job, …)
+}
+
+func (e *DynamoOnlyError) Error() string {
+	return fmt.Sprintf("projections are written only to DynamoDB (webhooks.dynamodb.sql_projections: false): %s is in DynamoDB table %s; the SQL table %s is not kept",
+		e.Table, e.DynamoTable, e.Table)
+}

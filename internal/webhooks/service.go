@@ -47,7 +47,8 @@ type Config struct {
 	// Start starts the downloader and Close stops it. Build it with
 	// logs.New (same DB). Nil: no logs.
 	Logs *logs.Downloader
-	// Dynamo mirrors the projections to DynamoDB; a nil Dynamo.Writer disables it.
+	// Dynamo writes the projections to DynamoDB too, or only there
+	// (Dynamo.Only); a nil Dynamo.Writer disables it.
 	Dynamo DynamoConfig
 	// Logger receives operational logs; nil discards them.
 	Logger *slog.Logger
@@ -110,6 +111,9 @@ func New(cfg Config) (*Service, error) {
 	if len(secrets) == 0 && !cfg.InsecureNoSignature && !cfg.Disabled {
 		return nil, errors.New("webhooks: no webhook secret configured (set webhooks.secrets or GHSYNC_WEBHOOK_SECRET, or insecure_no_signature: true for local testing)")
 	}
+	if cfg.Dynamo.Only && cfg.Dynamo.Writer == nil {
+		return nil, errors.New("webhooks: Config.Dynamo.Only (projections only in DynamoDB) needs Config.Dynamo.Writer")
+	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -130,7 +134,12 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{cfg: cfg, secrets: secrets, log: cfg.Logger, m: m, poke: make(chan struct{}, 1), dynamoPoke: make(chan struct{}, 1)}
-	if cfg.Logs != nil && cfg.Dynamo.Writer != nil {
+	switch {
+	case cfg.Logs != nil && cfg.Dynamo.Only:
+		cfg.Logs.SetAfterRecord(func(ctx context.Context, tx *db.Tx, jobKey string) error {
+			return queueDynamoClassification(ctx, tx, jobKey)
+		})
+	case cfg.Logs != nil && cfg.Dynamo.Writer != nil:
 		cfg.Logs.SetAfterRecord(func(ctx context.Context, tx *db.Tx, jobKey string) error {
 			return s.queueDynamo(ctx, tx, "workflow_job", jobKey)
 		})

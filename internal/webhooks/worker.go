@@ -133,17 +133,12 @@ func (s *Service) ProcessPending(ctx context.Context) (int, error) {
 					return err
 				}
 				for _, r := range projs[i] {
-					ok, err := upsert(ctx, tx, r, p.deliveryID, p.receivedAt)
+					ok, err := s.projectRow(ctx, tx, r, p.deliveryID, p.receivedAt)
 					if err != nil {
 						return err
 					}
 					res = append(res, applied{r.table, ok})
-					if ok {
-						if err := s.queueDynamo(ctx, tx, r.table, r.key); err != nil {
-							return err
-						}
-						dynamoQueued = dynamoQueued || s.cfg.Dynamo.Writer != nil
-					}
+					dynamoQueued = dynamoQueued || (ok && s.cfg.Dynamo.Writer != nil)
 					if q, err := s.queueLog(ctx, tx, r, p.deliveryID); err != nil {
 						return err
 					} else if q {
@@ -217,6 +212,22 @@ func (s *Service) backoff(n int) time.Duration {
 	}
 	d = min(d, 10*time.Minute)
 	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+// projectRow writes one projection row: to the SQL table (guarded by
+// order_key) and, when configured, queued for DynamoDB; or, with
+// Dynamo.Only, only queued for DynamoDB carrying the row itself. It reports
+// whether the row was written or queued (false: a newer one is stored or
+// pending).
+func (s *Service) projectRow(ctx context.Context, tx *db.Tx, r projRow, deliveryID, receivedAt string) (bool, error) {
+	if s.cfg.Dynamo.Only {
+		return queueDynamoItem(ctx, tx, r, deliveryID)
+	}
+	ok, err := upsert(ctx, tx, r, deliveryID, receivedAt)
+	if err != nil || !ok {
+		return ok, err
+	}
+	return true, s.queueDynamo(ctx, tx, r.table, r.key)
 }
 
 // upsert writes one projection row unless the stored row is newer (ordering

@@ -49,7 +49,16 @@ func New(client *dynamodb.Client, prefix string) (*Writer, error) {
 
 // TableName returns the DynamoDB table of a projection table.
 func (w *Writer) TableName(table string) string {
-	return w.prefix + strings.ReplaceAll(table, "_", "-")
+	return TableName(w.prefix, table)
+}
+
+// TableName returns the DynamoDB table of a projection table under prefix
+// ("" means DefaultPrefix): PREFIX + table with '-' for '_'.
+func TableName(prefix, table string) string {
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	return prefix + strings.ReplaceAll(table, "_", "-")
 }
 
 // Item is one projection row to write.
@@ -94,6 +103,35 @@ func (w *Writer) Put(ctx context.Context, it Item) (applied bool, err error) {
 	}
 	if err != nil {
 		return false, fmt.Errorf("dynamo put %s %s: %w", w.TableName(it.Table), it.Key, err)
+	}
+	return true, nil
+}
+
+// SetClassification sets the classification attribute (JSON, null for a
+// log that matched no rule) of the existing item table/key, leaving its other
+// attributes alone. It never creates an item: a partial item without
+// ghsync_order_key would make every later conditional Put of the job fail.
+// applied is false when no item exists yet; the caller then relies on the
+// job's pending Put carrying the classification.
+func (w *Writer) SetClassification(ctx context.Context, table, key string, classification json.RawMessage) (applied bool, err error) {
+	c, err := jsonAttribute(classification)
+	if err != nil {
+		return false, fmt.Errorf("dynamo classification %s %s: %w", table, key, err)
+	}
+	_, err = w.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(w.TableName(table)),
+		Key:                       map[string]types.AttributeValue{KeyAttribute: &types.AttributeValueMemberS{Value: key}},
+		UpdateExpression:          aws.String("SET #c = :c"),
+		ConditionExpression:       aws.String("attribute_exists(#k)"),
+		ExpressionAttributeNames:  map[string]string{"#k": KeyAttribute, "#c": "classification"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":c": c},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("dynamo update %s %s: %w", w.TableName(table), key, err)
 	}
 	return true, nil
 }

@@ -94,9 +94,9 @@ type Options struct {
 	// Registerer receives the metrics; nil means a private registry.
 	Registerer prometheus.Registerer
 	// AfterRecord, when set, runs in the transaction that records a job's
-	// classification on its workflow_job row (key OWNER/REPO/JOB_ID); an
-	// error rolls the record back and the download is retried.
-	// webhooks.New sets it to mirror the row to DynamoDB.
+	// classification (on its log_downloads row and its workflow_job row, key
+	// OWNER/REPO/JOB_ID); an error rolls the record back and the download is
+	// retried. webhooks.New sets it to queue the classification for DynamoDB.
 	AfterRecord func(ctx context.Context, tx *db.Tx, jobKey string) error
 }
 

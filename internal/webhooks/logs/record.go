@@ -37,12 +37,15 @@ func (d *Downloader) newFailure(q queued, cause error, final bool, state string)
 }
 
 // apply writes o in tx: the queue row, and for a stored log the
-// classification on the workflow_job row (plus AfterRecord).
+// classification on the queue row (log_downloads.classification, where the
+// DynamoDB syncer finds it when projections are written only to DynamoDB)
+// and on the workflow_job row (no row when projections are not kept in
+// SQL), plus AfterRecord.
 func (d *Downloader) apply(ctx context.Context, tx *db.Tx, o outcome) error {
 	key := o.q.Job.Key()
 	if o.stored {
 		if _, err := tx.Exec(ctx, `UPDATE log_downloads SET state = 'done', attempts = attempts + 1, lease_until = NULL, last_error = NULL,
- log_bytes = ?, classified_bytes = ?, rule = ?, done_at = ? WHERE id = ?`, o.logBytes, o.classified, nullStr(o.rule), db.Now(), o.q.pk); err != nil {
+ log_bytes = ?, classified_bytes = ?, rule = ?, classification = ?, done_at = ? WHERE id = ?`, o.logBytes, o.classified, nullStr(o.rule), string(o.matchJSON), db.Now(), o.q.pk); err != nil {
 			return fmt.Errorf("record log %s: %w", key, err)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE workflow_job SET classification = ?, classification_rule = ? WHERE key = ?`,
