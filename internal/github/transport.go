@@ -27,6 +27,24 @@ func WithRoute(ctx context.Context, route string) context.Context {
 	return context.WithValue(ctx, routeKey{}, route)
 }
 
+type onceKey struct{}
+
+// Once returns ctx marking its requests as not safe to repeat (creating an
+// issue or a comment): a network error or a 5xx answer is returned at once
+// instead of retried, because GitHub may have acted on the first attempt
+// (a 502 after the issue was created). The caller decides what to do, for
+// example look for what the first attempt created. Answers GitHub gives
+// before acting (401 with renewable credentials, rate limits) are still
+// retried.
+func Once(ctx context.Context) context.Context {
+	return context.WithValue(ctx, onceKey{}, true)
+}
+
+func isOnce(ctx context.Context) bool {
+	v, _ := ctx.Value(onceKey{}).(bool)
+	return v
+}
+
 // authFunc returns the Authorization header value for a request to the API
 // host, or "" for none.
 type authFunc func(ctx context.Context) (string, error)
@@ -57,6 +75,8 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		where = req.Method + " " + req.URL.Host + req.URL.Path
 	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	// repeatable: may an attempt GitHub may have acted on be sent again?
+	repeatable := replayable && !isOnce(ctx)
 	bo := &backoff.ExponentialBackOff{
 		InitialInterval: c.retryBase, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: 30 * time.Second,
 	}
@@ -73,7 +93,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("%s: %w", where, ctx.Err())
 			}
-			if !retryableNetErr(err) || !replayable || retries >= c.maxRetries {
+			if !retryableNetErr(err) || !repeatable || retries >= c.maxRetries {
 				if attempt > 1 {
 					return nil, fmt.Errorf("%s: gave up after %d attempts: %w", where, attempt, err)
 				}
@@ -123,7 +143,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if !retryableStatus(resp.StatusCode) {
 			return resp, nil
 		}
-		if !replayable || retries >= c.maxRetries {
+		if !repeatable || retries >= c.maxRetries {
 			se := newStatusError(resp, "", "")
 			se.Attempts = attempt
 			return nil, se

@@ -278,3 +278,61 @@ func TestPlainForbiddenIsNotARateLimit(t *testing.T) {
 		t.Fatalf("plain 403 was retried: sleeps %v stats %+v", e.clock.Sleeps(), e.c.Stats())
 	}
 }
+
+// A request marked Once (creating an issue) is not sent again after a 5xx
+// or a network error: GitHub may have created the issue before failing.
+func TestOnceRequestsAreNotRepeated(t *testing.T) {
+	e := newEnv(t, Config{Token: "t"})
+	var n atomic.Int32
+	e.mux.HandleFunc("POST /repos/o/r/issues", func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.WriteHeader(http.StatusBadGateway)
+	})
+	hc, err := e.c.HTTPClient(context.Background(), "o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.c.BaseURL()+"repos/o/r/issues", strings.NewReader(`{"title":"x"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := hc.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return err
+	}
+	err = post(Once(context.Background()))
+	var se *StatusError
+	if !errors.As(err, &se) || se.StatusCode != http.StatusBadGateway || se.Attempts != 1 {
+		t.Fatalf("Once POST = %v, want a 502 StatusError after 1 attempt", err)
+	}
+	if n.Load() != 1 {
+		t.Fatalf("server saw %d requests for a Once POST, want 1", n.Load())
+	}
+	n.Store(0)
+	post(context.Background())
+	if n.Load() < 2 {
+		t.Fatalf("server saw %d requests for an ordinary POST, want retries", n.Load())
+	}
+
+	rt := &flakyRT{next: http.DefaultTransport}
+	rt.fails.Store(1)
+	e2 := newEnv(t, Config{Token: "t", HTTPClient: &http.Client{Transport: rt}})
+	var m atomic.Int32
+	e2.mux.HandleFunc("POST /repos/o/r/issues", func(w http.ResponseWriter, r *http.Request) { m.Add(1) })
+	hc2, err := e2.c.HTTPClient(context.Background(), "o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequestWithContext(Once(context.Background()), http.MethodPost, e2.c.BaseURL()+"repos/o/r/issues", strings.NewReader(`{}`))
+	if resp, err := hc2.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("Once POST after a connection reset succeeded (status %d): it was repeated", resp.StatusCode)
+	}
+	if m.Load() != 0 {
+		t.Fatalf("server saw %d requests, want 0 (the reset attempt is not repeated)", m.Load())
+	}
+}

@@ -71,7 +71,7 @@ func (j *job) githubIssue(ctx context.Context, deps *Deps, rep *Report, opts Run
 	}
 	if existing != nil {
 		p.Comment = "Updated\n" + p.Body
-		_, _, err := gh.Issues.CreateComment(ctx, j.owner, j.repo, existing.GetNumber(), &gogithub.IssueComment{Body: gogithub.Ptr(p.Comment)})
+		_, _, err := gh.Issues.CreateComment(github.Once(ctx), j.owner, j.repo, existing.GetNumber(), &gogithub.IssueComment{Body: gogithub.Ptr(p.Comment)})
 		if err != nil {
 			a.Status, a.Error = StatusFailed, fmt.Sprintf("comment on #%d: %v", existing.GetNumber(), err)
 			return a
@@ -81,7 +81,7 @@ func (j *job) githubIssue(ctx context.Context, deps *Deps, rep *Report, opts Run
 		a.Status, a.Payload, a.Detail = StatusDone, p, fmt.Sprintf("commented on #%d", existing.GetNumber())
 		return a
 	}
-	issue, _, err := gh.Issues.Create(ctx, j.owner, j.repo, &gogithub.IssueRequest{
+	issue, _, err := gh.Issues.Create(github.Once(ctx), j.owner, j.repo, &gogithub.IssueRequest{
 		Title: gogithub.Ptr(p.Title), Body: gogithub.Ptr(p.Body), Labels: &p.Labels})
 	if err != nil {
 		a.Status, a.Error = StatusFailed, fmt.Sprintf("create issue: %v", err)
