@@ -52,6 +52,7 @@ func (h *Handler) serveHTTP(ctx context.Context, payload []byte) ([]byte, error)
 			break
 		}
 	}
+	h.syncDynamo(pctx, srv)
 	if dl := srv.Logs(); dl != nil && time.Until(start.Add(answerWithin)) > time.Second {
 		lctx, cancel := context.WithDeadline(ctx, start.Add(answerWithin))
 		defer cancel()
@@ -62,8 +63,27 @@ func (h *Handler) serveHTTP(ctx context.Context, payload []byte) ([]byte, error)
 		case err != nil:
 			h.log.Warn("downloading job logs (failed ones stay in log_downloads with their error)", "summary", sum, "err", err)
 		}
+		h.syncDynamo(lctx, srv) // the classifications just recorded
 	}
 	return marshal(res)
+}
+
+// syncDynamo writes the DynamoDB outbox (projections, classifications) in
+// this invocation, when webhooks.dynamodb is set: with sql_projections:
+// false DynamoDB holds the only copy, and the background syncer does not run
+// while Lambda freezes the process. What is left stays queued for a later
+// invocation.
+func (h *Handler) syncDynamo(ctx context.Context, srv *serve.Server) {
+	for ctx.Err() == nil {
+		n, err := srv.Webhooks().SyncDynamo(ctx)
+		if err != nil {
+			h.log.Warn("writing projections to DynamoDB (what failed stays queued for a later invocation)", "err", err)
+			return
+		}
+		if n == 0 {
+			return
+		}
+	}
 }
 
 // server returns the webhook server, building it on first use from the
