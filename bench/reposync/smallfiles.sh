@@ -7,6 +7,7 @@
 # once and cached in $BENCH_CACHE (default ~/.cache/ghsync-bench/smalltree). RUNS times
 # (default 5; the order of the cases rotates each run) it syncs the tree cold with
 #   ghsync file   ghsync sync dir:TREE file://OUT          (built once with go build; not timed)
+#   ghsync file-nosidecar  ghsync sync dir:TREE 'file://OUT?metadata=skip'  (no NAME.attrs side files)
 #   rclone file   rclone sync --checksum --transfers 16 TREE OUT      (local folder → folder)
 #   ghsync mem    ghsync sync dir:TREE mem://
 #   ghsync s3     ghsync sync dir:TREE s3://BUCKET/t/?…    (VersityGW, scripts/s3server.sh)
@@ -14,10 +15,11 @@
 # (both S3 cases without AWS_CA_BUNDLE, which rclone v1.60 cannot combine with its own
 # transport; the server is plain HTTP on loopback) each into a fresh destination (outputs are kept until the end: deleting them between
 # runs makes the next runs' file creations slower on ext4). Every cold result is checked
-# (file or object count and bytes equal the tree's). Wall time, user+sys CPU seconds and
-# peak RSS come from GNU time. Prints the medians, the ratios against the targets
-#   ghsync/rclone file wall <= 1.00 and peak RSS <= rclone's, ghsync mem wall < 1 s,
-#   ghsync/rclone s3 wall <= 0.80
+# (file or object count and bytes equal the tree's; without side files the folder must
+# hold exactly one file per object, no *.attrs at all). Wall time, user+sys CPU seconds
+# and peak RSS come from GNU time. Prints the medians, the ratios against the targets
+#   ghsync/rclone file wall <= 1.00 and peak RSS <= rclone's (with and without side
+#   files), ghsync mem wall < 1 s, ghsync/rclone s3 wall <= 0.80
 # and writes bench/reposync/results-smallfiles-YYYY-MM-DD.txt. Exits 1 when a run failed.
 #
 # Environment: RCLONE (rclone binary; default: rclone on PATH, e.g. Debian's package),
@@ -30,7 +32,7 @@ while getopts "n:h" opt; do
 	case $opt in
 	n) RUNS=$OPTARG ;;
 	*)
-		sed -n '2,24p' "$0"
+		sed -n '2,27p' "$0"
 		exit 2
 		;;
 	esac
@@ -102,6 +104,7 @@ run_case() {
 	local cmd
 	case $c in
 	ghsync-file) cmd=("$GHSYNC" sync "dir:$TREE" "file://$WORK/out/$c-$run" --json) ;;
+	ghsync-file-nosidecar) cmd=("$GHSYNC" sync "dir:$TREE" "file://$WORK/out/$c-$run?metadata=skip" --json) ;;
 	rclone-file) cmd=("$RCLONE" sync --checksum --transfers 16 "$TREE" "$WORK/out/$c-$run") ;;
 	ghsync-mem) cmd=("$GHSYNC" sync "dir:$TREE" "mem://" --json) ;;
 	ghsync-s3)
@@ -121,10 +124,15 @@ run_case() {
 }
 
 # check_case CASE RUN — the destination must hold exactly the tree's files and bytes
-# (ghsync's .ghsync/ manifest and file:// .attrs sidecars aside).
+# (ghsync's .ghsync/ manifest and file:// .attrs sidecars aside; with metadata=skip
+# there must be no sidecar at all: one file per object).
 check_case() {
 	local c=$1 run=$2 n b
 	case $c in
+	ghsync-file-nosidecar)
+		read -r n b < <(find "$WORK/out/$c-$run" -type f ! -path '*/.ghsync/*' -printf '%s\n' |
+			awk '{n++; b+=$1} END {printf "%d %d\n", n, b}')
+		;;
 	*-file)
 		read -r n b < <(find "$WORK/out/$c-$run" -type f ! -name '*.attrs' ! -path '*/.ghsync/*' -printf '%s\n' |
 			awk '{n++; b+=$1} END {printf "%d %d\n", n, b}')
@@ -151,7 +159,7 @@ check_summary() {
 }
 
 mkdir -p "$WORK/logs" "$WORK/out"
-CASES=(ghsync-file rclone-file ghsync-mem ghsync-s3 rclone-s3)
+CASES=(ghsync-file ghsync-file-nosidecar rclone-file ghsync-mem ghsync-s3 rclone-s3)
 declare -A WALL RSS CPU
 FAILED=0
 for ((run = 1; run <= RUNS; run++)); do
@@ -175,32 +183,35 @@ for ((run = 1; run <= RUNS; run++)); do
 done
 
 report() {
-	local c gf rf gm gs rs gfr rfr
+	local c gf gn rf gm gs rs gfr gnr rfr
 	echo "# repo-sync small-files benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "machine: $(machine_info); load average $LOAD0 at start, $(cut -d' ' -f1-3 /proc/loadavg) at end"
 	echo "tree:    $TREE_FILES files, $TREE_BYTES bytes (1-640 bytes each, 100 folders); S3: VersityGW (scripts/s3server.sh) on loopback"
 	echo "tools:   ghsync $(ghsync_desc) (default flags: --concurrency 16), $("$RCLONE" version 2>/dev/null | sed -n 1p) (sync --checksum --transfers 16)"
 	echo "runs:    $RUNS each, order rotating; medians; per-run wall seconds in brackets"
 	echo
-	printf '%-12s %8s %9s %8s   %s\n' case "wall(s)" "RSS(KB)" "cpu(s)" "wall per run"
+	printf '%-21s %8s %9s %8s   %s\n' case "wall(s)" "RSS(KB)" "cpu(s)" "wall per run"
 	for c in "${CASES[@]}"; do
 		# shellcheck disable=SC2086
-		printf '%-12s %8s %9s %8s   [%s]\n' "$c" "$(median ${WALL[$c]:-})" \
+		printf '%-21s %8s %9s %8s   [%s]\n' "$c" "$(median ${WALL[$c]:-})" \
 			"$(median ${RSS[$c]:-} | awk '/^[0-9.]+$/ {printf "%.0f\n", $1; next} {print}')" \
 			"$(median ${CPU[$c]:-})" "${WALL[$c]:-}"
 	done
 	# shellcheck disable=SC2086
 	{
 		gf=$(median ${WALL[ghsync-file]:-})
+		gn=$(median ${WALL[ghsync-file-nosidecar]:-})
 		rf=$(median ${WALL[rclone-file]:-})
 		gm=$(median ${WALL[ghsync-mem]:-})
 		gs=$(median ${WALL[ghsync-s3]:-})
 		rs=$(median ${WALL[rclone-s3]:-})
 		gfr=$(median ${RSS[ghsync-file]:-})
+		gnr=$(median ${RSS[ghsync-file-nosidecar]:-})
 		rfr=$(median ${RSS[rclone-file]:-})
 	}
 	echo
 	echo "file  ghsync/rclone wall = $(ratio "$gf" "$rf")  (target <= 1.00)   peak RSS = $(ratio "$gfr" "$rfr")  (target <= 1.00)"
+	echo "file  ghsync (metadata=skip)/rclone wall = $(ratio "$gn" "$rf")  (target <= 1.00)   peak RSS = $(ratio "$gnr" "$rfr")  (target <= 1.00)"
 	echo "mem   ghsync wall = ${gm}s  (target < 1 s)"
 	echo "s3    ghsync/rclone wall = $(ratio "$gs" "$rs")  (target <= 0.80)"
 	if command -v jq >/dev/null && [[ -f "$WORK/logs/ghsync-s3-1.log" ]]; then

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"gocloud.dev/blob"
@@ -21,8 +23,16 @@ type gocloudDriver struct {
 	view   *blob.Bucket // scoped to prefix: keys passed to it are relative
 	prefix string
 	dir    string // file://: absolute root directory ("" for mem://)
-	lock   func(ctx context.Context) (unlock func(), err error)
+	// noAttrs: file:// with ?metadata=skip. fileblob writes no NAME.attrs;
+	// this driver reports no attributes (not even those of a side file an
+	// earlier write left) and removes the side file of every key it writes,
+	// so no stale attributes outlive the content they described.
+	noAttrs bool
+	lock    func(ctx context.Context) (unlock func(), err error)
 }
+
+// attrsExt is the suffix of fileblob's side files (NAME.attrs).
+const attrsExt = ".attrs"
 
 // fileTemp matches the temporary files the file driver writes next to their
 // final name while an upload is in flight.
@@ -63,7 +73,11 @@ func (d *gocloudDriver) write(ctx context.Context, key string, r io.Reader, o Pu
 		return Object{}, fmt.Errorf("read body: %w", err)
 	}
 	defer h.release()
-	if o.ContentType == "" {
+	switch {
+	case d.noAttrs:
+		// Not stored; given so that gocloud's writer does not sniff it.
+		o.ContentType, o.CacheControl, o.ContentEncoding, o.Metadata = "application/octet-stream", "", "", nil
+	case o.ContentType == "":
 		o.ContentType = sniffType(h.data) // as gocloud's writer would
 	}
 	wctx, cancel := context.WithCancel(ctx)
@@ -93,8 +107,15 @@ func (d *gocloudDriver) write(ctx context.Context, key string, r io.Reader, o Pu
 	if d.dir == "" {
 		return d.stat(ctx, key)
 	}
+	path := filepath.Join(d.dir, filepath.FromSlash(fileName(key)))
+	if d.noAttrs {
+		if err := removeSideFile(path); err != nil {
+			return Object{}, err
+		}
+		o.ContentType = ""
+	}
 	d.b.stats.add(KindHead, 1)
-	fi, err := os.Stat(filepath.Join(d.dir, filepath.FromSlash(fileName(key))))
+	fi, err := os.Stat(path)
 	if err != nil {
 		return Object{}, fmt.Errorf("stat the written file: %w", err)
 	}
@@ -174,6 +195,22 @@ func (d *gocloudDriver) ensureNewETag(ctx context.Context, key string, old *blob
 	return d.stat(ctx, key)
 }
 
+// removeSideFile removes the side file NAME.attrs that an earlier write with
+// side files left beside path, so that its attributes (ghsync-blob, MD5) can
+// never be taken for those of the new content. Usually there is none: the
+// cost is one unlink that fails. A directory of that name (the key
+// "NAME.attrs/x") is not a side file and is left alone.
+func removeSideFile(path string) error {
+	err := syscall.Unlink(path + attrsExt) // never removes a directory, unlike os.Remove
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if fi, serr := os.Lstat(path + attrsExt); serr == nil && fi.IsDir() {
+		return nil
+	}
+	return fmt.Errorf("remove the side file an earlier write left: %w", &fs.PathError{Op: "unlink", Path: path + attrsExt, Err: err})
+}
+
 // fileName returns the path fileblob stores key under, relative to its root:
 // for keys CheckKey accepts, only gocloud's escape-like sequences differ.
 func fileName(key string) string {
@@ -222,6 +259,10 @@ func (d *gocloudDriver) stat(ctx context.Context, key string) (Object, error) {
 	if err != nil {
 		return Object{}, err
 	}
+	if d.noAttrs {
+		return Object{Key: key, Size: a.Size, ETag: synthETag(a.ModTime, a.Size), Metadata: map[string]string{},
+			ModTime: a.ModTime}, nil
+	}
 	md := a.Metadata
 	if md == nil {
 		md = map[string]string{}
@@ -245,8 +286,12 @@ func (d *gocloudDriver) listPage(ctx context.Context, prefix, token string) ([]O
 		if lo.IsDir || (d.dir != "" && fileTemp.MatchString(lo.Key)) {
 			continue
 		}
-		out = append(out, Object{Key: d.prefix + lo.Key, Size: lo.Size, MD5: lo.MD5, ModTime: lo.ModTime,
-			ETag: synthETag(lo.ModTime, lo.Size)})
+		o := Object{Key: d.prefix + lo.Key, Size: lo.Size, MD5: lo.MD5, ModTime: lo.ModTime,
+			ETag: synthETag(lo.ModTime, lo.Size)}
+		if d.noAttrs {
+			o.MD5 = nil // from a side file an earlier write left, if any
+		}
+		out = append(out, o)
 	}
 	return out, string(next), nil
 }

@@ -43,7 +43,12 @@ type memEntry struct {
 //     environment sets one. Credentials come from the environment.
 //   - gs://bucket/prefix, azblob://container/prefix (gocloud's parameters).
 //   - file:///abs/path, file://./rel (relative to the working directory); the
-//     directory is created. Its prefix comes from ?prefix=a/b only.
+//     directory is created. Its prefix comes from ?prefix=a/b only. Each
+//     object's attributes (content type, cache control, content encoding,
+//     metadata, MD5) are kept in a side file NAME.attrs; with ?metadata=skip
+//     no side file is written or read, so the folder holds exactly one file
+//     per object and objects keep no attributes (Capabilities.StoresAttributes
+//     is false). ?metadata=sidecar is the default, spelled out.
 //   - mem://name/prefix: named in-process buckets shared within the process;
 //     mem:// without a name is a fresh private bucket.
 //
@@ -59,7 +64,11 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Bucket, error) {
 	if !ok { // parseURL accepts only declared schemes
 		return nil, fmt.Errorf("destination %s: unsupported scheme %q", t.redacted, t.kind)
 	}
-	b := &Bucket{caps: def.caps, url: t.redacted, prefix: t.prefix, log: opts.Logger,
+	caps, err := def.capsFor(t)
+	if err != nil {
+		return nil, err
+	}
+	b := &Bucket{caps: caps, url: t.redacted, prefix: t.prefix, log: opts.Logger,
 		part: opts.PartSize, conc: opts.Concurrency}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
@@ -67,7 +76,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Bucket, error) {
 	if b.part <= 0 {
 		b.part = DefaultPartSize
 	}
-	b.part = max(b.part, def.caps.MinPartSize)
+	b.part = max(b.part, caps.MinPartSize)
 	if b.conc <= 0 {
 		b.conc = DefaultConcurrency
 	}
@@ -175,14 +184,17 @@ func openFile(_ context.Context, b *Bucket, t target) (driver, *blob.Bucket, err
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("destination %s: create directory: %w", t.redacted, err)
 	}
-	bkt, err := fileblob.OpenBucket(dir, &fileblob.Options{NoTempDir: true})
+	fo := &fileblob.Options{NoTempDir: true}
+	if !b.caps.StoresAttributes {
+		fo.Metadata = fileblob.MetadataDontWrite
+	}
+	bkt, err := fileblob.OpenBucket(dir, fo)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open %s: %w", t.redacted, err)
 	}
 	view := blob.PrefixedBucket(bkt, t.prefix)
-	return &gocloudDriver{b: b, view: view, prefix: t.prefix, dir: dir, lock: func(ctx context.Context) (func(), error) {
-		return lockDir(ctx, dir)
-	}}, view, nil
+	return &gocloudDriver{b: b, view: view, prefix: t.prefix, dir: dir, noAttrs: !b.caps.StoresAttributes,
+		lock: func(ctx context.Context) (func(), error) { return lockDir(ctx, dir) }}, view, nil
 }
 
 // openMem opens the named in-process bucket (a fresh private one when the

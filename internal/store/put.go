@@ -27,6 +27,10 @@ import (
 // ErrPreconditionFailed (and also ErrNotExist for IfMatch on a missing object).
 // Conditional writes are atomic on every scheme (see Capabilities.CAS).
 //
+// Where Capabilities.StoresAttributes is false (file:// with ?metadata=skip)
+// the content type, cache control, content encoding and metadata are checked
+// as everywhere but not stored, and the returned Object carries none.
+//
 // A key the scheme cannot store (Bucket.CheckKey) fails with ErrUnstorable.
 // On S3 the returned ModTime is zero (the upload response does not carry it).
 func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {

@@ -48,6 +48,15 @@ type Capabilities struct {
 	// (file://): they are bound by the CPU and the file system's locks, so
 	// more writes in flight than WriteConcurrency allows only contend.
 	LocalWrites bool
+	// StoresAttributes is true when an object keeps the attributes Put was
+	// given — ContentType (or the sniffed one), CacheControl, ContentEncoding
+	// and Metadata — and Stat returns them. When false (file:// with
+	// ?metadata=skip) Put accepts them but stores none: Put and Stat report
+	// an empty ContentType, no Metadata and no MD5, so nothing that relies on
+	// them (repo sync's adoption by ghsync-blob metadata or MD5, the
+	// ghsync-symlink marker, Content-Encoding: gzip on a status snapshot) is
+	// available; the object's content, size and ETag are unaffected.
+	StoresAttributes bool
 }
 
 // driver performs the requests of one scheme. Keys are full keys (the
@@ -79,25 +88,59 @@ type schemeDef struct {
 	// open connects the driver and returns alongside the gocloud bucket
 	// scoped to the prefix (for Raw and Close). blob.PrefixedBucket marks the
 	// bucket it wraps as closed, so a driver keeps the SDK client or the view.
+	// It reads b.caps (already the variant's) for what the URL asked for.
 	open func(ctx context.Context, b *Bucket, t target) (driver, *blob.Bucket, error)
+	// variants are the scheme's other declared capabilities, chosen by a URL
+	// parameter (parse sets target.variant to the key).
+	variants map[string]Capabilities
+}
+
+// fileNoAttrs names file://'s variant without side files (?metadata=skip).
+const fileNoAttrs = "metadata=skip"
+
+// fileCaps are file://'s capabilities with NAME.attrs side files (the default).
+// ".attrs" names stay reserved in both variants: gocloud's fileblob refuses
+// keys ending in ".attrs", leaves such files out of listings and removes
+// NAME.attrs with NAME whatever its metadata option.
+var fileCaps = Capabilities{Scheme: "file", CAS: "an flock on the bucket directory (across processes on one machine)",
+	ListETags: true, ReadReturnsETag: true, DeleteBatch: 1,
+	ReservedSuffixes: []string{".attrs"}, LocalWrites: true, StoresAttributes: true}
+
+// withoutAttributes returns c for a variant that stores no object attributes.
+func withoutAttributes(c Capabilities) Capabilities {
+	c.StoresAttributes = false
+	return c
+}
+
+// capsFor returns the declared capabilities for a parsed URL: the scheme's,
+// or those of the variant its parameters chose.
+func (d schemeDef) capsFor(t target) (Capabilities, error) {
+	if t.variant == "" {
+		return d.caps, nil
+	}
+	c, ok := d.variants[t.variant]
+	if !ok { // parse sets only declared variants
+		return Capabilities{}, fmt.Errorf("destination %s: %s:// declares no variant %q", t.redacted, t.kind, t.variant)
+	}
+	return c, nil
 }
 
 // schemes is the one declaration of every supported scheme.
 var schemes = map[string]schemeDef{
 	"s3": {caps: Capabilities{Scheme: "s3", CAS: "If-Match / If-None-Match request headers",
 		PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: deleteBatch,
-		MinPartSize: MinPartSize, VerbatimKeys: true}, parse: parseS3, open: openS3},
+		MinPartSize: MinPartSize, VerbatimKeys: true, StoresAttributes: true}, parse: parseS3, open: openS3},
 	"gs": {caps: Capabilities{Scheme: "gs", CAS: "object generation preconditions (ifGenerationMatch / ifGenerationMatch=0)",
 		PutReturnsETag: true, ListETags: true, ReadReturnsETag: false, DeleteBatch: 1,
-		VerbatimKeys: true}, parse: parseCloud, open: openGCS},
+		VerbatimKeys: true, StoresAttributes: true}, parse: parseCloud, open: openGCS},
 	"azblob": {caps: Capabilities{Scheme: "azblob", CAS: "blob ETag access conditions (If-Match / If-None-Match: *)",
 		PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: azureBatch,
-		ReservedChars: `\`, VerbatimKeys: true}, parse: parseCloud, open: openAzure},
-	"file": {caps: Capabilities{Scheme: "file", CAS: "an flock on the bucket directory (across processes on one machine)",
-		ListETags: true, ReadReturnsETag: true, DeleteBatch: 1,
-		ReservedSuffixes: []string{".attrs"}, LocalWrites: true}, parse: parseFile, pathIsDir: true, open: openFile},
+		ReservedChars: `\`, VerbatimKeys: true, StoresAttributes: true}, parse: parseCloud, open: openAzure},
+	"file": {caps: fileCaps, parse: parseFile, pathIsDir: true, open: openFile,
+		variants: map[string]Capabilities{fileNoAttrs: withoutAttributes(fileCaps)}},
 	"mem": {caps: Capabilities{Scheme: "mem", CAS: "a mutex per named bucket (one process)",
-		ListETags: true, ReadReturnsETag: true, DeleteBatch: 1, VerbatimKeys: true}, parse: parseMem, open: openMem},
+		ListETags: true, ReadReturnsETag: true, DeleteBatch: 1, VerbatimKeys: true, StoresAttributes: true},
+		parse: parseMem, open: openMem},
 }
 
 // WriteConcurrency returns how many Puts a caller wanting want in flight
@@ -119,7 +162,9 @@ func (b *Bucket) Capabilities() Capabilities {
 }
 
 // SchemeCapabilities returns the declared capabilities of a scheme ("s3",
-// "gs", "azblob", "file", "mem"); ok is false for an unknown scheme.
+// "gs", "azblob", "file", "mem") as opened without variant parameters (a
+// URL's parameters may choose a variant, e.g. file://…?metadata=skip: see
+// Bucket.Capabilities); ok is false for an unknown scheme.
 func SchemeCapabilities(scheme string) (Capabilities, bool) {
 	d, ok := schemes[scheme]
 	if !ok {

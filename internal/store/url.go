@@ -12,10 +12,13 @@ import (
 
 // target is a parsed destination URL.
 type target struct {
-	kind     string     // "s3", "gs", "azblob", "file", "mem"
-	bucket   string     // bucket / container / mem name ("" for file)
-	prefix   string     // "" or "a/b/"
-	dir      string     // file: the directory (absolute or relative to cwd)
+	kind   string // "s3", "gs", "azblob", "file", "mem"
+	bucket string // bucket / container / mem name ("" for file)
+	prefix string // "" or "a/b/"
+	dir    string // file: the directory (absolute or relative to cwd)
+	// variant names a declared capability variant of the scheme ("" for the
+	// default; see schemeDef.variants), e.g. fileNoAttrs for file://?metadata=skip.
+	variant  string
 	query    url.Values // driver query parameters (aliases resolved, prefix removed)
 	redacted string
 }
@@ -28,7 +31,7 @@ var safeParams = map[string]bool{
 	"profile": true, "dualstack": true, "fips": true, "accelerate": true, "ssetype": true,
 	"request_checksum_calculation": true, "response_checksum_validation": true,
 	"rate_limiter_capacity": true, "anonymous": true, "prefix": true, "domain": true,
-	"protocol": true, "localemu": true, "storage_account": true,
+	"protocol": true, "localemu": true, "storage_account": true, "metadata": true,
 }
 
 // s3Params are the query parameters accepted for s3:// URLs.
@@ -208,9 +211,32 @@ func parseFile(u *url.URL, q url.Values, t *target) error {
 	default:
 		return fmt.Errorf("want file:///absolute/path or file://./relative/path (host %q is not allowed)", u.Host)
 	}
-	if len(q) > 0 {
-		return errors.New("file:// takes only the prefix query parameter")
+	for k, vs := range q {
+		if k != "metadata" {
+			return fmt.Errorf("unknown query parameter %q (file:// takes only prefix and metadata)", k)
+		}
+		if len(vs) != 1 {
+			return fmt.Errorf("query parameter metadata is given %d times; give it once (skip or sidecar)", len(vs))
+		}
+		switch vs[0] {
+		case fileMetaSidecar:
+		case fileMetaSkip:
+			t.variant = fileNoAttrs
+		default:
+			return fmt.Errorf("query parameter metadata=%q: want skip (no side files) or sidecar (the default: NAME.attrs side files)", vs[0])
+		}
 	}
+	q.Del("metadata")
 	t.bucket = ""
 	return nil
 }
+
+// Values of file://'s metadata query parameter (gocloud's fileblob spells the
+// first one the same way).
+const (
+	// fileMetaSkip: no NAME.attrs side files are written or read; objects
+	// keep no attributes (Capabilities.StoresAttributes is false).
+	fileMetaSkip = "skip"
+	// fileMetaSidecar: each object's attributes in a side file NAME.attrs (the default).
+	fileMetaSidecar = "sidecar"
+)

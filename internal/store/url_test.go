@@ -10,8 +10,8 @@ import (
 
 func TestParseURL(t *testing.T) {
 	cases := []struct {
-		raw, kind, bucket, prefix, dir string
-		query                          map[string]string // expected driver query (subset)
+		raw, kind, bucket, prefix, dir, variant string
+		query                                   map[string]string // expected driver query (subset)
 	}{
 		{raw: "s3://bkt", kind: "s3", bucket: "bkt"},
 		{raw: "s3://bkt/", kind: "s3", bucket: "bkt"},
@@ -28,6 +28,8 @@ func TestParseURL(t *testing.T) {
 		{raw: "file:///srv/www?prefix=site/", kind: "file", dir: "/srv/www", prefix: "site/"},
 		{raw: "file://./out/site", kind: "file", dir: "out/site"},
 		{raw: "file://./", kind: "file", dir: "."},
+		{raw: "file:///srv/www?metadata=skip&prefix=site", kind: "file", dir: "/srv/www", prefix: "site/", variant: fileNoAttrs},
+		{raw: "file://./out?metadata=sidecar", kind: "file", dir: "out"},
 		{raw: "mem://", kind: "mem"},
 		{raw: "mem://name/p/q", kind: "mem", bucket: "name", prefix: "p/q/"},
 	}
@@ -37,7 +39,8 @@ func TestParseURL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.kind != c.kind || got.bucket != c.bucket || got.prefix != c.prefix || filepath.Clean(got.dir) != filepath.Clean(c.dir) && c.dir != "" {
+			if got.kind != c.kind || got.bucket != c.bucket || got.prefix != c.prefix || got.variant != c.variant ||
+				filepath.Clean(got.dir) != filepath.Clean(c.dir) && c.dir != "" {
 				t.Fatalf("parseURL = %+v", got)
 			}
 			for k, v := range c.query {
@@ -69,7 +72,11 @@ func TestParseURLErrors(t *testing.T) {
 		{"s3://bkt/?endpoint=http://AKIAXXX:hunter2@h:1", "endpoint must be"},
 		{"file://relative/path", "file:///absolute/path"},
 		{"file:rel", "want file://"},
-		{"file:///x?create_dir=1", "only the prefix"},
+		{"file:///x?create_dir=1", `unknown query parameter "create_dir" (file:// takes only prefix and metadata)`},
+		{"file:///x?metadata=none", `metadata="none": want skip (no side files) or sidecar`},
+		{"file:///x?metadata=", `metadata="": want skip`},
+		{"file:///x?metadata=skip&metadata=skip", "metadata is given 2 times"},
+		{"s3://bkt/?metadata=skip", `unknown query parameter "metadata"`},
 		{"mem://n?x=1", "no query"},
 		{"s3://bkt/%zz", "cannot be parsed"},
 		{"s3://bkt/x?prefix=a/../b", ".."},
@@ -100,6 +107,7 @@ func TestRedaction(t *testing.T) {
 		{"gs://b/?access_id=a&private_key_path=/k", "gs://b/?access_id=REDACTED&private_key_path=REDACTED"},
 		{"mem://", "mem://"}, // url.URL alone renders "mem:"
 		{"file:///srv/www", "file:///srv/www"},
+		{"file:///srv/www?metadata=skip", "file:///srv/www?metadata=skip"},
 	}
 	for _, c := range cases {
 		t.Run(c.raw, func(t *testing.T) {

@@ -15,13 +15,16 @@ import (
 	"github.com/ghsync/ghsync/internal/store"
 )
 
+// testPutReadStatList: what every scheme keeps of an object — its body,
+// size and ETag — agrees across Put, Read, Stat and List. What it keeps of
+// the object's attributes is checked by testAttributes / testNoAttributes.
 func testPutReadStatList(t *testing.T, be Backend) {
 	ctx := context.Background()
 	b := Open(t, be.URL(t, "site/v1/"), store.Options{})
-	if b.Prefix() != "site/v1/" || b.Kind() != be.Name {
+	if b.Prefix() != "site/v1/" || b.Kind() != be.Scheme {
 		t.Fatalf("Prefix() = %q, Kind() = %q", b.Prefix(), b.Kind())
 	}
-	md := map[string]string{"ghsync-blob": "0123abcd", "Note": "a value with spaces/slashes & ümlauts %20", "x.y_z": "1"}
+	md := map[string]string{"ghsync-blob": "0123abcd"}
 	got := Put(t, b, "dir/index.html", "<html>hi</html>", store.PutOptions{
 		ContentType: "text/html; charset=utf-8", CacheControl: "no-cache", Metadata: md,
 	})
@@ -36,24 +39,12 @@ func testPutReadStatList(t *testing.T, be Backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantMD := map[string]string{"ghsync-blob": "0123abcd", "note": md["Note"], "x.y_z": "1"}
-	if st.ETag != got.ETag || st.Size != 15 || st.ContentType != "text/html; charset=utf-8" {
-		t.Errorf("Stat = %+v, want ETag %s size 15 text/html", st, got.ETag)
-	}
-	if d := cmp.Diff(wantMD, st.Metadata); d != "" {
-		t.Errorf("metadata round trip (-want +got):\n%s", d)
-	}
-	if d := cmp.Diff(wantMD, got.Metadata); d != "" {
-		t.Errorf("Put's returned metadata (-want +got):\n%s", d)
+	if st.ETag != got.ETag || st.Size != 15 || st.Key != "dir/index.html" {
+		t.Errorf("Stat = %+v, want ETag %s size 15", st, got.ETag)
 	}
 	lst := ListAll(t, b)
 	if len(lst) != 1 || lst["dir/index.html"].ETag != got.ETag || lst["dir/index.html"].Size != 15 {
 		t.Errorf("List = %+v, want one object with ETag %s", lst, got.ETag)
-	}
-	// Content type is sniffed when not given.
-	png := Put(t, b, "img.bin", "\x89PNG\r\n\x1a\n0000", store.PutOptions{})
-	if st, _ := b.Stat(ctx, "img.bin"); st.ContentType != "image/png" || png.ContentType != "image/png" {
-		t.Errorf("sniffed content type = %q / %q, want image/png", st.ContentType, png.ContentType)
 	}
 	// A body stored with Content-Encoding: gzip reads back as stored (no
 	// transparent gunzip by the SDK or its HTTP transport).
@@ -64,14 +55,6 @@ func testPutReadStatList(t *testing.T, be Backend) {
 	zobj := Put(t, b, "data.json", gz.String(), store.PutOptions{ContentType: "application/json", ContentEncoding: "gzip"})
 	if data, etag, err := b.Read(ctx, "data.json"); err != nil || !bytes.Equal(data, gz.Bytes()) || etag != zobj.ETag {
 		t.Errorf("gzip-encoded object read back as %d bytes (stored %d), ETag %s (Put %s), %v", len(data), gz.Len(), etag, zobj.ETag, err)
-	}
-	// Cache-Control survives: read it through gocloud, which also shows that
-	// metadata written here is readable by gocloud.
-	a, err := b.Raw().Attributes(ctx, "dir/index.html")
-	if err != nil || a.CacheControl != "no-cache" {
-		t.Errorf("CacheControl = %q, %v", a.CacheControl, err)
-	} else if d := cmp.Diff(wantMD, a.Metadata); d != "" {
-		t.Errorf("metadata as gocloud reads it (-want +got):\n%s", d)
 	}
 }
 

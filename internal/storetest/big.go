@@ -101,7 +101,7 @@ func testMultipart(t *testing.T, be Backend) {
 	if obj.Size != int64(len(body)) {
 		t.Fatalf("Put size = %d, want %d", obj.Size, len(body))
 	}
-	if be.Name == "s3" {
+	if be.Scheme == "s3" {
 		if !strings.HasSuffix(strings.Trim(obj.ETag, `"`), "-3") {
 			t.Errorf("multipart ETag = %s, want a …-3 ETag", obj.ETag)
 		}
@@ -143,7 +143,7 @@ func testPartBoundary(t *testing.T, be Backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if be.Name == "s3" {
+	if be.Scheme == "s3" {
 		if strings.Contains(o1.ETag, "-") || !strings.HasSuffix(strings.Trim(o2.ETag, `"`), "-2") {
 			t.Errorf("ETags %s (want single) and %s (want …-2)", o1.ETag, o2.ETag)
 		}
@@ -201,7 +201,7 @@ func testBrokenSource(t *testing.T, be Backend) {
 	if len(ListAll(t, b)) != 0 {
 		t.Fatal("objects left behind by broken uploads")
 	}
-	if be.Name == "s3" {
+	if be.Scheme == "s3" {
 		u, _ := url.Parse(root)
 		ups, err := s3test.Client(t).ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(u.Host)})
 		if err != nil || len(ups.Uploads) != 0 {

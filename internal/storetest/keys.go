@@ -64,7 +64,7 @@ func testKeyRoundTrip(t *testing.T, be Backend) {
 				t.Errorf("CheckKey(%.60q) = %v; want nil or ErrUnstorable", k, err)
 				continue
 			}
-			loud(t, "%s:// cannot store %.60q: %v", be.Name, k, err)
+			loud(t, "%s:// cannot store %.60q: %v", be.Scheme, k, err)
 			if _, err := b.Put(ctx, k, strings.NewReader(body), store.PutOptions{}); !errors.Is(err, store.ErrUnstorable) {
 				t.Errorf("Put(%.60q) on %s = %v; want ErrUnstorable", k, be.Name, err)
 			}
@@ -72,12 +72,12 @@ func testKeyRoundTrip(t *testing.T, be Backend) {
 		}
 		obj, err := b.Put(ctx, k, strings.NewReader(body), store.PutOptions{})
 		if err == nil && be.MaxSegmentBytes > 0 && longestSegment(k) > be.MaxSegmentBytes {
-			t.Errorf("Put(%.40q…) succeeded, but this %s:// server declares a %d-byte segment limit: update Backend.MaxSegmentBytes", k, be.Name, be.MaxSegmentBytes)
+			t.Errorf("Put(%.40q…) succeeded, but this %s:// server declares a %d-byte segment limit: update Backend.MaxSegmentBytes", k, be.Scheme, be.MaxSegmentBytes)
 		}
 		if err != nil {
 			if be.MaxSegmentBytes > 0 && longestSegment(k) > be.MaxSegmentBytes {
 				loud(t, "this %s:// server cannot store %.40q…: its %d-byte segment is longer than the %d bytes the server's file system allows (%.200v)",
-					be.Name, k, longestSegment(k), be.MaxSegmentBytes, err)
+					be.Scheme, k, longestSegment(k), be.MaxSegmentBytes, err)
 				continue
 			}
 			t.Errorf("Put(%.60q): %v", k, err)
@@ -108,7 +108,7 @@ func testKeyRoundTrip(t *testing.T, be Backend) {
 			t.Errorf("unprefixed listing lacks keys/%.60q", k)
 		}
 	}
-	if raw, ok := rawNames(t, be.Name, root); ok {
+	if raw, ok := rawNames(t, be.Scheme, root); ok {
 		for k := range want {
 			if !raw["keys/"+k] {
 				t.Errorf("the server's own listing lacks keys/%.60q (the key was changed on the way): %v", k, raw)
@@ -118,8 +118,8 @@ func testKeyRoundTrip(t *testing.T, be Backend) {
 			t.Errorf("the server's own listing has %d names, want %d: %v", len(raw), len(want), raw)
 		}
 	}
-	if be.Name == "file" {
-		dir := strings.TrimPrefix(root, "file://")
+	if be.Scheme == "file" {
+		dir := FileDir(t, root)
 		for k := range want {
 			if strings.Contains(k, "__0x") {
 				continue // fileblob escapes gocloud's escape form on disk (documented)

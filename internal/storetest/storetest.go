@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -27,8 +28,11 @@ import (
 
 // Backend names a scheme and makes fresh, empty destinations on it.
 type Backend struct {
-	// Name is the scheme: "mem", "file", "s3", "gs" or "azblob".
+	// Name names the backend in test output: the scheme, or the scheme and
+	// its variant ("file-nosidecar": file:// with ?metadata=skip).
 	Name string
+	// Scheme is the URL scheme: "mem", "file", "s3", "gs" or "azblob".
+	Scheme string
 	// Root returns the URL of a fresh, empty destination without a key
 	// prefix (skipping or failing the test when the server is missing).
 	Root func(t testing.TB) string
@@ -73,16 +77,30 @@ func randName() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Backends returns the five schemes, each backed by its real server.
+// Backends returns the five schemes, each backed by its real server, and
+// file:// without side files (?metadata=skip), whose objects keep no
+// attributes (store.Capabilities.StoresAttributes is false).
 func Backends() []Backend {
 	return []Backend{
-		{Name: "mem", Root: func(t testing.TB) string { return "mem://t" + randName() }},
-		{Name: "file", Root: func(t testing.TB) string { return "file://" + t.TempDir() }, MaxSegmentBytes: 255},
+		{Name: "mem", Scheme: "mem", Root: func(t testing.TB) string { return "mem://t" + randName() }},
+		{Name: "file", Scheme: "file", Root: func(t testing.TB) string { return "file://" + t.TempDir() }, MaxSegmentBytes: 255},
+		{Name: "file-nosidecar", Scheme: "file", Root: func(t testing.TB) string { return "file://" + t.TempDir() + "?metadata=skip" },
+			MaxSegmentBytes: 255},
 		// VersityGW's posix backend stores objects as files.
-		{Name: "s3", Root: func(t testing.TB) string { return s3test.Bucket(t) }, MaxSegmentBytes: 255},
-		{Name: "gs", Root: func(t testing.TB) string { return gcstest.Bucket(t) }},
-		{Name: "azblob", Root: func(t testing.TB) string { return aztest.Container(t) }},
+		{Name: "s3", Scheme: "s3", Root: func(t testing.TB) string { return s3test.Bucket(t) }, MaxSegmentBytes: 255},
+		{Name: "gs", Scheme: "gs", Root: func(t testing.TB) string { return gcstest.Bucket(t) }},
+		{Name: "azblob", Scheme: "azblob", Root: func(t testing.TB) string { return aztest.Container(t) }},
 	}
+}
+
+// FileDir returns the directory of a file:// root URL.
+func FileDir(t testing.TB, root string) string {
+	t.Helper()
+	u, err := url.Parse(root)
+	if err != nil || u.Scheme != "file" {
+		t.Fatalf("FileDir(%q): not a file:// URL (%v)", root, err)
+	}
+	return filepath.FromSlash(u.Path)
 }
 
 // Case is one conformance case.
@@ -95,6 +113,8 @@ type Case struct {
 func Cases() []Case {
 	return []Case{
 		{"PutReadStatList", testPutReadStatList},
+		{"Attributes", testAttributes},
+		{"NoAttributes", testNoAttributes},
 		{"MissingAndBadKeys", testMissingAndBadKeys},
 		{"ConditionalWrites", testConditionalWrites},
 		{"ConditionalRaces", testConditionalRaces},
