@@ -2,9 +2,6 @@ package lambda
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"testing"
 
@@ -58,13 +55,7 @@ webhooks:
 	defer h.Close(ctx)
 	body := `{"action":"in_progress","workflow_job":{"id":88,"run_id":1,"status":"in_progress","name":"build","head_sha":"abc",` +
 		`"started_at":"2024-05-01T10:00:00Z"},"repository":{"full_name":"acme/app"}}`
-	m := hmac.New(sha256.New, []byte(testSecret))
-	m.Write([]byte(body))
-	ev := map[string]any{"version": "2.0", "rawPath": "/api/github/webhooks", "body": body,
-		"headers": map[string]string{"content-type": "application/json", "x-github-event": "workflow_job", "x-github-delivery": "d-88",
-			"x-hub-signature-256": "sha256=" + hex.EncodeToString(m.Sum(nil))},
-		"requestContext": map[string]any{"http": map[string]any{"method": "POST", "sourceIp": "192.0.2.1"}}}
-	payload, _ := json.Marshal(ev)
+	payload := signedHookEvent("workflow_job", "d-88", body)
 	out, err := h.Invoke(ctx, payload)
 	if err != nil {
 		t.Fatal(err)

@@ -62,13 +62,7 @@ webhooks:
 	defer h.Close(context.Background())
 	body := `{"action":"completed","workflow_job":{"id":77,"run_id":1,"status":"completed","conclusion":"failure","name":"test","head_sha":"abc",` +
 		`"started_at":"2024-05-01T10:00:00Z","completed_at":"2024-05-01T10:05:00Z"},"repository":{"full_name":"acme/app"}}`
-	m := hmac.New(sha256.New, []byte(testSecret))
-	m.Write([]byte(body))
-	ev := map[string]any{"version": "2.0", "rawPath": "/api/github/webhooks", "body": body,
-		"headers": map[string]string{"content-type": "application/json", "x-github-event": "workflow_job", "x-github-delivery": "d-77",
-			"x-hub-signature-256": "sha256=" + hex.EncodeToString(m.Sum(nil))},
-		"requestContext": map[string]any{"http": map[string]any{"method": "POST", "sourceIp": "192.0.2.1"}}}
-	payload, _ := json.Marshal(ev)
+	payload := signedHookEvent("workflow_job", "d-77", body)
 	out, err := h.Invoke(context.Background(), payload)
 	if err != nil {
 		t.Fatal(err)
@@ -111,4 +105,17 @@ webhooks:
 		t.Errorf("blob host received credentials: %q", l)
 	default:
 	}
+}
+
+// signedHookEvent is a Function URL event posting body as a GitHub delivery
+// of event with delivery id, signed with testSecret.
+func signedHookEvent(event, delivery, body string) []byte {
+	m := hmac.New(sha256.New, []byte(testSecret))
+	m.Write([]byte(body))
+	ev := map[string]any{"version": "2.0", "rawPath": "/api/github/webhooks", "body": body,
+		"headers": map[string]string{"content-type": "application/json", "x-github-event": event, "x-github-delivery": delivery,
+			"x-hub-signature-256": "sha256=" + hex.EncodeToString(m.Sum(nil))},
+		"requestContext": map[string]any{"http": map[string]any{"method": "POST", "sourceIp": "192.0.2.1"}}}
+	payload, _ := json.Marshal(ev)
+	return payload
 }

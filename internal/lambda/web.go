@@ -42,16 +42,7 @@ func (h *Handler) serveHTTP(ctx context.Context, payload []byte) ([]byte, error)
 	}
 	pctx, cancel := context.WithTimeout(ctx, processBudget)
 	defer cancel()
-	for {
-		n, err := srv.Webhooks().ProcessPending(pctx)
-		if err != nil {
-			h.log.Warn("projecting deliveries (will be retried on a later invocation)", "err", err)
-			break
-		}
-		if n == 0 {
-			break
-		}
-	}
+	h.drain(pctx, srv.Webhooks().ProcessPending, "projecting deliveries (will be retried on a later invocation)")
 	h.syncDynamo(pctx, srv)
 	if dl := srv.Logs(); dl != nil && time.Until(start.Add(answerWithin)) > time.Second {
 		lctx, cancel := context.WithDeadline(ctx, start.Add(answerWithin))
@@ -74,10 +65,16 @@ func (h *Handler) serveHTTP(ctx context.Context, payload []byte) ([]byte, error)
 // while Lambda freezes the process. What is left stays queued for a later
 // invocation.
 func (h *Handler) syncDynamo(ctx context.Context, srv *serve.Server) {
+	h.drain(ctx, srv.Webhooks().SyncDynamo, "writing projections to DynamoDB (what failed stays queued for a later invocation)")
+}
+
+// drain calls step until it reports no work done, fails (logged as failMsg)
+// or ctx ends.
+func (h *Handler) drain(ctx context.Context, step func(context.Context) (int, error), failMsg string) {
 	for ctx.Err() == nil {
-		n, err := srv.Webhooks().SyncDynamo(ctx)
+		n, err := step(ctx)
 		if err != nil {
-			h.log.Warn("writing projections to DynamoDB (what failed stays queued for a later invocation)", "err", err)
+			h.log.Warn(failMsg, "err", err)
 			return
 		}
 		if n == 0 {
