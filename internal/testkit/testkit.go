@@ -133,11 +133,15 @@ func Browser(t testing.TB, timeout time.Duration) context.Context {
 		t.Log("!!!!!!!! " + msg + " !!!!!!!!")
 		t.Skip(msg)
 	}
+	tmp := t.TempDir()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
 		chromedp.Flag("disable-dev-shm-usage", true),
+		// Chromium's own temporary files (org.chromium.Chromium.*) and its
+		// profile go to the test's directory, removed at cleanup, not /tmp.
+		chromedp.UserDataDir(filepath.Join(tmp, "profile")), chromedp.Env("TMPDIR=" + tmp),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
