@@ -51,3 +51,30 @@ func TestInboxRunPage(t *testing.T) {
 		"<th scope=\"row\">github</th><td>done</td><td>acme/data</td><td>created #7</td>",
 		"503 Service Unavailable")
 }
+
+// TestInboxRunPageShowsRetriesAndGivingUp: a set whose actions failed says
+// they are retried on the next run; one given up on says so and which
+// actions, also when a later poll skips it as unchanged.
+func TestInboxRunPageShowsRetriesAndGivingUp(t *testing.T) {
+	d := dbtest.SQLite(t)
+	pr := &inbox.PollResult{Job: "uploads", Sets: 3, Processed: []*inbox.Result{
+		{Job: "uploads", Prefix: "A/", Passed: true, Attempt: 1, FailedActions: []string{"callback"}},
+		{Job: "uploads", Prefix: "B/", Passed: false, Attempt: 10, FailedActions: []string{"email"}, GaveUp: true},
+		{Job: "uploads", Prefix: "C/", Skipped: true, Attempt: 10, FailedActions: []string{"callback"}, GaveUp: true},
+	}}
+	raw, err := json.Marshal(pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	id := seedRun(t, d, scheduler.Run{Job: "uploads", StartedAt: now.Add(-time.Minute), FinishedAt: now,
+		Outcome: scheduler.OutcomeFailed, Summary: raw, Error: "callback failed", Replica: "host-1"})
+	code, body := get(t, newUI(t, d, nil), fmt.Sprintf("/ui/jobs/uploads/runs/%d", id))
+	if code != http.StatusOK {
+		t.Fatalf("GET run: %d\n%s", code, body)
+	}
+	mustContain(t, "inbox run", body,
+		"Upload set <code>A/</code>: passed; actions to retry on the next run: callback",
+		"Upload set <code>B/</code>: failed; given up after 10 attempts: email",
+		"Upload set <code>C/</code>: unchanged; failed actions given up on: callback")
+}

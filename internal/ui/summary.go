@@ -130,11 +130,21 @@ func inboxSets(m map[string]any) []setView {
 			continue
 		}
 		sv := setView{Prefix: str(r["prefix"]), Outcome: "failed", Errors: strings2(r["errors"])}
+		failedActs := strings.Join(strings2(r["failed_actions"]), ", ")
 		switch {
+		case r["skipped"] == true && r["gave_up"] == true:
+			sv.Outcome = "unchanged; failed actions given up on: " + failedActs
 		case r["skipped"] == true:
 			sv.Outcome = "unchanged (skipped)"
 		case r["passed"] == true:
 			sv.Outcome = "passed"
+		}
+		switch {
+		case r["skipped"] == true:
+		case r["gave_up"] == true:
+			sv.Outcome += "; given up after " + strconv.Itoa(num(r["attempt"])) + " attempts: " + failedActs
+		case failedActs != "":
+			sv.Outcome += "; actions to retry on the next run: " + failedActs
 		}
 		if rep, _ := r["report"].(map[string]any); rep != nil {
 			sv.Issue = str(rep["github_issue"])
