@@ -62,6 +62,21 @@ func (s manifestState) byKey() map[string]ManifestObject {
 	return out
 }
 
+// hasPlaceholders reports whether the manifest is one a failed run left
+// (writeIntent): keys it meant to create, which the store must be listed
+// to know about.
+func (s manifestState) hasPlaceholders() bool {
+	if s.m == nil {
+		return false
+	}
+	for _, o := range s.m.Objects {
+		if o.Blob == "" {
+			return true
+		}
+	}
+	return false
+}
+
 // readManifest loads the manifest at key. A missing manifest is not an
 // error; a manifest that cannot be parsed or has a newer version is.
 func readManifest(ctx context.Context, b *store.Bucket, key string) (manifestState, error) {
@@ -88,11 +103,11 @@ var ErrConcurrentRun = errors.New("another run of this job wrote the manifest fi
 
 // writeManifest replaces the manifest only if it is still the one read at
 // the start (or still absent), so two overlapping runs cannot both win.
-func writeManifest(ctx context.Context, b *store.Bucket, key string, prev manifestState, m *Manifest) error {
+func writeManifest(ctx context.Context, b *store.Bucket, key string, prev manifestState, m *Manifest) (string, error) {
 	sort.Slice(m.Objects, func(i, j int) bool { return m.Objects[i].Key < m.Objects[j].Key })
 	data, err := json.MarshalIndent(m, "", " ")
 	if err != nil {
-		return fmt.Errorf("encode manifest: %w", err)
+		return "", fmt.Errorf("encode manifest: %w", err)
 	}
 	opts := store.PutOptions{ContentType: "application/json", CacheControl: "no-store", Size: int64(len(data))}
 	if prev.etag != "" {
@@ -100,12 +115,50 @@ func writeManifest(ctx context.Context, b *store.Bucket, key string, prev manife
 	} else {
 		opts.IfNoneMatch = true
 	}
-	_, err = b.Put(ctx, key, bytesReader(data), opts)
+	obj, err := b.Put(ctx, key, bytesReader(data), opts)
 	if errors.Is(err, store.ErrPreconditionFailed) {
-		return fmt.Errorf("write manifest %s: %w; this run stops here", key, ErrConcurrentRun)
+		return "", fmt.Errorf("write manifest %s: %w; this run stops here", key, ErrConcurrentRun)
 	}
 	if err != nil {
-		return fmt.Errorf("write manifest %s: %w", key, err)
+		return "", fmt.Errorf("write manifest %s: %w", key, err)
 	}
-	return nil
+	return obj.ETag, nil
+}
+
+// writeIntent records, before any upload, the keys this run is about to
+// create, so that a run failing half-way leaves no object outside every
+// manifest: the manifest written is the previous one plus a placeholder per
+// new key (no blob, so a later run re-uploads it if the source still has it
+// and deletes it if not), with no commit and no settings, so that the next
+// run is never "up to date" on it. Runs that create no key (changes,
+// deletions) and dry runs write nothing here. It returns the manifest state
+// the final write must replace; the conditional write also stops an
+// overlapping run before it uploads anything.
+func writeIntent(ctx context.Context, o *Options, prev manifestState, plan *Plan, src string) (manifestState, error) {
+	var placeholders []ManifestObject
+	for _, it := range plan.Uploads {
+		if it.Kind == KindNew {
+			placeholders = append(placeholders, ManifestObject{Path: it.Path, Key: it.Key})
+		}
+	}
+	if len(placeholders) == 0 {
+		return prev, nil
+	}
+	m := &Manifest{Version: ManifestVersion, Job: o.Job, Source: src, Mode: o.Mode, WrittenAt: time.Now().UTC()}
+	if prev.m != nil {
+		m.Objects = append(m.Objects, prev.m.Objects...)
+	}
+	m.Objects = append(m.Objects, placeholders...)
+	etag, err := writeManifest(ctx, o.Bucket, o.ManifestKey, prev, m)
+	if err != nil {
+		return prev, err
+	}
+	if etag == "" { // schemes whose writes return no ETag (file://, mem://)
+		st, err := o.Bucket.Stat(ctx, o.ManifestKey)
+		if err != nil {
+			return prev, fmt.Errorf("read back manifest %s: %w", o.ManifestKey, err)
+		}
+		etag = st.ETag
+	}
+	return manifestState{m: prev.m, etag: etag}, nil
 }

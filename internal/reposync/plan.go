@@ -90,6 +90,9 @@ func makePlan(in planInput) (*Plan, error) {
 	for _, it := range want {
 		wanted[it.Key] = true
 		old, isManaged := managed[it.Key]
+		// A placeholder (blob "") is a key an earlier run meant to create and
+		// may not have (writeIntent): what the store holds there decides.
+		isManaged = isManaged && old.Blob != ""
 		obj, listed := in.listing[it.Key]
 		switch {
 		case isManaged && old.Blob == it.Blob && old.ContentType == it.ContentType:
@@ -121,10 +124,14 @@ func makePlan(in planInput) (*Plan, error) {
 // planDeletes fills p.Deletes according to the policy and enforces max_delete.
 func planDeletes(p *Plan, in planInput, managed map[string]ManifestObject, wanted map[string]bool) error {
 	o := in.opts
-	for key := range managed {
-		if !wanted[key] && o.Delete != DeleteNone {
-			p.Deletes = append(p.Deletes, key)
+	for key, m := range managed {
+		if wanted[key] || o.Delete == DeleteNone {
+			continue
 		}
+		if _, listed := in.listing[key]; m.Blob == "" && in.listing != nil && !listed {
+			continue // a placeholder whose upload never happened: nothing to delete
+		}
+		p.Deletes = append(p.Deletes, key)
 	}
 	for key := range in.listing {
 		if wanted[key] || key == in.manifest || strings.HasPrefix(key, path.Dir(in.manifest)+"/") {

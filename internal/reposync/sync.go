@@ -19,7 +19,8 @@ func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 // Run performs one sync and returns its summary. On error the summary holds
 // what was done before the failure (it may be nil when nothing started).
-// A run never deletes before every upload succeeded, and writes the
+// A run never deletes before every upload succeeded, records the keys it
+// is about to create before uploading (writeIntent), and writes the
 // manifest last, conditionally, so a crash at any point converges on the
 // next run.
 func Run(ctx context.Context, o Options) (*Summary, error) {
@@ -87,7 +88,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return s, fmt.Errorf("list %s at %s: %w", s.Source, short(rev.Commit), err)
 	}
 	var listing map[string]store.Object
-	if o.Verify || o.Delete == DeleteAll || prev.m == nil {
+	if o.Verify || o.Delete == DeleteAll || prev.m == nil || prev.hasPlaceholders() {
 		if listing, err = listStore(ctx, o.Bucket); err != nil {
 			return s, err
 		}
@@ -105,6 +106,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		s.fromPlan(plan)
 		return s, nil
 	}
+	if prev, err = writeIntent(ctx, &o, prev, plan, s.Source); err != nil {
+		return s, err
+	}
 	objs, err := apply(ctx, &o, plan, s)
 	if err != nil {
 		return s, err
@@ -118,7 +122,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		sk := s.Skips
 		m.Skips, m.SkippedPaths = &sk, s.Paths.Skipped
 	}
-	if err := writeManifest(ctx, o.Bucket, o.ManifestKey, prev, m); err != nil {
+	if _, err := writeManifest(ctx, o.Bucket, o.ManifestKey, prev, m); err != nil {
 		return s, err
 	}
 	log.Info("synced", "commit", rev.Commit, "new", s.New, "modified", s.Modified, "deleted", s.Deleted, "unchanged", s.Unchanged)

@@ -2,6 +2,7 @@ package reposync
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -303,8 +304,19 @@ func TestFailedRunConvergesAndKeepsManifest(t *testing.T) {
 	if _, err := tb.tryRun(t, nil); err == nil {
 		t.Fatal("want injected failure")
 	}
-	if _, ok := tb.objects(t)[DefaultManifestKey]; ok {
-		t.Fatal("manifest written by a failed run")
+	// The failed run left only its intent: every key it meant to create as
+	// a placeholder, no commit, so nothing looks up to date.
+	var m Manifest
+	if err := json.Unmarshal([]byte(tb.objects(t)[DefaultManifestKey]), &m); err != nil {
+		t.Fatalf("intent manifest: %v", err)
+	}
+	if m.Commit != "" || m.Settings != "" || len(m.Objects) != 30 {
+		t.Fatalf("after a failed run the manifest has commit %q, settings %q, %d objects; want an intent: no commit, 30 placeholders", m.Commit, m.Settings, len(m.Objects))
+	}
+	for _, o := range m.Objects {
+		if o.Blob != "" {
+			t.Fatalf("intent entry %+v has a blob: a failed run must not record content as synced", o)
+		}
 	}
 	tb.src.failAt = ""
 	s := tb.run(t, nil)
@@ -313,6 +325,37 @@ func TestFailedRunConvergesAndKeepsManifest(t *testing.T) {
 	}
 	if got := len(keys(tb.objects(t))); got != 30 {
 		t.Fatalf("objects: %d", got)
+	}
+}
+
+// A run that fails half-way after uploading new files, followed by the
+// files' deletion from the source: the next run deletes them. Without the
+// intent record they were in no manifest and stayed in the bucket for ever
+// (found by e2e TestFaultyStoreConverges under load).
+func TestFailedRunLeavesNoOrphans(t *testing.T) {
+	tb := setup(t, map[string]string{"keep": "k"})
+	tb.run(t, nil)
+	for i := 0; i < 10; i++ {
+		tb.src.set(fmt.Sprintf("n%02d", i), fmt.Sprint("new ", i))
+	}
+	tb.src.failAt = "n05" // n00…n04 are uploaded, then the run fails
+	if _, err := tb.tryRun(t, nil); err == nil {
+		t.Fatal("want injected failure")
+	}
+	if _, ok := tb.objects(t)["n00"]; !ok {
+		t.Fatal("test setup: n00 was not uploaded before the failure")
+	}
+	tb.src.failAt = ""
+	for i := 0; i < 10; i++ {
+		delete(tb.src.files, fmt.Sprintf("n%02d", i))
+	}
+	s := tb.run(t, nil)
+	got := keys(tb.objects(t))
+	if len(got) != 1 || s.Deleted != 5 {
+		t.Fatalf("after the source dropped the new files: objects %v, %d deleted; want [keep], 5 deleted (summary %+v)", got, s.Deleted, s)
+	}
+	if s2 := tb.run(t, nil); !s2.UpToDate {
+		t.Fatalf("next run not up to date: %+v", s2)
 	}
 }
 
