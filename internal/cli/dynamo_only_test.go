@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -26,12 +25,7 @@ import (
 // `ghsync events list` say which DynamoDB table holds the rows; a reconcile
 // job is refused at its position in the file.
 func TestServeDynamoOnly(t *testing.T) {
-	endpoint := mototest.Start(t, "serve's DynamoDB-only projections are not tested")
-	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	client := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	_, client := mototest.StartDynamoDB(t, "serve's DynamoDB-only projections are not tested")
 	w, err := dynamo.New(client, "only-")
 	if err != nil {
 		t.Fatal(err)

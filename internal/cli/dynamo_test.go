@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -21,13 +20,8 @@ import (
 // projections to PREFIX tables; an older workflow_job delivery does not
 // overwrite a newer one.
 func TestServeMirrorsToDynamoDB(t *testing.T) {
-	endpoint := mototest.Start(t, "serve's DynamoDB mirror is not tested")
-	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	_, client := mototest.StartDynamoDB(t, "serve's DynamoDB mirror is not tested")
 	t.Setenv("AWS_REGION", "eu-west-1") // overridden by webhooks.dynamodb.region
-	client := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
 	w, err := dynamo.New(client, "ci-")
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -22,13 +21,8 @@ import (
 // invocation returns (Lambda freezes the process afterwards, so the
 // background syncer cannot be relied on), and not in the SQL table.
 func TestHTTPEventWritesDynamoOnly(t *testing.T) {
-	endpoint := mototest.Start(t, "DynamoDB-only projections on Lambda are not tested")
-	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	_, client := mototest.StartDynamoDB(t, "DynamoDB-only projections on Lambda are not tested")
 	ctx := context.Background()
-	client := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
 	w, err := dynamo.New(client, "lambdaonly-")
 	if err != nil {
 		t.Fatal(err)

@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -52,9 +50,10 @@ func newSwitchProxy(t *testing.T, endpoint string) *switchProxy {
 	return p
 }
 
+// dynamoClient makes one attempt per request: the outage test must see
+// the proxy's failures.
 func dynamoClient(endpoint string) *dynamodb.Client {
-	return dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	return mototest.DynamoClient(endpoint, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
 }
 
 func attrS(item map[string]types.AttributeValue, name string) string {

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -26,12 +25,7 @@ import (
 // skipped loudly, or fails when GHSYNC_REQUIRE_MOTO=1.
 func startMoto(t *testing.T) *dynamodb.Client {
 	t.Helper()
-	endpoint := mototest.Start(t, "DynamoDB projections are not tested")
-	return dynamodb.New(dynamodb.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-	})
+	return mototest.DynamoClient(mototest.Start(t, "DynamoDB projections are not tested"))
 }
 
 func getItem(t *testing.T, c *dynamodb.Client, table, key string) map[string]types.AttributeValue {
