@@ -15,7 +15,6 @@ import (
 // TestInboxRunPage: an inbox run shows each upload set's report — files,
 // validity, errors, the issue link and the actions taken.
 func TestInboxRunPage(t *testing.T) {
-	d := dbtest.SQLite(t)
 	rows := 120
 	pr := &inbox.PollResult{Job: "uploads", Sets: 2, Unchanged: 1, Processed: []*inbox.Result{{
 		Job: "uploads", Prefix: "E07000223/2026-05-07/1700000000/", Passed: false,
@@ -30,18 +29,7 @@ func TestInboxRunPage(t *testing.T) {
 		},
 		Errors: []string{"callback: 503 Service Unavailable"},
 	}}}
-	raw, err := json.Marshal(pr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	id := seedRun(t, d, scheduler.Run{Job: "uploads", StartedAt: now.Add(-time.Minute), FinishedAt: now,
-		Outcome: scheduler.OutcomeFailed, Summary: raw, Error: "callback failed", Replica: "host-1"})
-	h := newUI(t, d, nil)
-	code, body := get(t, h, fmt.Sprintf("/ui/jobs/uploads/runs/%d", id))
-	if code != http.StatusOK {
-		t.Fatalf("GET run: %d\n%s", code, body)
-	}
+	body := inboxRunPage(t, pr)
 	mustContain(t, "inbox run", body,
 		"<dd class=\"summary\">1 sets processed, 1 unchanged</dd>",
 		"Upload set <code>E07000223/2026-05-07/1700000000/</code>: failed",
@@ -56,12 +44,23 @@ func TestInboxRunPage(t *testing.T) {
 // they are retried on the next run; one given up on says so and which
 // actions, also when a later poll skips it as unchanged.
 func TestInboxRunPageShowsRetriesAndGivingUp(t *testing.T) {
-	d := dbtest.SQLite(t)
 	pr := &inbox.PollResult{Job: "uploads", Sets: 3, Processed: []*inbox.Result{
 		{Job: "uploads", Prefix: "A/", Passed: true, Attempt: 1, FailedActions: []string{"callback"}},
 		{Job: "uploads", Prefix: "B/", Passed: false, Attempt: 10, FailedActions: []string{"email"}, GaveUp: true},
 		{Job: "uploads", Prefix: "C/", Skipped: true, Attempt: 10, FailedActions: []string{"callback"}, GaveUp: true},
 	}}
+	body := inboxRunPage(t, pr)
+	mustContain(t, "inbox run", body,
+		"Upload set <code>A/</code>: passed; actions to retry on the next run: callback",
+		"Upload set <code>B/</code>: failed; given up after 10 attempts: email",
+		"Upload set <code>C/</code>: unchanged; failed actions given up on: callback")
+}
+
+// inboxRunPage seeds a failed run of job "uploads" with pr as its summary
+// and returns the run's page.
+func inboxRunPage(t *testing.T, pr *inbox.PollResult) string {
+	t.Helper()
+	d := dbtest.SQLite(t)
 	raw, err := json.Marshal(pr)
 	if err != nil {
 		t.Fatal(err)
@@ -73,8 +72,5 @@ func TestInboxRunPageShowsRetriesAndGivingUp(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("GET run: %d\n%s", code, body)
 	}
-	mustContain(t, "inbox run", body,
-		"Upload set <code>A/</code>: passed; actions to retry on the next run: callback",
-		"Upload set <code>B/</code>: failed; given up after 10 attempts: email",
-		"Upload set <code>C/</code>: unchanged; failed actions given up on: callback")
+	return body
 }
