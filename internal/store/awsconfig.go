@@ -71,22 +71,22 @@ func awsConfig(ctx context.Context, q url.Values, log *slog.Logger) (aws.Config,
 			}
 			roleARN = v
 		case "request_checksum_calculation":
-			switch strings.ToLower(v) {
-			case "when_supported":
-				opts = append(opts, config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenSupported))
-			case "when_required":
-				opts = append(opts, config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired))
-			default:
-				err = fmt.Errorf("invalid value %q for %s: want when_supported or when_required", v, k)
+			var required bool
+			if required, err = whenRequired(k, v); err == nil {
+				c := aws.RequestChecksumCalculationWhenSupported
+				if required {
+					c = aws.RequestChecksumCalculationWhenRequired
+				}
+				opts = append(opts, config.WithRequestChecksumCalculation(c))
 			}
 		case "response_checksum_validation":
-			switch strings.ToLower(v) {
-			case "when_supported":
-				opts = append(opts, config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenSupported))
-			case "when_required":
-				opts = append(opts, config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired))
-			default:
-				err = fmt.Errorf("invalid value %q for %s: want when_supported or when_required", v, k)
+			var required bool
+			if required, err = whenRequired(k, v); err == nil {
+				c := aws.ResponseChecksumValidationWhenSupported
+				if required {
+					c = aws.ResponseChecksumValidationWhenRequired
+				}
+				opts = append(opts, config.WithResponseChecksumValidation(c))
 			}
 		default:
 			err = fmt.Errorf("unknown query parameter %q", k)
@@ -126,4 +126,16 @@ func awsConfig(ctx context.Context, q url.Values, log *slog.Logger) (aws.Config,
 			})
 	}
 	return cfg, nil
+}
+
+// whenRequired parses a checksum setting: when_supported (false) or
+// when_required (true), any case.
+func whenRequired(k, v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "when_supported":
+		return false, nil
+	case "when_required":
+		return true, nil
+	}
+	return false, fmt.Errorf("invalid value %q for %s: want when_supported or when_required", v, k)
 }
