@@ -31,18 +31,15 @@ while getopts "n:s:h" opt; do
 		;;
 	esac
 done
-[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || {
-	echo "bench: -n wants a positive number" >&2
-	exit 2
-}
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
+require_runs "$RUNS"
 [[ -z "$SRC" ]] && SRC="$(go env GOROOT)/src"
 SRC="$(cd "$SRC" && pwd)"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/ghsync-bench-cold.XXXXXX")"
-# shellcheck source=lib.sh
-source "$HERE/lib.sh"
 
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -29,6 +29,14 @@ need_time() {
 	[[ -x /usr/bin/time ]] || die "could not install GNU time"
 }
 
+# require_runs N — exit 2 unless N (the -n option) is a positive number.
+require_runs() {
+	[[ "$1" =~ ^[1-9][0-9]*$ ]] || {
+		echo "bench: -n wants a positive number (got '$1')" >&2
+		exit 2
+	}
+}
+
 # build_ghsync OUT — compile ./cmd/ghsync once into OUT (compilation is never timed),
 # with -ldflags "$BENCH_LDFLAGS" when that is set (e.g. BENCH_LDFLAGS='-s -w') and
 # -tags "$BENCH_TAGS" (default disable_grpc_modules, as the release builds in the

@@ -37,18 +37,15 @@ while getopts "n:h" opt; do
 		;;
 	esac
 done
-[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || {
-	echo "bench: -n wants a positive number" >&2
-	exit 2
-}
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
+require_runs "$RUNS"
 CACHE="${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ghsync-bench/smalltree}"
 SMALL=10000
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/ghsync-bench-small.XXXXXX")"
-# shellcheck source=lib.sh
-source "$HERE/lib.sh"
 
 trap cleanup EXIT
 trap 'exit 130' INT TERM
