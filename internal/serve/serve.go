@@ -11,6 +11,14 @@
 //	GET  /api/deliveries        ?event=&since=&limit=&cursor=
 //	GET  /api/events/{table}    ?repo=&status=&classification=&since=&limit=&cursor=
 //	POST /api/circleci/webhooks CircleCI webhooks (when Options.CircleCISecrets is set)
+//	GET|POST /ui/login, POST /ui/logout  browser sign-in (when Options.AuthToken is set)
+//
+// Who may call them: the receivers (signature-checked), /healthz, /readyz
+// and the sign-in form are public ([Server.HandlePublic]); every other
+// route, including those added with [Server.Handle], needs
+// Options.AuthToken when it is set (auth.go). Without a token New refuses
+// an Addr that is not loopback-only unless Options.InsecurePublicRead
+// (exposure.go).
 //
 // Usage from the CLI:
 //
