@@ -5,12 +5,17 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/db"
+	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/webhooks"
 )
 
@@ -123,4 +128,57 @@ func storedDeliveries(t *testing.T, url string) []string {
 		ids = append(ids, x.DeliveryID)
 	}
 	return ids
+}
+
+// TestRefusedRequestsNeverReachTheDatabase: once a delivery has opened the
+// webhook server, its database is closed under it, so that any query fails
+// (the read API would answer 500). Every refused request still answers 404
+// — it never reaches the server — while GET /api/deliveries on the server's
+// own handler shows that a request reaching it would have failed.
+func TestRefusedRequestsNeverReachTheDatabase(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"HOOK_SECRET": testSecret}
+	getenv := func(k string) string { return env[k] }
+	cfg, err := config.Parse([]byte("database: sqlite://"+dir+"/hooks.db\nwebhooks:\n  secrets: [\"${HOOK_SECRET}\"]\n"),
+		"GHSYNC_CONFIG_YAML", getenv, jobs.Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := New(cfg, nil, getenv)
+	defer h.Close(context.Background())
+	ctx := context.Background()
+	if _, err := h.Invoke(ctx, signedHookEvent("ping", "d-1", `{"zen":"x","hook_id":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if h.web == nil {
+		t.Fatal("the delivery did not open the webhook server")
+	}
+	if err := h.web.DB().Close(); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	h.web.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/deliveries", nil))
+	if rec.Code != http.StatusInternalServerError {
+		t.Fatalf("GET /api/deliveries on the server with a closed database: %d, want 500 (the test's premise)", rec.Code)
+	}
+	for _, rq := range refusedOnLambda {
+		path, query, _ := strings.Cut(rq.target, "?")
+		ev, _ := json.Marshal(map[string]any{"version": "2.0", "rawPath": path, "rawQueryString": query, "body": "{}",
+			"headers":        map[string]string{"accept": "*/*"},
+			"requestContext": map[string]any{"http": map[string]any{"method": rq.method, "sourceIp": "192.0.2.1"}}})
+		out, err := h.Invoke(ctx, ev)
+		if err != nil {
+			t.Fatalf("%s %s: %v", rq.method, rq.target, err)
+		}
+		var res struct {
+			StatusCode int    `json:"statusCode"`
+			Body       string `json:"body"`
+		}
+		if err := json.Unmarshal(out, &res); err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != http.StatusNotFound {
+			t.Errorf("%s %s: %d, want 404: %s", rq.method, rq.target, res.StatusCode, res.Body)
+		}
+	}
 }
