@@ -3,7 +3,8 @@
 #
 #   docker build -t ghsync .
 #   docker run --rm -v "$PWD:/work" -w /work ghsync sync . file:///work/out
-#   docker run -p 8080:8080 -v ghsync-data:/var/lib/ghsync ghsync serve --addr 0.0.0.0:8080
+#   docker run -p 8080:8080 -v ghsync-data:/var/lib/ghsync -e GHSYNC_SERVE_TOKEN="$(openssl rand -hex 32)" \
+#     ghsync serve --addr 0.0.0.0:8080   # on 0.0.0.0 the read API, UI and /metrics need a token (docs/ui.md)
 #
 # The same image works as an AWS Lambda container image: Lambda sets
 # AWS_LAMBDA_RUNTIME_API and starts the entrypoint without arguments, which

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -75,6 +76,16 @@ func (a *app) serveCmd() *cobra.Command {
   GET  /ui/                   web UI: jobs and runs, deliveries, the HUD (docs/ui.md)
   GET  /healthz /readyz /metrics
 
+Who may read it: the webhook receivers, /healthz and /readyz are always open
+(deliveries are checked by their signatures). The read API (/api/…), the web
+UI and /metrics need the token of serve.auth.token (or GHSYNC_SERVE_TOKEN)
+whenever one is set: "Authorization: Bearer TOKEN", or sign in at /ui/login
+in a browser. Without a token they are open, which serve allows only on a
+loopback-only --addr (127.0.0.1, ::1, localhost): on 0.0.0.0, :PORT or any
+other address it refuses to start (exit 2) unless serve.auth.insecure_public_read
+is true (for a private network behind its own authentication; warned at
+every start). See docs/ui.md.
+
 Jobs with a schedule: run on it through a River job queue in the database
 (SQLite by default; with --database postgres://… several serve replicas share
 the work, each tick running once across them). A job never overlaps itself: a
@@ -87,7 +98,7 @@ or GHSYNC_WEBHOOK_SECRET. Without one the webhook endpoint answers 503 (and says
 so at startup) while everything else runs; webhooks.insecure_no_signature: true
 accepts unsigned deliveries (local testing only). SIGTERM/SIGINT shut it down
 gracefully.`,
-		Example: "  GHSYNC_WEBHOOK_SECRET=… ghsync serve --addr 0.0.0.0:8080 --database postgres://ghsync@db/ghsync",
+		Example: "  GHSYNC_WEBHOOK_SECRET=… GHSYNC_SERVE_TOKEN=$(openssl rand -hex 32) ghsync serve --addr 0.0.0.0:8080 --database postgres://ghsync@db/ghsync",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := sf.check(addr, database); err != nil {
@@ -112,6 +123,12 @@ gracefully.`,
 			}
 			a.logger.Info("ghsync serve starting", "addr", opts.Addr, "webhooks", opts.WebhookPath, "schedules", len(scheduled))
 			srv, err := serve.New(cmd.Context(), opts)
+			if errors.Is(err, serve.ErrUnprotected) {
+				if cfg.File != "" {
+					err = fmt.Errorf("%s: %w", cfg.File, err)
+				}
+				return jobs.Usage(err)
+			}
 			if err != nil {
 				return err
 			}
@@ -131,7 +148,11 @@ gracefully.`,
 			}
 			srv.AddService(sched)
 			srv.Handle("GET /api/runs", scheduler.RunsHandler(srv.DB(), a.logger))
-			uiHandler, closeUI, err := ui.ForConfig(cmd.Context(), cfg, srv.DB(), a.logger)
+			uo := ui.Options{DB: srv.DB(), Logger: a.logger}
+			if srv.AuthRequired() {
+				uo.SignOutPath = serve.LogoutPath
+			}
+			uiHandler, closeUI, err := ui.ForConfig(cmd.Context(), cfg, uo)
 			if err != nil {
 				srv.Close()
 				return err
@@ -158,6 +179,9 @@ func (a *app) serveOptions(ctx context.Context, cfg *config.Config, addr, databa
 		return opts, err
 	}
 	opts.Addr, opts.Logger = addr, a.logger
+	if err := serve.ConfigAuth(ctx, cfg, a.env.Getenv, &opts); err != nil {
+		return opts, err
+	}
 	if database != "" {
 		opts.DatabaseURL = database
 	}

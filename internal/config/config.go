@@ -40,6 +40,8 @@ type Config struct {
 	Alerts Alerts `yaml:"alerts"`
 	// Webhooks configures the webhook endpoint of `ghsync serve`.
 	Webhooks Webhooks `yaml:"webhooks"`
+	// Serve configures who may read `ghsync serve` (serve.auth).
+	Serve Serve `yaml:"serve"`
 	// Jobs are the configured jobs, in file order; names are unique.
 	Jobs []*Job `yaml:"jobs"`
 	// Warnings are non-fatal remarks (e.g. a secret written literally in the

@@ -46,6 +46,7 @@ func validate(c *Config, kinds Kinds, p *problems) {
 		p.field("webhooks.archive.batch_age", "must be positive")
 	}
 	validateWebhookExtras(w, p)
+	validateServe(&c.Serve, p)
 	names := map[string]int{}
 	for i, j := range c.Jobs {
 		path := indexPath("jobs", i)

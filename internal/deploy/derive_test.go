@@ -20,6 +20,8 @@ webhooks:
   secrets: [awssecretsmanager://ghsync/webhook]
   archive:
     dest: s3://acme-raw/hooks/
+  circleci:
+    secrets: [a-literal-circleci-secret]
 jobs:
   - name: site
     kind: repo
@@ -88,6 +90,8 @@ func TestDeriveAccessAndResources(t *testing.T) {
 		"ScheduleExpression: cron(0/15 9-17 ? * 2-6 *)",
 		"GHSYNC_CONFIG: s3://acme-config/ghsync/prod.yaml",
 		"- x86_64", "InboxUploads:", "AWS::Lambda::Url", "InvokedViaFunctionUrl: true",
+		"answers only signed webhook POSTs and GET /healthz; everything else is 404",
+		"CircleCIWebhookUrl:", "- api/circleci/webhooks", "- api/github/webhooks",
 	} {
 		if !strings.Contains(text, s) {
 			t.Errorf("template lacks %q", s)

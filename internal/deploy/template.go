@@ -1,8 +1,9 @@
 // Package deploy produces what ghsync needs to run on AWS Lambda: a
 // CloudFormation template derived from the configuration (function, least-
 // privilege role, one EventBridge Scheduler schedule per scheduled job, S3
-// event routing for inbox buckets, a Function URL for webhooks, log group and
-// dead-letter queue), and the `deploy schedules` verbs that manage
+// event routing for inbox buckets, a public Function URL on which the function
+// answers only webhook deliveries and /healthz, log group and dead-letter
+// queue), and the `deploy schedules` verbs that manage
 // EventBridge rules for an existing function (the original update_triggers.py).
 package deploy
 
@@ -16,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/serve"
 )
 
 // Architectures accepted by Options.Arch.
@@ -163,13 +165,18 @@ func Build(cfg *config.Config, opts Options) (*Template, error) {
 				{"Action", "lambda:InvokeFunction"}, {"FunctionName", Ref("Function")},
 				{"Principal", "*"}, {"InvokedViaFunctionUrl", true}}}}},
 		)
-		path := cfg.Webhooks.Path
-		if path == "" {
-			path = config.DefaultWebhookPath
-		}
+		// The URL is public (GitHub must reach it); the function answers on
+		// it only the receivers' signed POSTs and GET /healthz, everything
+		// else 404 (internal/lambda serveHTTP).
+		rc := serve.ReceiversOf(cfg)
 		outputs = append(outputs, KV{"WebhookUrl", M{
-			{"Description", "Payload URL for the GitHub webhook (content type application/json)"},
-			{"Value", M{{"Fn::Join", []any{"", []any{GetAtt("FunctionUrl", "FunctionUrl"), strings.TrimPrefix(path, "/")}}}}}}})
+			{"Description", "Payload URL for the GitHub webhook (content type application/json). The Function URL is public and answers only signed webhook POSTs and GET /healthz; everything else is 404"},
+			{"Value", M{{"Fn::Join", []any{"", []any{GetAtt("FunctionUrl", "FunctionUrl"), strings.TrimPrefix(rc.GitHubPath, "/")}}}}}}})
+		if rc.CircleCI {
+			outputs = append(outputs, KV{"CircleCIWebhookUrl", M{
+				{"Description", "Receiver URL for CircleCI webhooks (signed with a webhooks.circleci.secrets entry)"},
+				{"Value", M{{"Fn::Join", []any{"", []any{GetAtt("FunctionUrl", "FunctionUrl"), strings.TrimPrefix(serve.CircleCIPath, "/")}}}}}}})
+		}
 	}
 
 	desc := "ghsync on AWS Lambda"

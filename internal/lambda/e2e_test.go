@@ -187,10 +187,13 @@ jobs:
 			t.Fatalf("bad signature: status %d: %s", r.StatusCode, r.Body)
 		}
 	})
-	t.Run("http api read", func(t *testing.T) {
+	t.Run("stored, and not readable through the URL", func(t *testing.T) {
+		if ids := storedDeliveries(t, "sqlite://"+dir+"/hooks.db"); len(ids) != 1 || ids[0] != "d-1" {
+			t.Errorf("stored deliveries %v, want [d-1]", ids)
+		}
 		r := httpEvent(t, api, "GET", "/api/deliveries", "", "", "")
-		if r.StatusCode != 200 || !strings.Contains(r.Body, "d-1") || strings.Contains(r.Body, "d-2") {
-			t.Fatalf("deliveries: status %d: %s", r.StatusCode, r.Body)
+		if r.StatusCode != 404 || strings.Contains(r.Body, "d-1") {
+			t.Fatalf("GET /api/deliveries: status %d: %s", r.StatusCode, r.Body)
 		}
 	})
 }
@@ -201,7 +204,8 @@ type httpResult struct {
 	Body       string            `json:"body"`
 }
 
-// httpEvent sends a payload-2.0 HTTP event (the Function URL format).
+// httpEvent sends a payload-2.0 HTTP event (the Function URL format); sig,
+// when set, makes it a signed GitHub ping delivery.
 func httpEvent(t *testing.T, api *runtimeAPI, method, path, body, sig, delivery string) httpResult {
 	t.Helper()
 	headers := map[string]string{"content-type": "application/json", "user-agent": "GitHub-Hookshot/abc"}
@@ -210,17 +214,26 @@ func httpEvent(t *testing.T, api *runtimeAPI, method, path, body, sig, delivery 
 		headers["x-github-event"] = "ping"
 		headers["x-github-delivery"] = delivery
 	}
+	return functionURLEvent(t, api, method, path, headers, body)
+}
+
+// functionURLEvent sends a payload-2.0 HTTP event for method and target (a
+// path, with an optional ?query) carrying exactly headers and body, and
+// returns the function's HTTP answer.
+func functionURLEvent(t *testing.T, api *runtimeAPI, method, target string, headers map[string]string, body string) httpResult {
+	t.Helper()
+	path, query, _ := strings.Cut(target, "?")
 	ev := map[string]any{
-		"version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "", "headers": headers,
+		"version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": query, "headers": headers,
 		"requestContext": map[string]any{"accountId": "anonymous", "apiId": "abc", "domainName": "abc.lambda-url.us-east-1.on.aws",
-			"http":      map[string]any{"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "GitHub-Hookshot/abc"},
+			"http":      map[string]any{"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": headers["user-agent"]},
 			"requestId": "r", "routeKey": "$default", "stage": "$default", "time": time.Now().Format(time.RFC3339), "timeEpoch": time.Now().UnixMilli()},
 		"body": body, "isBase64Encoded": false,
 	}
 	payload, _ := json.Marshal(ev)
 	r := api.invoke(string(payload))
 	if !r.OK {
-		t.Fatalf("HTTP event failed: %s", r.Body)
+		t.Fatalf("HTTP event %s %s failed: %s", method, target, r.Body)
 	}
 	var out httpResult
 	if err := json.Unmarshal(r.Body, &out); err != nil {

@@ -13,8 +13,11 @@
 //   - S3, SQS-wrapped S3 and EventBridge S3 events: each object routed to the
 //     jobs watching its bucket and prefix (kinds that handle object-created
 //     events, such as the inbox);
-//   - Function URL / API Gateway HTTP API (payload 2.0) requests: served by
-//     the same HTTP handler as `ghsync serve` (webhooks, read API, health).
+//   - Function URL / API Gateway HTTP API (payload 2.0) requests: the
+//     webhook deliveries (POST to webhooks.path, and to the CircleCI path
+//     when configured) are served by the same handler as in `ghsync serve`,
+//     GET /healthz answers; everything else is 404 without opening the
+//     database (the URL is public: the read API and metrics are not served).
 //
 // Failures are returned as errors, which the runtime reports through the
 // Runtime API's invocation error endpoint; configuration errors at start-up

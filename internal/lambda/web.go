@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/serve"
 	"github.com/ghsync/ghsync/internal/webhooks/logs"
+	"github.com/ghsync/ghsync/internal/webutil"
 )
 
 // EnvWebhookSecret is an extra webhook secret taken from the environment (as
@@ -27,18 +29,40 @@ const processBudget = 5 * time.Second
 // queue (no attempt counted) for a later invocation.
 const answerWithin = 8 * time.Second
 
-// serveHTTP answers a Function URL / HTTP API event with the webhook server's
-// handler, then projects the deliveries stored so far (Lambda freezes the
-// process between invocations, so background work cannot be relied on).
+// serveHTTP answers a Function URL / HTTP API event. The URL is public
+// (GitHub must reach it), so only what authenticates itself answers: the
+// webhook receivers' POSTs (signature-checked by the webhook server's
+// handler) and GET /healthz. Every other method and path — the read API,
+// /metrics, the UI — answers 404 before anything is opened, so no request
+// of an anonymous caller reads the database. After a delivery the stored
+// deliveries are projected (Lambda freezes the process between
+// invocations, so background work cannot be relied on).
 func (h *Handler) serveHTTP(ctx context.Context, payload []byte) ([]byte, error) {
 	start := time.Now()
-	srv, err := h.server(ctx)
-	if err != nil {
-		return nil, invokeErr(ErrTypeConfig, err)
+	receivers := serve.ReceiversOf(h.cfg)
+	var srv *serve.Server
+	var openErr error
+	gate := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case serve.IsHealth(r):
+			serve.Healthz(w, r)
+		case receivers.Match(r):
+			if srv, openErr = h.server(r.Context()); openErr == nil {
+				srv.Handler().ServeHTTP(w, r)
+			}
+		default:
+			webutil.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "not found: on AWS Lambda this URL receives webhook deliveries (POST) and answers GET /healthz, nothing else; read deliveries and projections with `ghsync events` or `ghsync serve`"})
+		}
+	})
+	res, err := ServeHTTPEvent(ctx, gate, payload)
+	if openErr != nil {
+		return nil, invokeErr(ErrTypeConfig, openErr)
 	}
-	res, err := ServeHTTPEvent(ctx, srv.Handler(), payload)
 	if err != nil {
 		return nil, invokeErr(ErrTypeBadEvent, err)
+	}
+	if srv == nil {
+		return marshal(res)
 	}
 	pctx, cancel := context.WithTimeout(ctx, processBudget)
 	defer cancel()

@@ -13,6 +13,43 @@ import (
 // EnvWebhookSecret is an extra webhook secret taken from the environment.
 const EnvWebhookSecret = "GHSYNC_WEBHOOK_SECRET"
 
+// EnvServeToken is the serve token taken from the environment when
+// serve.auth.token is not set.
+const EnvServeToken = "GHSYNC_SERVE_TOKEN"
+
+// ConfigAuth sets opts.AuthToken and opts.InsecurePublicRead from cfg's
+// serve.auth section, the token falling back to GHSYNC_SERVE_TOKEN from
+// getenv. A token that is set but resolves empty, or is shorter than
+// MinTokenLength, is a *config.Error at serve.auth.token (never silently no
+// token); errors never hold the token.
+func ConfigAuth(ctx context.Context, cfg *config.Config, getenv func(string) string, opts *Options) error {
+	a := cfg.Serve.Auth
+	opts.InsecurePublicRead = a.InsecurePublicRead
+	where := "serve.auth.token"
+	tok := ""
+	if !a.Token.IsZero() {
+		v, err := a.Token.Resolve(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+		if v == "" {
+			return cfg.FieldError(where, "%s resolves to an empty value", a.Token.Describe())
+		}
+		tok = v
+	} else if getenv != nil {
+		tok, where = strings.TrimSpace(getenv(EnvServeToken)), EnvServeToken
+	}
+	if tok != "" && len(tok) < MinTokenLength {
+		msg := fmt.Sprintf("the token must be at least %d characters (e.g. from `openssl rand -hex 32`)", MinTokenLength)
+		if where == EnvServeToken {
+			return &config.Error{Field: EnvServeToken, Msg: msg}
+		}
+		return cfg.FieldError(where, "%s", msg)
+	}
+	opts.AuthToken = tok
+	return nil
+}
+
 // ConfigOptions builds the Options of cfg's database and webhooks sections,
 // as `ghsync serve` and the Lambda's HTTP path both use them: secrets
 // resolved (plus GHSYNC_WEBHOOK_SECRET from getenv), the archive, the log

@@ -16,23 +16,28 @@ import (
 )
 
 func (s *Server) routes() {
-	s.Handle("POST "+s.opts.WebhookPath, s.hooks.Handler())
+	// Public: the receivers check signatures; health says nothing.
+	s.HandlePublic("POST "+s.opts.WebhookPath, s.hooks.Handler())
 	// Other methods get 405 naming POST (without this, the UI's catch-all
 	// "/" would answer them with its HTML 404).
-	s.Handle(s.opts.WebhookPath, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.HandlePublic(s.opts.WebhookPath, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", http.MethodPost)
 		webutil.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "GitHub webhooks are delivered with POST"})
 	}))
-	s.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		webutil.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	}))
-	s.Handle("GET /readyz", http.HandlerFunc(s.ready))
+	s.HandlePublic("GET /healthz", http.HandlerFunc(Healthz))
+	s.HandlePublic("GET /readyz", http.HandlerFunc(s.ready))
+	if s.circle != nil {
+		s.HandlePublic("POST "+CircleCIPath, s.circle.Handler())
+	}
+	if s.auth != nil {
+		s.HandlePublic("GET "+LoginPath, http.HandlerFunc(s.auth.loginPage))
+		s.HandlePublic("POST "+LoginPath, http.HandlerFunc(s.auth.login))
+		s.HandlePublic("POST "+LogoutPath, http.HandlerFunc(s.auth.logout))
+	}
+	// Behind the token when one is set.
 	s.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
 	s.Handle("GET /api/deliveries", http.HandlerFunc(s.apiDeliveries))
 	s.Handle("GET /api/events/{table}", http.HandlerFunc(s.apiEvents))
-	if s.circle != nil {
-		s.Handle("POST "+CircleCIPath, s.circle.Handler())
-	}
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,14 @@
 //	GET  /api/deliveries        ?event=&since=&limit=&cursor=
 //	GET  /api/events/{table}    ?repo=&status=&classification=&since=&limit=&cursor=
 //	POST /api/circleci/webhooks CircleCI webhooks (when Options.CircleCISecrets is set)
+//	GET|POST /ui/login, POST /ui/logout  browser sign-in (when Options.AuthToken is set)
+//
+// Who may call them: the receivers (signature-checked), /healthz, /readyz
+// and the sign-in form are public ([Server.HandlePublic]); every other
+// route, including those added with [Server.Handle], needs
+// Options.AuthToken when it is set (auth.go). Without a token New refuses
+// an Addr that is not loopback-only unless Options.InsecurePublicRead
+// (exposure.go).
 //
 // Usage from the CLI:
 //
@@ -79,6 +87,17 @@ type Options struct {
 	CircleCISecrets []string
 	// Dynamo, when set, mirrors the projections to DynamoDB.
 	Dynamo *DynamoOptions
+	// AuthToken, when set, is required on every route but the public ones
+	// (the webhook receivers, /healthz, /readyz and the sign-in form):
+	// "Authorization: Bearer TOKEN", or the session cookie the sign-in form
+	// at LoginPath sets. Without it the read API, UI and metrics are open,
+	// which New allows only on a loopback-only Addr or with
+	// InsecurePublicRead.
+	AuthToken string
+	// InsecurePublicRead lets a server without AuthToken listen on an
+	// address that is not loopback-only (for a private network behind its
+	// own authentication); New logs a warning saying so.
+	InsecurePublicRead bool
 	// Logger receives logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -99,6 +118,15 @@ type Server struct {
 	reg        *prometheus.Registry
 	latency    *prometheus.HistogramVec
 	services   []Service
+	auth       *auth // nil: no token, every route open
+	routeList  []Route
+}
+
+// Route is one registered mux pattern and whether it answers without the
+// token.
+type Route struct {
+	Pattern string
+	Public  bool
 }
 
 // Service is a background component that lives as long as the server, such
@@ -111,8 +139,11 @@ type Service interface {
 	Stop(ctx context.Context) error
 }
 
-// New opens the database (running migrations), the archive bucket when
-// configured, and assembles the routes. When no webhook secret is configured
+// New checks who may read the server (a listener that is not loopback-only
+// needs Options.AuthToken or Options.InsecurePublicRead, else an error
+// matching ErrUnprotected before anything is opened), opens the database
+// (running migrations), the archive bucket when configured, and assembles
+// the routes. When no webhook secret is configured
 // and InsecureNoSignature is false, the webhook endpoint refuses deliveries
 // (503, logged at startup) while everything else runs. Call Run, or Close if
 // Run is never called.
@@ -132,7 +163,13 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if err := checkExposure(opts, opts.Logger); err != nil {
+		return nil, err
+	}
 	s := &Server{opts: opts, log: opts.Logger, mux: http.NewServeMux(), reg: prometheus.NewRegistry()}
+	if opts.AuthToken != "" {
+		s.auth = newAuth(opts.AuthToken, opts.Logger)
+	}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "ghsync_http_request_duration_seconds",
@@ -189,11 +226,30 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 }
 
 // Handle registers h on the server's mux (http.ServeMux pattern syntax, e.g.
-// "GET /ui/"). Requests are measured in the latency histogram under pattern.
-// Register before Run.
+// "GET /ui/"), behind the token when Options.AuthToken is set. Requests are
+// measured in the latency histogram under pattern. Register before Run.
 func (s *Server) Handle(pattern string, h http.Handler) {
+	if s.auth != nil {
+		h = s.auth.guard(h)
+	}
+	s.routeList = append(s.routeList, Route{Pattern: pattern})
 	s.mux.Handle(pattern, s.measure(pattern, h))
 }
+
+// HandlePublic is Handle without the token: only for routes that
+// authenticate themselves (webhook receivers check signatures) or reveal
+// nothing (health).
+func (s *Server) HandlePublic(pattern string, h http.Handler) {
+	s.routeList = append(s.routeList, Route{Pattern: pattern, Public: true})
+	s.mux.Handle(pattern, s.measure(pattern, h))
+}
+
+// Routes lists the registered patterns in registration order.
+func (s *Server) Routes() []Route { return append([]Route(nil), s.routeList...) }
+
+// AuthRequired reports whether the token guards the routes registered with
+// Handle.
+func (s *Server) AuthRequired() bool { return s.auth != nil }
 
 // AddService registers a background service: Serve starts services in the
 // order added once it listens, and stops them in reverse order during the

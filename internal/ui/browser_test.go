@@ -39,9 +39,9 @@ const webhookSecret = "browser-test-secret"
 
 // startServe runs `ghsync serve` on the embedded defaults in an empty
 // directory (no config file: SQLite in ./data, file://./out); secret, when not
-// empty, is given as GHSYNC_WEBHOOK_SECRET. It returns the base URL and the
-// working directory.
-func startServe(t *testing.T, secret string) (string, string) {
+// empty, is given as GHSYNC_WEBHOOK_SECRET; env are more VAR=value
+// settings. It returns the base URL and the working directory.
+func startServe(t *testing.T, secret string, env ...string) (string, string) {
 	t.Helper()
 	work := t.TempDir()
 	bin := testkit.Ghsync(t)
@@ -61,6 +61,7 @@ func startServe(t *testing.T, secret string) (string, string) {
 	if secret != "" {
 		cmd.Env = append(cmd.Env, "GHSYNC_WEBHOOK_SECRET="+secret)
 	}
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -293,5 +294,71 @@ func TestBrowserHUDUnderUI(t *testing.T) {
 	}
 	if st, err = chromedp.Run(ctx, chromedp.Evaluate[hudState](readHUD)); err != nil || st.Shown != "2" {
 		t.Fatalf("after filtering: %+v, %v", st, err)
+	}
+}
+
+// TestBrowserSignIn: with a serve token, a page asked for in the browser
+// shows the sign-in form; a wrong token is refused, the right one leads back
+// to the page asked for (session cookie not readable by scripts), the UI
+// works, and "Sign out" ends the session.
+func TestBrowserSignIn(t *testing.T) {
+	const token = "browser-test-serve-token-0123456789"
+	ctx := browser(t)
+	base, _ := startServe(t, "", "GHSYNC_SERVE_TOKEN="+token)
+	type signIn struct {
+		URL     string `json:"url"`
+		Title   string `json:"title"`
+		Error   string `json:"error"`
+		H1      string `json:"h1"`
+		Cookie  string `json:"cookie"`
+		SignOut bool   `json:"sign_out"`
+	}
+	const readSignIn = `(() => ({url: location.href, title: document.title,
+		error: document.querySelector(".error") ? document.querySelector(".error").textContent : "",
+		h1: document.querySelector("main h1") ? document.querySelector("main h1").textContent.trim() : "",
+		cookie: document.cookie, sign_out: !!document.querySelector("nav .signout button")}))()`
+	state := func() signIn {
+		t.Helper()
+		st, err := chromedp.Run(ctx, chromedp.Evaluate[signIn](readSignIn))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/ui/deliveries"), chromedp.WaitVisible(chromedp.CSS(`#token`))); err != nil {
+		t.Fatal(err)
+	}
+	if st := state(); st.URL != base+"/ui/deliveries" || !strings.Contains(st.Title, "Sign in") {
+		t.Fatalf("anonymous page: %+v", st)
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`#token`), "not-the-token"), chromedp.Submit(chromedp.CSS(`#token`)),
+		chromedp.WaitVisible(chromedp.CSS(`.error`))); err != nil {
+		t.Fatal(err)
+	}
+	if st := state(); !strings.Contains(st.Error, "not correct") || st.Cookie != "" {
+		t.Fatalf("wrong token: %+v", st)
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`#token`), token), chromedp.Submit(chromedp.CSS(`#token`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav .signout`))); err != nil {
+		t.Fatal(err)
+	}
+	st := state()
+	if st.URL != base+"/ui/deliveries" || st.H1 != "Webhook deliveries" || !st.SignOut {
+		t.Fatalf("after signing in: %+v", st)
+	}
+	if st.Cookie != "" {
+		t.Errorf("the session cookie is readable by scripts: %q", st.Cookie)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`nav a[href="/ui/"]`)), chromedp.WaitVisible(chromedp.CSS(`main h1`))); err != nil {
+		t.Fatal(err)
+	}
+	if p := read(t, ctx); p.H1 != "Jobs" || !strings.Contains(p.Empty, "No jobs are configured") {
+		t.Errorf("jobs page when signed in: %+v", p)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`nav .signout button`)), chromedp.WaitVisible(chromedp.CSS(`#token`))); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/ui/"), chromedp.WaitVisible(chromedp.CSS(`#token`))); err != nil {
+		t.Fatalf("after signing out the UI still answers: %v", err)
 	}
 }

@@ -109,7 +109,7 @@ func TestForConfigMountsTheHUDOfStatusesJobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, closeFn, err := ui.ForConfig(context.Background(), cfg, d, nil)
+	h, closeFn, err := ui.ForConfig(context.Background(), cfg, ui.Options{DB: d})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestForConfigMountsTheHUDOfStatusesJobs(t *testing.T) {
 	mustContain(t, "jobs page", body, `data-job="snap"`, `href="/ui/hud/"`)
 
 	// Without statuses jobs there is no HUD.
-	h, closeFn2, err := ui.ForConfig(context.Background(), testConfigNoStatuses(t), d, nil)
+	h, closeFn2, err := ui.ForConfig(context.Background(), testConfigNoStatuses(t), ui.Options{DB: d})
 	if err != nil {
 		t.Fatal(err)
 	}

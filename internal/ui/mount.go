@@ -8,18 +8,19 @@ import (
 	"time"
 
 	"github.com/ghsync/ghsync/internal/config"
-	"github.com/ghsync/ghsync/internal/db"
 	"github.com/ghsync/ghsync/internal/hud"
 	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/store"
 )
 
-// ForConfig builds the UI for `ghsync serve` from the configuration: when
-// jobs write status snapshots it opens the first one's destination and
-// mounts the HUD on it under /ui/hud/ (other destinations are logged and not
-// shown). The returned close function releases the HUD's bucket; call
-// it after the server has stopped. It never returns a nil close function.
-func ForConfig(ctx context.Context, cfg *config.Config, d *db.DB, logger *slog.Logger) (http.Handler, func() error, error) {
+// ForConfig builds the UI for `ghsync serve` from the configuration and o
+// (DB, Logger, SignOutPath; o.Config and o.HUD are set here): when jobs
+// write status snapshots it opens the first one's destination and mounts
+// the HUD on it under /ui/hud/ (other destinations are logged and not
+// shown). The returned close function releases the HUD's bucket; call it
+// after the server has stopped. It never returns a nil close function.
+func ForConfig(ctx context.Context, cfg *config.Config, o Options) (http.Handler, func() error, error) {
+	logger := o.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -54,7 +55,8 @@ func ForConfig(ctx context.Context, cfg *config.Config, d *db.DB, logger *slog.L
 		}
 		hudHandler = h
 	}
-	h, err := New(Options{Config: cfg, DB: d, HUD: hudHandler, Logger: logger})
+	o.Config, o.HUD, o.Logger = cfg, hudHandler, logger
+	h, err := New(o)
 	if err != nil {
 		_ = closeFn()
 		return nil, func() error { return nil }, err

@@ -74,6 +74,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock used for "ago" texts and next runs; nil means time.Now.
 	Now func() time.Time
+	// SignOutPath, when set, adds a "Sign out" button to the navigation
+	// that POSTs there (serve.LogoutPath when the server needs a token).
+	SignOutPath string
 }
 
 // handler is the UI's http.Handler.
@@ -157,13 +160,15 @@ type page struct {
 	Title  string
 	Nav    string // which navigation entry is current: jobs, deliveries, hud
 	HasHUD bool
-	Data   any
+	// SignOut is where the "Sign out" button posts; "" hides it.
+	SignOut string
+	Data    any
 }
 
 // render executes the page template name with data.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, code int, name, title, nav string, data any) {
 	var buf strings.Builder
-	p := page{Title: title, Nav: nav, HasHUD: h.o.HUD != nil, Data: data}
+	p := page{Title: title, Nav: nav, HasHUD: h.o.HUD != nil, SignOut: h.o.SignOutPath, Data: data}
 	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
 		h.log.Error("ui: render failed", "page", name, "path", r.URL.Path, "err", err)
 		http.Error(w, "internal error rendering the page", http.StatusInternalServerError)
