@@ -28,7 +28,26 @@ import (
 type holdingProxy struct {
 	*httptest.Server
 	holding atomic.Bool
+	held    atomic.Int32 // requests being held now
 	reached chan string
+}
+
+// settle waits until no request of an earlier run is held, then forgets
+// their announcements, so the next run's first held request is its own.
+func (p *holdingProxy) settle(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); p.held.Load() > 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("requests of an earlier run are still held a minute after it ended")
+		}
+	}
+	for {
+		select {
+		case <-p.reached:
+		default:
+			return
+		}
+	}
 }
 
 func newHoldingProxy(t *testing.T, target string) *holdingProxy {
@@ -43,6 +62,8 @@ func newHoldingProxy(t *testing.T, target string) *holdingProxy {
 		content := strings.Contains(r.URL.Path, "/git/blobs/") || strings.Contains(r.URL.Path, "/tarball/") ||
 			strings.Contains(r.URL.Path, "/zipball/") || strings.Contains(r.URL.Path, "/_codeload")
 		if content && p.holding.Load() {
+			p.held.Add(1)
+			defer p.held.Add(-1)
 			select {
 			case p.reached <- r.URL.Path:
 			default:
@@ -62,6 +83,7 @@ func newHoldingProxy(t *testing.T, target string) *holdingProxy {
 // the test after a minute (a hang guard, not a timing assertion).
 func runUntilHeld(t *testing.T, p *holdingProxy, env []string, sig os.Signal, args ...string) result {
 	t.Helper()
+	p.settle(t)
 	cmd := exec.Command(binary(t), args...)
 	cmd.Env = env
 	var out, errb bytes.Buffer
