@@ -3,14 +3,16 @@
 // Started without arguments inside AWS Lambda (AWS_LAMBDA_RUNTIME_API set, or
 // the binary named bootstrap), it serves Lambda invocations instead of
 // running the CLI; see internal/lambda.
+//
+// Ctrl-C (SIGINT) or SIGTERM stops the command: it says "interrupted; the
+// next run converges" and exits 130 (143 for SIGTERM); a second signal exits
+// at once.
 package main
 
 import (
 	"context"
 	"os"
-	"os/signal"
 	"runtime/debug"
-	"syscall"
 
 	"github.com/ghsync/ghsync/internal/cli"
 	"github.com/ghsync/ghsync/internal/lambda"
@@ -27,7 +29,7 @@ func main() {
 		// Lambda sends SIGTERM at shutdown; the handler deals with it.
 		os.Exit(lambda.Main(context.Background(), os.Getenv, os.Stderr))
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cli.NotifyInterrupt(context.Background(), os.Stderr, os.Exit)
 	code := cli.Main(ctx, os.Args[1:], cli.Stdio())
 	stop()
 	os.Exit(code)

@@ -282,7 +282,7 @@ without changing anything. Exit code 1 when the function reports an error.`,
 				fmt.Fprint(a.stderr, res.LogTail)
 			}
 			if f.json {
-				err = printJSON(a.env.Stdout, res)
+				a.emitJSON(res) // Main adds "error" when the function failed
 			} else {
 				_, err = fmt.Fprintf(a.env.Stdout, "%s\n", res.Payload)
 			}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/term"
+
+	"github.com/ghsync/ghsync/internal/jobs"
 )
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
@@ -19,6 +22,102 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// emitJSON hands v, the command's --json object, to Main, which prints it
+// once the command has returned: with a top-level "error" when it failed, so
+// a summary printed by a failing run still says why (see jsonWithError).
+func (a *app) emitJSON(v any) { a.jsonOut = v }
+
+// jsonWithError returns v's JSON object with a top-level "error": msg (and
+// "interrupted": true) when msg is set; v itself otherwise. A summary
+// implementing jobs.ErrorSetter is told the error first; any other object
+// gets the key added in front (replacing one it had); a value that is not
+// an object is wrapped as {"error": …, "result": v}. With v nil the object
+// is {"error": msg}.
+func jsonWithError(v any, msg string, interrupted bool) any {
+	if msg == "" && !interrupted {
+		return v
+	}
+	if s, ok := v.(jobs.ErrorSetter); ok {
+		s.SetError(msg)
+	}
+	head := []jsonField{{"error", msg}}
+	if interrupted {
+		head = append(head, jsonField{"interrupted", true})
+	}
+	if v == nil {
+		return orderedObject(head)
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return orderedObject(append(head, jsonField{"result_error", err.Error()}))
+	}
+	fields, ok := objectFields(raw)
+	if !ok {
+		return orderedObject(append(head, jsonField{"result", json.RawMessage(raw)}))
+	}
+	for _, f := range fields {
+		if f.key != "error" && (f.key != "interrupted" || !interrupted) {
+			head = append(head, f)
+		}
+	}
+	return orderedObject(head)
+}
+
+// jsonField is one key of an orderedObject.
+type jsonField struct {
+	key string
+	val any
+}
+
+// orderedObject is a JSON object whose keys keep their order.
+type orderedObject []jsonField
+
+func (o orderedObject) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, f := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(f.key)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(f.val)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// objectFields splits a JSON object into its fields, in order; false when
+// raw is not an object.
+func objectFields(raw []byte) ([]jsonField, bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, false
+	}
+	var out []jsonField
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		key, _ := tok.(string)
+		var val json.RawMessage
+		if err := dec.Decode(&val); err != nil {
+			return nil, false
+		}
+		out = append(out, jsonField{key, val})
+	}
+	return out, true
 }
 
 // tableErrorWidth is how much of an error a table cell shows; --json

@@ -43,9 +43,17 @@ type app struct {
 	quiet      bool
 	logger     *slog.Logger
 	stderr     *stderrOwner // every write to stderr goes through it
+	jsonOut    any          // the --json object, printed by Main (see emitJSON)
 }
 
-// Main runs ghsync with args and returns the process exit code.
+// Main runs ghsync with args and returns the process exit code: 0, 1 when
+// the command failed, 2 for bad usage or configuration, 128+signal when a
+// signal canceled ctx (NotifyInterrupt) before the command finished.
+//
+// With --json, stdout is one JSON object, carrying a top-level "error" when
+// the command failed (and "interrupted": true after a signal): the object a
+// verb handed to emitJSON with those keys set, or {"error": …} when it
+// printed nothing.
 func Main(ctx context.Context, args []string, env Env) int {
 	stdout := &countingWriter{w: env.Stdout}
 	env.Stdout = stdout
@@ -55,15 +63,30 @@ func Main(ctx context.Context, args []string, env Env) int {
 	root.SetOut(env.Stdout)
 	root.SetErr(a.stderr)
 	cmd, err := root.ExecuteContextC(ctx)
+	err = asInterrupted(ctx, err)
+	var ie *interruptedError
+	interrupted := errors.As(err, &ie)
+	if a.jsonOut != nil || (err != nil && wantsJSON(cmd, args) && stdout.n == 0) {
+		// --json promises one JSON object on stdout, failures included.
+		msg := ""
+		if err != nil {
+			msg = userMessage(err)
+		}
+		if perr := printJSON(stdout, jsonWithError(a.jsonOut, msg, interrupted)); perr != nil && err == nil {
+			err = perr
+		}
+	}
 	if err == nil {
 		return ExitOK
 	}
-	if wantsJSON(cmd, args) && stdout.n == 0 {
-		// --json promises one JSON object on stdout, failures included.
-		_ = printJSON(stdout, map[string]string{"error": userMessage(err)})
-	}
 	code := ExitFailed
-	if isUsage(err) {
+	switch {
+	case interrupted:
+		code = ie.by.ExitCode()
+		if a.logger != nil {
+			a.logger.Debug("interrupted", "signal", ie.by.Signal.String(), "err", ie.err)
+		}
+	case isUsage(err):
 		code = ExitUsage
 	}
 	var ce *store.CredentialsError
@@ -112,6 +135,10 @@ func isUsage(err error) bool {
 // credentials are one sentence of their own (which store, which sources
 // were tried, what to set), whatever operation ran into them.
 func userMessage(err error) string {
+	var ie *interruptedError
+	if errors.As(err, &ie) {
+		return ie.Error()
+	}
 	var ce *store.CredentialsError
 	if errors.As(err, &ce) {
 		return ce.Error()

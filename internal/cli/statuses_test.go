@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/ghsync/ghsync/internal/github"
 	"github.com/ghsync/ghsync/internal/githubtest"
 )
 
@@ -52,5 +56,35 @@ func TestStatusesVerb(t *testing.T) {
 	code, _, errs = run("statuses", "acme/app", dst, "--branch", "main", "--branch", "release/2.0")
 	if code != ExitFailed || !strings.Contains(errs, "release/2.0") {
 		t.Errorf("failed branch: exit %d, stderr %s", code, errs)
+	}
+}
+
+// `statuses` against a GitHub answering 503: exit 1, one JSON object with
+// the error, and a summary counting the requests really sent — within the
+// run's retry budget (one request's 1 + 4 attempts; it used to be 4 GraphQL
+// attempts × 5 HTTP attempts = 20).
+func TestStatusesUnreachableGitHubWithinBudget(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	vars := map[string]string{"GITHUB_TOKEN": "tok", "GITHUB_API_URL": srv.URL + "/", "HOME": dir}
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), []string{"statuses", "acme/app", "file://" + dir + "/hud", "--branch", "main", "--json"},
+		Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return vars[k] }})
+	var sum map[string]any
+	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, out.String())
+	}
+	msg, _ := sum["error"].(string)
+	if code != ExitFailed || !strings.Contains(msg, "gave up after 5 attempts") {
+		t.Fatalf("exit %d, error %q", code, msg)
+	}
+	bound := 1 + github.DefaultRunRetries
+	if n := int(hits.Load()); sum["graphql_requests"] != float64(n) || n > bound || n != 5 {
+		t.Fatalf("GitHub saw %d requests, the summary says %v; want 5 (run budget bound %d)", n, sum["graphql_requests"], bound)
 	}
 }

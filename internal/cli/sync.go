@@ -152,8 +152,8 @@ func (a *app) flagsConfig(job map[string]any, names map[string]string) (*config.
 }
 
 // runJob runs job with progress on a terminal and prints its result: the
-// kind's text, or its summary as JSON (with the error, when the summary
-// carries one). adhoc runs (sync, statuses verbs) send no alerts.
+// kind's text, or its summary as JSON (Main prints it, with a top-level
+// "error" when the run failed). adhoc runs (sync, statuses verbs) send no alerts.
 func (a *app) runJob(cmd *cobra.Command, cfg *config.Config, job *config.Job, cf changeFlags, adhoc bool, key string) error {
 	p := &progress{out: a.stderr, on: a.env.IsTTY && !cf.json && !a.quiet}
 	ro := jobs.RunOptions{DryRun: cf.dryRun, Force: cf.force, Verify: cf.verify, Progress: p.update, NoAlerts: adhoc, Key: key}
@@ -164,6 +164,7 @@ func (a *app) runJob(cmd *cobra.Command, cfg *config.Config, job *config.Job, cf
 	defer r.Close()
 	started := time.Now()
 	res, err := r.RunJob(cmd.Context(), job, ro)
+	err = asInterrupted(cmd.Context(), err)
 	p.finish()
 	if !adhoc {
 		a.recordRun(cmd.Context(), cfg, job.Name, cf.dryRun, started, res, err)
@@ -171,12 +172,7 @@ func (a *app) runJob(cmd *cobra.Command, cfg *config.Config, job *config.Job, cf
 	switch {
 	case res == nil || res.Summary == nil:
 	case cf.json:
-		if s, ok := res.Summary.(jobs.ErrorSetter); ok && err != nil {
-			s.SetError(userMessage(err))
-		}
-		if perr := printJSON(a.env.Stdout, res.Summary); perr != nil && err == nil {
-			err = perr
-		}
+		a.emitJSON(res.Summary) // Main adds the error, if any
 	default:
 		res.WriteText(a.env.Stdout)
 	}

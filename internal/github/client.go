@@ -54,6 +54,9 @@ func New(cfg Config) (*Client, error) {
 		sleep:      ctxtime.Sleep,
 		retryBase:  500 * time.Millisecond,
 	}
+	if cfg.RetryBase > 0 {
+		c.retryBase = cfg.RetryBase
+	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

@@ -61,6 +61,9 @@ type Config struct {
 	// MaxRetries is how many times a request is retried after a 5xx or a
 	// network error. Zero means 4; negative means no retries.
 	MaxRetries int
+	// RetryBase is the first backoff between attempts (then doubling, with
+	// jitter); zero means 500ms.
+	RetryBase time.Duration
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
 }

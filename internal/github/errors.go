@@ -37,6 +37,9 @@ type StatusError struct {
 	Hint string
 	// Attempts is how many times the request was sent (1 without retries).
 	Attempts int
+	// GaveUp says why it was not retried further when the run's
+	// RetryBudget refused ("" when the request's own cap ended it).
+	GaveUp string
 }
 
 // Error implements error.
@@ -54,7 +57,10 @@ func (e *StatusError) Error() string {
 	default:
 		b.WriteString(req)
 	}
-	if e.Attempts > 1 {
+	switch {
+	case e.GaveUp != "":
+		b.WriteString(" (" + gaveUp(e.Attempts, e.GaveUp) + ")")
+	case e.Attempts > 1:
 		fmt.Fprintf(&b, " (gave up after %d attempts)", e.Attempts)
 	}
 	if e.Hint != "" {
@@ -140,4 +146,12 @@ func newStatusError(resp *http.Response, what, hint string) *StatusError {
 		e.Hint = hint
 	}
 	return e
+}
+
+// gaveUp says why a request failing after attempts was not retried further.
+func gaveUp(attempts int, why string) string {
+	if attempts <= 1 {
+		return "not retried: " + why
+	}
+	return fmt.Sprintf("gave up after %d attempts: %s", attempts, why)
 }

@@ -80,6 +80,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	bo := &backoff.ExponentialBackOff{
 		InitialInterval: c.retryBase, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: 30 * time.Second,
 	}
+	// The run's budget (if any) bounds the retries of every request of the
+	// run together; c.maxRetries bounds this one.
+	budget := RetryBudgetFrom(ctx)
 	retries, waits, reauthed := 0, 0, false
 	for attempt := 1; ; attempt++ {
 		r, err := t.prepare(req, attempt, api)
@@ -87,21 +90,31 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		start := c.clock()
+		budget.sent()
+		countAttempt(ctx)
 		resp, err := t.next.RoundTrip(r)
 		if err != nil {
 			c.stats.request(route, 0)
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("%s: %w", where, ctx.Err())
 			}
-			if !retryableNetErr(err) || !repeatable || retries >= c.maxRetries {
-				if attempt > 1 {
+			var d time.Duration
+			refused := ""
+			if retryableNetErr(err) && repeatable && retries < c.maxRetries {
+				d = bo.NextBackOff()
+				refused = budget.Take(c.clock(), d)
+			}
+			if !retryableNetErr(err) || !repeatable || retries >= c.maxRetries || refused != "" {
+				switch {
+				case refused != "":
+					return nil, fmt.Errorf("%s (%s): %w", where, gaveUp(attempt, refused), err)
+				case attempt > 1:
 					return nil, fmt.Errorf("%s: gave up after %d attempts: %w", where, attempt, err)
 				}
 				return nil, fmt.Errorf("%s: %w", where, err)
 			}
 			retries++
 			c.stats.retry()
-			d := bo.NextBackOff()
 			c.log.Warn("github request failed, retrying", "request", where, "attempt", attempt, "error", err.Error(), "backoff", d)
 			if err := c.sleep(ctx, d); err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
@@ -141,16 +154,22 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			continue
 		}
 		if !retryableStatus(resp.StatusCode) {
+			budget.answer()
 			return resp, nil
 		}
-		if !repeatable || retries >= c.maxRetries {
-			se := newStatusError(resp, "", "")
-			se.Attempts = attempt
-			return nil, se
+		refused := ""
+		var d time.Duration
+		if repeatable && retries < c.maxRetries {
+			d = bo.NextBackOff()
+			if ra, ok := retryAfter(resp.Header, c.clock()); ok && ra > d && ra <= c.maxWait {
+				d = ra
+			}
+			refused = budget.Take(c.clock(), d)
 		}
-		d := bo.NextBackOff()
-		if ra, ok := retryAfter(resp.Header, c.clock()); ok && ra > d && ra <= c.maxWait {
-			d = ra
+		if !repeatable || retries >= c.maxRetries || refused != "" {
+			se := newStatusError(resp, "", "")
+			se.Attempts, se.GaveUp = attempt, refused
+			return nil, se
 		}
 		drain(resp)
 		retries++

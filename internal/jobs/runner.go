@@ -111,9 +111,12 @@ func (r *Runner) Run(ctx context.Context, name string, ro RunOptions) (*Result, 
 }
 
 // RunJob runs job (configured, or built by a runtime such as the Lambda's
-// legacy status input) once through its kind.
+// legacy status input) once through its kind. The run gets one
+// github.RetryBudget (unless ctx carries one) that bounds the GitHub
+// retries of all its layers together.
 func (r *Runner) RunJob(ctx context.Context, job *config.Job, ro RunOptions) (*Result, error) {
 	r.init()
+	ctx, _ = github.EnsureRetryBudget(ctx)
 	k, err := r.reg.For(job)
 	if err != nil {
 		return nil, err
@@ -146,6 +149,7 @@ func (r *Runner) HandleObjects(ctx context.Context, job *config.Job, objs []Obje
 	if !ok {
 		return nil, Usagef("job %q (kind %s) does not handle object-created events", job.Name, job.Kind)
 	}
+	ctx, _ = github.EnsureRetryBudget(ctx) // one budget per event, as per run
 	res, err := h.HandleObjects(ctx, r.env, job, objs, ro)
 	if res != nil {
 		res.Job, res.Kind = job.Name, job.Kind

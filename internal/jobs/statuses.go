@@ -156,6 +156,10 @@ func writeStatusesText(w io.Writer, s *statuses.Summary) {
 		}
 		fmt.Fprintln(w, line)
 	}
-	fmt.Fprintf(w, "%s: %d written, %d unchanged, %d failed; %d commits fetched; %d GraphQL requests, cost %d; %.1fs\n",
-		s.Repo, s.BranchesWritten, s.BranchesUnchanged, s.BranchesFailed, s.CommitsFetched, s.GraphQLRequests, s.GraphQLCost, float64(s.DurationMS)/1000)
+	retries := ""
+	if s.GraphQLRetries > 0 {
+		retries = fmt.Sprintf(" (%d of them retries)", s.GraphQLRetries)
+	}
+	fmt.Fprintf(w, "%s: %d written, %d unchanged, %d failed; %d commits fetched; %d GraphQL requests%s, cost %d; %.1fs\n",
+		s.Repo, s.BranchesWritten, s.BranchesUnchanged, s.BranchesFailed, s.CommitsFetched, s.GraphQLRequests, retries, s.GraphQLCost, float64(s.DurationMS)/1000)
 }

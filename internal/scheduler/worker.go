@@ -64,15 +64,15 @@ func (w *worker) Work(ctx context.Context, job *river.Job[JobArgs]) error {
 			log.Warn("retrying a run whose replica stopped mid-run", "abandoned", n)
 		}
 	}
-	holder := fmt.Sprintf("q%d/a%d/%s", job.ID, job.Attempt, s.cfg.ReplicaID)
+	holder := holderOf(job.ID, job.Attempt, s.cfg.ReplicaID)
 	ok, cur, err := s.locks.acquire(ctx, a.Job, holder, fmt.Sprintf("q%d/", job.ID), now)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		run.Error = "still running (" + cur + ")"
+		run.Error = s.hist.skipReason(ctx, cur, s.cfg.ReplicaID, now)
 		s.metrics.skipped.WithLabelValues(a.Job).Inc()
-		log.Warn("schedule tick skipped: the job is still running", "running", cur)
+		log.Warn("schedule tick skipped: "+run.Error, "lease_holder", cur)
 		if err := s.hist.skipped(ctx, run); err != nil {
 			log.Error("recording skipped tick failed", "err", err)
 		}

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ghsync/ghsync/internal/ctxtime"
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/ghsync/ghsync/internal/ctxtime"
+	"github.com/ghsync/ghsync/internal/github"
 )
 
 // fetcher runs the GraphQL queries of one Run.
@@ -24,8 +26,11 @@ type fetcher struct {
 	log      *slog.Logger
 }
 
-// query runs one query, retrying transient failures with exponential
-// backoff. Heavy failures are returned at once so the caller can shrink.
+// query runs one query, retrying transient GraphQL failures (an answer
+// saying "Something went wrong", a body cut short) with exponential backoff,
+// at most f.attempts times and within the run's retry budget (shared with
+// the transport, which retries network errors and 5xx answers itself).
+// Heavy failures are returned at once so the caller can shrink.
 func (f *fetcher) query(ctx context.Context, q string, vars map[string]any, out any) error {
 	all := map[string]any{"owner": f.owner, "name": f.name}
 	for k, v := range vars {
@@ -37,6 +42,9 @@ func (f *fetcher) query(ctx context.Context, q string, vars map[string]any, out 
 		var qe *QueryError
 		if err == nil || !errors.As(err, &qe) || qe.Heavy || !qe.Transient || attempt >= f.attempts {
 			return err
+		}
+		if refused := github.TakeRetry(ctx, wait); refused != "" {
+			return fmt.Errorf("%w (the query was sent %d times; %s)", err, attempt, refused)
 		}
 		f.log.Warn("graphql request failed, retrying", "attempt", attempt, "error", err.Error(), "backoff", wait)
 		if err := ctxtime.Sleep(ctx, wait); err != nil {
@@ -193,7 +201,7 @@ func (f *fetcher) fetchCommits(ctx context.Context, shas []string) (map[string]*
 		}
 		err := f.fetchMore(ctx, round, accs)
 		var qe *QueryError
-		if errors.As(err, &qe) && qe.Heavy && (len(round) > 1 || f.shrink()) {
+		if errors.As(err, &qe) && qe.Heavy && !github.RetryBudgetFrom(ctx).Spent() && (len(round) > 1 || f.shrink()) {
 			maxItems = max(1, len(round)/2)
 			f.log.Warn("graphql query too heavy, shrinking", "items", len(round), "next", maxItems)
 			continue
@@ -226,7 +234,7 @@ func (f *fetcher) fetchBatch(ctx context.Context, shas []string, accs map[string
 	}
 	err := f.query(ctx, detailsQuery(shas, f.sz, f.ghsync), nil, &resp)
 	var qe *QueryError
-	if errors.As(err, &qe) && qe.Heavy {
+	if errors.As(err, &qe) && qe.Heavy && !github.RetryBudgetFrom(ctx).Spent() {
 		if len(shas) > 1 {
 			f.sz.commits = max(1, len(shas)/2)
 			f.log.Warn("graphql query too heavy, splitting the page", "commits", len(shas), "next", f.sz.commits)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"github.com/ghsync/ghsync/internal/github"
 )
@@ -74,7 +75,8 @@ func (e *QueryError) Unwrap() error { return e.err }
 type gqlClient struct {
 	http     *http.Client
 	endpoint string
-	requests int
+	queries  int          // calls of do
+	attempts atomic.Int64 // HTTP requests the transport sent for them, retries included
 	cost     int
 }
 
@@ -85,15 +87,19 @@ func (c *gqlClient) do(ctx context.Context, query string, vars map[string]any, o
 	if err != nil {
 		return fmt.Errorf("encode graphql request: %w", err)
 	}
-	req, err := http.NewRequestWithContext(github.WithRoute(ctx, "POST /graphql"), http.MethodPost, c.endpoint, bytes.NewReader(body))
+	rctx := github.WithAttemptCounter(github.WithRoute(ctx, "POST /graphql"), &c.attempts)
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("graphql request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	c.requests++
+	c.queries++
 	resp, err := c.http.Do(req)
 	if err != nil {
-		qe := &QueryError{err: err, Transient: ctx.Err() == nil}
+		// The transport already retried network errors and 5xx answers
+		// within the run's retry budget: not Transient here, so the
+		// retries do not multiply.
+		qe := &QueryError{err: err}
 		var se *github.StatusError
 		if errors.As(err, &se) {
 			qe.Status = se.StatusCode
@@ -130,7 +136,6 @@ func (c *gqlClient) do(ctx context.Context, query string, vars map[string]any, o
 			qe.Errors = []string{firstNonEmpty(m.Message, http.StatusText(resp.StatusCode))}
 		}
 		if resp.StatusCode >= 500 {
-			qe.Transient = true
 			qe.Heavy = qe.Heavy || resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusGatewayTimeout
 		}
 		return qe

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ghsync/ghsync/internal/github"
 	"github.com/ghsync/ghsync/internal/store"
 )
 
@@ -68,8 +69,11 @@ type Options struct {
 	// NodeBudget bounds the node count of a request for nested pages
 	// (default 200,000; GitHub's limit is 500,000).
 	NodeBudget int
-	// Attempts is how many times a request failing transiently is sent
-	// (default 4); RetryWait is the first backoff (default 1s).
+	// Attempts is how many times a query GitHub answers with a transient
+	// GraphQL error is sent (default 4); RetryWait is the first backoff
+	// (default 1s). Network errors and 5xx answers are retried by HTTP's
+	// transport; both draw on the run's github.RetryBudget (the context's,
+	// else a default one).
 	Attempts  int
 	RetryWait time.Duration
 	// Settle is how long a commit without any job is refetched (CI may not
@@ -95,20 +99,24 @@ type BranchResult struct {
 
 // Summary is what a Run did; its JSON keys are the --json summary.
 type Summary struct {
-	Repo              string         `json:"repo"`
-	Dest              string         `json:"dest"`
-	Format            string         `json:"format"`
-	DryRun            bool           `json:"dry_run,omitempty"`
-	BranchesWritten   int            `json:"branches_written"`
-	BranchesUnchanged int            `json:"branches_unchanged"`
-	BranchesFailed    int            `json:"branches_failed"`
-	CommitsFetched    int            `json:"commits_fetched"`
-	CommitsReused     int            `json:"commits_reused"`
-	GraphQLRequests   int            `json:"graphql_requests"`
-	GraphQLCost       int            `json:"graphql_cost"`
-	StoreWrites       int            `json:"store_writes"`
-	DurationMS        int64          `json:"duration_ms"`
-	Branches          []BranchResult `json:"branches"`
+	Repo              string `json:"repo"`
+	Dest              string `json:"dest"`
+	Format            string `json:"format"`
+	DryRun            bool   `json:"dry_run,omitempty"`
+	BranchesWritten   int    `json:"branches_written"`
+	BranchesUnchanged int    `json:"branches_unchanged"`
+	BranchesFailed    int    `json:"branches_failed"`
+	CommitsFetched    int    `json:"commits_fetched"`
+	CommitsReused     int    `json:"commits_reused"`
+	// GraphQLRequests is the HTTP requests actually sent to the GraphQL
+	// endpoint, every retry included; GraphQLRetries how many of them
+	// were resends of a query after a failure.
+	GraphQLRequests int            `json:"graphql_requests"`
+	GraphQLRetries  int            `json:"graphql_retries"`
+	GraphQLCost     int            `json:"graphql_cost"`
+	StoreWrites     int            `json:"store_writes"`
+	DurationMS      int64          `json:"duration_ms"`
+	Branches        []BranchResult `json:"branches"`
 }
 
 // Changed reports whether the run wrote (or, dry, would write) anything.
@@ -203,8 +211,12 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	gql := &gqlClient{http: o.HTTP, endpoint: firstNonEmpty(o.GraphQLURL, GraphQLURL(""))}
 	f := &fetcher{gql: gql, owner: o.Owner, name: o.Repo, ghsync: o.Format == FormatGhsync,
 		sz: sizes{o.CommitsPage, o.SuitesPage, o.RunsPage}, budget: o.NodeBudget, attempts: o.Attempts, wait: o.RetryWait, log: o.Logger}
+	// One retry budget for the whole run (the runner's, or a default one),
+	// shared by the transport and the GraphQL layer.
+	ctx, _ = github.EnsureRetryBudget(ctx)
 	defer func() {
-		sum.GraphQLRequests, sum.GraphQLCost = gql.requests, gql.cost
+		sum.GraphQLRequests, sum.GraphQLCost = int(gql.attempts.Load()), gql.cost
+		sum.GraphQLRetries = max(0, sum.GraphQLRequests-gql.queries)
 		sum.DurationMS = time.Since(start).Milliseconds()
 	}()
 
