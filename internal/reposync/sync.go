@@ -68,6 +68,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			rev.Commit = hint.Commit
 		}
 	}
+	if err := o.checkOwner(prev); err != nil {
+		return s, err
+	}
 	settings := o.fingerprint()
 	s.Commit, s.Ref = rev.Commit, rev.Ref
 	if prev.m != nil && hint.Commit == rev.Commit && prev.m.Settings == settings && !o.Verify {
@@ -116,7 +119,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if !plan.Changed() && prev.m != nil && prev.m.Commit == rev.Commit && prev.m.ETag == rev.ETag && prev.m.Settings == settings {
 		return s, nil // verify run found no drift: the manifest is still true
 	}
-	m := &Manifest{Version: ManifestVersion, Job: o.Job, Source: s.Source, Ref: rev.Ref, Commit: rev.Commit,
+	m := &Manifest{Version: ManifestVersion, Job: o.Job, Owner: o.Owner, Source: s.Source, Ref: rev.Ref, Commit: rev.Commit,
 		ETag: rev.ETag, Mode: o.Mode, Settings: settings, WrittenAt: time.Now().UTC(), Objects: objs}
 	if s.Skipped > 0 {
 		sk := s.Skips
