@@ -8,6 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // Destinations that overlap (issue 16, items 5 and 6): two jobs or two
@@ -184,5 +188,49 @@ func TestDestInsideFolderSourceRefused(t *testing.T) {
 		if r := exe(t, dir, nil, "sync", "dir:src", "file://./out"); r.code != 0 {
 			t.Fatalf("sibling destination, run %d: exit %d\n%s", i+1, r.code, r.stderr)
 		}
+	}
+}
+
+// A checkout is mirrored from HEAD, so a destination inside its working
+// tree is fine (the first thing users run), unless git tracks it.
+func TestDestInsideCheckout(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"a.txt": "a", "public/keep.txt": "tracked"})
+	repo, err := git.PlainInit(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
+		t.Fatal(err)
+	}
+	sig := &object.Signature{Name: "T", Email: "t@example.com", When: time.Unix(1_700_000_000, 0)}
+	if _, err := wt.Commit("first", &git.CommitOptions{Author: sig}); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"sync", ".", "file://./public", "--delete", "all"}, // tracked in HEAD
+		{"sync", ".", "file://./.git/out"},
+		{"sync", ".", "file://."},
+	} {
+		r := exe(t, dir, nil, args...)
+		if r.code != 2 || !strings.Contains(r.stderr, "inside") {
+			t.Errorf("%v: exit %d, want 2 with a clear error\nstdout: %s\nstderr: %s", args, r.code, r.stdout, r.stderr)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "public/keep.txt")); err != nil || string(b) != "tracked" {
+		t.Errorf("tracked public/keep.txt: %q, %v", b, err)
+	}
+	for i := 0; i < 2; i++ {
+		r := exe(t, dir, nil, "sync", ".", "file://./out")
+		if r.code != 0 {
+			t.Fatalf("untracked destination, run %d: exit %d\n%s", i+1, r.code, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out/out")); err == nil {
+		t.Errorf("out/ was mirrored into out/out")
 	}
 }
