@@ -234,3 +234,32 @@ func TestDestInsideCheckout(t *testing.T) {
 		t.Errorf("out/ was mirrored into out/out")
 	}
 }
+
+// A configured job pointed at another source takes the prefix over only
+// with `ghsync run JOB --take-over`.
+func TestRunTakeOver(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"one/a.txt": "a", "two/b.txt": "b"})
+	config := func(src string) {
+		writeTree(t, dir, map[string]string{"ghsync.yaml": "jobs:\n  - name: site\n    kind: repo\n    source: dir:" + src + "\n    dest: site/\n"})
+	}
+	config("one")
+	if r := exe(t, dir, nil, "run", "site"); r.code != 0 {
+		t.Fatalf("first run: exit %d\n%s", r.code, r.stderr)
+	}
+	config("two")
+	r := exe(t, dir, nil, "run", "site", "--json")
+	if r.code != 2 {
+		t.Fatalf("run of the changed source: exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	oneJSONError(t, r, "--take-over")
+	if r := exe(t, dir, nil, "run", "site", "--take-over", "--via-queue"); r.code != 2 {
+		t.Errorf("--take-over --via-queue: exit %d, want 2", r.code)
+	}
+	if r := exe(t, dir, nil, "run", "site", "--take-over"); r.code != 0 {
+		t.Fatalf("run --take-over: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := exe(t, dir, nil, "run", "site"); r.code != 0 {
+		t.Fatalf("run after the take-over: exit %d\n%s", r.code, r.stderr)
+	}
+}
