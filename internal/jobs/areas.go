@@ -16,19 +16,34 @@ type area struct {
 	url     string
 	loc     store.Location
 	manages bool
+	// deletesUnknown: the job deletes objects it did not write (delete: all).
+	deletesUnknown bool
 }
 
-// checkAreas refuses a configuration in which a prefix that one job
-// manages (StoreUse.Manages: it deletes objects under it, as repo sync
-// does) is the same as, or nested with, a prefix another job writes:
+// conflicts reports whether a and b, of different jobs, cannot coexist:
+// they overlap, and either both manage their prefix or one deletes what
+// it did not write.
+func (a area) conflicts(b area) bool {
+	if a.job == b.job || !a.loc.Overlaps(b.loc) {
+		return false
+	}
+	return a.manages && b.manages || a.deletesUnknown || b.deletesUnknown
+}
+
+// checkAreas refuses a configuration in which two jobs' managed prefixes
+// (StoreUse.Manages: repo sync's destinations) are the same or nested:
 // each run would delete what the other wrote (job a → site/: 3 new; job
 // b → site/: 8 new, 3 deleted; job a: 3 new, 8 deleted; …, every run
-// exiting 0). Prefixes are compared after normalisation (store.Locate) on
-// "/" boundaries, so site/ and site2/ do not overlap. Stores that no job
-// manages (status snapshots, an inbox's watch and final areas, the webhook
-// archive and logs) may overlap each other: they write keys of their own
-// and delete nothing that another job wrote. Every problem is a
-// *config.Error at the later job's key naming the earlier one's position.
+// exiting 0). A prefix under which a job deletes what it did not write
+// (StoreUse.DeletesUnknown: delete: all) may not overlap any other job's
+// store, nor the webhook archive or logs. Other overlaps are accepted:
+// a repo job with delete: managed leaves alone the objects it did not
+// write, and stores that nothing manages (status snapshots, an inbox's
+// watch and final areas, the webhook archive) write keys of their own and
+// delete nothing another job wrote. Prefixes are compared after
+// normalisation (store.Locate) on "/" boundaries, so site/ and site2/ do
+// not overlap. Every problem is a *config.Error at the later job's key
+// naming the earlier one's position.
 func (r *Registry) checkAreas(cfg *config.Config) error {
 	var areas []area
 	add := func(a area) {
@@ -52,7 +67,7 @@ func (r *Registry) checkAreas(cfg *config.Config) error {
 			if s.Key != "" {
 				field += "." + s.Key
 			}
-			add(area{job: j.Name, field: field, url: s.URL, manages: s.Manages})
+			add(area{job: j.Name, field: field, url: s.URL, manages: s.Manages, deletesUnknown: s.DeletesUnknown})
 		}
 	}
 	if d := cfg.Webhooks.Archive.Dest; d != "" {
@@ -64,7 +79,7 @@ func (r *Registry) checkAreas(cfg *config.Config) error {
 	var errs []error
 	for i, b := range areas {
 		for _, a := range areas[:i] {
-			if a.job == b.job || !(a.manages || b.manages) || !a.loc.Overlaps(b.loc) {
+			if !a.conflicts(b) {
 				continue
 			}
 			errs = append(errs, cfg.FieldError(b.field, "%s (%s) overlaps %s (%s, %s): %s",
@@ -105,10 +120,10 @@ func overlapWhy(a, b area) string {
 	why := "both jobs delete the objects they manage under their destinations, so each run would delete what the other wrote"
 	if !a.manages || !b.manages {
 		owner := a
-		if !a.manages {
+		if !a.deletesUnknown {
 			owner = b
 		}
-		why = fmt.Sprintf("job %q deletes the objects it manages under its destination, so its runs would delete or overwrite what the other writes", owner.job)
+		why = fmt.Sprintf("job %q deletes every object under its destination that its source does not have (delete: all), so its runs would delete what the other writes", owner.job)
 	}
 	return rel + "; " + why + "; give each a prefix of its own that is not inside another's (site/ and site2/ are separate, site/ and site/docs/ are not)"
 }

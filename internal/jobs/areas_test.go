@@ -30,7 +30,10 @@ func TestOverlappingDestinationsAtLoad(t *testing.T) {
 		{"region does not matter", repo("a", "site/") + repo("b", "s3://acme/www/site/?region=us-east-1"), "overlaps"},
 		{"fan-out area holds a fixed dest", "  - name: f\n    kind: repo\n    source: github:acme/{repo}\n    dest: mirrors/{repo}/\n" +
 			"    repos_from:\n      database: sqlite://./x.db\n      query: select 'a' as repo\n" + repo("b", "mirrors/special/"), "overlaps"},
-		{"status snapshots inside a repo dest", repo("a", "site/") + statuses("s", "site/status/"), `job "a" deletes`},
+		{"status snapshots inside a repo dest", repo("a", "site/") + statuses("s", "site/status/"), ""},
+		{"status snapshots inside a delete: all dest", repo("a", "site/") + "    delete: all\n" + statuses("s", "site/status/"), `job "a" deletes every object`},
+		{"a delete: all dest inside status snapshots", statuses("s", "s3://acme/?region=eu-west-1") + repo("a", "site/") + "    delete: all\n", `jobs[1].dest`},
+		{"delete: none still owns its prefix", repo("a", "site/") + "    delete: none\n" + repo("b", "site/docs/"), "overlaps"},
 		{"status snapshots next to each other", statuses("s", "status/") + statuses("t", "status/"), ""},
 		{"status snapshots beside a repo dest", repo("a", "site/") + statuses("s", "status/"), ""},
 	} {
@@ -56,7 +59,10 @@ func TestOverlappingDestinationsAtLoad(t *testing.T) {
 func TestOverlappingWebhookArchiveAtLoad(t *testing.T) {
 	y := "storage: file://./out\nwebhooks:\n  archive:\n    dest: site/hooks/\njobs:\n" +
 		"  - name: a\n    kind: repo\n    source: dir:.\n    dest: site/\n"
-	_, err := Builtin().Parse([]byte(y), "k.yaml", nil)
+	if _, err := Builtin().Parse([]byte(y), "k.yaml", nil); err != nil {
+		t.Fatalf("delete: managed leaves the archive alone, got %v", err)
+	}
+	_, err := Builtin().Parse([]byte(y+"    delete: all\n"), "k.yaml", nil)
 	if err == nil || !strings.Contains(err.Error(), "webhooks.archive.dest") {
 		t.Fatalf("got %v, want the archive named", err)
 	}

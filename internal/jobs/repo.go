@@ -41,7 +41,8 @@ func (repoKind) Describe(job *config.Job) Description {
 
 func (repoKind) Needs(job *config.Job) Needs {
 	r := RepoOf(job)
-	n := Needs{Stores: []StoreUse{{URL: templatePrefix(r.Dest), Access: AccessReadWrite, Manages: true, Key: "dest"}}}
+	n := Needs{Stores: []StoreUse{{URL: templatePrefix(r.Dest), Access: AccessReadWrite, Key: "dest",
+		Manages: true, DeletesUnknown: r.Delete == reposync.DeleteAll}}}
 	if r.ReposFrom != nil {
 		n.Database = true
 	}
