@@ -22,7 +22,8 @@ import (
 // of it is selected: moving a site from @main to @v2, or from a tag to the
 // latest release, is the owner changing what it publishes, not a stranger.
 // A manifest written before owners were recorded (no Owner) is taken by the
-// next run that writes it.
+// next run: a run that must record or change the owner (recordsOwner) is
+// never "up to date" and always writes the manifest.
 
 // ErrOwned is matched (errors.Is) by an *OwnerError.
 var ErrOwned = errors.New("destination owned by another source")
@@ -104,4 +105,10 @@ func (o *Options) checkOwner(prev manifestState) error {
 		return nil
 	}
 	return &OwnerError{Dest: o.Bucket.URL() + o.KeyPrefix, Owner: prev.m.Owner, OwnerJob: prev.m.Job, Source: o.Owner}
+}
+
+// recordsOwner reports whether this run must write the manifest to record
+// its owner: prev names none (an older manifest) or another (a take-over).
+func (o *Options) recordsOwner(prev manifestState) bool {
+	return o.Owner != "" && prev.m != nil && prev.m.Owner != o.Owner
 }

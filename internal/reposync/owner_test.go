@@ -74,10 +74,13 @@ func TestManifestWithoutOwnerIsTakenByNextWrite(t *testing.T) {
 	if m := tb.manifest(t); m.Owner != "" {
 		t.Fatalf("owner %q without Options.Owner", m.Owner)
 	}
-	tb.src.set("b.txt", "b")
-	tb.run(t, func(o *Options) { o.Owner = "local:/one" })
-	if m := tb.manifest(t); m.Owner != "local:/one" {
-		t.Fatalf("owner %q, want it recorded", m.Owner)
+	// Nothing changed in the source: the run still records its owner.
+	s := tb.run(t, func(o *Options) { o.Owner = "local:/one" })
+	if m := tb.manifest(t); m.Owner != "local:/one" || s.New+s.Modified+s.Deleted != 0 {
+		t.Fatalf("owner %q (%+v), want it recorded without changes", m.Owner, s)
+	}
+	if s := tb.run(t, func(o *Options) { o.Owner = "local:/one" }); !s.UpToDate {
+		t.Fatalf("next run not up to date: %+v", s)
 	}
 	if _, err := tb.tryRun(t, func(o *Options) { o.Owner = "local:/two" }); !errors.Is(err, ErrOwned) {
 		t.Fatalf("got %v, want ErrOwned", err)
@@ -95,4 +98,18 @@ func (tb *bundle) manifest(t *testing.T) *Manifest {
 		t.Fatal(err)
 	}
 	return &m
+}
+
+// A take-over by a source with the same content (the same repository
+// through another kind of source) still records the new owner.
+func TestTakeOverWithSameContentRecordsOwner(t *testing.T) {
+	tb := setup(t, map[string]string{"a.txt": "a"})
+	tb.run(t, func(o *Options) { o.Owner = "github:acme/site" })
+	tb.run(t, func(o *Options) { o.Owner, o.TakeOver = "git:https://github.com/acme/site", true })
+	if m := tb.manifest(t); m.Owner != "git:https://github.com/acme/site" {
+		t.Fatalf("owner %q after take-over", m.Owner)
+	}
+	if _, err := tb.tryRun(t, func(o *Options) { o.Owner = "git:https://github.com/acme/site" }); err != nil {
+		t.Fatalf("new owner refused: %v", err)
+	}
 }
