@@ -80,3 +80,22 @@ func TestOverlapRefusedByLoad(t *testing.T) {
 		t.Fatalf("got %v, want both dest positions", err)
 	}
 }
+
+// The examples load with the cross-job checks (config's own test loads
+// them without the registry's).
+func TestExamplesHaveNoOverlappingDestinations(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "examples", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("examples: %v %v", files, err)
+	}
+	env := map[string]string{
+		"GITHUB_APP_ID": "123456", "GITHUB_PRIVATE_KEY": "-----BEGIN RSA PRIVATE KEY-----|fake|-----END RSA PRIVATE KEY-----",
+		"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/fake", "GITHUB_WEBHOOK_SECRET": "x",
+		"AIRTABLE_TOKEN": "patFAKE.fake", "BADGR_USERNAME": "ops@example.com", "BADGR_PASSWORD": "x",
+	}
+	for _, f := range files {
+		if _, err := LoadConfig(f, func(k string) string { return env[k] }); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
