@@ -45,7 +45,7 @@ func checkSourceDest(spec source.Spec, dest string) error {
 	dst := loc.Dir
 	switch {
 	case within(src, dst):
-		return Usagef("destination %s (folder %s) holds the source %s: the source is inside its destination, whose deletes and writes would change the source; choose a destination outside %s",
+		return Usagef("destination %s (folder %s) holds the source %s: the source is inside its destination, whose deletes and writes would change the source; choose a destination folder that neither is nor contains %s",
 			store.Redact(dest), dst, src, src)
 	case spec.Kind == source.KindDir && within(dst, src):
 		return Usagef("destination %s (folder %s) is inside the source folder %s: every run would read its own output back as source files; choose a destination outside %s",
