@@ -11,7 +11,7 @@ import (
 // area is one store prefix written by a job (or by the webhook endpoint),
 // located for comparison.
 type area struct {
-	job     string // the job's name; "" for the webhook endpoint's stores
+	job     string // the job's name; "" for the webhook endpoint's stores (never in conflict with each other)
 	field   string // the config field that names it ("jobs[1].dest")
 	url     string
 	loc     store.Location
