@@ -50,6 +50,9 @@ queued job's id is printed.`,
 			if !ok {
 				return jobs.Usagef("no job named %q in %s; list them with `ghsync jobs`", args[0], configName(cfg))
 			}
+			if viaQueue && cf.takeOver {
+				return jobs.Usagef("--take-over and --via-queue cannot be combined; run the take-over here, once")
+			}
 			if viaQueue {
 				return a.enqueue(cmd.Context(), cfg, job.Name, database, cf)
 			}
@@ -60,6 +63,7 @@ queued job's id is printed.`,
 		},
 	}
 	cf.add(cmd)
+	cf.addTakeOver(cmd)
 	cmd.Flags().StringVar(&key, "key", "", "inbox jobs: process the upload set holding this object key (relative to watch), even if processed before")
 	cmd.Flags().BoolVar(&viaQueue, "via-queue", false, "put the run in the database's job queue for ghsync serve instead of running it here")
 	cmd.Flags().StringVar(&database, "database", "", "with --via-queue: the queue's database URL (default: the config's database:)")

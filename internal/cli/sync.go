@@ -19,6 +19,7 @@ import (
 // changeFlags are the switches of every verb that changes things.
 type changeFlags struct {
 	dryRun, json, force, verify bool
+	takeOver                    bool // repo sync only (addTakeOver)
 }
 
 func (f *changeFlags) add(cmd *cobra.Command) {
@@ -26,6 +27,12 @@ func (f *changeFlags) add(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.json, "json", false, "print a JSON summary on stdout (logs stay on stderr)")
 	cmd.Flags().BoolVar(&f.force, "force", false, "ignore the max_delete guard")
 	cmd.Flags().BoolVar(&f.verify, "verify", false, "also list the destination and repair objects changed or deleted behind ghsync's back")
+}
+
+// addTakeOver adds --take-over, for the verbs that run repo syncs.
+func (f *changeFlags) addTakeOver(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&f.takeOver, "take-over", false,
+		"repo sync: make this source the owner of a destination another source synced into (deletes that source's objects it does not have)")
 }
 
 func (a *app) syncCmd() *cobra.Command {
@@ -51,9 +58,13 @@ DST:  s3://BUCKET/PREFIX/?region=R[&endpoint=URL&use_path_style=true]
       PREFIX (no scheme)             a prefix under the config file's storage: URL
                                      (default file://./out)
       A DST that looks like a URL without "//" (s3:/bucket, file:/tmp/x) is an
-      error, never a relative prefix. file:// keeps each object's attributes in
+      error, never a relative prefix. A folder DST may not be inside a folder
+      SRC, nor hold SRC. file:// keeps each object's attributes in
       a side file NAME.attrs next to it (so names ending in .attrs cannot be
       stored there; see --skip-unstorable).
+
+DST belongs to the first source synced into it (any ref of one repository,
+or one folder): another source is refused until it is run with --take-over.
 
 GitHub credentials come from GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_PRIVATE_KEY
 (or the config file's github: section); without them, public repositories only.`,
@@ -123,6 +134,7 @@ GitHub credentials come from GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_PRIVATE_KEY
 	fl.BoolVar(&assets, "assets", false, "releases: also mirror the release assets")
 	fl.BoolVar(&skipUnstorable, "skip-unstorable", false, "leave out (and count) files whose names DST cannot hold (file://: names ending in .attrs) instead of failing")
 	cf.add(cmd)
+	cf.addTakeOver(cmd)
 	return cmd
 }
 
@@ -156,7 +168,8 @@ func (a *app) flagsConfig(job map[string]any, names map[string]string) (*config.
 // "error" when the run failed). adhoc runs (sync, statuses verbs) send no alerts.
 func (a *app) runJob(cmd *cobra.Command, cfg *config.Config, job *config.Job, cf changeFlags, adhoc bool, key string) error {
 	p := &progress{out: a.stderr, on: a.env.IsTTY && !cf.json && !a.quiet}
-	ro := jobs.RunOptions{DryRun: cf.dryRun, Force: cf.force, Verify: cf.verify, Progress: p.update, NoAlerts: adhoc, Key: key}
+	ro := jobs.RunOptions{DryRun: cf.dryRun, Force: cf.force, Verify: cf.verify, Progress: p.update, NoAlerts: adhoc, Key: key,
+		TakeOver: cf.takeOver}
 	r := a.runner(cfg)
 	if adhoc {
 		r.Logger = slogx.DemoteInfo(a.logger) // its INFO lines would repeat the summary printed on stdout

@@ -75,6 +75,18 @@ type StoreUse struct {
 	// Watch marks an upload area whose object-created events trigger the
 	// job (its kind implements ObjectHandler).
 	Watch bool
+	// Manages marks a prefix the job owns: it records what it wrote under
+	// URL (repo sync's manifest) and deletes what left its source, so no
+	// other managing job's store may be the same prefix or overlap it
+	// (checked at load, see Registry.Load).
+	Manages bool
+	// DeletesUnknown marks a managed prefix under which the job also
+	// deletes objects it did not write (repo sync's delete: all), so no
+	// other job's store at all may overlap it.
+	DeletesUnknown bool
+	// Key is the settings key that holds URL ("dest"), so that problems
+	// point at it; "" points at the job.
+	Key string
 }
 
 // Object is one object named by an object-created event.

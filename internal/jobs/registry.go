@@ -92,14 +92,21 @@ func (r *Registry) Needs(job *config.Job) Needs {
 	return Needs{}
 }
 
-// Load reads the configuration (see config.Load) with this registry's kinds.
+// Load reads the configuration (see config.Load) with this registry's kinds
+// and refuses jobs whose destinations overlap (checkAreas).
 // When no configuration file is found (the embedded defaults), kinds that
 // the original systems' environment variables can define (EnvJobs) add
 // their jobs.
 func (r *Registry) Load(path string, getenv func(string) string) (*config.Config, error) {
 	cfg, err := config.Load(path, getenv, r)
-	if err != nil || cfg.File != "" {
-		return cfg, err
+	if err != nil {
+		return nil, err
+	}
+	if cfg.File != "" {
+		if err := r.checkAreas(cfg); err != nil {
+			return nil, err
+		}
+		return cfg, nil
 	}
 	if getenv == nil {
 		getenv = func(string) string { return "" }
@@ -118,6 +125,9 @@ func (r *Registry) Load(path string, getenv func(string) string) (*config.Config
 				cfg.Jobs = append(cfg.Jobs, j)
 			}
 		}
+	}
+	if err := r.checkAreas(cfg); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }
@@ -143,9 +153,17 @@ type PolledJob struct {
 	Every time.Duration
 }
 
-// Parse decodes a configuration (see config.Parse) with this registry's kinds.
+// Parse decodes a configuration (see config.Parse) with this registry's
+// kinds and refuses jobs whose destinations overlap (checkAreas).
 func (r *Registry) Parse(data []byte, filename string, getenv func(string) string) (*config.Config, error) {
-	return config.Parse(data, filename, getenv, r)
+	cfg, err := config.Parse(data, filename, getenv, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.checkAreas(cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 // LoadConfig is Builtin().Load.

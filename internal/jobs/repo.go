@@ -41,7 +41,8 @@ func (repoKind) Describe(job *config.Job) Description {
 
 func (repoKind) Needs(job *config.Job) Needs {
 	r := RepoOf(job)
-	n := Needs{Stores: []StoreUse{{URL: templatePrefix(r.Dest), Access: AccessReadWrite}}}
+	n := Needs{Stores: []StoreUse{{URL: templatePrefix(r.Dest), Access: AccessReadWrite, Key: "dest",
+		Manages: true, DeletesUnknown: r.Delete == reposync.DeleteAll}}}
 	if r.ReposFrom != nil {
 		n.Database = true
 	}
@@ -127,6 +128,9 @@ func SyncRepo(ctx context.Context, env *Env, name string, rj *RepoSettings, ro R
 	if err != nil {
 		return nil, Usage(err)
 	}
+	if err := checkSourceDest(spec, rj.Dest); err != nil {
+		return nil, err
+	}
 	src, err := openSource(ctx, env, spec, rj)
 	if err != nil {
 		return nil, err
@@ -141,7 +145,7 @@ func SyncRepo(ctx context.Context, env *Env, name string, rj *RepoSettings, ro R
 		Filter: reposync.Filter{Include: rj.Include, Exclude: rj.Exclude}, Delete: rj.Delete,
 		MaxDelete: rj.MaxDelete.reposync(), Force: ro.Force, Symlinks: rj.Symlinks, ManifestKey: rj.Manifest,
 		Concurrency: rj.Concurrency, DryRun: ro.DryRun, Verify: ro.Verify || rj.Verify, Logger: env.Logger,
-		SkipUnstorable: rj.SkipUnstorable,
+		SkipUnstorable: rj.SkipUnstorable, Owner: reposync.OwnerOf(spec), TakeOver: ro.TakeOver,
 	}
 	if spec.Release != "" {
 		o.KeyTemplate = rj.KeyTemplate
@@ -158,7 +162,11 @@ func SyncRepo(ctx context.Context, env *Env, name string, rj *RepoSettings, ro R
 	if ro.Progress != nil {
 		o.Progress = func(p reposync.Progress) { ro.Progress(p.Done, p.Total, p.BytesUploaded) }
 	}
-	return reposync.Run(ctx, o)
+	sum, err := reposync.Run(ctx, o)
+	if errors.Is(err, reposync.ErrOwned) {
+		err = Usage(err) // exit 2, not retried: the destination belongs to another source
+	}
+	return sum, err
 }
 
 // openSource builds the source for spec.

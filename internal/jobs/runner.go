@@ -53,6 +53,7 @@ type RunOptions struct {
 	Verify   bool   // list the store and repair drift
 	NoAlerts bool   // ad-hoc runs (`ghsync sync`): no alerts
 	Key      string // run on the item holding this key (kinds implementing KeyRunner)
+	TakeOver bool   // repo sync: take over a destination another source owns (reposync.OwnerError)
 	Progress func(done, total int, bytes int64)
 }
 

@@ -86,7 +86,7 @@ func (statusesKind) Describe(job *config.Job) Description {
 }
 
 func (statusesKind) Needs(job *config.Job) Needs {
-	return Needs{Stores: []StoreUse{{URL: StatusesOf(job).Dest, Access: AccessReadWrite}}}
+	return Needs{Stores: []StoreUse{{URL: StatusesOf(job).Dest, Access: AccessReadWrite, Key: "dest"}}}
 }
 
 // Run writes the snapshots and sends an error alert when a branch failed.

@@ -20,6 +20,7 @@ const ManifestVersion = 1
 type Manifest struct {
 	Version   int              `json:"version"`
 	Job       string           `json:"job,omitempty"`
+	Owner     string           `json:"owner,omitempty"` // the source owning the prefix (OwnerOf); "" in older manifests
 	Source    string           `json:"source"`
 	Ref       string           `json:"ref,omitempty"`
 	Commit    string           `json:"commit"`
@@ -144,7 +145,7 @@ func writeIntent(ctx context.Context, o *Options, prev manifestState, plan *Plan
 	if len(placeholders) == 0 {
 		return prev, nil
 	}
-	m := &Manifest{Version: ManifestVersion, Job: o.Job, Source: src, Mode: o.Mode, WrittenAt: time.Now().UTC()}
+	m := &Manifest{Version: ManifestVersion, Job: o.Job, Owner: o.Owner, Source: src, Mode: o.Mode, WrittenAt: time.Now().UTC()}
 	if prev.m != nil {
 		m.Objects = append(m.Objects, prev.m.Objects...)
 	}

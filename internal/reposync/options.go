@@ -109,8 +109,14 @@ type Options struct {
 	// file://, names ending in ".attrs"). When false such files make the run
 	// fail before anything is written, with an error naming them.
 	SkipUnstorable bool
-	Logger         *slog.Logger
-	Progress       func(Progress)
+	// Owner identifies the source (OwnerOf) for the manifest's owner; a
+	// run refuses a destination whose manifest names another owner
+	// (OwnerError) unless TakeOver. "" records and checks no owner.
+	Owner string
+	// TakeOver lets this run replace the destination's recorded owner.
+	TakeOver bool
+	Logger   *slog.Logger
+	Progress func(Progress)
 }
 
 // Progress is reported while uploading.

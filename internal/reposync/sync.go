@@ -68,9 +68,12 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			rev.Commit = hint.Commit
 		}
 	}
+	if err := o.checkOwner(prev); err != nil {
+		return s, err
+	}
 	settings := o.fingerprint()
 	s.Commit, s.Ref = rev.Commit, rev.Ref
-	if prev.m != nil && hint.Commit == rev.Commit && prev.m.Settings == settings && !o.Verify {
+	if prev.m != nil && hint.Commit == rev.Commit && prev.m.Settings == settings && !o.Verify && !o.recordsOwner(prev) {
 		s.Unchanged, s.UpToDate = len(prev.m.Objects), true
 		if sk := prev.m.Skips; sk != nil { // what is still left out
 			s.Skips = *sk
@@ -113,10 +116,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return s, err
 	}
-	if !plan.Changed() && prev.m != nil && prev.m.Commit == rev.Commit && prev.m.ETag == rev.ETag && prev.m.Settings == settings {
+	if !plan.Changed() && prev.m != nil && prev.m.Commit == rev.Commit && prev.m.ETag == rev.ETag && prev.m.Settings == settings && !o.recordsOwner(prev) {
 		return s, nil // verify run found no drift: the manifest is still true
 	}
-	m := &Manifest{Version: ManifestVersion, Job: o.Job, Source: s.Source, Ref: rev.Ref, Commit: rev.Commit,
+	m := &Manifest{Version: ManifestVersion, Job: o.Job, Owner: o.Owner, Source: s.Source, Ref: rev.Ref, Commit: rev.Commit,
 		ETag: rev.ETag, Mode: o.Mode, Settings: settings, WrittenAt: time.Now().UTC(), Objects: objs}
 	if s.Skipped > 0 {
 		sk := s.Skips
