@@ -93,3 +93,10 @@ func (c *cutWriter) end() {
 	// finishing the body.
 	panic(http.ErrAbortHandler)
 }
+
+// ClearCuts removes every CutBody rule not used up yet.
+func (s *Server) ClearCuts() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cuts = nil
+}
