@@ -155,8 +155,21 @@ func (r *resumingReader) Read(p []byte) (int, error) {
 func (r *resumingReader) resume(cause error) error {
 	_ = r.rc.Close()
 	r.rc = io.NopCloser(eofReader{})
+	if r.tries >= streamTries {
+		return fmt.Errorf("read %s: %w after %d attempts: %w", r.what, ErrReadRetriesExhausted, r.tries, cause)
+	}
 	if r.bo == nil {
-		r.bo = &backoff.ExponentialBackOff{InitialInterval: r.budget.baseOr(), RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: 30 * time.Second}
+		r.bo = r.budget.backOff()
+	} else {
+		// Cut again after a resume that worked: wait before asking again,
+		// longer each time, as between the attempts of one resume.
+		t := time.NewTimer(r.bo.NextBackOff())
+		select {
+		case <-t.C:
+		case <-r.ctx.Done():
+			t.Stop()
+			return fmt.Errorf("read %s: %w", r.what, r.ctx.Err())
+		}
 	}
 	want := r.sum.Sum64()
 	last := cause
@@ -181,7 +194,7 @@ func (r *resumingReader) resume(cause error) error {
 			return nil, backoff.Permanent(fmt.Errorf("the content changed between two answers (its first %d bytes differ); the cut was: %w", r.n, cause))
 		}
 		return rc, nil
-	}, backoff.WithBackOff(r.bo), backoff.WithMaxElapsedTime(0))
+	}, backoff.WithBackOff(r.budget.backOff()), backoff.WithMaxElapsedTime(0))
 	if err != nil {
 		return fmt.Errorf("read %s: %w", r.what, err)
 	}
@@ -192,11 +205,14 @@ func (r *resumingReader) resume(cause error) error {
 // Close closes the current body.
 func (r *resumingReader) Close() error { return r.rc.Close() }
 
-func (b *ReadBudget) baseOr() time.Duration {
-	if b == nil {
-		return DefaultReadRetryBase
+// backOff returns a new exponential backoff (as the GitHub client's
+// request retries use) starting at the budget's base.
+func (b *ReadBudget) backOff() *backoff.ExponentialBackOff {
+	base := DefaultReadRetryBase
+	if b != nil {
+		base = b.base
 	}
-	return b.base
+	return &backoff.ExponentialBackOff{InitialInterval: base, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: 30 * time.Second}
 }
 
 func (b *ReadBudget) logger() *slog.Logger {
