@@ -1,10 +1,13 @@
 package reposync
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ghsync/ghsync/internal/github"
@@ -226,3 +229,33 @@ func TestGitHubCutTarballIsResumed(t *testing.T) {
 
 // clearCuts removes the cut rules left.
 func (g *ghBundle) clearCuts() { g.gh.ClearCuts() }
+
+// A blob answer of the right length but wrong content (corrupted in
+// transit) fails its check against the listed blob SHA, is never stored,
+// and is fetched again: the run succeeds with the right content.
+func TestGitHubCorruptBlobIsFetchedAgain(t *testing.T) {
+	g := setupGitHub(t)
+	files := cutFiles()
+	g.repo.Commit("main", files)
+	var mu sync.Mutex
+	corrupted := 0
+	g.gh.Tamper(blobRoute, func(status int, h http.Header, body []byte) (int, []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		if corrupted < 2 && len(body) > 100 {
+			corrupted++
+			body = bytes.Clone(body)
+			body[100] ^= 0x20
+		}
+		return status, body
+	})
+	url := fmt.Sprintf("mem://%s/www/", strings.ReplaceAll(t.Name(), "/", "-"))
+	if _, err := g.tryRunTo(t, url, nil); err != nil {
+		t.Fatalf("run with corrupted answers: %v", err)
+	}
+	if corrupted != 2 {
+		t.Fatalf("%d answers corrupted, want 2", corrupted)
+	}
+	sameFiles(t, storeFiles(t, url), files)
+	checkManifestTrue(t, url)
+}
