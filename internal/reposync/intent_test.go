@@ -1,7 +1,11 @@
 package reposync
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -58,5 +62,53 @@ func TestFailedRunAfterOverwriteLeavesNoFalseClaim(t *testing.T) {
 				t.Fatalf("run 4 is not up to date: %+v", s)
 			}
 		})
+	}
+}
+
+// Archive mode overwrites its one object in place: a run that fails after
+// the overwrite (here: deleting a stale key fails) must not leave a
+// manifest claiming the old commit's archive, or a revert upstream would
+// be "up to date" while the bucket serves the newer archive.
+func TestArchiveRunFailingAfterOverwriteLeavesNoFalseClaim(t *testing.T) {
+	dir := t.TempDir()
+	tb := setup(t, map[string]string{"a.txt": "v1"})
+	tb.url = "file://" + dir
+	tb.b = openBucket(t, tb.url)
+	archive := func(o *Options) { o.Mode, o.ArchiveKey = ModeArchive, "site.zip" }
+	tb.run(t, archive)
+	v1 := tb.objects(t)["site.zip"]
+
+	// A stale key the next run must delete, and cannot: on file:// it is a
+	// directory that is not empty.
+	data, _, err := tb.b.Read(context.Background(), DefaultManifestKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	m.Objects = append(m.Objects, ManifestObject{Path: "old.zip", Key: "old.zip", Blob: "0123", Size: 1})
+	data, _ = json.Marshal(m)
+	tb.put(t, DefaultManifestKey, string(data))
+	tb.put(t, "old.zip/inside", "x")
+
+	tb.src.set("a.txt", "v2")
+	if _, err := tb.tryRun(t, archive); err == nil {
+		t.Fatal("run 2 succeeded; it cannot delete old.zip")
+	}
+	if got := tb.objects(t)["site.zip"]; got == v1 {
+		t.Fatal("run 2 failed before overwriting site.zip: the test proves nothing")
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "old.zip")); err != nil {
+		t.Fatal(err)
+	}
+	tb.src.set("a.txt", "v1") // upstream reverts
+	s := tb.run(t, archive)
+	if s.UpToDate {
+		t.Fatalf("run 3 says up to date while the bucket holds run 2's archive: %+v", s)
+	}
+	if got := tb.objects(t)["site.zip"]; got != v1 {
+		t.Fatalf("site.zip after run 3 is not the v1 archive (%d bytes, want %d)", len(got), len(v1))
 	}
 }
