@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -213,14 +214,23 @@ func TestGitHubCutTarballIsResumed(t *testing.T) {
 	for i := 0; i < 300; i++ {
 		files[fmt.Sprintf("f%03d.txt", i)] = strings.Repeat(fmt.Sprint(i, " "), 50+i)
 	}
+	// An entry larger than the buffered size (1 MiB), streamed straight into
+	// the store, incompressible so that a cut lands inside it.
+	big := make([]byte, 3<<20/2)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range big {
+		big[i] = byte(rng.Uint32())
+	}
+	files["big.bin"] = string(big)
 	g.repo.Commit("main", files)
 	url := fmt.Sprintf("mem://%s/www/", strings.ReplaceAll(t.Name(), "/", "-"))
 	g.gh.CutBody("GET /_codeload", 3000, githubtest.CutClose, 1)
-	g.gh.CutBody("GET /_codeload", 9000, githubtest.CutReset, 1)
+	g.gh.CutBody("GET /_codeload", 600_000, githubtest.CutReset, 1)
+	g.gh.CutBody("GET /_codeload", 1_400_000, githubtest.CutClose, 1)
 	if _, err := g.tryRunTo(t, url, nil); err != nil {
 		t.Fatalf("run with a cut tarball: %v", err)
 	}
-	if g.gh.Count("GET /repos/{owner}/{repo}/tarball/{ref}") == 0 || g.gh.Cuts() != 2 {
+	if g.gh.Count("GET /repos/{owner}/{repo}/tarball/{ref}") == 0 || g.gh.Cuts() != 3 {
 		t.Fatalf("tarball not used or not cut: cuts %d, %v", g.gh.Cuts(), g.gh.Counts())
 	}
 	sameFiles(t, storeFiles(t, url), files)
