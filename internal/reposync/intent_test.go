@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ghsync/ghsync/internal/store"
 )
 
 // A run that overwrites a.txt (v1 → v2) and then fails on b.txt must not
@@ -110,5 +112,40 @@ func TestArchiveRunFailingAfterOverwriteLeavesNoFalseClaim(t *testing.T) {
 	}
 	if got := tb.objects(t)["site.zip"]; got != v1 {
 		t.Fatalf("site.zip after run 3 is not the v1 archive (%d bytes, want %d)", len(got), len(v1))
+	}
+}
+
+// An object an earlier build stored short (a cut download) under a manifest
+// recording the full size, the short object's own ETag and the real blob:
+// a --verify run repairs it (the listing's size differs from the record).
+func TestVerifyRepairsObjectStoredShortByEarlierBuild(t *testing.T) {
+	body := strings.Repeat("<p>hello</p>\n", 18) + "<!---->\n" // 242 bytes
+	tb := setup(t, map[string]string{"index.html": body, "b.txt": "b"})
+	tb.run(t, nil)
+	short := tb.b
+	obj, err := short.Put(context.Background(), "index.html", strings.NewReader(body[:121]), store.PutOptions{Size: 121,
+		Metadata: map[string]string{MetaBlob: gitSHA(body)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _, err := tb.b.Read(context.Background(), DefaultManifestKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	for i := range m.Objects {
+		if m.Objects[i].Key == "index.html" {
+			m.Objects[i].ETag = obj.ETag // what the earlier build recorded
+		}
+	}
+	data, _ = json.Marshal(m)
+	tb.put(t, DefaultManifestKey, string(data))
+
+	s := tb.run(t, func(o *Options) { o.Verify = true })
+	if s.Repaired != 1 || tb.objects(t)["index.html"] != body {
+		t.Fatalf("verify did not repair the short object: %+v, store holds %d bytes", s, len(tb.objects(t)["index.html"]))
 	}
 }
