@@ -210,9 +210,6 @@ func (g *GitHub) tarball(ctx context.Context) (io.ReadCloser, error) {
 	}, g.reads)
 }
 
-// ReadRetries reports how many cut downloads the source resumed.
-func (g *GitHub) ReadRetries() int { return g.reads.Used() }
-
 // Archive implements the engine's ArchiveSource: GitHub's own archive of the
 // resolved commit, streamed.
 func (g *GitHub) Archive(ctx context.Context, format string) (io.ReadCloser, error) {

@@ -41,11 +41,10 @@ var ErrReadRetriesExhausted = errors.New("read retries exhausted")
 // ReadBudget bounds the read retries of one run. It is safe for concurrent
 // use. A nil *ReadBudget allows no retry.
 type ReadBudget struct {
-	left    atomic.Int64
-	used    atomic.Int64
-	base    time.Duration
-	log     *slog.Logger
-	Retries int // set by NewReadBudget; read-only
+	left atomic.Int64
+	used atomic.Int64
+	base time.Duration
+	log  *slog.Logger
 }
 
 // NewReadBudget returns a budget of retries resumes (0 means
@@ -64,7 +63,7 @@ func NewReadBudget(retries int, base time.Duration, log *slog.Logger) *ReadBudge
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	b := &ReadBudget{base: base, log: log, Retries: retries}
+	b := &ReadBudget{base: base, log: log}
 	b.left.Store(int64(retries))
 	return b
 }
