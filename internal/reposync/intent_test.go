@@ -15,18 +15,21 @@ import (
 // A run that overwrites a.txt (v1 → v2) and then fails on b.txt must not
 // leave a manifest claiming a.txt is still v1: when a.txt goes back to v1
 // upstream, the next run must put v1 back instead of calling it unchanged
-// (issue 16 item 2). Checked on mem:// and file://.
+// (issue 16 item 2). Checked on mem:// and file://; the failure on b.txt is
+// the source's, or (file-storefail) the store's: b.txt cannot be written.
 func TestFailedRunAfterOverwriteLeavesNoFalseClaim(t *testing.T) {
 	for _, c := range []struct{ dest, a2 string }{
 		{"mem", "v2 of a, longer"}, {"mem", "v2 of a"}, // same size: the adopt check must not keep it
 		{"file", "v2 of a, longer"}, {"file", "v2 of a"}, {"file-nosidecar", "v2 of a"},
+		{"file-storefail", "v2 of a"},
 	} {
 		dest := c.dest
 		t.Run(fmt.Sprintf("%s/%dbytes", dest, len(c.a2)), func(t *testing.T) {
 			tb := setup(t, map[string]string{"a.txt": "v1 of a", "b.txt": "v1 of b", "c.txt": "c"})
+			dir := t.TempDir()
 			switch dest {
-			case "file":
-				tb.url = "file://" + t.TempDir() + "?prefix=www/"
+			case "file", "file-storefail":
+				tb.url = "file://" + dir + "?prefix=www/"
 			case "file-nosidecar":
 				tb.url = "file://" + t.TempDir() + "?prefix=www/&metadata=skip"
 			}
@@ -36,17 +39,36 @@ func TestFailedRunAfterOverwriteLeavesNoFalseClaim(t *testing.T) {
 
 			tb.src.set("a.txt", c.a2)
 			tb.src.set("b.txt", "v2 of b")
-			tb.src.failAt = "b.txt"
-			if _, err := tb.tryRun(t, one); err == nil || !strings.Contains(err.Error(), "injected") {
-				t.Fatalf("run 2: %v, want the injected failure", err)
+			want := "injected"
+			if dest == "file-storefail" {
+				// The store fails on b.txt: its name is a non-empty directory.
+				blocked := filepath.Join(dir, "www", "b.txt")
+				if err := os.Remove(blocked); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.MkdirAll(filepath.Join(blocked, "in"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				want = "upload b.txt: put www/b.txt"
+				defer os.RemoveAll(blocked)
+			} else {
+				tb.src.failAt = "b.txt"
+			}
+			if _, err := tb.tryRun(t, one); err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("run 2: %v, want the injected failure (%q)", err, want)
 			}
 			if got := tb.objects(t)["a.txt"]; got != c.a2 {
 				t.Fatalf("run 2 did not overwrite a.txt before failing (%q): the test proves nothing", got)
 			}
 			checkManifestTrue(t, tb.url)
 
-			// Upstream goes back to v1; the source is healthy again.
+			// Upstream goes back to v1; the source and the store are healthy again.
 			tb.src.failAt = ""
+			if dest == "file-storefail" {
+				if err := os.RemoveAll(filepath.Join(dir, "www", "b.txt")); err != nil {
+					t.Fatal(err)
+				}
+			}
 			tb.src.set("a.txt", "v1 of a")
 			tb.src.set("b.txt", "v1 of b")
 			s := tb.run(t, one)
