@@ -63,8 +63,8 @@ func (s manifestState) byKey() map[string]ManifestObject {
 }
 
 // hasPlaceholders reports whether the manifest is one a failed run left
-// (writeIntent): keys it meant to create, which the store must be listed
-// to know about.
+// (writeIntent): keys it meant to create, overwrite or delete, which the
+// store must be listed to know about.
 func (s manifestState) hasPlaceholders() bool {
 	if s.m == nil {
 		return false
