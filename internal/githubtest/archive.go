@@ -31,6 +31,7 @@ func (s *Server) serveOutOfContract(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.counts[key]++
 	s.mu.Unlock()
+	w = s.cutting(w, key)
 	cw := &countingWriter{w: w, s: s}
 	if r.Method != http.MethodGet {
 		http.Error(cw, "Not Found", http.StatusNotFound)

@@ -166,6 +166,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.validateResponse(r.Context(), key, reqInput, resp)
 	s.finishRate(key, resp.status)
 
+	w = s.cutting(w, key)
 	h := w.Header()
 	for k, v := range resp.header {
 		h[k] = v

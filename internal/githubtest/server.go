@@ -95,6 +95,8 @@ type Server struct {
 	assets        map[int64]*assetRec
 	failures      []*failRule
 	tampers       map[string]TamperFunc
+	cuts          []*cutRule // CutBody, cut.go
+	cutsDone      int
 	rate          rateState
 	counts        map[string]int
 	total         int

@@ -183,7 +183,7 @@ func openSource(ctx context.Context, env *Env, spec source.Spec, rj *RepoSetting
 			return nil, err
 		}
 		return source.NewGitHub(api, spec, source.GitHubOptions{
-			Assets: rj.Assets, Limits: limits,
+			Assets: rj.Assets, Limits: limits, Logger: env.Logger,
 			RateRemaining: func() (int, bool) { n, _, ok := gh.RateRemaining(); return n, ok },
 			Stats: func() source.Stats {
 				s := gh.Stats()

@@ -104,13 +104,24 @@ func (a *applier) adopt(ctx context.Context, items []Item) ([]Item, error) {
 	return rest, g.Wait()
 }
 
+// contentRetries is how many more times an item whose content did not match
+// its listing (source.ErrContentMismatch: a body cut short without a read
+// error, bytes corrupted in transit) is fetched again within a run.
+const contentRetries = 2
+
 // upload fetches the content of items from the source and writes them.
-// Items sharing one content entry (followed symlinks) go in later rounds.
+// Every body is checked against its listed entry (source.Verify) while the
+// store reads it, so a short or wrong body fails the Put and is never
+// recorded; such items are fetched again, up to contentRetries times, after
+// the others. Items sharing one content entry (followed symlinks) go in
+// later rounds.
 func (a *applier) upload(ctx context.Context, items []Item) error {
+	tries := map[string]int{} // key → content mismatches so far
 	for len(items) > 0 {
 		byContent := make(map[string]int, len(items)) // content path → index in items
 		entries := make([]source.Entry, 0, len(items))
-		var later []Item
+		var later, again []Item
+		var mu sync.Mutex
 		for i, it := range items {
 			if _, dup := byContent[it.Content.Path]; dup {
 				later = append(later, it)
@@ -125,12 +136,25 @@ func (a *applier) upload(ctx context.Context, items []Item) error {
 			if !ok {
 				return fmt.Errorf("source returned %q, which was not asked for", e.Path)
 			}
-			return a.put(ctx, items[i], &countingReader{r: r, n: &a.readIn})
+			it := items[i]
+			err := a.put(ctx, it, &countingReader{r: source.Verify(r, it.Content), n: &a.readIn})
+			if err == nil || !errors.Is(err, source.ErrContentMismatch) {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if tries[it.Key] >= contentRetries {
+				return err
+			}
+			tries[it.Key]++
+			a.o.Logger.Warn("content did not match the listing, fetching it again", "path", it.Path, "attempt", tries[it.Key], "error", err.Error())
+			again = append(again, it)
+			return nil
 		})
 		if err != nil {
 			return err
 		}
-		items = later
+		items = append(later, again...)
 	}
 	return nil
 }

@@ -58,6 +58,13 @@ func runArchive(ctx context.Context, o *Options, s *Summary, rev source.Revision
 		s.Deleted = len(deletes)
 		return nil
 	}
+	// The archive key is overwritten in place and old keys deleted: record
+	// them as unknown first, so a run failing after the overwrite leaves no
+	// manifest claiming the old commit's archive (intent.go).
+	prev, err := writeIntent(ctx, o, prev, &Plan{Uploads: []Item{it}, Deletes: deletes}, s.Source)
+	if err != nil {
+		return err
+	}
 	body, err := openArchive(ctx, o)
 	if err != nil {
 		return fmt.Errorf("archive %s: %w", s.Source, err)
@@ -124,7 +131,7 @@ func packArchive(ctx context.Context, o *Options, entries []source.Entry, w io.W
 			if err := tw.WriteHeader(h); err != nil {
 				return err
 			}
-			_, err := io.Copy(tw, r)
+			_, err := io.Copy(tw, source.Verify(r, e))
 			return err
 		})
 		if err != nil {
@@ -150,7 +157,7 @@ func packArchive(ctx context.Context, o *Options, entries []source.Entry, w io.W
 		if err != nil {
 			return err
 		}
-		_, err = io.Copy(fw, r)
+		_, err = io.Copy(fw, source.Verify(r, e))
 		return err
 	})
 	if err != nil {

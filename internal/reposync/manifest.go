@@ -64,8 +64,8 @@ func (s manifestState) byKey() map[string]ManifestObject {
 }
 
 // hasPlaceholders reports whether the manifest is one a failed run left
-// (writeIntent): keys it meant to create, which the store must be listed
-// to know about.
+// (writeIntent): keys it meant to create, overwrite or delete, which the
+// store must be listed to know about.
 func (s manifestState) hasPlaceholders() bool {
 	if s.m == nil {
 		return false
@@ -127,29 +127,22 @@ func writeManifest(ctx context.Context, b *store.Bucket, key string, prev manife
 }
 
 // writeIntent records, before any upload, the keys this run is about to
-// create, so that a run failing half-way leaves no object outside every
-// manifest: the manifest written is the previous one plus a placeholder per
-// new key (no blob, so a later run re-uploads it if the source still has it
-// and deletes it if not), with no commit and no settings, so that the next
-// run is never "up to date" on it. Runs that create no key (changes,
-// deletions) and dry runs write nothing here. It returns the manifest state
-// the final write must replace; the conditional write also stops an
-// overlapping run before it uploads anything.
+// create, overwrite or delete (intentObjects), so that a run failing
+// half-way leaves a manifest that claims nothing untrue: the manifest
+// written is the previous one with a placeholder for each such key (no
+// blob, so a later run lists the store, re-uploads the key if the source
+// has it and deletes it if not), with no commit and no settings, so that
+// the next run is never "up to date" on it. Runs that change nothing and
+// dry runs write nothing here. It returns the manifest state the final
+// write must replace; the conditional write also stops an overlapping run
+// before it uploads anything.
 func writeIntent(ctx context.Context, o *Options, prev manifestState, plan *Plan, src string) (manifestState, error) {
-	var placeholders []ManifestObject
-	for _, it := range plan.Uploads {
-		if it.Kind == KindNew {
-			placeholders = append(placeholders, ManifestObject{Path: it.Path, Key: it.Key})
-		}
-	}
-	if len(placeholders) == 0 {
+	objects := intentObjects(prev, plan) // intent.go
+	if objects == nil {
 		return prev, nil
 	}
 	m := &Manifest{Version: ManifestVersion, Job: o.Job, Owner: o.Owner, Source: src, Mode: o.Mode, WrittenAt: time.Now().UTC()}
-	if prev.m != nil {
-		m.Objects = append(m.Objects, prev.m.Objects...)
-	}
-	m.Objects = append(m.Objects, placeholders...)
+	m.Objects = objects
 	etag, err := writeManifest(ctx, o.Bucket, o.ManifestKey, prev, m)
 	if err != nil {
 		return prev, err

@@ -96,7 +96,10 @@ func makePlan(in planInput) (*Plan, error) {
 		obj, listed := in.listing[it.Key]
 		switch {
 		case isManaged && old.Blob == it.Blob && old.ContentType == it.ContentType:
-			if in.listing != nil && (!listed || obj.ETag != old.ETag) {
+			// A size other than the recorded one is drift too, even under the
+			// recorded ETag: builds before the body checks could store a
+			// download cut short and record its ETag.
+			if in.listing != nil && (!listed || obj.ETag != old.ETag || obj.Size != old.Size) {
 				it.Kind = KindRepair
 				p.Uploads = append(p.Uploads, it)
 				continue

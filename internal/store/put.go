@@ -31,6 +31,12 @@ import (
 // the content type, cache control, content encoding and metadata are checked
 // as everywhere but not stored, and the returned Object carries none.
 //
+// The body is checked before anything becomes visible (checkedBody): with
+// o.Size > 0 a body holding fewer or more bytes fails with ErrBodySize, and a
+// body whose read fails (a connection reset, an HTTP body cut before its
+// Content-Length) fails with ErrBodyCut, on every scheme; in both cases
+// nothing is written and an object already at key is left unchanged.
+//
 // A key the scheme cannot store (Bucket.CheckKey) fails with ErrUnstorable.
 // On S3 the returned ModTime is zero (the upload response does not carry it).
 func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {
@@ -53,7 +59,11 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, o PutOptions)
 		o.ContentType = ct
 	}
 	conditional := o.IfMatch != "" || o.IfNoneMatch
-	obj, err := b.drv.put(ctx, b.full(key), r, o)
+	want := int64(-1)
+	if o.Size > 0 {
+		want = o.Size
+	}
+	obj, err := b.drv.put(ctx, b.full(key), newCheckedBody(r, want), o)
 	if err != nil {
 		err = withURL(classify(err), b.url)
 		if conditional && errors.Is(err, ErrNotExist) && !errors.Is(err, ErrPreconditionFailed) {

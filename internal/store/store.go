@@ -91,8 +91,11 @@ type PutOptions struct {
 	// Metadata is user metadata. Keys are lowercased by the store; use
 	// [a-z0-9-_.] keys. Values may be any UTF-8.
 	Metadata map[string]string
-	// Size is the body size when known, or -1 (or 0 with a non-empty body) when
-	// unknown. It is only a hint used to choose the part size for huge bodies.
+	// Size is the body size when known, or -1 (or 0) when unknown. A
+	// positive Size is a promise: Put fails with ErrBodySize, writing
+	// nothing, when the body holds fewer or more bytes. It also chooses the
+	// part size for huge bodies. (0 stays "unknown" for callers that predate
+	// the check; an empty body needs no declaration.)
 	Size int64
 	// IfMatch makes the write conditional on the object's current ETag being
 	// exactly this value (as returned by Put, Stat or List).

@@ -112,8 +112,8 @@ func RepoSyncThreeRuns(t *testing.T, url string) {
 	if err != nil {
 		t.Fatalf("run after a change: %v", err)
 	}
-	if s3.Modified != 1 || s3.New != 0 || s3.Deleted != 0 || puts != 2 {
-		t.Fatalf("run after a change: %d modified, %d new, %d deleted, %d puts; want 1, 0, 0 and 2 (the object and the manifest)",
+	if s3.Modified != 1 || s3.New != 0 || s3.Deleted != 0 || puts != 3 {
+		t.Fatalf("run after a change: %d modified, %d new, %d deleted, %d puts; want 1, 0, 0 and 3 (the intent, the object and the manifest)",
 			s3.Modified, s3.New, s3.Deleted, puts)
 	}
 	if data, _, err := b.Read(context.Background(), "docs/with space.md"); err != nil || string(data) != "spaces, changed\n" {

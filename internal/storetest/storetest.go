@@ -124,6 +124,7 @@ func Cases() []Case {
 		{"Multipart", testMultipart},
 		{"PartBoundary", testPartBoundary},
 		{"BrokenSourceWritesNothing", testBrokenSource},
+		{"BodySizeChecked", testBodySize},
 		{"KeyRoundTrip", testKeyRoundTrip},
 		{"RepoSyncRuns", testRepoSyncRuns},
 	}

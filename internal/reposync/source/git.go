@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
@@ -25,6 +26,9 @@ type GitOptions struct {
 	// an ssh auth method). nil means none for https and file, and the ssh
 	// agent for ssh.
 	Auth transport.AuthMethod
+	// RetryBase is the first wait before a remote ref listing or clone
+	// that failed on the network is tried again (0: DefaultReadRetryBase).
+	RetryBase time.Duration
 }
 
 // Git is a git commit's tree, read through go-git: either a local
@@ -34,6 +38,8 @@ type Git struct {
 	desc string
 	log  *slog.Logger
 	auth transport.AuthMethod
+	// retryBase: see GitOptions.RetryBase (gitretry.go).
+	retryBase time.Duration
 
 	path string // checkout; "" for a remote
 	url  string // remote URL without "git+"
@@ -85,7 +91,11 @@ func NewGitRemote(rawURL, ref string, opts GitOptions) (*Git, error) {
 	if ref != "" {
 		desc += "#" + ref
 	}
-	return &Git{desc: desc, log: logger(opts.Logger), auth: opts.Auth, url: raw, ref: ref}, nil
+	base := opts.RetryBase
+	if base <= 0 {
+		base = DefaultReadRetryBase
+	}
+	return &Git{desc: desc, log: logger(opts.Logger), auth: opts.Auth, url: raw, ref: ref, retryBase: base}, nil
 }
 
 // redactURL drops any password from a URL so it can be logged.
@@ -155,7 +165,11 @@ func (g *Git) resolveCheckout(hint Hint) (Revision, error) {
 // lsRemote lists the remote's refs and picks g.ref.
 func (g *Git) lsRemote(ctx context.Context) (plumbing.ReferenceName, plumbing.Hash, error) {
 	rem := git.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{g.url}})
-	refs, err := rem.ListContext(ctx, &git.ListOptions{Auth: g.auth, PeelingOption: git.AppendPeeled})
+	var refs []*plumbing.Reference
+	err := g.retry(ctx, "list refs", func() (err error) {
+		refs, err = rem.ListContext(ctx, &git.ListOptions{Auth: g.auth, PeelingOption: git.AppendPeeled})
+		return err
+	})
 	if err != nil {
 		return "", plumbing.ZeroHash, fmt.Errorf("%s: list refs: %w", g.desc, err)
 	}
@@ -220,7 +234,11 @@ func (g *Git) clone(ctx context.Context) error {
 	if name != plumbing.HEAD {
 		opts.ReferenceName = name
 	}
-	repo, err := git.CloneContext(ctx, memory.NewStorage(), nil, opts)
+	var repo *git.Repository
+	err := g.retry(ctx, "clone", func() (err error) {
+		repo, err = git.CloneContext(ctx, memory.NewStorage(), nil, opts) // fresh storage per attempt
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("%s: clone %s: %w", g.desc, name, err)
 	}

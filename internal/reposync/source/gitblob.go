@@ -8,6 +8,7 @@ import (
 	"hash"
 	"io"
 	"strconv"
+	"strings"
 )
 
 // NewBlobHasher returns a SHA-1 hash primed with the git blob header for
@@ -62,20 +63,50 @@ func blobSHA(r io.Reader, size int64, buf []byte) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// verifyingReader passes content through while hashing it; at the end it
-// fails instead of returning io.EOF if the content does not match the
-// entry's size and blob SHA (the file changed since it was listed), so a
-// consumer that uploads the stream sees a read error, not bad data.
+// ErrContentMismatch is matched (errors.Is) by read errors of a Verify
+// reader: the content did not have the entry's size or blob SHA.
+var ErrContentMismatch = errors.New("content does not match the listing")
+
+// Verify returns a reader of r's content that checks it against e while it
+// is read: a read that takes the content past e.Size fails at once, and at
+// the end, instead of io.EOF, the reader fails unless exactly e.Size bytes
+// came and, when e.BlobSHA is a git blob SHA-1 (40 hex digits; release
+// assets have none), their blob SHA is e.BlobSHA. The errors match
+// ErrContentMismatch. A read error of r is passed on, wrapped with the path.
+// So a consumer that stores the stream (store.Bucket.Put) sees an error,
+// never a short or wrong body taken for the whole one. When r already
+// verifies e (a source that checks its own reads), r itself is returned.
+func Verify(r io.Reader, e Entry) io.Reader {
+	if v, ok := r.(*verifyingReader); ok && v.e == e {
+		return v
+	}
+	return newVerifyingReader(r, e)
+}
+
+// verifyingReader implements Verify.
 type verifyingReader struct {
 	r    io.Reader
 	e    Entry
-	h    hash.Hash
+	h    hash.Hash // nil when e has no git blob SHA
 	n    int64
 	done bool
 }
 
 func newVerifyingReader(r io.Reader, e Entry) *verifyingReader {
-	return &verifyingReader{r: r, e: e, h: NewBlobHasher(e.Size)}
+	v := &verifyingReader{r: r, e: e}
+	if isBlobSHA(e.BlobSHA) {
+		v.h = NewBlobHasher(e.Size)
+	}
+	return v
+}
+
+// isBlobSHA reports whether s is a full SHA-1 in hex.
+func isBlobSHA(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
 }
 
 func (v *verifyingReader) Read(p []byte) (int, error) {
@@ -85,17 +116,21 @@ func (v *verifyingReader) Read(p []byte) (int, error) {
 	n, err := v.r.Read(p)
 	if n > 0 {
 		v.n += int64(n)
-		v.h.Write(p[:n])
+		if v.h != nil {
+			v.h.Write(p[:n])
+		}
 		if v.n > v.e.Size {
-			return n, fmt.Errorf("%s: content grew beyond the listed %d bytes since it was listed", v.e.Path, v.e.Size)
+			return n, fmt.Errorf("%s: %w: content goes on past the listed %d bytes (changed since it was listed)", v.e.Path, ErrContentMismatch, v.e.Size)
 		}
 	}
 	if errors.Is(err, io.EOF) {
 		if v.n != v.e.Size {
-			return n, fmt.Errorf("%s: content is %d bytes, listed as %d (changed since it was listed)", v.e.Path, v.n, v.e.Size)
+			return n, fmt.Errorf("%s: %w: content is %d bytes, listed as %d (the read was cut short, or the content changed since it was listed)", v.e.Path, ErrContentMismatch, v.n, v.e.Size)
 		}
-		if got := hex.EncodeToString(v.h.Sum(nil)); got != v.e.BlobSHA {
-			return n, fmt.Errorf("%s: content has blob sha %s, listed as %s (changed since it was listed)", v.e.Path, got, v.e.BlobSHA)
+		if v.h != nil {
+			if got := hex.EncodeToString(v.h.Sum(nil)); !strings.EqualFold(got, v.e.BlobSHA) {
+				return n, fmt.Errorf("%s: %w: content has blob sha %s, listed as %s (corrupted in transit, or changed since it was listed)", v.e.Path, ErrContentMismatch, got, v.e.BlobSHA)
+			}
 		}
 		v.done = true
 		return n, io.EOF

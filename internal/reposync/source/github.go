@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -36,6 +38,14 @@ type GitHubOptions struct {
 	RateRemaining func() (remaining int, known bool)
 	// Stats reports the client's counters for the summary.
 	Stats func() Stats
+	// ReadRetries bounds how many downloads cut while their body was read
+	// (reset, shorter than announced) one run resumes in all: 0 means
+	// DefaultReadRetries, negative none. ReadRetryBase is the first wait
+	// between attempts on one stream (0: DefaultReadRetryBase).
+	ReadRetries   int
+	ReadRetryBase time.Duration
+	// Logger receives a warning per resumed download; nil discards them.
+	Logger *slog.Logger
 }
 
 // GitHub is a repository ref (or release) read through the REST API.
@@ -48,11 +58,12 @@ type GitHub struct {
 	release *github.Release
 	tree    []Entry // set by List; used by the cost model
 	base    Stats   // client counters when the source was created
+	reads   *ReadBudget
 }
 
 // NewGitHub returns a source for spec (Kind github) over api.
 func NewGitHub(api GitHubAPI, spec Spec, opts GitHubOptions) *GitHub {
-	g := &GitHub{api: api, spec: spec, opts: opts}
+	g := &GitHub{api: api, spec: spec, opts: opts, reads: NewReadBudget(opts.ReadRetries, opts.ReadRetryBase, opts.Logger)}
 	if opts.Stats != nil {
 		g.base = opts.Stats()
 	}
@@ -157,7 +168,7 @@ func (g *GitHub) fromTree(ctx context.Context, tes []github.TreeEntry) ([]Entry,
 			e.Mode = ModeExec
 		case "120000":
 			e.Mode = ModeSymlink
-			target, err := g.readSmall(ctx, te.SHA)
+			target, err := g.readSmall(ctx, te.SHA, te.Size)
 			if err != nil {
 				return nil, fmt.Errorf("symlink %s: %w", te.Path, err)
 			}
@@ -172,14 +183,31 @@ func (g *GitHub) fromTree(ctx context.Context, tes []github.TreeEntry) ([]Entry,
 	return out, nil
 }
 
-func (g *GitHub) readSmall(ctx context.Context, sha string) (string, error) {
-	rc, err := g.api.Blob(ctx, sha)
+// readSmall reads a symlink's blob (its target), resuming a cut read.
+func (g *GitHub) readSmall(ctx context.Context, sha string, size int64) (string, error) {
+	rc, err := g.blob(ctx, sha, sha, size)
 	if err != nil {
 		return "", err
 	}
 	defer rc.Close()
 	b, err := io.ReadAll(io.LimitReader(rc, 4096))
 	return string(b), err
+}
+
+// blob opens blob sha (of path) for reading; a read cut short is resumed
+// within the run's read budget.
+func (g *GitHub) blob(ctx context.Context, path, sha string, size int64) (io.ReadCloser, error) {
+	return openResuming(ctx, "blob "+path+" ("+sha+")", size, func(ctx context.Context) (io.ReadCloser, error) {
+		return g.api.Blob(ctx, sha)
+	}, g.reads)
+}
+
+// tarball opens the commit's tarball for reading; a read cut short is
+// resumed within the run's read budget.
+func (g *GitHub) tarball(ctx context.Context) (io.ReadCloser, error) {
+	return openResuming(ctx, "tarball "+g.commit, -1, func(ctx context.Context) (io.ReadCloser, error) {
+		return g.api.Archive(ctx, "tarball", g.commit)
+	}, g.reads)
 }
 
 // Archive implements the engine's ArchiveSource: GitHub's own archive of the
@@ -189,7 +217,9 @@ func (g *GitHub) Archive(ctx context.Context, format string) (io.ReadCloser, err
 	if format == "tar.gz" {
 		kind = "tarball"
 	}
-	return g.api.Archive(ctx, kind, g.commit)
+	return openResuming(ctx, kind+" "+g.commit, -1, func(ctx context.Context) (io.ReadCloser, error) {
+		return g.api.Archive(ctx, kind, g.commit)
+	}, g.reads)
 }
 
 // cost model constants: a request costs about as much as this many bytes
@@ -254,7 +284,7 @@ func (g *GitHub) fetchBlobs(ctx context.Context, entries []Entry, concurrency in
 			if e.Mode == ModeSymlink {
 				return fn(ctx, e, strings.NewReader(e.Target))
 			}
-			rc, err := g.api.Blob(ctx, e.BlobSHA)
+			rc, err := g.blob(ctx, e.Path, e.BlobSHA, e.Size)
 			if err != nil {
 				return fmt.Errorf("blob %s (%s): %w", e.Path, e.BlobSHA, err)
 			}
@@ -277,7 +307,10 @@ func (g *GitHub) fetchAssets(ctx context.Context, assets []Entry, concurrency in
 	eg.SetLimit(max(concurrency, 1))
 	for _, e := range assets {
 		eg.Go(func() error {
-			rc, err := g.api.Asset(ctx, ids[e.Path])
+			id := ids[e.Path]
+			rc, err := openResuming(ctx, "asset "+e.Path, e.Size, func(ctx context.Context) (io.ReadCloser, error) {
+				return g.api.Asset(ctx, id)
+			}, g.reads)
 			if err != nil {
 				return fmt.Errorf("asset %s: %w", e.Path, err)
 			}
@@ -300,7 +333,7 @@ func (g *GitHub) fetchTarball(ctx context.Context, entries []Entry, concurrency 
 	for _, e := range entries {
 		want[e.Path] = e
 	}
-	rc, err := g.api.Archive(ctx, "tarball", g.commit)
+	rc, err := g.tarball(ctx)
 	if err != nil {
 		return fmt.Errorf("tarball %s: %w", g.commit, err)
 	}
@@ -359,7 +392,7 @@ func (g *GitHub) fetchTarball(ctx context.Context, entries []Entry, concurrency 
 
 // listFromTarball lists the tree from the tarball, hashing each entry.
 func (g *GitHub) listFromTarball(ctx context.Context) ([]Entry, error) {
-	rc, err := g.api.Archive(ctx, "tarball", g.commit)
+	rc, err := g.tarball(ctx)
 	if err != nil {
 		return nil, err
 	}
