@@ -169,8 +169,8 @@ func Redeliver(ctx context.Context, d *db.DB, app *AppClient, o RedeliverOptions
 		var fresh []hookDelivery
 		for _, it := range page {
 			if it.DeliveredAt.Before(cutoff) || (stop > 0 && it.ID <= stop) {
-				next = "" // older than the window, or settled by an earlier run
-				break
+				next = "" // older than the window, or settled by an earlier run: this page is the last
+				continue
 			}
 			fresh = append(fresh, it)
 		}
