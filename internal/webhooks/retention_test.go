@@ -104,3 +104,34 @@ func TestPrunedGUIDRedeliveredKeepsNewerState(t *testing.T) {
 		}
 	})
 }
+
+// TestServicePrunesInTheBackground: a started Service prunes by itself:
+// payloads of processed deliveries leave SQL once the archive has them.
+func TestServicePrunesInTheBackground(t *testing.T) {
+	d := dbtest.SQLite(t)
+	bkt := archiveStore(t)
+	b := setup(t, d, func(c *webhooks.Config) {
+		c.Archive = webhooks.ArchiveConfig{Bucket: bkt, BatchAge: 10 * time.Millisecond, Interval: 10 * time.Millisecond}
+		c.PruneInterval = 10 * time.Millisecond
+	})
+	b.svc.Start()
+	for _, id := range []string{"bg-1", "bg-2"} {
+		if c := b.post(t, "issues", id, issuePayload("acme/app", 1, "opened", "open", id, "2024-01-01T00:00:00Z")); c != 202 {
+			t.Fatal(c)
+		}
+	}
+	// Wait (bounded) for the background steps: processed, archived, pruned.
+	pruned := func() float64 {
+		return b.metric(t, "ghsync_webhook_pruned_total", map[string]string{"what": "payload"})
+	}
+	for deadline := time.Now().Add(30 * time.Second); b.count(t, "SELECT COUNT(*) FROM delivery_payloads") != 0 || pruned() != 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("pruned metric %v, payloads still in SQL: %d; processed %d, archived %d", pruned(), b.count(t, "SELECT COUNT(*) FROM delivery_payloads"),
+				b.count(t, "SELECT COUNT(*) FROM deliveries WHERE processed_at IS NOT NULL"), b.count(t, "SELECT COUNT(*) FROM deliveries WHERE archived_at IS NOT NULL"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := b.count(t, "SELECT COUNT(*) FROM deliveries WHERE processed_at IS NOT NULL AND archived_at IS NOT NULL"); n != 2 {
+		t.Fatalf("pruned payloads of %d processed, archived deliveries; want 2", n)
+	}
+}
