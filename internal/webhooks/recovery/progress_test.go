@@ -206,3 +206,25 @@ func TestRedeliverCursorStaysBelowUnsettled(t *testing.T) {
 		t.Errorf("requests = %d, want 5 (each missing GUID once)", len(r))
 	}
 }
+
+// TestRedeliverWindowCappedByRetention: a delivery older than the retention
+// (whose record ghsync may have pruned) is not asked for again.
+func TestRedeliverWindowCappedByRetention(t *testing.T) {
+	d := dbtest.SQLite(t)
+	ctx := context.Background()
+	if err := webhooks.Migrate(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	gh := githubtest.New(t, githubtest.Options{})
+	now := time.Now()
+	gh.AddHookDelivery(githubtest.HookDelivery{GUID: "pruned", Event: "issues", DeliveredAt: now.Add(-30 * time.Hour), Status: "OK", StatusCode: 202})
+	gh.AddHookDelivery(githubtest.HookDelivery{GUID: "lost", Event: "issues", DeliveredAt: now.Add(-2 * time.Hour), Status: "failed", StatusCode: 502})
+	app, err := recovery.NewAppClient(gh.AppID, gh.AppPrivateKeyPEM, gh.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := recovery.Redeliver(ctx, d, app, recovery.RedeliverOptions{Window: 72 * time.Hour, Retention: 24 * time.Hour}, nil, nil)
+	if err != nil || sum.Requested != 1 || len(sum.RequestedGUIDs) != 1 || sum.RequestedGUIDs[0] != "lost" {
+		t.Fatalf("%+v, %v; want only the delivery within the retention requested", sum, err)
+	}
+}
