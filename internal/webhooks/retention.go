@@ -37,8 +37,9 @@ type PruneOptions struct {
 	// Retention is how long a delivery is kept after it was received
 	// (0: forever; payloads are still pruned once archived).
 	Retention time.Duration
-	// Archive tells that deliveries are archived: one not yet archived is
-	// kept past Retention, until it is.
+	// Archive tells that deliveries are archived: payloads of processed,
+	// archived deliveries are pruned, and a delivery not yet archived is
+	// kept past Retention until it is.
 	Archive bool
 	// MaxAttempts is the processing attempt limit (Config.MaxAttempts): an
 	// unprocessed delivery under it is kept. 0 means 10.
@@ -75,14 +76,18 @@ func Prune(ctx context.Context, d *db.DB, o PruneOptions) (PruneStats, error) {
 		o.Now = time.Now
 	}
 	var st PruneStats
-	// Payloads of processed, archived deliveries. The payload table only
-	// holds payloads still needed, so this scan stays short.
-	n, more, err := pruneBatches(ctx, d, o, `SELECT p.delivery_pk FROM delivery_payloads p JOIN deliveries d ON d.id = p.delivery_pk
+	if o.Archive {
+		// Payloads of processed, archived deliveries. With an archive the
+		// payload table only holds payloads still needed (unprocessed or
+		// not yet archived), so this scan stays short; without one nothing
+		// is archived and the scan is skipped.
+		n, more, err := pruneBatches(ctx, d, o, `SELECT p.delivery_pk FROM delivery_payloads p JOIN deliveries d ON d.id = p.delivery_pk
  WHERE d.archived_at IS NOT NULL AND d.processed_at IS NOT NULL ORDER BY p.delivery_pk LIMIT ?`, nil,
-		[]string{"DELETE FROM delivery_payloads WHERE delivery_pk IN "})
-	st.Payloads, st.More = n, more
-	if err != nil {
-		return st, fmt.Errorf("prune archived payloads: %w", err)
+			[]string{"DELETE FROM delivery_payloads WHERE delivery_pk IN "})
+		st.Payloads, st.More = n, more
+		if err != nil {
+			return st, fmt.Errorf("prune archived payloads: %w", err)
+		}
 	}
 	if o.Retention <= 0 {
 		return st, nil
@@ -93,7 +98,7 @@ func Prune(ctx context.Context, d *db.DB, o PruneOptions) (PruneStats, error) {
 	if o.Archive {
 		cond += " AND archived_at IS NOT NULL"
 	}
-	n, more, err = pruneBatches(ctx, d, o, "SELECT id FROM deliveries WHERE "+cond+" ORDER BY received_at LIMIT ?", args,
+	n, more, err := pruneBatches(ctx, d, o, "SELECT id FROM deliveries WHERE "+cond+" ORDER BY received_at LIMIT ?", args,
 		[]string{"DELETE FROM delivery_payloads WHERE delivery_pk IN ", "DELETE FROM deliveries WHERE id IN "})
 	st.Deliveries, st.More = n, st.More || more
 	if err != nil {

@@ -3,14 +3,17 @@
 // deliveries"). Both are job kinds run on a schedule:
 //
 //   - Redeliver (kind: redeliver) lists the App's recent deliveries
-//     (GET /app/hook/deliveries, App JWT, cursor paging back to Window) and
-//     asks GitHub to redeliver (POST /app/hook/deliveries/{id}/attempts)
-//     every GUID ghsync never stored, whatever status GitHub shows, once per
-//     GUID (recorded in redelivery_requests), at most MaxRequests per run.
+//     (GET /app/hook/deliveries, App JWT, cursor paging back to Window, or
+//     to the job's own cursor in redeliver_cursors) and, page by page, asks
+//     GitHub to redeliver (POST /app/hook/deliveries/{id}/attempts) every
+//     GUID ghsync never stored, whatever status GitHub shows, once per GUID
+//     (recorded in redelivery_requests), at most MaxRequests per run.
 //   - Reconcile (kind: reconcile) refreshes workflow jobs of the configured
 //     repositories that have been queued or in_progress for longer than
 //     StuckAfter from GET /repos/{o}/{r}/actions/jobs/{id}, through the
-//     webhook projection and its ordering guard (webhooks.ApplyObject).
+//     webhook projection and its ordering guard (webhooks.ApplyObject),
+//     recording each outcome in reconcile_checks (back-off for rows the API
+//     cannot help), at most MaxJobs per run.
 //
 // Both return a JSON-encodable summary and, with a Metrics, count into
 // /metrics. Neither needs the webhook server to run.
