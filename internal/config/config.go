@@ -132,6 +132,11 @@ type Webhooks struct {
 	CircleCI WebhookCircleCI `yaml:"circleci"`
 	// DynamoDB, when set, mirrors the projections to DynamoDB tables.
 	DynamoDB *WebhookDynamoDB `yaml:"dynamodb"`
+	// Retention is how long a stored delivery (its row in deliveries and
+	// redelivery_requests) is kept (default DefaultWebhookRetention, at
+	// least 1h; 0 keeps them forever). Payloads leave SQL earlier: once
+	// archived and processed.
+	Retention Duration `yaml:"retention"`
 }
 
 // WebhookArchive configures how raw webhook payloads are archived.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"regexp"
+	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
 )
@@ -99,6 +100,9 @@ func (w *Webhooks) DynamoOnly() bool {
 	return w.DynamoDB != nil && !w.DynamoDB.SQLProjections
 }
 
+// DefaultWebhookRetention is webhooks.retention's default: 30 days.
+const DefaultWebhookRetention = 30 * 24 * time.Hour
+
 // DefaultDynamoPrefix is webhooks.dynamodb.table_prefix's default.
 const DefaultDynamoPrefix = "torchci-"
 
@@ -110,6 +114,9 @@ var (
 // applyWebhookDefaults fills the unset keys of webhooks.logs, circleci and
 // dynamodb (has tells an absent key from an explicit zero).
 func applyWebhookDefaults(w *Webhooks, has func(string) bool) {
+	if !has("webhooks.retention") {
+		w.Retention = Duration(DefaultWebhookRetention)
+	}
 	l := &w.Logs
 	if l.Download == "" {
 		l.Download = LogsNone
@@ -140,6 +147,9 @@ func applyWebhookDefaults(w *Webhooks, has func(string) bool) {
 
 // validateWebhookExtras checks webhooks.logs and webhooks.dynamodb.
 func validateWebhookExtras(w *Webhooks, p *problems) {
+	if r := w.Retention.Std(); r != 0 && r < time.Hour {
+		p.field("webhooks.retention", "must be at least 1h, or 0 to keep deliveries forever (got %s)", r)
+	}
 	l := &w.Logs
 	oneOf(l.Download, "webhooks.logs.download", p, LogsNone, LogsFailures, LogsAll)
 	for i, r := range l.Repos {

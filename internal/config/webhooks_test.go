@@ -3,6 +3,7 @@ package config_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -15,6 +16,8 @@ func TestWebhookSectionErrors(t *testing.T) {
 		yaml string
 		want []string
 	}{
+		{"retention", "webhooks:\n  retention: 10m\n",
+			[]string{`ghsync.yaml:2:3: webhooks.retention: must be at least 1h, or 0 to keep deliveries forever (got 10m0s)`}},
 		{"download mode", "webhooks:\n  logs:\n    download: some\n    dest: s3://b/ci/\n",
 			[]string{`ghsync.yaml:3:5: webhooks.logs.download: must be one of none, failures, all (got "some")`}},
 		{"logs without dest", "webhooks:\n  logs:\n    download: failures\n",
@@ -63,6 +66,9 @@ func TestWebhookSectionDefaults(t *testing.T) {
 	if l.Download != LogsNone || l.Enabled() || l.Context != 12 || l.Concurrency != 4 || l.MaxClassifyBytes != 16<<20 ||
 		l.Dest != "s3://acme-ci/raw/?region=eu-west-1" || c.Webhooks.DynamoDB != nil || len(c.Webhooks.CircleCI.Secrets) != 0 {
 		t.Errorf("defaults: %+v dynamo %v", l, c.Webhooks.DynamoDB)
+	}
+	if r := c.Webhooks.Retention.Std(); r != 30*24*time.Hour {
+		t.Errorf("webhooks.retention default = %s, want 720h", r)
 	}
 	y := "storage: s3://acme-ci/?region=eu-west-1\nwebhooks:\n  logs:\n    download: failures\n    dest: logs/\n    context: 0\n" +
 		"    repos:\n      - {pattern: \"pytorch/*\", mode: all}\n    max_classify_bytes: 4MiB\n    rules: ci/ruleset.toml\n" +

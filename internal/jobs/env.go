@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,12 +40,14 @@ type Env struct {
 	// the runtime before the first run; nil = not exported).
 	Registerer prometheus.Registerer
 
+	// mu guards the fields below and is never held across I/O: values that
+	// take I/O to create are made under their own onceSlot (see once).
 	mu     sync.Mutex
-	gh     *github.Client
 	db     *db.DB
 	ownDB  bool
 	dbs    map[string]*db.DB // other databases by URL (OpenDB)
-	shared map[string]any
+	slots  map[string]*onceSlot
+	shared map[string]any // values set directly (UseLogDownloader)
 }
 
 // NewEnv returns an Env over cfg. d, when not nil, is the already open
@@ -62,23 +65,30 @@ func NewEnv(cfg *config.Config, logger *slog.Logger, getenv func(string) string,
 
 // GitHub returns the shared GitHub client, built on first use from the
 // config's github section with the environment as fallback.
+//
+// Resolving the config's secrets may take network requests; they are made
+// without holding the Env's lock, and a failure is not remembered: the next
+// call tries again.
 func (e *Env) GitHub(ctx context.Context) (*github.Client, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.gh != nil {
-		return e.gh, nil
-	}
-	cfg, err := e.githubConfig(ctx)
+	v, err := e.once(sharedGitHub, func() (any, error) {
+		cfg, err := e.githubConfig(ctx)
+		if err != nil {
+			return nil, err
+		}
+		gh, err := github.New(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("github client: %w", err)
+		}
+		return gh, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	gh, err := github.New(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("github client: %w", err)
-	}
-	e.gh = gh
-	return gh, nil
+	return v.(*github.Client), nil
 }
+
+// sharedGitHub is the once key of the GitHub client.
+const sharedGitHub = "env.github"
 
 // GitHubAPIURL is the GitHub REST base URL jobs use: the file's
 // github.api_url wins over GITHUB_API_URL; its default does not.
@@ -129,18 +139,28 @@ func (e *Env) githubConfig(ctx context.Context) (github.Config, error) {
 
 // DB returns the configuration's database (the one given to NewEnv, or
 // cfg.Database opened on first use and kept until Close).
+// A failure to open is not remembered.
 func (e *Env) DB(ctx context.Context) (*db.DB, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.db != nil {
-		return e.db, nil
+	d := e.db
+	e.mu.Unlock()
+	if d != nil {
+		return d, nil
 	}
-	d, err := db.Open(ctx, e.Config.Database, e.Logger)
+	v, err := e.once("env.db", func() (any, error) {
+		d, err := db.Open(ctx, e.Config.Database, e.Logger)
+		if err != nil {
+			return nil, fmt.Errorf("open the database: %w", err)
+		}
+		e.mu.Lock()
+		e.db, e.ownDB = d, true
+		e.mu.Unlock()
+		return d, nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("open the database: %w", err)
+		return nil, err
 	}
-	e.db, e.ownDB = d, true
-	return d, nil
+	return v.(*db.DB), nil
 }
 
 // OpenDB returns the database at url, opened on first use and kept until
@@ -150,37 +170,42 @@ func (e *Env) OpenDB(ctx context.Context, url string) (*db.DB, error) {
 	if url == "" || url == e.Config.Database {
 		return e.DB(ctx)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if d, ok := e.dbs[url]; ok {
+	v, err := e.once("env.db:"+url, func() (any, error) {
+		d, err := db.Open(ctx, url, e.Logger)
+		if err != nil {
+			return nil, err
+		}
+		e.mu.Lock()
+		if e.dbs == nil {
+			e.dbs = map[string]*db.DB{}
+		}
+		e.dbs[url] = d
+		e.mu.Unlock()
 		return d, nil
-	}
-	d, err := db.Open(ctx, url, e.Logger)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if e.dbs == nil {
-		e.dbs = map[string]*db.DB{}
-	}
-	e.dbs[url] = d
-	return d, nil
+	return v.(*db.DB), nil
 }
 
 // Shared returns the process-wide value stored under key, created by
 // create on first use (e.g. a rate limiter every job on one API base
-// shares). Kinds prefix keys with their name.
+// shares). Kinds prefix keys with their name. create runs without the Env's
+// lock: creating one key never blocks another key, GitHub or DB; callers of
+// the same key wait for the one creating it. For a create that can fail,
+// use SharedErr.
 func (e *Env) Shared(key string, create func() any) any {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if v, ok := e.shared[key]; ok {
-		return v
-	}
-	if e.shared == nil {
-		e.shared = map[string]any{}
-	}
-	v := create()
-	e.shared[key] = v
+	v, _ := e.once("shared:"+key, func() (any, error) { return create(), nil })
 	return v
+}
+
+// SharedErr is Shared for a create that can fail: the value is kept only
+// when create succeeds; an error is returned to this caller and never
+// remembered, so the next call (e.g. the next run after a cancelled one or
+// a transient database error) tries again.
+func (e *Env) SharedErr(key string, create func() (any, error)) (any, error) {
+	return e.once("shared:"+key, create)
 }
 
 // OpenStore opens the store at url (see store.Open) with the Env's logger;
@@ -238,5 +263,45 @@ func (e *Env) Close() error {
 		errs = append(errs, d.Close())
 		delete(e.dbs, u)
 	}
+	for k := range e.slots {
+		if strings.HasPrefix(k, "env.db") {
+			delete(e.slots, k) // closed: a later DB or OpenDB opens again
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// onceSlot holds one lazily created value: mu serialises its creators (so
+// concurrent callers do not duplicate the work), done and v hold a success.
+type onceSlot struct {
+	mu   sync.Mutex
+	done bool
+	v    any
+}
+
+// once returns the value under key, calling create to make it when no call
+// has succeeded yet. Env.mu is held only to find the key's slot, never while
+// create runs; an error is returned and not kept, so a later call retries.
+func (e *Env) once(key string, create func() (any, error)) (any, error) {
+	e.mu.Lock()
+	if e.slots == nil {
+		e.slots = map[string]*onceSlot{}
+	}
+	s, ok := e.slots[key]
+	if !ok {
+		s = &onceSlot{}
+		e.slots[key] = s
+	}
+	e.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done {
+		return s.v, nil
+	}
+	v, err := create()
+	if err != nil {
+		return nil, err
+	}
+	s.v, s.done = v, true
+	return v, nil
 }

@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -211,10 +210,11 @@ func inboxDeps(ctx context.Context, env *Env, job *config.Job) (inbox.Deps, *inb
 	if err != nil {
 		return deps, nil, err
 	}
-	migrated := env.Shared("inbox.migrated:"+d.String(), func() any {
-		return errors.Join(inbox.Migrate(ctx, d))
-	})
-	if err, _ := migrated.(error); err != nil {
+	// Migrated once per database; a failure (cancelled run, transient
+	// database error) is not remembered, so the next run migrates again.
+	if _, err := env.SharedErr("inbox.migrated:"+d.String(), func() (any, error) {
+		return true, inbox.Migrate(ctx, d)
+	}); err != nil {
 		return deps, nil, fmt.Errorf("inbox ledger: %w", err)
 	}
 	deps.Ledger = inbox.DBLedger{DB: d}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,11 @@ type ReconcileSettings struct {
 	// StuckAfter is how long a job may stay queued or in_progress before it
 	// is refreshed (default 3h).
 	StuckAfter config.Duration `yaml:"stuck_after"`
+	// MaxJobs is how many stuck jobs one run refreshes (default 500); the
+	// rest are left for the next runs. Jobs the API cannot help with (404,
+	// no access, still stuck) are checked again only after a back-off, so
+	// they never take the batch of newer stuck jobs.
+	MaxJobs int `yaml:"max_jobs"`
 }
 
 // reconcileKind runs recovery.Reconcile.
@@ -47,6 +53,10 @@ func (reconcileKind) Check(v any, c *config.Checker) {
 	if !c.Has("stuck_after") {
 		s.StuckAfter = config.Duration(3 * time.Hour)
 	}
+	if !c.Has("max_jobs") {
+		s.MaxJobs = recovery.DefaultMaxJobs
+	}
+	c.Range("max_jobs", s.MaxJobs, 1, 100000)
 	if len(s.Repos) == 0 {
 		c.Errorf("repos", "at least one repository (OWNER/REPO or a glob such as acme/*) is required")
 	}
@@ -66,7 +76,7 @@ func (reconcileKind) Check(v any, c *config.Checker) {
 func (reconcileKind) Describe(job *config.Job) Description {
 	s := ReconcileOf(job)
 	return Description{Source: strings.Join(s.Repos, ", "), Dest: "workflow_job projection (database)", Settings: []Setting{
-		{"repositories", strings.Join(s.Repos, ", ")}, {"stuck after", s.StuckAfter.Std().String()},
+		{"repositories", strings.Join(s.Repos, ", ")}, {"stuck after", s.StuckAfter.Std().String()}, {"max jobs per run", strconv.Itoa(s.MaxJobs)},
 	}}
 }
 
@@ -96,7 +106,7 @@ func (reconcileKind) Run(ctx context.Context, env *Env, job *config.Job, ro RunO
 	}
 	defer release()
 	sum, err := recovery.Reconcile(ctx, d, gh, dl, recovery.ReconcileOptions{Repos: s.Repos, StuckAfter: s.StuckAfter.Std(),
-		DryRun: ro.DryRun, Dynamo: env.Config.Webhooks.DynamoDB != nil}, m, env.Logger.With("job", job.Name))
+		MaxJobs: s.MaxJobs, DryRun: ro.DryRun, Dynamo: env.Config.Webhooks.DynamoDB != nil}, m, env.Logger.With("job", job.Name))
 	res := &Result{}
 	if sum != nil {
 		res.Summary, res.Changed = sum, sum.Updated > 0
@@ -113,6 +123,6 @@ func writeReconcileText(w io.Writer, s *recovery.ReconcileSummary) {
 	if s.DryRun {
 		dry = " (dry run: nothing refreshed)"
 	}
-	fmt.Fprintf(w, "%d stuck jobs: %d checked, %d updated, %d unchanged, %d not found, %d failed, %d left for the next run%s\n",
-		s.Stuck, s.Checked, s.Updated, s.Unchanged, s.NotFound, s.Failed, s.OverLimit, dry)
+	fmt.Fprintf(w, "%d stuck jobs: %d checked, %d updated, %d unchanged, %d not found, %d failed, %d left for the next run, %d waiting to be checked again%s\n",
+		s.Stuck, s.Checked, s.Updated, s.Unchanged, s.NotFound, s.Failed, s.OverLimit, s.Deferred, dry)
 }

@@ -79,7 +79,8 @@ func (redeliverKind) Run(ctx context.Context, env *Env, job *config.Job, ro RunO
 	if err != nil {
 		return nil, err
 	}
-	sum, err := recovery.Redeliver(ctx, d, app, recovery.RedeliverOptions{Window: s.Window.Std(), MaxRequests: s.MaxRequests, DryRun: ro.DryRun},
+	sum, err := recovery.Redeliver(ctx, d, app, recovery.RedeliverOptions{Window: s.Window.Std(), MaxRequests: s.MaxRequests, DryRun: ro.DryRun,
+		Retention: env.Config.Webhooks.Retention.Std(), Cursor: job.Name},
 		m, env.Logger.With("job", job.Name))
 	res := &Result{}
 	if sum != nil {

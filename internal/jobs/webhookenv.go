@@ -79,24 +79,17 @@ func (e *Env) logDownloader(ctx context.Context) (dl *logs.Downloader, release f
 // recoveryMetrics returns the process's recovery metrics, registered once on
 // Env.Registerer (a private registry when it is nil).
 func (e *Env) recoveryMetrics() (*recovery.Metrics, error) {
-	v := e.Shared(sharedRecoveryMetric, func() any {
+	v, err := e.SharedErr(sharedRecoveryMetric, func() (any, error) {
 		reg := e.Registerer
 		if reg == nil {
 			reg = prometheus.NewRegistry()
 		}
-		m, err := recovery.NewMetrics(reg)
-		if err != nil {
-			return err
-		}
-		return m
+		return recovery.NewMetrics(reg)
 	})
-	switch v := v.(type) {
-	case *recovery.Metrics:
-		return v, nil
-	case error:
-		return nil, v
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("recovery metrics: unexpected %T", v)
+	return v.(*recovery.Metrics), nil
 }
 
 // webhookDB returns the database with the webhook tables migrated (the

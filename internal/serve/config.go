@@ -61,7 +61,8 @@ func ConfigOptions(ctx context.Context, cfg *config.Config, getenv func(string) 
 	w := cfg.Webhooks
 	opts := Options{DatabaseURL: cfg.Database, InsecureNoSignature: w.InsecureNoSignature,
 		WebhookPath: w.Path, ArchiveDest: w.Archive.Dest, ArchiveBatchBytes: int64(w.Archive.BatchBytes),
-		ArchiveBatchAge: w.Archive.BatchAge.Std(), PerDelivery: w.Archive.PerDelivery}
+		ArchiveBatchAge: w.Archive.BatchAge.Std(), PerDelivery: w.Archive.PerDelivery,
+		Retention: w.Retention.Std()}
 	for i, s := range w.Secrets {
 		v, err := s.Resolve(ctx)
 		if err != nil {

@@ -76,6 +76,9 @@ type Options struct {
 	ArchiveBatchAge   time.Duration
 	// PerDelivery also archives one object per delivery (EVENT/DELIVERY_ID.json).
 	PerDelivery bool
+	// Retention is how long webhook deliveries are kept (webhooks.retention;
+	// 0: forever); see webhooks.Prune.
+	Retention time.Duration
 	// ShutdownTimeout bounds the graceful shutdown (in-flight requests and the
 	// final archive flush); default 30 seconds.
 	ShutdownTimeout time.Duration
@@ -211,7 +214,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	s.hooks, err = webhooks.New(webhooks.Config{
 		DB: s.db, Secrets: opts.Secrets, InsecureNoSignature: opts.InsecureNoSignature, Disabled: disabled,
 		MaxBodyBytes: opts.MaxBodyBytes, Archive: archive, Logs: s.logs, Dynamo: webhooks.DynamoConfig{Writer: dw, Only: s.dynamoOnly()},
-		Logger: opts.Logger, Registerer: s.reg,
+		Retention: opts.Retention, Logger: opts.Logger, Registerer: s.reg,
 	})
 	if err != nil {
 		s.Close()

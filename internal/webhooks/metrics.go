@@ -16,6 +16,7 @@ type metrics struct {
 	archived    *prometheus.CounterVec // kind (batch|per_delivery), result
 	commitBatch prometheus.Histogram   // deliveries per commit
 	dynamo      *prometheus.CounterVec // result: written, stale, deferred, error
+	pruned      *prometheus.CounterVec // what: payload, delivery
 	knownEvents map[string]bool
 }
 
@@ -51,12 +52,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "ghsync_webhook_dynamo_writes_total",
 			Help: "Projection rows (and job log classifications) written to DynamoDB, by result (written, stale: the guard kept a newer item, deferred: a classification whose job item is not written yet carries it when it is, error: retried).",
 		}, []string{"result"}),
+		pruned: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ghsync_webhook_pruned_total",
+			Help: "Rows deleted by the retention: payloads of processed, archived deliveries (payload) and deliveries past webhooks.retention (delivery).",
+		}, []string{"what"}),
 		knownEvents: map[string]bool{},
 	}
 	for _, t := range github.MessageTypes() {
 		m.knownEvents[t] = true
 	}
-	for _, c := range []prometheus.Collector{m.deliveries, m.lag, m.projections, m.failures, m.archived, m.commitBatch, m.dynamo} {
+	for _, c := range []prometheus.Collector{m.deliveries, m.lag, m.projections, m.failures, m.archived, m.commitBatch, m.dynamo, m.pruned} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register webhook metrics: %w", err)
 		}

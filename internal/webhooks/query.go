@@ -34,19 +34,21 @@ type DeliveryQuery struct {
 
 // DeliveryInfo is a stored delivery without its payload.
 type DeliveryInfo struct {
-	ID             int64             `json:"id"`
-	DeliveryID     string            `json:"delivery_id"`
-	Event          string            `json:"event"`
-	Action         string            `json:"action,omitempty"`
-	HookID         int64             `json:"hook_id,omitempty"`
-	InstallationID int64             `json:"installation_id,omitempty"`
-	Repo           string            `json:"repo,omitempty"`
-	ReceivedAt     string            `json:"received_at"`
-	ProcessedAt    string            `json:"processed_at,omitempty"`
-	Attempts       int               `json:"attempts"`
-	LastError      string            `json:"last_error,omitempty"`
-	ArchivedAt     string            `json:"archived_at,omitempty"`
-	Headers        map[string]string `json:"headers,omitempty"`
+	ID             int64  `json:"id"`
+	DeliveryID     string `json:"delivery_id"`
+	Event          string `json:"event"`
+	Action         string `json:"action,omitempty"`
+	HookID         int64  `json:"hook_id,omitempty"`
+	InstallationID int64  `json:"installation_id,omitempty"`
+	Repo           string `json:"repo,omitempty"`
+	ReceivedAt     string `json:"received_at"`
+	ProcessedAt    string `json:"processed_at,omitempty"`
+	Attempts       int    `json:"attempts"`
+	LastError      string `json:"last_error,omitempty"`
+	ArchivedAt     string `json:"archived_at,omitempty"`
+	// Headers are the request's headers; absent once the payload was
+	// pruned from SQL (archived and processed; see Prune).
+	Headers map[string]string `json:"headers,omitempty"`
 }
 
 // DeliveryPage is one page of deliveries; NextCursor is "" on the last page.
@@ -80,7 +82,7 @@ func QueryDeliveries(ctx context.Context, d *db.DB, q DeliveryQuery) (*DeliveryP
 	args = append(args, limit+1)
 	rows, err := d.Query(ctx, `SELECT d.id, d.delivery_id, d.event, d.action, d.hook_id, d.installation_id, d.repo, d.received_at,
  d.processed_at, d.attempts, d.last_error, d.archived_at, p.headers
- FROM deliveries d JOIN delivery_payloads p ON p.delivery_pk = d.id WHERE `+strings.Join(where, " AND ")+
+ FROM deliveries d LEFT JOIN delivery_payloads p ON p.delivery_pk = d.id WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY d.id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query deliveries: %w", err)
@@ -103,7 +105,9 @@ func QueryDeliveries(ctx context.Context, d *db.DB, q DeliveryQuery) (*DeliveryP
 		if inst != nil {
 			di.InstallationID = *inst
 		}
-		_ = json.Unmarshal(headers, &di.Headers)
+		if headers != nil {
+			_ = json.Unmarshal(headers, &di.Headers)
+		}
 		page.Deliveries = append(page.Deliveries, di)
 	}
 	if err := rows.Err(); err != nil {

@@ -50,6 +50,12 @@ type Config struct {
 	// Dynamo writes the projections to DynamoDB too, or only there
 	// (Dynamo.Only); a nil Dynamo.Writer disables it.
 	Dynamo DynamoConfig
+	// Retention is how long stored deliveries are kept (0: forever);
+	// payloads leave SQL once processed and archived. See Prune.
+	Retention time.Duration
+	// PruneInterval is how often Start's background step prunes (0 means
+	// 1 minute); each step deletes in bounded batches.
+	PruneInterval time.Duration
 	// Logger receives operational logs; nil discards them.
 	Logger *slog.Logger
 	// Registerer receives the webhook metrics; nil means a private registry.
@@ -182,7 +188,48 @@ func (s *Service) Start() {
 			s.wg.Add(1)
 			go func() { defer s.wg.Done(); s.dynamoLoop(ctx) }()
 		}
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.pruneLoop(ctx) }()
 	})
+}
+
+// Prune applies the retention once (see the package function Prune): it
+// deletes payloads of processed, archived deliveries and, with Retention
+// set, deliveries received longer ago, in bounded batches.
+func (s *Service) Prune(ctx context.Context) (PruneStats, error) {
+	return Prune(ctx, s.cfg.DB, PruneOptions{Retention: s.cfg.Retention, Archive: s.archiver != nil, MaxAttempts: s.cfg.MaxAttempts})
+}
+
+// pruneLoop calls Prune every PruneInterval (sooner while a call reports
+// more to do) until ctx ends.
+func (s *Service) pruneLoop(ctx context.Context) {
+	every := s.cfg.PruneInterval
+	if every <= 0 {
+		every = time.Minute
+	}
+	t := time.NewTimer(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		st, err := s.Prune(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.Error("pruning webhook deliveries (will retry)", "err", err)
+		case st.Payloads+st.Deliveries+st.Requests > 0:
+			s.log.Debug("pruned webhook deliveries", "payloads", st.Payloads, "deliveries", st.Deliveries, "redelivery_requests", st.Requests)
+		}
+		s.m.pruned.WithLabelValues("payload").Add(float64(st.Payloads))
+		s.m.pruned.WithLabelValues("delivery").Add(float64(st.Deliveries))
+		next := every
+		if st.More {
+			next = every / 10
+		}
+		t.Reset(next)
+	}
 }
 
 // Close stops accepting commits (the receiver answers 503 afterwards), stops

@@ -3,14 +3,17 @@
 // deliveries"). Both are job kinds run on a schedule:
 //
 //   - Redeliver (kind: redeliver) lists the App's recent deliveries
-//     (GET /app/hook/deliveries, App JWT, cursor paging back to Window) and
-//     asks GitHub to redeliver (POST /app/hook/deliveries/{id}/attempts)
-//     every GUID ghsync never stored, whatever status GitHub shows, once per
-//     GUID (recorded in redelivery_requests), at most MaxRequests per run.
+//     (GET /app/hook/deliveries, App JWT, cursor paging back to Window, or
+//     to the job's own cursor in redeliver_cursors) and, page by page, asks
+//     GitHub to redeliver (POST /app/hook/deliveries/{id}/attempts) every
+//     GUID ghsync never stored, whatever status GitHub shows, once per GUID
+//     (recorded in redelivery_requests), at most MaxRequests per run.
 //   - Reconcile (kind: reconcile) refreshes workflow jobs of the configured
 //     repositories that have been queued or in_progress for longer than
 //     StuckAfter from GET /repos/{o}/{r}/actions/jobs/{id}, through the
-//     webhook projection and its ordering guard (webhooks.ApplyObject).
+//     webhook projection and its ordering guard (webhooks.ApplyObject),
+//     recording each outcome in reconcile_checks (back-off for rows the API
+//     cannot help), at most MaxJobs per run.
 //
 // Both return a JSON-encodable summary and, with a Metrics, count into
 // /metrics. Neither needs the webhook server to run.
@@ -18,6 +21,7 @@ package recovery
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -72,25 +76,36 @@ type RedeliverOptions struct {
 	// Window is how far back deliveries are examined (default 72h; GitHub
 	// keeps about three days).
 	Window time.Duration
+	// Retention is how long ghsync keeps its record of a delivery
+	// (webhooks.retention; 0: forever). Deliveries older than it are not
+	// examined: ghsync has forgotten them, so they would look missing.
+	Retention time.Duration
 	// MaxRequests bounds the redeliveries requested per run (default 100).
 	MaxRequests int
 	// PerPage is the listing page size (default 100, GitHub's maximum).
 	PerPage int
-	// DryRun lists what would be requested without requesting it.
+	// Cursor names this job's listing cursor in redeliver_cursors (""
+	// keeps none: every run lists the whole window).
+	Cursor string
+	// DryRun lists what would be requested without requesting it (and
+	// moves no cursor).
 	DryRun bool
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
 }
 
 // RedeliverSummary is the outcome of one run.
 type RedeliverSummary struct {
-	Listed           int      `json:"listed"`            // delivery entries seen within the window
+	Listed           int      `json:"listed"`            // delivery entries seen within the window, newer than the cursor
 	Pages            int      `json:"pages"`             // listing pages fetched
-	GUIDs            int      `json:"guids"`             // distinct GUIDs within the window
+	GUIDs            int      `json:"guids"`             // distinct GUIDs among them
 	Stored           int      `json:"stored"`            // GUIDs ghsync has
 	Missing          int      `json:"missing"`           // GUIDs ghsync never stored
 	Requested        int      `json:"requested"`         // redeliveries requested now
 	AlreadyRequested int      `json:"already_requested"` // missing, but requested by an earlier run
 	OverLimit        int      `json:"over_limit"`        // missing, left for the next run (MaxRequests)
 	Failed           int      `json:"failed"`            // requests GitHub refused
+	Cursor           int64    `json:"cursor,omitempty"`  // the newest delivery id settled, where the next run stops
 	RequestedGUIDs   []string `json:"requested_guids,omitempty"`
 	DryRun           bool     `json:"dry_run,omitempty"`
 	Error            string   `json:"error,omitempty"`
@@ -110,6 +125,15 @@ type hookDelivery struct {
 
 // Redeliver runs the redeliver job once. An error is returned (with the
 // summary so far) when listing fails or some redelivery request failed.
+//
+// The listing (newest first) is streamed and acted on page by page: each
+// page's GUIDs are looked up, and the missing ones requested, before the
+// next page is read. With o.Cursor the run stops at the delivery id where
+// the previous run found everything settled (stored or requested), so a
+// run with nothing new reads one page. The cursor then moves to the
+// newest id below which nothing is left unsettled (over MaxRequests, or a
+// failed request): those are listed again by the next run. GitHub numbers
+// deliveries in the order it makes them, redeliveries included.
 func Redeliver(ctx context.Context, d *db.DB, app *AppClient, o RedeliverOptions, m *Metrics, log *slog.Logger) (*RedeliverSummary, error) {
 	if o.Window <= 0 {
 		o.Window = 72 * time.Hour
@@ -120,14 +144,23 @@ func Redeliver(ctx context.Context, d *db.DB, app *AppClient, o RedeliverOptions
 	if o.PerPage <= 0 || o.PerPage > 100 {
 		o.PerPage = 100
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	sum := &RedeliverSummary{DryRun: o.DryRun}
-	cutoff := time.Now().Add(-o.Window)
-	// Newest first; per GUID keep the original (non-redelivery) entry when listed.
-	byGUID := map[string]hookDelivery{}
-	var order []string
+	window := o.Window
+	if o.Retention > 0 && o.Retention < window {
+		window = o.Retention
+	}
+	cutoff := o.Now().Add(-window)
+	stop, err := readCursor(ctx, d, o.Cursor)
+	if err != nil {
+		return sum, err
+	}
+	r := &redeliverRun{d: d, app: app, o: o, sum: sum, log: log, seen: map[string]bool{}}
 	next := app.BaseURL + "app/hook/deliveries?per_page=" + strconv.Itoa(o.PerPage)
 	for next != "" {
 		page, link, err := listPage(ctx, app, next)
@@ -136,34 +169,95 @@ func Redeliver(ctx context.Context, d *db.DB, app *AppClient, o RedeliverOptions
 		}
 		sum.Pages++
 		next = link
+		var fresh []hookDelivery
 		for _, it := range page {
-			if it.DeliveredAt.Before(cutoff) {
-				next = ""
+			if it.DeliveredAt.Before(cutoff) || (stop > 0 && it.ID <= stop) {
+				next = "" // older than the window, or settled by an earlier run: this page is the last
 				continue
 			}
-			sum.Listed++
-			prev, seen := byGUID[it.GUID]
-			if !seen {
-				order = append(order, it.GUID)
-			}
-			if !seen || (prev.Redelivery && !it.Redelivery) {
-				byGUID[it.GUID] = it
-			}
+			fresh = append(fresh, it)
+		}
+		if err := r.page(ctx, fresh); err != nil {
+			return sum, err
 		}
 	}
-	sum.GUIDs = len(order)
-	stored, err := storedGUIDs(ctx, d, "deliveries", "delivery_id", order)
-	if err != nil {
-		return sum, err
+	// Everything listed above the oldest unsettled id is settled.
+	newCursor := r.newest
+	if r.oldestUnsettled > 0 {
+		newCursor = r.oldestUnsettled - 1
 	}
-	requested, err := storedGUIDs(ctx, d, "redelivery_requests", "guid", order)
-	if err != nil {
-		return sum, err
+	if newCursor < stop || (r.oldestUnsettled > 0 && r.oldestUnsettled <= stop) {
+		newCursor = stop
 	}
-	var failures []string
+	sum.Cursor = newCursor
+	if o.Cursor != "" && !o.DryRun && newCursor > stop {
+		if err := writeCursor(ctx, d, o.Cursor, newCursor); err != nil {
+			return sum, err
+		}
+	}
+	m.redelivered(sum)
+	if len(r.failures) > 0 {
+		return sum, fmt.Errorf("redeliver: %d request(s) failed: %s", len(r.failures), strings.Join(r.failures, "; "))
+	}
+	return sum, nil
+}
+
+// redeliverRun is the state of one Redeliver run across pages.
+type redeliverRun struct {
+	d    *db.DB
+	app  *AppClient
+	o    RedeliverOptions
+	sum  *RedeliverSummary
+	log  *slog.Logger
+	seen map[string]bool // GUIDs handled by this run (a GUID's redeliveries share it)
+
+	newest          int64 // the newest delivery id listed
+	oldestUnsettled int64 // the oldest id left missing and not requested (0: none)
+	failures        []string
+}
+
+// page acts on one listing page (newest first): it looks up its GUIDs and
+// requests the redelivery of the missing ones, oldest first.
+func (r *redeliverRun) page(ctx context.Context, items []hookDelivery) error {
+	sum := r.sum
+	var guids []string
+	first := map[string]hookDelivery{} // per new GUID, its entry on this page (the original when listed)
+	for _, it := range items {
+		sum.Listed++
+		r.newest = max(r.newest, it.ID)
+		if r.seen[it.GUID] {
+			continue
+		}
+		prev, ok := first[it.GUID]
+		if !ok {
+			guids = append(guids, it.GUID)
+		}
+		if !ok || (prev.Redelivery && !it.Redelivery) {
+			first[it.GUID] = it
+		}
+	}
+	if len(guids) == 0 {
+		return nil
+	}
+	stored, err := storedGUIDs(ctx, r.d, "deliveries", "delivery_id", guids)
+	if err != nil {
+		return err
+	}
+	requested, err := storedGUIDs(ctx, r.d, "redelivery_requests", "guid", guids)
+	if err != nil {
+		return err
+	}
+	sum.GUIDs += len(guids)
+	unsettled := func(id int64) {
+		if r.oldestUnsettled == 0 || id < r.oldestUnsettled {
+			r.oldestUnsettled = id
+		}
+	}
 	// Oldest first, so a bounded run repairs in arrival order.
-	for i := len(order) - 1; i >= 0; i-- {
-		g := order[i]
+	for i := len(guids) - 1; i >= 0; i-- {
+		g := guids[i]
+		r.seen[g] = true
+		it := first[g]
 		switch {
 		case stored[g]:
 			sum.Stored++
@@ -174,35 +268,58 @@ func Redeliver(ctx context.Context, d *db.DB, app *AppClient, o RedeliverOptions
 			continue
 		}
 		sum.Missing++
-		if sum.Requested+sum.Failed >= o.MaxRequests {
+		if sum.Requested+sum.Failed >= r.o.MaxRequests {
 			sum.OverLimit++
+			unsettled(it.ID)
 			continue
 		}
-		it := byGUID[g]
-		if o.DryRun {
+		if r.o.DryRun {
 			sum.Requested++
 			sum.RequestedGUIDs = append(sum.RequestedGUIDs, g)
 			continue
 		}
-		if err := requestRedelivery(ctx, app, it.ID); err != nil {
+		if err := requestRedelivery(ctx, r.app, it.ID); err != nil {
 			sum.Failed++
-			failures = append(failures, fmt.Sprintf("%s (delivery %d): %v", g, it.ID, err))
-			log.Warn("redelivery request failed", "guid", g, "delivery", it.ID, "err", err)
+			unsettled(it.ID)
+			r.failures = append(r.failures, fmt.Sprintf("%s (delivery %d): %v", g, it.ID, err))
+			r.log.Warn("redelivery request failed", "guid", g, "delivery", it.ID, "err", err)
 			continue
 		}
-		if _, err := d.Exec(ctx, `INSERT INTO redelivery_requests (guid, github_delivery_id, event, requested_at) VALUES (?, ?, ?, ?)
+		if _, err := r.d.Exec(ctx, `INSERT INTO redelivery_requests (guid, github_delivery_id, event, requested_at) VALUES (?, ?, ?, ?)
  ON CONFLICT (guid) DO NOTHING`, g, it.ID, it.Event, db.Now()); err != nil {
-			return sum, fmt.Errorf("record redelivery of %s: %w", g, err)
+			return fmt.Errorf("record redelivery of %s: %w", g, err)
 		}
 		sum.Requested++
 		sum.RequestedGUIDs = append(sum.RequestedGUIDs, g)
-		log.Info("redelivery requested", "guid", g, "event", it.Event, "github_status", it.StatusCode)
+		r.log.Info("redelivery requested", "guid", g, "event", it.Event, "github_status", it.StatusCode)
 	}
-	m.redelivered(sum)
-	if len(failures) > 0 {
-		return sum, fmt.Errorf("redeliver: %d request(s) failed: %s", len(failures), strings.Join(failures, "; "))
+	return nil
+}
+
+// readCursor returns the delivery id the named cursor stops at (0: none).
+func readCursor(ctx context.Context, d *db.DB, name string) (int64, error) {
+	if name == "" {
+		return 0, nil
 	}
-	return sum, nil
+	var id int64
+	err := d.QueryRow(ctx, "SELECT last_delivery_id FROM redeliver_cursors WHERE name = ?", name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("redeliver: read cursor %s: %w", name, err)
+	}
+	return id, nil
+}
+
+// writeCursor stores the named cursor.
+func writeCursor(ctx context.Context, d *db.DB, name string, id int64) error {
+	if _, err := d.Exec(ctx, `INSERT INTO redeliver_cursors (name, last_delivery_id, updated_at) VALUES (?, ?, ?)
+ ON CONFLICT (name) DO UPDATE SET last_delivery_id = excluded.last_delivery_id, updated_at = excluded.updated_at`,
+		name, id, db.Now()); err != nil {
+		return fmt.Errorf("redeliver: write cursor %s: %w", name, err)
+	}
+	return nil
 }
 
 func listPage(ctx context.Context, app *AppClient, u string) ([]hookDelivery, string, error) {
