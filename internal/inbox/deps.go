@@ -39,6 +39,10 @@ type Deps struct {
 	Now func() time.Time
 	// RetryBase is the first callback retry wait (default 1 s).
 	RetryBase time.Duration
+	// ClaimLease is how long a run holds a set it claimed before acting
+	// (default DefaultClaimLease): a run that crashed leaves its set to be
+	// taken up again after it.
+	ClaimLease time.Duration
 }
 
 func (d *Deps) fill() {
@@ -53,6 +57,9 @@ func (d *Deps) fill() {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.ClaimLease <= 0 {
+		d.ClaimLease = DefaultClaimLease
 	}
 	if d.RetryBase <= 0 {
 		d.RetryBase = time.Second

@@ -96,6 +96,11 @@ func Poll(ctx context.Context, deps Deps, cfg *Config, opts RunOptions) (*PollRe
 		if res == nil {
 			continue
 		}
+		if res.Busy {
+			pr.Busy++
+			pr.BusySets = append(pr.BusySets, prefix)
+			continue
+		}
 		if res.Skipped {
 			pr.Unchanged++
 			if res.GaveUp {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ghsync/ghsync/internal/store"
 )
@@ -31,24 +32,73 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 	}
 	res.Fingerprint = Fingerprint(fileFP)
 	// prev is the record of an earlier run of this very content that left
-	// actions to try again; nil: process in full.
+	// actions to try again; nil: process in full. hold is this run's claim
+	// on the set: taken before acting, freed by the record at the end (or
+	// released when the run stops before that).
 	var prev *LedgerRecord
-	if opts.SkipUnchanged && deps.Ledger != nil {
-		rec, found, err := deps.Ledger.Get(ctx, cfg.Name, prefix)
-		if err != nil {
-			res.Errors = append(res.Errors, err.Error())
-			return res, err
-		}
-		if found && rec.Fingerprint == res.Fingerprint {
-			if rec.Complete {
+	var hold *Hold
+	switch {
+	case deps.Ledger == nil:
+	case opts.DryRun:
+		// Acts on nothing, so claims nothing: it shows what a run would do.
+		if opts.SkipUnchanged {
+			rec, found, err := deps.Ledger.Get(ctx, cfg.Name, prefix)
+			if err != nil {
+				res.Errors = append(res.Errors, err.Error())
+				return res, err
+			}
+			if unchanged(rec, found, res.Fingerprint) {
 				res.Skipped, res.Attempt = true, rec.Attempts
 				if rec.GaveUp() {
 					res.GaveUp, res.FailedActions = true, rec.Failed
 				}
-				log.Debug("inbox: set unchanged since processed", "files", len(objs), "gave_up", res.GaveUp)
 				return res, nil
 			}
-			prev = &rec
+			if found && rec.Fingerprint == res.Fingerprint {
+				prev = &rec
+			}
+		}
+	default:
+		fp := res.Fingerprint
+		if !opts.SkipUnchanged {
+			fp = "" // by hand: whatever the record says, but never alongside another run
+		}
+		cr, err := deps.Ledger.Claim(ctx, cfg.Name, prefix, fp, newClaim(deps))
+		if err != nil {
+			res.Errors = append(res.Errors, err.Error())
+			return res, err
+		}
+		switch {
+		case cr.Busy:
+			res.Busy, res.BusyUntil = true, cr.Holder.Until
+			log.Info("inbox: set being processed by another run: nothing done here",
+				"files", len(objs), "claimed_by", cr.Holder.Owner, "claimed_until", cr.Holder.Until)
+			if !opts.SkipUnchanged {
+				err := fmt.Errorf("inbox %s: set %s is being processed by another run (claimed until %s); try again after that",
+					cfg.Name, prefix, cr.Holder.Until.UTC().Format(time.RFC3339))
+				res.Errors = append(res.Errors, err.Error())
+				return res, err
+			}
+			return res, nil
+		case !cr.Claimed:
+			rec := cr.Record
+			res.Skipped, res.Attempt = true, rec.Attempts
+			if rec.GaveUp() {
+				res.GaveUp, res.FailedActions = true, rec.Failed
+			}
+			log.Debug("inbox: set unchanged since processed", "files", len(objs), "gave_up", res.GaveUp)
+			return res, nil
+		}
+		hold = cr.Hold
+		defer func() {
+			if hold != nil { // not recorded: free the set for the next run
+				if err := deps.Ledger.Release(context.WithoutCancel(ctx), cfg.Name, prefix, hold); err != nil {
+					log.Warn("inbox: could not release the set's claim; it expires with its lease", "error", err, "until", hold.Until)
+				}
+			}
+		}()
+		if opts.SkipUnchanged && cr.Found && cr.Record.Fingerprint == res.Fingerprint {
+			prev = &cr.Record
 		}
 	}
 
@@ -157,7 +207,11 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 			log.Warn("inbox: the failed actions will be tried again by the next run",
 				"attempt", st.attempt, "max_attempts", cfg.Attempts(), "failed", st.failed)
 		}
-		if err := deps.Ledger.Put(ctx, cfg.Name, prefix, rec); err != nil {
+		err := deps.Ledger.Put(ctx, cfg.Name, prefix, rec, hold)
+		if hold != nil && (err == nil || errors.Is(err, ErrClaimLost)) {
+			hold = nil // freed by the record, or no longer ours
+		}
+		if err != nil {
 			fail(err)
 		}
 	}
