@@ -83,6 +83,10 @@ type Result struct {
 	// Errors lists what went wrong (failed actions, unreadable files).
 	Errors   []string      `json:"errors,omitempty"`
 	Duration time.Duration `json:"duration_ns"`
+
+	// complete: the ledger holds this content complete (found so, or
+	// recorded so by this run), so a poll's index may say so.
+	complete bool
 }
 
 // Failed reports whether any action or read failed.

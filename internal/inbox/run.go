@@ -26,11 +26,7 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 		res.Errors = append(res.Errors, err.Error())
 		return res, err
 	}
-	fileFP := make([]FileReport, len(objs))
-	for i, o := range objs {
-		fileFP[i] = FileReport{Key: o.Key, ETag: o.ETag}
-	}
-	res.Fingerprint = Fingerprint(fileFP)
+	res.Fingerprint = objectsFingerprint(objs)
 	// prev is the record of an earlier run of this very content that left
 	// actions to try again; nil: process in full. hold is this run's claim
 	// on the set: taken before acting, freed by the record at the end (or
@@ -48,7 +44,7 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 				return res, err
 			}
 			if unchanged(rec, found, res.Fingerprint) {
-				res.Skipped, res.Attempt = true, rec.Attempts
+				res.Skipped, res.Attempt, res.complete = true, rec.Attempts, true
 				if rec.GaveUp() {
 					res.GaveUp, res.FailedActions = true, rec.Failed
 				}
@@ -82,7 +78,7 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 			return res, nil
 		case !cr.Claimed:
 			rec := cr.Record
-			res.Skipped, res.Attempt = true, rec.Attempts
+			res.Skipped, res.Attempt, res.complete = true, rec.Attempts, true
 			if rec.GaveUp() {
 				res.GaveUp, res.FailedActions = true, rec.Failed
 			}
@@ -213,6 +209,8 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 		}
 		if err != nil {
 			fail(err)
+		} else {
+			res.complete = rec.Complete
 		}
 	}
 	if len(res.Errors) > 0 {
