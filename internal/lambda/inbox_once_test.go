@@ -87,7 +87,7 @@ func TestConcurrentLambdasActOncePerSet(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	busy := 0
+	busy, changed := 0, 0
 	for i, r := range results {
 		if !r.OK {
 			t.Errorf("invocation %d failed: %s", i, r.Body)
@@ -95,6 +95,12 @@ func TestConcurrentLambdasActOncePerSet(t *testing.T) {
 		if strings.Contains(string(r.Body), `"busy":true`) {
 			busy++
 		}
+		if strings.Contains(string(r.Body), `"changed":true`) {
+			changed++
+		}
+	}
+	if changed != 2 {
+		t.Errorf("%d invocations acted (changed); want 2, one per set", changed)
 	}
 	issues := gh.Issues("DemocracyClub", "UK-Polling-Stations")
 	if len(issues) != 1 || len(issues[0].Comments) != 0 {
