@@ -1,12 +1,15 @@
 package inbox
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/ghsync/ghsync/internal/store"
 )
 
 // DefaultClaimLease is how long a run holds the set it claimed when
@@ -16,14 +19,22 @@ import (
 // again by a later poll or event.
 const DefaultClaimLease = 15 * time.Minute
 
+// DefaultClaimWait is how long an event's run waits, when Deps.ClaimWait is
+// not set, for a run processing other content of its set (listed before the
+// event's file arrived) to finish, before it fails so the event is delivered
+// again.
+const DefaultClaimWait = time.Minute
+
 // ErrClaimLost is matched by the error of a Put whose run no longer holds
 // the set: its lease expired and another run claimed the set. Nothing was
 // recorded (the other run's record stands).
 var ErrClaimLost = errors.New("the set's claim was lost (lease expired and another run claimed the set)")
 
-// Claim asks for a set: Owner (one id per run) holds it until Until.
+// Claim asks for a set: Owner (one id per run) holds it until Until, to
+// process the content Fingerprint.
 type Claim struct {
-	Owner string
+	Owner       string
+	Fingerprint string
 	// Now is the claimer's clock: a claim whose Until is not after Now is
 	// expired (its run crashed) and may be taken over.
 	Now, Until time.Time
@@ -57,17 +68,54 @@ type ClaimResult struct {
 
 // newClaim returns a claim for one run: a random owner id (with the host
 // and process, for people reading a record) and the lease from now.
-func newClaim(deps *Deps) Claim {
+func newClaim(deps *Deps, fingerprint string) Claim {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	host, _ := os.Hostname()
 	now := deps.Now()
-	return Claim{Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:])), Now: now,
-		Until: now.Add(deps.ClaimLease)}
+	return Claim{Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:])), Fingerprint: fingerprint,
+		Now: now, Until: now.Add(deps.ClaimLease)}
 }
 
 // unchanged reports whether rec says the content fingerprint was processed
 // completely (fingerprint "" matches nothing: a run by hand).
 func unchanged(rec LedgerRecord, found bool, fingerprint string) bool {
 	return found && fingerprint != "" && rec.Complete && rec.Fingerprint == fingerprint
+}
+
+// processWaiting processes the set at prefix as j.process does, and while
+// another run holds the set for other content than this run listed (it
+// listed the set before this event's file arrived, or after a newer one),
+// waits for it with backoff, lists the set again and retries, up to
+// deps.ClaimWait; then it fails, naming the set, so the event is delivered
+// again. A set claimed for the same content is left to its holder at once.
+func (j *job) processWaiting(ctx context.Context, deps *Deps, prefix string, segs map[string]string,
+	objs []store.Object, opts RunOptions) (*Result, error) {
+	res, err := j.process(ctx, deps, prefix, segs, objs, opts)
+	deadline := time.Now().Add(deps.ClaimWait)
+	pause := 100 * time.Millisecond
+	for err == nil && res != nil && res.busyOther {
+		if !time.Now().Add(pause).Before(deadline) {
+			err = fmt.Errorf("inbox %s: set %s is being processed by another run for other content of the set (claimed until %s); "+
+				"waited %s: not processed by this run, the next delivery of the event or poll processes it",
+				j.cfg.Name, prefix, res.BusyUntil.UTC().Format(time.RFC3339), deps.ClaimWait)
+			res.Errors = append(res.Errors, err.Error())
+			return res, err
+		}
+		deps.Logger.Info("inbox: set being processed by another run for other content; waiting for it",
+			"job", j.cfg.Name, "set", prefix, "pause", pause)
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return res, fmt.Errorf("inbox %s: set %s: waiting for another run: %w", j.cfg.Name, prefix, context.Cause(ctx))
+		case <-t.C:
+		}
+		pause = min(2*pause, 2*time.Second)
+		if objs, err = j.listSet(ctx, deps, prefix); err != nil {
+			return res, err
+		}
+		res, err = j.process(ctx, deps, prefix, segs, objs, opts)
+	}
+	return res, err
 }

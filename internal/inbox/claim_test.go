@@ -128,7 +128,8 @@ func TestCrashedClaimIsTakenOverAfterItsLease(t *testing.T) {
 			e.deps.ClaimLease = 10 * time.Minute
 			e.upload("incomplete.csv", "f.csv")
 			ctx := context.Background()
-			dead, err := l.Claim(ctx, e.cfg.Name, setPrefix, "some-fingerprint", Claim{Owner: "dead-run", Now: now, Until: now.Add(10 * time.Minute)})
+			fp := e.setFingerprint(setPrefix)
+			dead, err := l.Claim(ctx, e.cfg.Name, setPrefix, fp, Claim{Owner: "dead-run", Fingerprint: fp, Now: now, Until: now.Add(10 * time.Minute)})
 			if err != nil || !dead.Claimed {
 				t.Fatalf("claim: %+v, %v", dead, err)
 			}
@@ -153,13 +154,107 @@ func TestCrashedClaimIsTakenOverAfterItsLease(t *testing.T) {
 			if len(e.smtp.Mails()) != 1 || e.posts() != 1 {
 				t.Errorf("after the lease: %d mails, %d callbacks; want 1 and 1", len(e.smtp.Mails()), e.posts())
 			}
-			err = l.Put(ctx, e.cfg.Name, setPrefix, LedgerRecord{Fingerprint: "some-fingerprint", Complete: true, Attempts: 1, At: now}, dead.Hold)
+			err = l.Put(ctx, e.cfg.Name, setPrefix, LedgerRecord{Fingerprint: fp, Complete: true, Attempts: 1, At: now}, dead.Hold)
 			if !errors.Is(err, ErrClaimLost) {
 				t.Errorf("the dead run's late record: %v; want ErrClaimLost", err)
 			}
 			er, err = ProcessEvent(ctx, e.deps, e.cfg, ev, RunOptions{})
 			if err != nil || !er.Results[0].Skipped {
 				t.Errorf("redelivery: %+v, %v; want unchanged", er.Results, err)
+			}
+		})
+	}
+}
+
+// setFingerprint is the fingerprint of the set at prefix as the watch
+// store lists it now.
+func (e *env) setFingerprint(prefix string) string {
+	e.t.Helper()
+	var files []FileReport
+	err := e.watch.List(context.Background(), func(o store.Object) error {
+		if strings.HasPrefix(o.Key, prefix) {
+			files = append(files, FileReport{Key: o.Key, ETag: o.ETag})
+		}
+		return nil
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return Fingerprint(files)
+}
+
+// busySignal is a Ledger that closes busy the first time a claim finds the
+// set held by another run.
+type busySignal struct {
+	Ledger
+	once sync.Once
+	busy chan struct{}
+}
+
+func (b *busySignal) Claim(ctx context.Context, job, prefix, fp string, c Claim) (ClaimResult, error) {
+	cr, err := b.Ledger.Claim(ctx, job, prefix, fp, c)
+	if cr.Busy {
+		b.once.Do(func() { close(b.busy) })
+	}
+	return cr, err
+}
+
+// TestEventWaitsForARunOnOtherContent: the event of a set's second file
+// finds the set claimed by the run of the first file's event, which listed
+// the set before the second file arrived. The second event does not drop
+// the set (nobody would process both files): it waits for that run to
+// finish, then processes the set as it is now; when the wait runs out it
+// fails, so that the event is delivered again.
+func TestEventWaitsForARunOnOtherContent(t *testing.T) {
+	for _, lk := range ledgers {
+		t.Run(lk.name, func(t *testing.T) {
+			e := newEnv(t)
+			l := lk.make(t, e)
+			sig := &busySignal{Ledger: l, busy: make(chan struct{})}
+			e.deps.Ledger = sig
+			e.upload("dc_districts.csv", "districts.csv")
+			ctx := context.Background()
+			older := e.setFingerprint(setPrefix) // what the first run listed
+			first, err := l.Claim(ctx, e.cfg.Name, setPrefix, older, Claim{Owner: "first-run", Fingerprint: older,
+				Now: time.Now(), Until: time.Now().Add(time.Hour)})
+			if err != nil || !first.Claimed {
+				t.Fatalf("claim: %+v, %v", first, err)
+			}
+			e.upload("dc_stations.csv", "stations.csv")
+			bucket := strings.TrimPrefix(e.cfg.Watch, "mem://")
+			ev := []EventObject{{Bucket: bucket, Key: setPrefix + "stations.csv"}}
+
+			e.deps.ClaimWait = time.Millisecond // gives up at once
+			er, err := ProcessEvent(ctx, e.deps, e.cfg, ev, RunOptions{})
+			if err == nil || !strings.Contains(err.Error(), "other content") || e.posts() != 0 {
+				t.Fatalf("short wait: %v, %d callbacks; want an error (the event is delivered again) and nothing done", err, e.posts())
+			}
+			if len(er.Results) != 1 || !er.Results[0].Busy {
+				t.Errorf("short wait: %+v; want the set busy", er.Results)
+			}
+
+			e.deps.ClaimWait = time.Hour
+			done := make(chan error, 1)
+			var res *EventResult
+			go func() {
+				var err error
+				res, err = ProcessEvent(ctx, e.deps, e.cfg, ev, RunOptions{})
+				done <- err
+			}()
+			<-sig.busy // the event found the set claimed ...
+			// ... and the first run finishes with the content it listed.
+			if err := l.Put(ctx, e.cfg.Name, setPrefix, LedgerRecord{Fingerprint: older, Passed: false, Files: 1, Complete: true,
+				Attempts: 1, At: time.Now()}, first.Hold); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != nil {
+				t.Fatalf("event after waiting: %v", err)
+			}
+			if len(res.Results) != 1 || res.Results[0].Busy || res.Results[0].Skipped || len(res.Results[0].Keys) != 2 {
+				t.Fatalf("event after waiting: %+v; want both files processed", res.Results)
+			}
+			if issues := e.gh.Issues("DemocracyClub", "UK-Polling-Stations"); len(issues) != 1 || e.posts() != 1 {
+				t.Errorf("%d issues, %d callbacks; want the two-file set raised and called back once", len(issues), e.posts())
 			}
 		})
 	}

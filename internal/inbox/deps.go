@@ -43,6 +43,10 @@ type Deps struct {
 	// (default DefaultClaimLease): a run that crashed leaves its set to be
 	// taken up again after it.
 	ClaimLease time.Duration
+	// ClaimWait bounds how long an event's run waits for another run that
+	// holds the set to process other content of it (default
+	// DefaultClaimWait); then the event fails, to be delivered again.
+	ClaimWait time.Duration
 }
 
 func (d *Deps) fill() {
@@ -57,6 +61,9 @@ func (d *Deps) fill() {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.ClaimWait <= 0 {
+		d.ClaimWait = DefaultClaimWait
 	}
 	if d.ClaimLease <= 0 {
 		d.ClaimLease = DefaultClaimLease

@@ -121,21 +121,23 @@ type DBLedger struct{ DB *db.DB }
 
 // Get implements Ledger.
 func (l DBLedger) Get(ctx context.Context, job, prefix string) (LedgerRecord, bool, error) {
-	var owner, until string
-	return l.get(ctx, l.DB.R, job, prefix, &owner, &until)
+	var owner, until, fp string
+	return l.get(ctx, l.DB.R, job, prefix, &owner, &until, &fp)
 }
 
 // get reads the set's row through h (the writer right after a claim, so
-// that the read follows it), with its claim columns into owner and until.
-func (l DBLedger) get(ctx context.Context, h *sql.DB, job, prefix string, owner, until *string) (LedgerRecord, bool, error) {
+// that the read follows it), with its claim columns into owner, until and
+// claimFP.
+func (l DBLedger) get(ctx context.Context, h *sql.DB, job, prefix string, owner, until, claimFP *string) (LedgerRecord, bool, error) {
 	var (
 		r                LedgerRecord
 		passed, complete int
 		at, done, failed string
 	)
 	err := h.QueryRowContext(ctx, l.DB.Rebind(`SELECT fingerprint, passed, files, processed_at, complete, attempts,
-		done_actions, failed_actions, github_issue, claim_owner, claim_until FROM inbox_sets WHERE job = ? AND set_prefix = ?`), job, prefix).
-		Scan(&r.Fingerprint, &passed, &r.Files, &at, &complete, &r.Attempts, &done, &failed, &r.Issue, owner, until)
+		done_actions, failed_actions, github_issue, claim_owner, claim_until, claim_fingerprint
+		FROM inbox_sets WHERE job = ? AND set_prefix = ?`), job, prefix).
+		Scan(&r.Fingerprint, &passed, &r.Files, &at, &complete, &r.Attempts, &done, &failed, &r.Issue, owner, until, claimFP)
 	if errors.Is(err, sql.ErrNoRows) {
 		return LedgerRecord{}, false, nil
 	}
@@ -176,7 +178,7 @@ func (l DBLedger) Put(ctx context.Context, job, prefix string, rec LedgerRecord,
 		boolInt(rec.Complete), rec.Attempts, done, failed, rec.Issue}
 	if hold != nil {
 		// Frees the claim in the same statement, only while it is ours.
-		q += `, claim_owner = '', claim_until = '' WHERE inbox_sets.claim_owner = ?`
+		q += `, claim_owner = '', claim_until = '', claim_fingerprint = '' WHERE inbox_sets.claim_owner = ?`
 		args = append(args, hold.Owner)
 	}
 	r, err := l.DB.Exec(ctx, q, args...)
@@ -210,12 +212,13 @@ func (l DBLedger) Claim(ctx context.Context, job, prefix, fingerprint string, c 
 	}
 	now, until := db.FormatTime(c.Now), db.FormatTime(c.Until)
 	r, err := l.DB.Exec(ctx, `INSERT INTO inbox_sets (job, set_prefix, fingerprint, passed, files, processed_at,
-			complete, attempts, claim_owner, claim_until)
-		VALUES (?, ?, '', 0, 0, ?, 0, 0, ?, ?)
-		ON CONFLICT (job, set_prefix) DO UPDATE SET claim_owner = excluded.claim_owner, claim_until = excluded.claim_until
+			complete, attempts, claim_owner, claim_until, claim_fingerprint)
+		VALUES (?, ?, '', 0, 0, ?, 0, 0, ?, ?, ?)
+		ON CONFLICT (job, set_prefix) DO UPDATE SET claim_owner = excluded.claim_owner, claim_until = excluded.claim_until,
+			claim_fingerprint = excluded.claim_fingerprint
 		WHERE NOT (inbox_sets.complete = 1 AND inbox_sets.fingerprint = ? AND ? <> '')
 			AND (inbox_sets.claim_owner = '' OR inbox_sets.claim_until <= ? OR inbox_sets.claim_owner = ?)`,
-		job, prefix, now, c.Owner, until, fingerprint, fingerprint, now, c.Owner)
+		job, prefix, now, c.Owner, until, c.Fingerprint, fingerprint, fingerprint, now, c.Owner)
 	if err != nil {
 		return ClaimResult{}, fmt.Errorf("inbox ledger: claim %s %s: %w", job, prefix, err)
 	}
@@ -223,8 +226,8 @@ func (l DBLedger) Claim(ctx context.Context, job, prefix, fingerprint string, c 
 	if err != nil {
 		return ClaimResult{}, fmt.Errorf("inbox ledger: claim %s %s: %w", job, prefix, err)
 	}
-	var owner, holderUntil string
-	rec, found, err := l.get(ctx, l.DB.W, job, prefix, &owner, &holderUntil)
+	var owner, holderUntil, holderFP string
+	rec, found, err := l.get(ctx, l.DB.W, job, prefix, &owner, &holderUntil, &holderFP)
 	if err != nil {
 		return ClaimResult{}, err
 	}
@@ -237,7 +240,7 @@ func (l DBLedger) Claim(ctx context.Context, job, prefix, fingerprint string, c 
 	if unchanged(rec, found, fingerprint) {
 		return ClaimResult{Record: rec, Found: true}, nil
 	}
-	res := ClaimResult{Busy: true, Record: rec, Found: found, Holder: Claim{Owner: owner}}
+	res := ClaimResult{Busy: true, Record: rec, Found: found, Holder: Claim{Owner: owner, Fingerprint: holderFP}}
 	if t, err := db.ParseTime(holderUntil); err == nil {
 		res.Holder.Until = t
 	}
@@ -249,7 +252,7 @@ func (l DBLedger) Release(ctx context.Context, job, prefix string, hold *Hold) e
 	if hold == nil {
 		return nil
 	}
-	if _, err := l.DB.Exec(ctx, `UPDATE inbox_sets SET claim_owner = '', claim_until = ''
+	if _, err := l.DB.Exec(ctx, `UPDATE inbox_sets SET claim_owner = '', claim_until = '', claim_fingerprint = ''
 		WHERE job = ? AND set_prefix = ? AND claim_owner = ?`, job, prefix, hold.Owner); err != nil {
 		return fmt.Errorf("inbox ledger: release %s %s: %w", job, prefix, err)
 	}

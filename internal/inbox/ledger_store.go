@@ -46,8 +46,9 @@ type storeRecord struct {
 }
 
 type storeClaim struct {
-	Owner string    `json:"owner"`
-	Until time.Time `json:"until"`
+	Owner       string    `json:"owner"`
+	Fingerprint string    `json:"fingerprint,omitempty"`
+	Until       time.Time `json:"until"`
 }
 
 // claimTries bounds the read-then-conditional-write rounds of one Claim: a
@@ -135,14 +136,14 @@ func (l StoreLedger) Claim(ctx context.Context, job, prefix, fingerprint string,
 			return ClaimResult{Record: rec, Found: true}, nil
 		}
 		if h := r.Claim; h != nil && h.Owner != c.Owner && h.Until.After(c.Now) {
-			return ClaimResult{Busy: true, Holder: Claim{Owner: h.Owner, Until: h.Until}, Record: rec, Found: found}, nil
+			return ClaimResult{Busy: true, Holder: Claim{Owner: h.Owner, Fingerprint: h.Fingerprint, Until: h.Until}, Record: rec, Found: found}, nil
 		}
 		next := r
 		if !found && etag == "" {
 			f := false
 			next = storeRecord{Prefix: prefix, At: c.Now.UTC(), Complete: &f}
 		}
-		next.Claim = &storeClaim{Owner: c.Owner, Until: c.Until.UTC()}
+		next.Claim = &storeClaim{Owner: c.Owner, Fingerprint: c.Fingerprint, Until: c.Until.UTC()}
 		newTag, err := l.write(ctx, job, next, etag)
 		if errors.Is(err, store.ErrPreconditionFailed) {
 			continue // another run wrote the record meanwhile: look again

@@ -249,7 +249,7 @@ func ProcessEvent(ctx context.Context, deps Deps, cfg *Config, objects []EventOb
 		}
 		segs := segsOf[prefix]
 		delete(segs, "file")
-		res, err := j.process(ctx, &deps, prefix, segs, objs, opts)
+		res, err := j.processWaiting(ctx, &deps, prefix, segs, objs, opts)
 		if err != nil {
 			errs = append(errs, err)
 		}

@@ -87,6 +87,10 @@ type Result struct {
 	// complete: the ledger holds this content complete (found so, or
 	// recorded so by this run), so a poll's index may say so.
 	complete bool
+	// busyOther: Busy, and the other run acts on other content of the set
+	// than this run listed (it listed before a file arrived, or after):
+	// this content still needs a run.
+	busyOther bool
 }
 
 // Failed reports whether any action or read failed.

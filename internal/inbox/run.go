@@ -59,7 +59,7 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 		if !opts.SkipUnchanged {
 			fp = "" // by hand: whatever the record says, but never alongside another run
 		}
-		cr, err := deps.Ledger.Claim(ctx, cfg.Name, prefix, fp, newClaim(deps))
+		cr, err := deps.Ledger.Claim(ctx, cfg.Name, prefix, fp, newClaim(deps, res.Fingerprint))
 		if err != nil {
 			res.Errors = append(res.Errors, err.Error())
 			return res, err
@@ -67,6 +67,7 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 		switch {
 		case cr.Busy:
 			res.Busy, res.BusyUntil = true, cr.Holder.Until
+			res.busyOther = cr.Holder.Fingerprint != res.Fingerprint
 			log.Info("inbox: set being processed by another run: nothing done here",
 				"files", len(objs), "claimed_by", cr.Holder.Owner, "claimed_until", cr.Holder.Until)
 			if !opts.SkipUnchanged {
