@@ -112,58 +112,14 @@ func TestPollCostFollowsWhatIsNew(t *testing.T) {
 	const history = 10000
 	t.Run("store", func(t *testing.T) {
 		e := newEnv(t)
-		ctx := context.Background()
-		lb, err := store.Open(ctx, fmt.Sprintf("mem://inbox-ledger-%d", bucketSeq.Add(1)), store.Options{})
+		lb, err := store.Open(context.Background(), fmt.Sprintf("mem://inbox-ledger-%d", bucketSeq.Add(1)), store.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer lb.Close()
-		e.deps.Ledger = StoreLedger{Bucket: lb}
-		sc := &storeCounter{extra: []*store.Bucket{lb}}
-		e.deps.OpenStore = sc.open
-		objects := seedProcessed(t, e, e.deps.Ledger, history)
-
-		before := lb.Stats().Requests
-		pr, err := e.poll()
-		if err != nil || pr.Unchanged != history || len(pr.Processed) != 0 {
-			t.Fatalf("first poll: %d unchanged, %d processed, %v", pr.Unchanged, len(pr.Processed), err)
-		}
-		first, firstN := diff(lb.Stats().Requests, before)
-		t.Logf("first poll after the upgrade (no index yet): %d ledger requests %v", firstN, first)
-
-		e.upload("idox_eros.csv", "new.csv")
-		objects++
-		before, beforeLedger := sc.total(), lb.Stats().Requests
-		pr, err = e.poll()
-		if err != nil || pr.Unchanged != history || len(pr.Processed) != 1 {
-			t.Fatalf("poll with one new set: %d unchanged, %d processed, %v", pr.Unchanged, len(pr.Processed), err)
-		}
-		all, n := diff(sc.total(), before)
-		ledger, ledgerN := diff(lb.Stats().Requests, beforeLedger)
-		pages := (objects + 999) / 1000
-		t.Logf("poll over %d processed sets + 1 new: %d store requests %v (listing: %d pages), of which ledger %d %v",
-			history, n, all, all[store.KindList], ledgerN, ledger)
-		// Index read, claim (read + conditional write), record, index write:
-		// 2 gets and 3 puts; mem:// adds a HEAD to each put (for its ETag)
-		// and to each conditional put (the condition).
-		if ledgerN > 11 {
-			t.Errorf("ledger requests %d %v; want at most 11 (index read and write, the new set's claim and record)", ledgerN, ledger)
-		}
-		if all[store.KindList] > pages {
-			t.Errorf("listing requests %d; want at most %d (one per 1,000 objects)", all[store.KindList], pages)
-		}
-		if other := n - all[store.KindList]; other > 20 {
-			t.Errorf("%d requests besides the listing %v; want a bound independent of the %d processed sets", other, all, history)
-		}
-		// And the next poll, nothing new: the listing, one index read.
-		before = sc.total()
-		if pr, err = e.poll(); err != nil || pr.Unchanged != history+1 {
-			t.Fatalf("third poll: %d unchanged, %v", pr.Unchanged, err)
-		}
-		all, n = diff(sc.total(), before)
-		if n-all[store.KindList] > 1 {
-			t.Errorf("poll with nothing new: %v; want the listing and one index read", all)
-		}
+		// mem:// adds a HEAD to each put (for its ETag) and to each
+		// conditional put (the condition): 2 gets, 3 puts, 6 heads.
+		pollCostStore(t, e, lb, history, 11)
 	})
 	t.Run("sqlite", func(t *testing.T) {
 		e := newEnv(t)
@@ -200,6 +156,60 @@ func TestPollCostFollowsWhatIsNew(t *testing.T) {
 			t.Errorf("%d per-set ledger lookups; want 1 (the new set's claim), not one per processed set", n)
 		}
 	})
+}
+
+// pollCostStore measures the store requests of polls over history processed
+// sets in e's watch store with a StoreLedger in lb: the first poll (no index
+// yet), a poll with one new set (at most maxLedger ledger requests, at most
+// one listing request per 1,000 objects, and a bound on the rest that does
+// not depend on history), and a poll with nothing new.
+func pollCostStore(t *testing.T, e *env, lb *store.Bucket, history, maxLedger int) {
+	t.Helper()
+	e.deps.Ledger = StoreLedger{Bucket: lb}
+	sc := &storeCounter{extra: []*store.Bucket{lb}}
+	e.deps.OpenStore = sc.open
+	objects := seedProcessed(t, e, e.deps.Ledger, history)
+
+	before := lb.Stats().Requests
+	pr, err := e.poll()
+	if err != nil || pr.Unchanged != history || len(pr.Processed) != 0 {
+		t.Fatalf("first poll: %d unchanged, %d processed, %v", pr.Unchanged, len(pr.Processed), err)
+	}
+	first, firstN := diff(lb.Stats().Requests, before)
+	t.Logf("first poll after the upgrade (no index yet): %d ledger requests %v", firstN, first)
+
+	e.upload("idox_eros.csv", "new.csv")
+	objects++
+	before, beforeLedger := sc.total(), lb.Stats().Requests
+	pr, err = e.poll()
+	if err != nil || pr.Unchanged != history || len(pr.Processed) != 1 {
+		t.Fatalf("poll with one new set: %d unchanged, %d processed, %v", pr.Unchanged, len(pr.Processed), err)
+	}
+	all, n := diff(sc.total(), before)
+	ledger, ledgerN := diff(lb.Stats().Requests, beforeLedger)
+	pages := (objects + 999) / 1000
+	t.Logf("poll over %d processed sets + 1 new: %d store requests %v (listing: %d pages), of which ledger %d %v",
+		history, n, all, all[store.KindList], ledgerN, ledger)
+	// Index read, claim (read + conditional write), record, index write.
+	if ledgerN > maxLedger {
+		t.Errorf("ledger requests %d %v; want at most %d (index read and write, the new set's claim and record)", ledgerN, ledger, maxLedger)
+	}
+	if all[store.KindList] > pages {
+		t.Errorf("listing requests %d; want at most %d (one per 1,000 objects)", all[store.KindList], pages)
+	}
+	if other := n - all[store.KindList]; other > 20 {
+		t.Errorf("%d requests besides the listing %v; want a bound independent of the %d processed sets", other, all, history)
+	}
+	// And the next poll, nothing new: the listing, one index read.
+	before = sc.total()
+	if pr, err = e.poll(); err != nil || pr.Unchanged != history+1 {
+		t.Fatalf("third poll: %d unchanged, %v", pr.Unchanged, err)
+	}
+	all, n = diff(sc.total(), before)
+	t.Logf("poll with nothing new: %d store requests %v", n, all)
+	if n-all[store.KindList] > 1 {
+		t.Errorf("poll with nothing new: %v; want the listing and one index read", all)
+	}
 }
 
 // TestPollIndexDoesNotHideWork: a set the poll index holds complete is
