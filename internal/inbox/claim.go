@@ -119,3 +119,74 @@ func (j *job) processWaiting(ctx context.Context, deps *Deps, prefix string, seg
 	}
 	return res, err
 }
+
+// admit consults the ledger before a run acts on the set at prefix, whose
+// listed content res.Fingerprint holds. A dry run only reads the record. Any
+// other run claims the set: stop is true when it must not act — the set is
+// recorded complete with this content (res.Skipped, for automatic runs), or
+// another run holds it (res.Busy; an error for a run by hand). Otherwise the
+// run holds the set (hold) and prev is the record of an earlier run of this
+// very content with actions left to retry (nil: process in full).
+func (j *job) admit(ctx context.Context, deps *Deps, res *Result, prefix string, files int,
+	opts RunOptions) (prev *LedgerRecord, hold *Hold, stop bool, err error) {
+	cfg := j.cfg
+	log := deps.Logger.With("job", cfg.Name, "set", prefix)
+	skip := func(rec LedgerRecord) (*LedgerRecord, *Hold, bool, error) {
+		res.Skipped, res.Attempt, res.complete = true, rec.Attempts, true
+		if rec.GaveUp() {
+			res.GaveUp, res.FailedActions = true, rec.Failed
+		}
+		log.Debug("inbox: set unchanged since processed", "files", files, "gave_up", res.GaveUp)
+		return nil, nil, true, nil
+	}
+	fail := func(err error) (*LedgerRecord, *Hold, bool, error) {
+		res.Errors = append(res.Errors, err.Error())
+		return nil, nil, true, err
+	}
+	switch {
+	case deps.Ledger == nil:
+		return nil, nil, false, nil
+	case opts.DryRun:
+		// Acts on nothing, so claims nothing: it shows what a run would do.
+		if !opts.SkipUnchanged {
+			return nil, nil, false, nil
+		}
+		rec, found, err := deps.Ledger.Get(ctx, cfg.Name, prefix)
+		if err != nil {
+			return fail(err)
+		}
+		if unchanged(rec, found, res.Fingerprint) {
+			return skip(rec)
+		}
+		if found && rec.Fingerprint == res.Fingerprint {
+			return &rec, nil, false, nil
+		}
+		return nil, nil, false, nil
+	}
+	fp := res.Fingerprint
+	if !opts.SkipUnchanged {
+		fp = "" // by hand: whatever the record says, but never alongside another run
+	}
+	cr, err := deps.Ledger.Claim(ctx, cfg.Name, prefix, fp, newClaim(deps, res.Fingerprint))
+	if err != nil {
+		return fail(err)
+	}
+	switch {
+	case cr.Busy:
+		res.Busy, res.BusyUntil = true, cr.Holder.Until
+		res.busyOther = cr.Holder.Fingerprint != res.Fingerprint
+		log.Info("inbox: set being processed by another run: nothing done here",
+			"files", files, "claimed_by", cr.Holder.Owner, "claimed_until", cr.Holder.Until)
+		if !opts.SkipUnchanged {
+			return fail(fmt.Errorf("inbox %s: set %s is being processed by another run (claimed until %s); try again after that",
+				cfg.Name, prefix, cr.Holder.Until.UTC().Format(time.RFC3339)))
+		}
+		return nil, nil, true, nil
+	case !cr.Claimed:
+		return skip(cr.Record)
+	}
+	if opts.SkipUnchanged && cr.Found && cr.Record.Fingerprint == res.Fingerprint {
+		prev = &cr.Record
+	}
+	return prev, cr.Hold, false, nil
+}

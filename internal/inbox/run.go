@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/ghsync/ghsync/internal/store"
 )
@@ -28,65 +27,14 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 	}
 	res.Fingerprint = objectsFingerprint(objs)
 	// prev is the record of an earlier run of this very content that left
-	// actions to try again; nil: process in full. hold is this run's claim
-	// on the set: taken before acting, freed by the record at the end (or
-	// released when the run stops before that).
-	var prev *LedgerRecord
-	var hold *Hold
-	switch {
-	case deps.Ledger == nil:
-	case opts.DryRun:
-		// Acts on nothing, so claims nothing: it shows what a run would do.
-		if opts.SkipUnchanged {
-			rec, found, err := deps.Ledger.Get(ctx, cfg.Name, prefix)
-			if err != nil {
-				res.Errors = append(res.Errors, err.Error())
-				return res, err
-			}
-			if unchanged(rec, found, res.Fingerprint) {
-				res.Skipped, res.Attempt, res.complete = true, rec.Attempts, true
-				if rec.GaveUp() {
-					res.GaveUp, res.FailedActions = true, rec.Failed
-				}
-				return res, nil
-			}
-			if found && rec.Fingerprint == res.Fingerprint {
-				prev = &rec
-			}
-		}
-	default:
-		fp := res.Fingerprint
-		if !opts.SkipUnchanged {
-			fp = "" // by hand: whatever the record says, but never alongside another run
-		}
-		cr, err := deps.Ledger.Claim(ctx, cfg.Name, prefix, fp, newClaim(deps, res.Fingerprint))
-		if err != nil {
-			res.Errors = append(res.Errors, err.Error())
-			return res, err
-		}
-		switch {
-		case cr.Busy:
-			res.Busy, res.BusyUntil = true, cr.Holder.Until
-			res.busyOther = cr.Holder.Fingerprint != res.Fingerprint
-			log.Info("inbox: set being processed by another run: nothing done here",
-				"files", len(objs), "claimed_by", cr.Holder.Owner, "claimed_until", cr.Holder.Until)
-			if !opts.SkipUnchanged {
-				err := fmt.Errorf("inbox %s: set %s is being processed by another run (claimed until %s); try again after that",
-					cfg.Name, prefix, cr.Holder.Until.UTC().Format(time.RFC3339))
-				res.Errors = append(res.Errors, err.Error())
-				return res, err
-			}
-			return res, nil
-		case !cr.Claimed:
-			rec := cr.Record
-			res.Skipped, res.Attempt, res.complete = true, rec.Attempts, true
-			if rec.GaveUp() {
-				res.GaveUp, res.FailedActions = true, rec.Failed
-			}
-			log.Debug("inbox: set unchanged since processed", "files", len(objs), "gave_up", res.GaveUp)
-			return res, nil
-		}
-		hold = cr.Hold
+	// actions to try again (nil: process in full); hold is this run's claim
+	// on the set, freed by the record at the end or, when the run stops
+	// before that, by the deferred release.
+	prev, hold, stop, err := j.admit(ctx, deps, res, prefix, len(objs), opts)
+	if stop || err != nil {
+		return res, err
+	}
+	if hold != nil {
 		defer func() {
 			if hold != nil { // not recorded: free the set for the next run
 				if err := deps.Ledger.Release(context.WithoutCancel(ctx), cfg.Name, prefix, hold); err != nil {
@@ -94,9 +42,6 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 				}
 			}
 		}()
-		if opts.SkipUnchanged && cr.Found && cr.Record.Fingerprint == res.Fingerprint {
-			prev = &cr.Record
-		}
 	}
 
 	sentry := newSentry(cfg.SentryDSN, deps)
