@@ -52,13 +52,15 @@ func (j *job) callback(ctx context.Context, deps *Deps, doc []byte, opts RunOpti
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Token "+cb.Token)
-		resp, err := deps.HTTP.Do(req)
+		resp, err := noRedirects(deps.HTTP).Do(req)
 		if err != nil {
 			return struct{}{}, fmt.Errorf("POST %s: %w", a.Target, stripURLError(err))
 		}
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		resp.Body.Close()
 		switch {
+		case resp.StatusCode >= 300 && resp.StatusCode < 400:
+			return struct{}{}, backoff.Permanent(redirectError("POST "+a.Target, resp))
 		case resp.StatusCode >= 500:
 			return struct{}{}, fmt.Errorf("POST %s: %s", a.Target, resp.Status)
 		case resp.StatusCode >= 300:
@@ -73,6 +75,30 @@ func (j *job) callback(ctx context.Context, deps *Deps, doc []byte, opts RunOpti
 	}
 	a.Status, a.Detail = StatusDone, fmt.Sprintf("%d attempt(s)", tries)
 	return a
+}
+
+// noRedirects returns a copy of hc that does not follow redirects: an
+// action's request is answered by the URL it was configured with. (Go's
+// client turns a 301/302/303 POST into a GET without the body, whose 200
+// would count as done; a 307/308 would resend the credentials to wherever
+// the Location points.) The caller treats a 3xx answer as a failure.
+func noRedirects(hc *http.Client) *http.Client {
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
+
+// redirectError is the failure of an action request answered with a
+// redirect: it names the Location (credentials removed) and what to set.
+func redirectError(what string, resp *http.Response) error {
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		loc = "(no Location header)"
+	} else if u, err := resp.Request.URL.Parse(loc); err == nil {
+		loc = redactURL(u)
+	}
+	return fmt.Errorf("%s: %s: redirect to %s not followed (the request must reach the configured URL itself: set the URL to the redirect's target)",
+		what, resp.Status, loc)
 }
 
 // stripURLError drops the URL from a transport error (it may carry a query

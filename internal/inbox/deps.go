@@ -39,6 +39,14 @@ type Deps struct {
 	Now func() time.Time
 	// RetryBase is the first callback retry wait (default 1 s).
 	RetryBase time.Duration
+	// ClaimLease is how long a run holds a set it claimed before acting
+	// (default DefaultClaimLease): a run that crashed leaves its set to be
+	// taken up again after it.
+	ClaimLease time.Duration
+	// ClaimWait bounds how long an event's run waits for another run that
+	// holds the set to process other content of it (default
+	// DefaultClaimWait); then the event fails, to be delivered again.
+	ClaimWait time.Duration
 }
 
 func (d *Deps) fill() {
@@ -53,6 +61,12 @@ func (d *Deps) fill() {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.ClaimWait <= 0 {
+		d.ClaimWait = DefaultClaimWait
+	}
+	if d.ClaimLease <= 0 {
+		d.ClaimLease = DefaultClaimLease
 	}
 	if d.RetryBase <= 0 {
 		d.RetryBase = time.Second

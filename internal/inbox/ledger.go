@@ -23,13 +23,30 @@ import (
 // settled: an unchanged, complete set is never processed twice (restart,
 // redelivered event), an unchanged set with failed actions is processed again
 // performing only those, and a changed set is processed in full.
+//
+// A run claims a set before acting on it (Claim), atomically across
+// processes, so that of concurrent runs for one set (two S3 events of one
+// upload, serve replicas, a poll and an event) exactly one acts; the others
+// see it Busy. A claim is a lease: when its run crashes, the set is free
+// again once the lease has expired.
 type Ledger interface {
 	// Get returns the record of job's set at prefix; found is false when
 	// the set was never recorded.
 	Get(ctx context.Context, job, prefix string) (rec LedgerRecord, found bool, err error)
+	// Claim takes job's set at prefix for c.Owner until c.Until, unless it
+	// is recorded complete with this fingerprint ("" matches no record:
+	// a run by hand) — then nothing is written — or another run holds an
+	// unexpired claim (Busy). The check and the claim are one atomic step.
+	Claim(ctx context.Context, job, prefix, fingerprint string, c Claim) (ClaimResult, error)
 	// Put records the outcome of processing job's set at prefix, replacing
-	// any earlier record.
-	Put(ctx context.Context, job, prefix string, rec LedgerRecord) error
+	// any earlier record, and frees the set. With a Hold the write happens
+	// only while the hold is still the set's claim (else ErrClaimLost);
+	// with nil it is unconditional.
+	Put(ctx context.Context, job, prefix string, rec LedgerRecord, hold *Hold) error
+	// Release frees a set claimed by hold without recording anything (the
+	// run stopped before acting: an unreadable file). A hold that is no
+	// longer the set's claim is left alone.
+	Release(ctx context.Context, job, prefix string, hold *Hold) error
 }
 
 // LedgerRecord is what is recorded for a processed set.
@@ -104,14 +121,23 @@ type DBLedger struct{ DB *db.DB }
 
 // Get implements Ledger.
 func (l DBLedger) Get(ctx context.Context, job, prefix string) (LedgerRecord, bool, error) {
+	var owner, until, fp string
+	return l.get(ctx, l.DB.R, job, prefix, &owner, &until, &fp)
+}
+
+// get reads the set's row through h (the writer right after a claim, so
+// that the read follows it), with its claim columns into owner, until and
+// claimFP.
+func (l DBLedger) get(ctx context.Context, h *sql.DB, job, prefix string, owner, until, claimFP *string) (LedgerRecord, bool, error) {
 	var (
 		r                LedgerRecord
 		passed, complete int
 		at, done, failed string
 	)
-	err := l.DB.QueryRow(ctx, `SELECT fingerprint, passed, files, processed_at, complete, attempts,
-		done_actions, failed_actions, github_issue FROM inbox_sets WHERE job = ? AND set_prefix = ?`, job, prefix).
-		Scan(&r.Fingerprint, &passed, &r.Files, &at, &complete, &r.Attempts, &done, &failed, &r.Issue)
+	err := h.QueryRowContext(ctx, l.DB.Rebind(`SELECT fingerprint, passed, files, processed_at, complete, attempts,
+		done_actions, failed_actions, github_issue, claim_owner, claim_until, claim_fingerprint
+		FROM inbox_sets WHERE job = ? AND set_prefix = ?`), job, prefix).
+		Scan(&r.Fingerprint, &passed, &r.Files, &at, &complete, &r.Attempts, &done, &failed, &r.Issue, owner, until, claimFP)
 	if errors.Is(err, sql.ErrNoRows) {
 		return LedgerRecord{}, false, nil
 	}
@@ -132,7 +158,7 @@ func (l DBLedger) Get(ctx context.Context, job, prefix string) (LedgerRecord, bo
 }
 
 // Put implements Ledger.
-func (l DBLedger) Put(ctx context.Context, job, prefix string, rec LedgerRecord) error {
+func (l DBLedger) Put(ctx context.Context, job, prefix string, rec LedgerRecord, hold *Hold) error {
 	done, err := encodeActionList(rec.Done)
 	if err != nil {
 		return fmt.Errorf("inbox ledger: record %s %s: %w", job, prefix, err)
@@ -141,17 +167,94 @@ func (l DBLedger) Put(ctx context.Context, job, prefix string, rec LedgerRecord)
 	if err != nil {
 		return fmt.Errorf("inbox ledger: record %s %s: %w", job, prefix, err)
 	}
-	_, err = l.DB.Exec(ctx, `INSERT INTO inbox_sets (job, set_prefix, fingerprint, passed, files, processed_at,
+	q := `INSERT INTO inbox_sets (job, set_prefix, fingerprint, passed, files, processed_at,
 			complete, attempts, done_actions, failed_actions, github_issue)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (job, set_prefix) DO UPDATE SET fingerprint = excluded.fingerprint,
 			passed = excluded.passed, files = excluded.files, processed_at = excluded.processed_at,
 			complete = excluded.complete, attempts = excluded.attempts, done_actions = excluded.done_actions,
-			failed_actions = excluded.failed_actions, github_issue = excluded.github_issue`,
-		job, prefix, rec.Fingerprint, boolInt(rec.Passed), rec.Files, db.FormatTime(rec.At),
-		boolInt(rec.Complete), rec.Attempts, done, failed, rec.Issue)
+			failed_actions = excluded.failed_actions, github_issue = excluded.github_issue`
+	args := []any{job, prefix, rec.Fingerprint, boolInt(rec.Passed), rec.Files, db.FormatTime(rec.At),
+		boolInt(rec.Complete), rec.Attempts, done, failed, rec.Issue}
+	if hold != nil {
+		// Frees the claim in the same statement, only while it is ours.
+		q += `, claim_owner = '', claim_until = '', claim_fingerprint = '' WHERE inbox_sets.claim_owner = ?`
+		args = append(args, hold.Owner)
+	}
+	r, err := l.DB.Exec(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("inbox ledger: record %s %s: %w", job, prefix, err)
+	}
+	if hold != nil {
+		if n, err := r.RowsAffected(); err != nil {
+			return fmt.Errorf("inbox ledger: record %s %s: %w", job, prefix, err)
+		} else if n == 0 {
+			return fmt.Errorf("inbox ledger: record %s %s (claim of %s until %s): %w", job, prefix, hold.Owner,
+				hold.Until.UTC().Format(time.RFC3339), ErrClaimLost)
+		}
+	}
+	return nil
+}
+
+// Claim implements Ledger: one upsert that takes the row's claim columns
+// only when the row is not complete with this fingerprint and its claim is
+// free or expired (a new set gets a placeholder row that matches no
+// fingerprint), then one read of the row.
+func (l DBLedger) Claim(ctx context.Context, job, prefix, fingerprint string, c Claim) (ClaimResult, error) {
+	if fingerprint != "" {
+		rec, found, err := l.Get(ctx, job, prefix)
+		if err != nil {
+			return ClaimResult{}, err
+		}
+		if unchanged(rec, found, fingerprint) {
+			return ClaimResult{Record: rec, Found: true}, nil
+		}
+	}
+	now, until := db.FormatTime(c.Now), db.FormatTime(c.Until)
+	r, err := l.DB.Exec(ctx, `INSERT INTO inbox_sets (job, set_prefix, fingerprint, passed, files, processed_at,
+			complete, attempts, claim_owner, claim_until, claim_fingerprint)
+		VALUES (?, ?, '', 0, 0, ?, 0, 0, ?, ?, ?)
+		ON CONFLICT (job, set_prefix) DO UPDATE SET claim_owner = excluded.claim_owner, claim_until = excluded.claim_until,
+			claim_fingerprint = excluded.claim_fingerprint
+		WHERE NOT (inbox_sets.complete = 1 AND inbox_sets.fingerprint = ? AND ? <> '')
+			AND (inbox_sets.claim_owner = '' OR inbox_sets.claim_until <= ? OR inbox_sets.claim_owner = ?)`,
+		job, prefix, now, c.Owner, until, c.Fingerprint, fingerprint, fingerprint, now, c.Owner)
+	if err != nil {
+		return ClaimResult{}, fmt.Errorf("inbox ledger: claim %s %s: %w", job, prefix, err)
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return ClaimResult{}, fmt.Errorf("inbox ledger: claim %s %s: %w", job, prefix, err)
+	}
+	var owner, holderUntil, holderFP string
+	rec, found, err := l.get(ctx, l.DB.W, job, prefix, &owner, &holderUntil, &holderFP)
+	if err != nil {
+		return ClaimResult{}, err
+	}
+	if n > 0 && owner == c.Owner {
+		if rec.Attempts == 0 && rec.Fingerprint == "" {
+			found = false // our placeholder: the set was never recorded
+		}
+		return ClaimResult{Claimed: true, Hold: &Hold{Owner: c.Owner, Until: c.Until}, Record: rec, Found: found}, nil
+	}
+	if unchanged(rec, found, fingerprint) {
+		return ClaimResult{Record: rec, Found: true}, nil
+	}
+	res := ClaimResult{Busy: true, Record: rec, Found: found, Holder: Claim{Owner: owner, Fingerprint: holderFP}}
+	if t, err := db.ParseTime(holderUntil); err == nil {
+		res.Holder.Until = t
+	}
+	return res, nil
+}
+
+// Release implements Ledger.
+func (l DBLedger) Release(ctx context.Context, job, prefix string, hold *Hold) error {
+	if hold == nil {
+		return nil
+	}
+	if _, err := l.DB.Exec(ctx, `UPDATE inbox_sets SET claim_owner = '', claim_until = '', claim_fingerprint = ''
+		WHERE job = ? AND set_prefix = ? AND claim_owner = ?`, job, prefix, hold.Owner); err != nil {
+		return fmt.Errorf("inbox ledger: release %s %s: %w", job, prefix, err)
 	}
 	return nil
 }
@@ -189,8 +292,9 @@ func decodeActionList(s string) ([]string, error) {
 
 // MemLedger is an in-process Ledger (tests, one-shot runs).
 type MemLedger struct {
-	mu sync.Mutex
-	m  map[string]LedgerRecord
+	mu     sync.Mutex
+	m      map[string]LedgerRecord
+	claims map[string]Claim
 }
 
 // Get implements Ledger.
@@ -202,13 +306,53 @@ func (l *MemLedger) Get(_ context.Context, job, prefix string) (LedgerRecord, bo
 }
 
 // Put implements Ledger.
-func (l *MemLedger) Put(_ context.Context, job, prefix string, rec LedgerRecord) error {
+func (l *MemLedger) Put(_ context.Context, job, prefix string, rec LedgerRecord, hold *Hold) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	k := job + "\x00" + prefix
+	if hold != nil {
+		if l.claims[k].Owner != hold.Owner {
+			return fmt.Errorf("inbox ledger: record %s %s: %w", job, prefix, ErrClaimLost)
+		}
+		delete(l.claims, k)
+	}
 	if l.m == nil {
 		l.m = map[string]LedgerRecord{}
 	}
-	l.m[job+"\x00"+prefix] = rec.clone()
+	l.m[k] = rec.clone()
+	return nil
+}
+
+// Claim implements Ledger.
+func (l *MemLedger) Claim(_ context.Context, job, prefix, fingerprint string, c Claim) (ClaimResult, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := job + "\x00" + prefix
+	rec, found := l.m[k]
+	if unchanged(rec, found, fingerprint) {
+		return ClaimResult{Record: rec.clone(), Found: true}, nil
+	}
+	if h, held := l.claims[k]; held && h.Owner != c.Owner && h.Until.After(c.Now) {
+		return ClaimResult{Busy: true, Holder: h, Record: rec.clone(), Found: found}, nil
+	}
+	if l.claims == nil {
+		l.claims = map[string]Claim{}
+	}
+	l.claims[k] = c
+	return ClaimResult{Claimed: true, Hold: &Hold{Owner: c.Owner, Until: c.Until}, Record: rec.clone(), Found: found}, nil
+}
+
+// Release implements Ledger.
+func (l *MemLedger) Release(_ context.Context, job, prefix string, hold *Hold) error {
+	if hold == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := job + "\x00" + prefix
+	if l.claims[k].Owner == hold.Owner {
+		delete(l.claims, k)
+	}
 	return nil
 }
 

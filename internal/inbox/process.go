@@ -35,13 +35,29 @@ func ProcessSet(ctx context.Context, deps Deps, cfg *Config, key string, opts Ru
 	if err != nil {
 		return nil, err
 	}
-	return j.process(ctx, &deps, prefix, segs, objs, opts)
+	res, err := j.process(ctx, &deps, prefix, segs, objs, opts)
+	if x, ok := deps.Ledger.(Indexer); ok && !opts.DryRun && res != nil && !res.Busy {
+		// The record may now say "incomplete" for content the poll index
+		// holds complete: drop it there, the next poll reads the record.
+		if uerr := x.Unindex(ctx, cfg.Name, prefix); uerr != nil {
+			deps.Logger.Warn("inbox: could not update the poll index; the next poll may skip this set until it changes", "set", prefix, "error", uerr)
+			err = errors.Join(err, uerr)
+		}
+	}
+	return res, err
 }
 
 // Poll lists the watch prefix, groups the objects into upload sets and
 // processes each set that the ledger has not recorded with the same keys
-// and ETags, or recorded with actions left to try (then only those). Errors of single sets are in their Results and joined into the
-// returned error; a listing failure returns no result.
+// and ETags, or recorded with actions left to try (then only those). Errors
+// of single sets are in their Results and joined into the returned error; a
+// listing failure returns no result.
+//
+// When the ledger is an Indexer, the sets its index holds complete with the
+// listed fingerprint are counted unchanged without reading their records:
+// beyond the listing (one request per 1,000 objects), a poll costs one index
+// read, the ledger requests of the sets that are new, changed or left to
+// retry, and one index write when it changed.
 func Poll(ctx context.Context, deps Deps, cfg *Config, opts RunOptions) (*PollResult, error) {
 	deps.fill()
 	j, err := compileOrError(cfg)
@@ -87,13 +103,44 @@ func Poll(ctx context.Context, deps Deps, cfg *Config, opts RunOptions) (*PollRe
 	pr.Sets = len(order)
 	opts.SkipUnchanged = true
 	var errs []error
+	var idx *Index
+	indexer, _ := deps.Ledger.(Indexer)
+	if indexer != nil {
+		if idx, err = indexer.LoadIndex(ctx, cfg.Name); err != nil {
+			deps.Logger.Warn("inbox: poll index unreadable; reading every set's record", "error", err)
+			idx = nil
+		}
+	}
 	for _, prefix := range order {
 		s := sets[prefix]
+		if idx != nil {
+			e, ok := idx.Sets[prefix]
+			if ok && e.Fingerprint == objectsFingerprint(s.objs) {
+				pr.Unchanged++
+				if e.GaveUp {
+					pr.GaveUp++
+					pr.GaveUpSets = append(pr.GaveUpSets, prefix)
+				}
+				continue
+			}
+		}
 		res, err := j.process(ctx, &deps, prefix, s.segs, s.objs, opts)
 		if err != nil {
 			errs = append(errs, err)
 		}
 		if res == nil {
+			continue
+		}
+		if idx != nil {
+			if res.complete {
+				idx.set(prefix, IndexEntry{Fingerprint: res.Fingerprint, GaveUp: res.GaveUp})
+			} else {
+				idx.drop(prefix)
+			}
+		}
+		if res.Busy {
+			pr.Busy++
+			pr.BusySets = append(pr.BusySets, prefix)
 			continue
 		}
 		if res.Skipped {
@@ -106,7 +153,27 @@ func Poll(ctx context.Context, deps Deps, cfg *Config, opts RunOptions) (*PollRe
 		}
 		pr.Processed = append(pr.Processed, res)
 	}
+	if idx != nil && !opts.DryRun {
+		for p := range idx.Sets {
+			if _, listed := sets[p]; !listed {
+				idx.drop(p) // the set is gone from the watch area
+			}
+		}
+		if err := indexer.SaveIndex(ctx, cfg.Name, idx); err != nil {
+			// Only a cache: the next poll reads these sets' records again.
+			deps.Logger.Warn("inbox: poll index not saved", "error", err)
+		}
+	}
 	return pr, errors.Join(errs...)
+}
+
+// objectsFingerprint is Fingerprint of a set's listed objects.
+func objectsFingerprint(objs []store.Object) string {
+	files := make([]FileReport, len(objs))
+	for i, o := range objs {
+		files[i] = FileReport{Key: o.Key, ETag: o.ETag}
+	}
+	return Fingerprint(files)
 }
 
 func isBookkeeping(key string) bool {
@@ -182,7 +249,7 @@ func ProcessEvent(ctx context.Context, deps Deps, cfg *Config, objects []EventOb
 		}
 		segs := segsOf[prefix]
 		delete(segs, "file")
-		res, err := j.process(ctx, &deps, prefix, segs, objs, opts)
+		res, err := j.processWaiting(ctx, &deps, prefix, segs, objs, opts)
 		if err != nil {
 			errs = append(errs, err)
 		}

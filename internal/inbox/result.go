@@ -54,6 +54,12 @@ type Result struct {
 	// Skipped is true when the set was already processed with the same
 	// keys and ETags and nothing is left to try (nothing was done).
 	Skipped bool `json:"skipped,omitempty"`
+	// Busy is true when another run (a concurrent event, a serve replica)
+	// had claimed the set: this run did nothing with it, and the other
+	// run's record tells the outcome. BusyUntil is when that claim expires
+	// (a crashed run's set is taken up again after it).
+	Busy      bool      `json:"busy,omitempty"`
+	BusyUntil time.Time `json:"busy_until,omitzero"`
 	// Attempt counts the runs that processed this content of the set, this
 	// one included (on a skipped set: the runs recorded). Above 1, the run
 	// performed only the actions earlier runs had not settled; the others
@@ -77,6 +83,14 @@ type Result struct {
 	// Errors lists what went wrong (failed actions, unreadable files).
 	Errors   []string      `json:"errors,omitempty"`
 	Duration time.Duration `json:"duration_ns"`
+
+	// complete: the ledger holds this content complete (found so, or
+	// recorded so by this run), so a poll's index may say so.
+	complete bool
+	// busyOther: Busy, and the other run acts on other content of the set
+	// than this run listed (it listed before a file arrived, or after):
+	// this content still needs a run.
+	busyOther bool
 }
 
 // Failed reports whether any action or read failed.
@@ -94,6 +108,10 @@ type PollResult struct {
 	GaveUp     int       `json:"gave_up,omitempty"`
 	GaveUpSets []string  `json:"gave_up_sets,omitempty"`
 	Processed  []*Result `json:"processed"`
+	// Busy counts the sets another run had claimed (nothing done with them
+	// here); BusySets are their prefixes.
+	Busy     int      `json:"busy,omitempty"`
+	BusySets []string `json:"busy_sets,omitempty"`
 	// Ignored counts objects whose keys do not fit the key pattern.
 	Ignored int `json:"ignored"`
 }

@@ -368,7 +368,7 @@ func TestStoreLedgerReadsOldRecords(t *testing.T) {
 
 	want := LedgerRecord{Fingerprint: "def", Passed: true, Files: 1, At: rec.At, Attempts: 2,
 		Done: []string{"copy:a.csv", ActionGitHub}, Failed: []string{ActionCallback}, Issue: "https://github.com/o/r/issues/3"}
-	if err := l.Put(ctx, "wdiv", "E2/", want); err != nil {
+	if err := l.Put(ctx, "wdiv", "E2/", want, nil); err != nil {
 		t.Fatal(err)
 	}
 	got, found, err := l.Get(ctx, "wdiv", "E2/")
@@ -474,7 +474,7 @@ func TestDBLedgerMigratesOldRows(t *testing.T) {
 			Done: []string{ActionEmail}, Failed: []string{ActionCallback}}
 		for _, complete := range []bool{false, true} {
 			want.Complete = complete
-			if err := l.Put(ctx, "wdiv", "E1/", want); err != nil {
+			if err := l.Put(ctx, "wdiv", "E1/", want, nil); err != nil {
 				t.Fatal(err)
 			}
 			got, found, err := l.Get(ctx, "wdiv", "E1/")

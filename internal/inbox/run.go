@@ -25,31 +25,23 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 		res.Errors = append(res.Errors, err.Error())
 		return res, err
 	}
-	fileFP := make([]FileReport, len(objs))
-	for i, o := range objs {
-		fileFP[i] = FileReport{Key: o.Key, ETag: o.ETag}
-	}
-	res.Fingerprint = Fingerprint(fileFP)
+	res.Fingerprint = objectsFingerprint(objs)
 	// prev is the record of an earlier run of this very content that left
-	// actions to try again; nil: process in full.
-	var prev *LedgerRecord
-	if opts.SkipUnchanged && deps.Ledger != nil {
-		rec, found, err := deps.Ledger.Get(ctx, cfg.Name, prefix)
-		if err != nil {
-			res.Errors = append(res.Errors, err.Error())
-			return res, err
-		}
-		if found && rec.Fingerprint == res.Fingerprint {
-			if rec.Complete {
-				res.Skipped, res.Attempt = true, rec.Attempts
-				if rec.GaveUp() {
-					res.GaveUp, res.FailedActions = true, rec.Failed
+	// actions to try again (nil: process in full); hold is this run's claim
+	// on the set, freed by the record at the end or, when the run stops
+	// before that, by the deferred release.
+	prev, hold, stop, err := j.admit(ctx, deps, res, prefix, len(objs), opts)
+	if stop || err != nil {
+		return res, err
+	}
+	if hold != nil {
+		defer func() {
+			if hold != nil { // not recorded: free the set for the next run
+				if err := deps.Ledger.Release(context.WithoutCancel(ctx), cfg.Name, prefix, hold); err != nil {
+					log.Warn("inbox: could not release the set's claim; it expires with its lease", "error", err, "until", hold.Until)
 				}
-				log.Debug("inbox: set unchanged since processed", "files", len(objs), "gave_up", res.GaveUp)
-				return res, nil
 			}
-			prev = &rec
-		}
+		}()
 	}
 
 	sentry := newSentry(cfg.SentryDSN, deps)
@@ -157,8 +149,14 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 			log.Warn("inbox: the failed actions will be tried again by the next run",
 				"attempt", st.attempt, "max_attempts", cfg.Attempts(), "failed", st.failed)
 		}
-		if err := deps.Ledger.Put(ctx, cfg.Name, prefix, rec); err != nil {
+		err := deps.Ledger.Put(ctx, cfg.Name, prefix, rec, hold)
+		if hold != nil && (err == nil || errors.Is(err, ErrClaimLost)) {
+			hold = nil // freed by the record, or no longer ours
+		}
+		if err != nil {
 			fail(err)
+		} else {
+			res.complete = rec.Complete
 		}
 	}
 	if len(res.Errors) > 0 {

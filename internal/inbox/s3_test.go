@@ -126,3 +126,25 @@ func TestS3RedeliveredEventRetriesFailedCallback(t *testing.T) {
 		t.Errorf("issues = %+v; want one, not commented", issues)
 	}
 }
+
+// TestPollCostOnS3: the poll cost measure on real S3 (VersityGW), watch and
+// ledger buckets, with 2,000 processed sets (the bound does not depend on
+// the history; TestPollCostFollowsWhatIsNew runs 10,000 in memory).
+func TestPollCostOnS3(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.Watch = s3test.Bucket(t)
+	ctx := context.Background()
+	watch, err := store.Open(ctx, e.cfg.Watch, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watch.Close()
+	e.watch = watch
+	lb, err := store.Open(ctx, s3test.Bucket(t), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lb.Close()
+	// S3 returns ETags with writes and reads: 2 gets, 3 puts.
+	pollCostStore(t, e, lb, 2000, 5)
+}

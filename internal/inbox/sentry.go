@@ -21,7 +21,7 @@ func newSentry(dsn string, deps *Deps) *sentryReporter {
 	if dsn == "" {
 		return r
 	}
-	c, err := sentry.NewClient(sentry.ClientOptions{Dsn: dsn, HTTPClient: deps.HTTP})
+	c, err := sentry.NewClient(sentry.ClientOptions{Dsn: dsn, HTTPClient: noRedirects(deps.HTTP)})
 	if err != nil {
 		// The DSN was validated at load; never print it (it holds the key).
 		deps.Logger.Error("inbox: Sentry client not created; errors go to the log only", "error", "invalid sentry_dsn")

@@ -16,6 +16,12 @@ func WriteResult(w io.Writer, r *Result) error {
 	var b strings.Builder
 	status := "FAILED"
 	switch {
+	case r.Busy:
+		status = "being processed by another run"
+		if !r.BusyUntil.IsZero() {
+			status += " (claimed until " + r.BusyUntil.UTC().Format(time.RFC3339) + ")"
+		}
+		status += ": nothing done by this run"
 	case r.Skipped:
 		status = "unchanged since processed (skipped)"
 	case r.Passed:

@@ -94,6 +94,10 @@ func (k inboxKind) Run(ctx context.Context, env *Env, job *config.Job, ro RunOpt
 				_ = inbox.WriteResult(w, r)
 			}
 			fmt.Fprintf(w, "%s: %d sets, %d processed, %d unchanged, %d objects ignored\n", job.Name, pr.Sets, len(pr.Processed), pr.Unchanged, pr.Ignored)
+			if pr.Busy > 0 {
+				fmt.Fprintf(w, "%s: %d set(s) being processed by another run (nothing done here): %s\n",
+					job.Name, pr.Busy, strings.Join(pr.BusySets, ", "))
+			}
 			if pr.GaveUp > 0 {
 				fmt.Fprintf(w, "%s: %d unchanged set(s) with failed actions given up on after %d attempts (run --key to retry): %s\n",
 					job.Name, pr.GaveUp, cfg.Attempts(), strings.Join(pr.GaveUpSets, ", "))
@@ -118,7 +122,7 @@ func (inboxKind) RunKey(ctx context.Context, env *Env, job *config.Job, key stri
 	r, err := inbox.ProcessSet(ctx, deps, cfg, key, inbox.RunOptions{DryRun: ro.DryRun})
 	res := &Result{}
 	if r != nil {
-		res.Summary, res.Changed = r, !r.Skipped
+		res.Summary, res.Changed = r, !r.Skipped && !r.Busy
 		res.SetText(func(w io.Writer) { _ = inbox.WriteResult(w, r) })
 	}
 	inboxAlerts(ctx, env, job, ro, err, 1)
@@ -142,7 +146,7 @@ func (inboxKind) HandleObjects(ctx context.Context, env *Env, job *config.Job, o
 	if er != nil {
 		res.Summary = er
 		for _, r := range er.Results {
-			if !r.Skipped {
+			if !r.Skipped && !r.Busy { // busy: another run acts on it
 				n++
 			}
 		}

@@ -132,6 +132,8 @@ func inboxSets(m map[string]any) []setView {
 		sv := setView{Prefix: str(r["prefix"]), Outcome: "failed", Errors: strings2(r["errors"])}
 		failedActs := strings.Join(strings2(r["failed_actions"]), ", ")
 		switch {
+		case r["busy"] == true:
+			sv.Outcome = "being processed by another run: nothing done by this run"
 		case r["skipped"] == true && r["gave_up"] == true:
 			sv.Outcome = "unchanged; failed actions given up on: " + failedActs
 		case r["skipped"] == true:
@@ -140,7 +142,7 @@ func inboxSets(m map[string]any) []setView {
 			sv.Outcome = "passed"
 		}
 		switch {
-		case r["skipped"] == true:
+		case r["skipped"] == true, r["busy"] == true:
 		case r["gave_up"] == true:
 			sv.Outcome += "; given up after " + strconv.Itoa(num(r["attempt"])) + " attempts: " + failedActs
 		case failedActs != "":
@@ -199,6 +201,7 @@ func shortSummary(m map[string]any) string {
 		ps, _ := m["processed"].([]any)
 		add(len(ps), "sets processed")
 		add(num(m["unchanged"]), "unchanged")
+		add(num(m["busy"]), "being processed by another run")
 		if len(parts) == 0 {
 			return "no upload sets" + dry
 		}

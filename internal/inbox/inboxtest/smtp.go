@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"encoding/base64"
+	"encoding/pem"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -54,6 +55,9 @@ type SMTPServer struct {
 	Host, Port string
 	// ClientTLS trusts the server's certificate.
 	ClientTLS *tls.Config
+	// CAPEM is the server's (self-signed) certificate in PEM, for a process
+	// that must trust it (SSL_CERT_FILE).
+	CAPEM []byte
 
 	user, pass string
 	srv        *smtp.Server
@@ -66,7 +70,8 @@ type SMTPServer struct {
 func StartSMTP(t testing.TB, user, pass string) *SMTPServer {
 	t.Helper()
 	cert, pool := selfSigned(t)
-	s := &SMTPServer{user: user, pass: pass, ClientTLS: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	s := &SMTPServer{user: user, pass: pass, ClientTLS: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		CAPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})}
 	srv := smtp.NewServer(&backend{s: s})
 	srv.Domain = "localhost"
 	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
