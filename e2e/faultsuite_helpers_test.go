@@ -193,8 +193,12 @@ func runBin(t *testing.T, rep *suiteReport, faulty bool, dir string, env map[str
 	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	began := time.Now()
 	err := cmd.Run()
 	res := result{stdout: out.String(), stderr: errb.String()}
+	if os.Getenv("FAULTSUITE_VERBOSE") != "" {
+		t.Logf("ghsync %s: %s\n%s", strings.Join(args, " "), time.Since(began).Round(time.Millisecond), tail(res.stderr))
+	}
 	var ee *exec.ExitError
 	switch {
 	case ctx.Err() != nil:
