@@ -26,8 +26,7 @@ import (
 // failed listing deletes nothing); a run that exits 0 leaves exactly the
 // upstream keys; one clean run converges exactly (keys and values).
 func TestFaultSuiteAPISync(t *testing.T) {
-	rep := newReport("apisync (Airtable, Badgr)")
-	defer rep.write(t)
+	rep := newReport(t, "apisync (Airtable, Badgr)")
 	dbs := map[string]string{"sqlite": ""}
 	if pg := os.Getenv("GHSYNC_TEST_POSTGRES_URL"); pg != "" {
 		dbs["postgres"] = pg
@@ -42,6 +41,7 @@ func TestFaultSuiteAPISync(t *testing.T) {
 				continue
 			}
 			t.Run(kind+"-"+name, func(t *testing.T) {
+				t.Parallel() // each case has its own fake, table and proxy
 				if url == "" {
 					url = "sqlite://" + filepath.Join(t.TempDir(), "target.db")
 				}

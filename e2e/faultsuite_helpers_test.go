@@ -88,10 +88,15 @@ type suiteReport struct {
 	failures  int // invariant failures
 	faults    map[faultproxy.Kind]int64
 	failLines []string
+	dir       string // the test's temp dir, which receives the report file
 }
 
-func newReport(name string) *suiteReport {
-	return &suiteReport{name: name, faults: map[faultproxy.Kind]int64{}}
+// newReport starts a capability's report; it is logged and written when t
+// and all its subtests (parallel ones included) are done.
+func newReport(t *testing.T, name string) *suiteReport {
+	r := &suiteReport{name: name, faults: map[faultproxy.Kind]int64{}, dir: t.TempDir()}
+	t.Cleanup(func() { r.write(t) })
+	return r
 }
 
 // addFaults adds the counts of proxies that are done.
@@ -153,8 +158,8 @@ func (r *suiteReport) write(t *testing.T) {
 	t.Helper()
 	tab := r.table()
 	t.Log("\n" + tab)
-	name := "faultsuite-" + strings.NewReplacer("/", "-", " ", "-").Replace(r.name) + ".txt"
-	dirs := []string{t.TempDir()}
+	name := "faultsuite-" + slug(r.name) + ".txt"
+	dirs := []string{r.dir}
 	if d := os.Getenv("FAULTSUITE_REPORT_DIR"); d != "" {
 		dirs = append(dirs, d)
 	}
@@ -323,4 +328,20 @@ func logFaults(t *testing.T, seed uint64, ps ...counter) {
 		b.WriteString(p.Faults())
 	}
 	t.Logf("seed %d injected:\n%s", seed, tail(b.String()))
+}
+
+// slug keeps a name's letters and digits, the rest becoming single dashes.
+func slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, c := range strings.ToLower(s) {
+		if ('a' <= c && c <= 'z') || ('0' <= c && c <= '9') {
+			b.WriteRune(c)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
 }

@@ -94,8 +94,7 @@ func proxyCert(t *testing.T) (tls.Certificate, string) {
 // distinct callback body per set, at most one email per failing set); one
 // clean run converges: every set's actions done exactly once.
 func TestFaultSuiteInbox(t *testing.T) {
-	rep := newReport("inbox")
-	defer rep.write(t)
+	rep := newReport(t, "inbox")
 	ctx := context.Background()
 	seed0 := suiteSeed(t)
 	runs := suiteRuns(t, 8)

@@ -36,10 +36,12 @@ import (
 // content equals the upstream log (never truncated); one clean round
 // converges: every log stored exactly.
 func TestFaultSuiteLogDownloads(t *testing.T) {
-	rep := newReport("log downloads")
-	defer rep.write(t)
+	rep := newReport(t, "log downloads")
 	for _, dest := range []string{"file", "s3"} {
-		t.Run(dest, func(t *testing.T) { logsSuiteCase(t, rep, dest) })
+		t.Run(dest, func(t *testing.T) {
+			t.Parallel() // each case has its own fakes, database and bucket
+			logsSuiteCase(t, rep, dest)
+		})
 	}
 }
 

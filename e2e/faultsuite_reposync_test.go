@@ -121,15 +121,17 @@ type repoCase struct {
 // outside the manifest, and one clean run makes the store equal the source
 // exactly with an exact manifest.
 func TestFaultSuiteRepoSync(t *testing.T) {
-	rep := newReport("repo sync")
-	defer rep.write(t)
+	rep := newReport(t, "repo sync")
 	for _, c := range []repoCase{
 		{"github-to-file", "github", "file", 8},
 		{"github-to-s3", "github", "s3", 8},
 		{"dir-to-s3", "dir", "s3", 6},
 		{"git-to-s3", "git", "s3", 6},
 	} {
-		t.Run(c.name, func(t *testing.T) { repoSuiteCase(t, rep, c) })
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel() // each case has its own source, bucket and proxies
+			repoSuiteCase(t, rep, c)
+		})
 	}
 }
 

@@ -29,8 +29,7 @@ import (
 // of the branch's current head; a run that exits 0 published every head;
 // one clean run converges.
 func TestFaultSuiteStatuses(t *testing.T) {
-	rep := newReport("statuses")
-	defer rep.write(t)
+	rep := newReport(t, "statuses")
 	ctx := context.Background()
 	seed0 := suiteSeed(t)
 	runs := suiteRuns(t, 8)
