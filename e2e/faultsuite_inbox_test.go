@@ -245,7 +245,8 @@ jobs:
 			if !s.passing {
 				wantIssues, wantMails = 0, 1
 			}
-			if nIssues != wantIssues || nMails != wantMails || nCallbacks != 1 {
+			// Too many is reported above; here what is missing.
+			if nIssues < wantIssues || nMails < wantMails || nCallbacks < 1 || (wantIssues == 0 && nIssues > 0) || (wantMails == 0 && nMails > 0) {
 				fails = append(fails, fmt.Sprintf("set %s (passing %v): %d issues, %d emails, %d callbacks after the clean run; want %d, %d, 1",
 					s.group, s.passing, nIssues, nMails, nCallbacks, wantIssues, wantMails))
 			}
@@ -265,7 +266,6 @@ jobs:
 		for _, f := range check(false) {
 			if !reported[f] {
 				reported[f] = true
-				reported[strings.Fields(f)[1]] = true // the set's group
 				fresh = append(fresh, f)
 			}
 		}
@@ -278,7 +278,7 @@ jobs:
 	}
 	run(false, 0, 1)
 	for _, f := range check(true) {
-		if !reported[f] && !reported[strings.Fields(f)[1]] { // a set already reported is not counted again
+		if !reported[f] {
 			rep.fail(t, "after the clean run: %s", f)
 		}
 	}
