@@ -183,8 +183,9 @@ const runTimeout = 90 * time.Second
 // runBin runs the built binary in dir with env (plus PATH and HOME=dir) as
 // its whole environment and checks that it ended cleanly: exit 0 or 1 (2
 // when allowUsage), one JSON object on stdout when --json is among args, no
-// panic trace, within runTimeout. It counts the exit in rep (faulty says
-// which column) and returns the result.
+// panic trace, within runTimeout (a hang is killed and fails the test, code
+// -1). It counts the exit in rep (faulty says which column) and returns the
+// result. Safe to call from several goroutines.
 func runBin(t *testing.T, rep *suiteReport, faulty bool, dir string, env map[string]string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
@@ -205,13 +206,17 @@ func runBin(t *testing.T, rep *suiteReport, faulty bool, dir string, env map[str
 		t.Logf("ghsync %s: %s\n%s", strings.Join(args, " "), time.Since(began).Round(time.Millisecond), tail(res.stderr))
 	}
 	var ee *exec.ExitError
+	// Failures are reported with Errorf (runBin may run on several
+	// goroutines at once), so a hang fails the test without stopping the rest.
 	switch {
 	case ctx.Err() != nil:
-		t.Fatalf("ghsync %s hung: killed after %s\nstderr:\n%s", strings.Join(args, " "), runTimeout, tail(res.stderr))
+		rep.fail(t, "ghsync %s hung: killed after %s\nstderr:\n%s", strings.Join(args, " "), runTimeout, tail(res.stderr))
+		return result{code: -1, stdout: res.stdout, stderr: res.stderr}
 	case errors.As(err, &ee):
 		res.code = ee.ExitCode()
 	case err != nil:
-		t.Fatal(err)
+		t.Errorf("run ghsync: %v", err)
+		return result{code: -1}
 	}
 	rep.mu.Lock()
 	if faulty {
