@@ -273,8 +273,12 @@ func tail(s string) string {
 }
 
 // startProxy starts a fault proxy in front of upstream, closed by t.Cleanup.
+// With FAULTSUITE_VERBOSE set, every decision is logged.
 func startProxy(t *testing.T, upstream string, cfg faultproxy.Config) *faultproxy.Proxy {
 	t.Helper()
+	if os.Getenv("FAULTSUITE_VERBOSE") != "" && cfg.Logf == nil {
+		cfg.Logf = t.Logf
+	}
 	p, err := faultproxy.NewHTTP(upstream, cfg)
 	if err != nil {
 		t.Fatal(err)

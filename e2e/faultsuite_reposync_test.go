@@ -37,15 +37,16 @@ func (s *suiteTree) body() []byte {
 	return b
 }
 
-// change modifies, deletes and adds a few files, sometimes reverting one to
-// an earlier content (the overwritten-then-reverted case), and publishes.
-func (s *suiteTree) change(prev map[string][]byte) {
+// change modifies, deletes and adds files (churn changes), sometimes
+// reverting one to an earlier content (the overwritten-then-reverted case),
+// and publishes.
+func (s *suiteTree) change(prev map[string][]byte, churn int) {
 	names := make([]string, 0, len(s.files))
 	for k := range s.files {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	for i := 0; i < 6 && len(names) > 0; i++ {
+	for i := 0; i < churn && len(names) > 0; i++ {
 		k := names[s.rng.IntN(len(names))]
 		switch {
 		case i%3 == 2:
@@ -56,7 +57,7 @@ func (s *suiteTree) change(prev map[string][]byte) {
 			s.files[k] = s.body()
 		}
 	}
-	s.add(3)
+	s.add(max(3, churn/3)) // as many as were deleted, about
 	s.publish(s.files)
 }
 
@@ -112,6 +113,8 @@ type repoCase struct {
 	source  string // github, dir, git
 	dest    string // file, s3
 	defRuns int
+	files   int // files at the start
+	churn   int // files changed before each run
 }
 
 // TestFaultSuiteRepoSync: over seeded runs with faults between ghsync and
@@ -123,10 +126,13 @@ type repoCase struct {
 func TestFaultSuiteRepoSync(t *testing.T) {
 	rep := newReport(t, "repo sync")
 	for _, c := range []repoCase{
-		{"github-to-file", "github", "file", 8},
-		{"github-to-s3", "github", "s3", 8},
-		{"dir-to-s3", "dir", "s3", 6},
-		{"git-to-s3", "git", "s3", 6},
+		{"github-to-file", "github", "file", 8, 24, 6},
+		{"github-to-s3", "github", "s3", 8, 24, 6},
+		// Enough changed files that the GitHub source reads the tarball
+		// (codeload) instead of one blob per file.
+		{"github-tarball-to-s3", "github", "s3", 5, 130, 120},
+		{"dir-to-s3", "dir", "s3", 6, 24, 6},
+		{"git-to-s3", "git", "s3", 6, 24, 6},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel() // each case has its own source, bucket and proxies
@@ -188,7 +194,7 @@ func repoSuiteCase(t *testing.T, rep *suiteReport, c repoCase) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	tree.add(24)
+	tree.add(c.files)
 	tree.publish(tree.files)
 	var stored []map[string][]byte // the source states runs have seen, for reverts
 
@@ -220,13 +226,20 @@ func repoSuiteCase(t *testing.T, rep *suiteReport, c repoCase) {
 		return r, ps
 	}
 	reported := map[string]bool{} // a wrong claim is reported by the first run that shows it
+	if strings.Contains(c.name, "tarball") {
+		defer func() {
+			if gh.Count("GET /_codeload") == 0 {
+				t.Errorf("%s: the tarball was never read; the case does not test what it is named for", c.name)
+			}
+		}()
+	}
 	for i := 0; i < runs; i++ {
 		seed := seed0 + uint64(i)
 		var prev map[string][]byte
 		if len(stored) > 0 {
 			prev = stored[tree.rng.IntN(len(stored))]
 		}
-		tree.change(prev)
+		tree.change(prev, c.churn)
 		stored = append(stored, tree.snapshot())
 		r, ps := run(true, seed)
 		fresh := 0

@@ -134,6 +134,9 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := p.forward(r, body)
 	if err != nil {
+		if d.kind != Slow { // the fault needed the upstream's answer: not injected
+			dec.Kind, dec.Detail = "", "not injected ("+string(d.kind)+")"
+		}
 		dec.Detail += " upstream: " + err.Error()
 		done()
 		http.Error(w, "faultproxy: upstream: "+err.Error(), http.StatusBadGateway)
@@ -150,7 +153,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	case Reset, Short:
 		data, err := io.ReadAll(resp.Body)
 		if err != nil {
-			dec.Detail = "upstream body: " + err.Error()
+			dec.Kind, dec.Detail = "", "not injected ("+string(d.kind)+") upstream body: "+err.Error()
 			done()
 			http.Error(w, "faultproxy: upstream body: "+err.Error(), http.StatusBadGateway)
 			return
