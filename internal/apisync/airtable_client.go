@@ -120,7 +120,17 @@ func (c *airtableClient) listPage(ctx context.Context, offset string, fields []s
 		body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody))
 		resp.Body.Close()
 		if err != nil {
-			return nil, fmt.Errorf("%s: read response: %w", where, err)
+			// A connection cut while reading (reset, body shorter than its
+			// Content-Length): the GET is fetched again, like a network error.
+			if ctx.Err() != nil || transient >= maxTransient {
+				return nil, fmt.Errorf("%s: read response: %w", where, err)
+			}
+			transient++
+			c.deps.Logger.Warn("airtable response cut short; retrying", "base", c.cfg.Base, "table", c.cfg.Table, "err", err, "attempt", transient)
+			if err := c.deps.Sleep(ctx, time.Duration(transient)*time.Second); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		switch {
 		case resp.StatusCode == http.StatusOK:

@@ -30,14 +30,16 @@ type envelope struct {
 }
 
 // get fetches one list page: the envelope's results and the Link rel="next"
-// URL. A 401 renews the token once; network errors and 5xx are retried.
+// URL. A 401 renews the token once; network errors, bodies cut short and
+// 5xx are retried (maxTransient); 429 is waited out (its Retry-After, at most
+// maxRetryAfter) up to maxRateLimited times.
 func (c *badgrClient) get(ctx context.Context, u string) ([]json.RawMessage, string, error) {
 	path := u
 	if pu, err := url.Parse(u); err == nil {
 		path = pu.Path
 	}
 	where := "badgr GET " + path
-	reauthed, transient := false, 0
+	reauthed, transient, limited := false, 0, 0
 	for {
 		tok, err := c.auth.token()
 		if err != nil {
@@ -64,7 +66,26 @@ func (c *badgrClient) get(ctx context.Context, u string) ([]json.RawMessage, str
 		body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
 		resp.Body.Close()
 		if err != nil {
-			return nil, "", fmt.Errorf("%s: read response: %w", where, err)
+			// A connection cut while reading: the GET is fetched again.
+			if ctx.Err() != nil || transient >= maxTransient {
+				return nil, "", fmt.Errorf("%s: read response: %w", where, err)
+			}
+			transient++
+			c.deps.Logger.Warn("badgr response cut short; retrying", "path", path, "err", err, "attempt", transient)
+			if err := c.deps.Sleep(ctx, time.Duration(transient)*time.Second); err != nil {
+				return nil, "", err
+			}
+			continue
+		}
+		if resp.StatusCode == http.StatusTooManyRequests && limited < maxRateLimited {
+			limited++
+			c.sum.RateLimited++
+			wait := retryAfter(resp.Header, time.Duration(limited)*time.Second)
+			c.deps.Logger.Warn("badgr rate limit reached; waiting", "path", path, "wait", wait.String(), "attempt", limited)
+			if err := c.deps.Sleep(ctx, wait); err != nil {
+				return nil, "", err
+			}
+			continue
 		}
 		if resp.StatusCode == http.StatusUnauthorized && !reauthed {
 			reauthed = true
@@ -228,4 +249,26 @@ func badgrRow(raw json.RawMessage, lists string) (row, error) {
 		return row{}, errors.New("no entityId")
 	}
 	return row{Key: id, Values: vals}, nil
+}
+
+// maxRetryAfter bounds a Retry-After wait.
+const maxRetryAfter = time.Minute
+
+// retryAfter is the wait a 429's Retry-After asks for (seconds or an HTTP
+// date), at most maxRetryAfter; def when absent or unreadable.
+func retryAfter(h http.Header, def time.Duration) time.Duration {
+	v := h.Get("Retry-After")
+	d := def
+	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+		d = time.Duration(secs) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = time.Until(t)
+	}
+	if d < 0 {
+		d = 0
+	}
+	if d > maxRetryAfter {
+		d = maxRetryAfter
+	}
+	return d
 }

@@ -2,7 +2,9 @@ package apisync
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -75,9 +77,20 @@ func (g grantSource) Token() (*oauth2.Token, error) {
 		}
 		a.deps.Logger.Info("badgr token refresh refused; signing in again", "err", tokenErrText(err))
 	}
-	a.sum.TokenRequests++
-	a.sum.Requests++
-	t, err := a.conf.PasswordCredentialsToken(a.ctx, a.user, a.pass.Reveal())
+	var t *oauth2.Token
+	var err error
+	for attempt := 0; ; attempt++ {
+		a.sum.TokenRequests++
+		a.sum.Requests++
+		t, err = a.conf.PasswordCredentialsToken(a.ctx, a.user, a.pass.Reveal())
+		if err == nil || !transientTokenErr(err) || a.ctx.Err() != nil || attempt >= maxTransient {
+			break
+		}
+		a.deps.Logger.Warn("badgr sign-in failed on the way; retrying", "err", tokenErrText(err), "attempt", attempt+1)
+		if serr := a.deps.Sleep(a.ctx, time.Duration(attempt+1)*time.Second); serr != nil {
+			return nil, serr
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("badgr: sign in (password grant at %s): %s", a.conf.Endpoint.TokenURL, tokenErrText(err))
 	}
@@ -109,4 +122,15 @@ func tokenErrText(err error) string {
 		return s
 	}
 	return err.Error()
+}
+
+// transientTokenErr reports whether a token request failed on the way (the
+// connection, a body cut short, 5xx or 429) rather than being refused: only
+// those are tried again. Signing in twice is harmless.
+func transientTokenErr(err error) bool {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return re.Response != nil && (re.Response.StatusCode >= 500 || re.Response.StatusCode == http.StatusTooManyRequests)
+	}
+	return true
 }
