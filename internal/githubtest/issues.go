@@ -11,13 +11,14 @@ import (
 )
 
 // Issues routes: list a repository's issues (state and labels filters,
-// page/per_page with a Link header), create an issue, create an issue
-// comment. Routes are added to the handler table at init so that this file
+// page/per_page with a Link header), create an issue, create and list an
+// issue's comments (oldest first, page/per_page). Routes are added to the handler table at init so that this file
 // owns them.
 func init() {
 	handlers["GET /repos/{owner}/{repo}/issues"] = hListIssues
 	handlers["POST /repos/{owner}/{repo}/issues"] = hCreateIssue
 	handlers["POST /repos/{owner}/{repo}/issues/{issue_number}/comments"] = hCreateIssueComment
+	handlers["GET /repos/{owner}/{repo}/issues/{issue_number}/comments"] = hListIssueComments
 }
 
 // Issue is an issue of the fake, as test helpers see it.
@@ -292,16 +293,70 @@ func hCreateIssueComment(c *call) {
 	st.nextID++
 	cm := &commentRec{id: st.nextID, body: *in.Body, created: time.Now().UTC().Truncate(time.Second)}
 	rec.comments = append(rec.comments, cm)
-	issueAPI := fmt.Sprintf("%s/issues/%d", r.apiURL(), n)
+	body := s.commentJSON(r, n, cm)
+	c.w.header.Set("Location", body["url"].(string))
+	c.w.json(http.StatusCreated, body)
+}
+
+// commentJSON is an issue comment as the REST API returns it.
+func (s *Server) commentJSON(r *Repo, n int, cm *commentRec) map[string]any {
 	ts := cm.created.Format(time.RFC3339)
-	body := map[string]any{
+	return map[string]any{
 		"id": cm.id, "node_id": nodeID("IssueComment", cm.id), "body": cm.body,
 		"url":        fmt.Sprintf("%s/issues/comments/%d", r.apiURL(), cm.id),
 		"html_url":   fmt.Sprintf("%s#issuecomment-%d", s.issueHTML(r.Owner, r.Name, n), cm.id),
-		"issue_url":  issueAPI,
+		"issue_url":  fmt.Sprintf("%s/issues/%d", r.apiURL(), n),
 		"user":       s.userJSON("ghsync-bot", 4242, "Bot"),
 		"created_at": ts, "updated_at": ts, "author_association": "OWNER",
 	}
-	c.w.header.Set("Location", body["url"].(string))
-	c.w.json(http.StatusCreated, body)
+}
+
+// hListIssueComments lists an issue's comments, oldest first, a page at a
+// time (per_page default 30, at most 100) with a Link header to the next.
+func hListIssueComments(c *call) {
+	r := c.repo()
+	if r == nil {
+		return
+	}
+	n, err := strconv.Atoi(c.params["issue_number"])
+	if err != nil {
+		c.w.notFound()
+		return
+	}
+	q := c.r.URL.Query()
+	per, page := 30, 1
+	if v, err := strconv.Atoi(q.Get("per_page")); err == nil && v > 0 {
+		per = min(v, 100)
+	}
+	if v, err := strconv.Atoi(q.Get("page")); err == nil && v > 0 {
+		page = v
+	}
+	s := c.s
+	s.mu.Lock()
+	var rec *issueRec
+	for _, x := range s.issuesLocked().byRepo[strings.ToLower(r.Owner+"/"+r.Name)] {
+		if x.number == n {
+			rec = x
+		}
+	}
+	if rec == nil {
+		s.mu.Unlock()
+		c.w.notFound()
+		return
+	}
+	out := []any{}
+	for i := (page - 1) * per; i < len(rec.comments) && i < page*per; i++ {
+		out = append(out, s.commentJSON(r, n, rec.comments[i]))
+	}
+	more := page*per < len(rec.comments)
+	s.mu.Unlock()
+	if more {
+		next := *c.r.URL
+		nq := next.Query()
+		nq.Set("page", strconv.Itoa(page+1))
+		nq.Set("per_page", strconv.Itoa(per))
+		next.RawQuery = nq.Encode()
+		c.w.header.Set("Link", fmt.Sprintf(`<%s%s>; rel="next"`, s.base, next.RequestURI()))
+	}
+	c.w.json(http.StatusOK, out)
 }

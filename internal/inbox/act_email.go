@@ -47,7 +47,7 @@ func (j *job) email(ctx context.Context, deps *Deps, rep *Report, opts RunOption
 		err = sendSES(ctx, deps, j.via, p)
 		a.Detail = "sent with Amazon SES"
 	default:
-		err = sendSMTP(ctx, deps, j.via, p)
+		err = sendSMTP(ctx, deps, j.via, p, Fingerprint(rep.Files))
 		a.Detail = "sent by SMTP to " + j.via.Host
 	}
 	if err != nil {
@@ -82,7 +82,7 @@ func mustRender(src string, vars map[string]string) string {
 
 // sendSMTP delivers p over SMTP: smtp:// requires STARTTLS, smtps:// is TLS
 // from the start; AUTH with the URL's user and password when present.
-func sendSMTP(ctx context.Context, deps *Deps, via *url.URL, p emailPayload) error {
+func sendSMTP(ctx context.Context, deps *Deps, via *url.URL, p emailPayload, fingerprint string) error {
 	where := redactURL(via)
 	opts := []mail.Option{mail.WithTimeout(30 * time.Second)}
 	port := via.Port()
@@ -126,8 +126,9 @@ func sendSMTP(ctx context.Context, deps *Deps, via *url.URL, p emailPayload) err
 		return fmt.Errorf("email to %v: %w", p.To, err)
 	}
 	m.Subject(p.Subject)
+	m.SetMessageIDWithValue(messageID(p, fingerprint))
 	m.SetBodyString(mail.TypeTextPlain, p.Body)
-	if err := c.DialAndSendWithContext(ctx, m); err != nil {
+	if err := smtpOutcome(m, c.DialAndSendWithContext(ctx, m)); err != nil {
 		return fmt.Errorf("email via %s: %w", where, err)
 	}
 	return nil

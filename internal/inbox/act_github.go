@@ -24,7 +24,13 @@ type issuePayload struct {
 // githubIssue raises the set's issue, or comments "Updated\n"+body on the
 // open issue that has the same title and the first label. It sets
 // rep.GitHubIssue to the issue's page URL (no #fragment).
-func (j *job) githubIssue(ctx context.Context, deps *Deps, rep *Report, opts RunOptions) ActionResult {
+//
+// retry says an earlier run of the same content tried this action and saw
+// it fail; GitHub may have acted all the same (the answer was lost). Then
+// an open issue whose body is exactly this body, or whose last comment is
+// exactly this comment, is that earlier run's work: it is adopted, not
+// raised or commented on again.
+func (j *job) githubIssue(ctx context.Context, deps *Deps, rep *Report, opts RunOptions, retry bool) ActionResult {
 	g := j.cfg.GitHub
 	if g == nil || g.Repo == "" {
 		return ActionResult{Action: ActionGitHub, Status: StatusSkipped, Detail: "github is not configured"}
@@ -69,8 +75,27 @@ func (j *job) githubIssue(ctx context.Context, deps *Deps, rep *Report, opts Run
 		a.Status, a.Error = StatusFailed, fmt.Sprintf("look for an open issue: %v", err)
 		return a
 	}
+	if existing != nil && retry && existing.GetBody() == p.Body {
+		p.URL = stripFragment(existing.GetHTMLURL())
+		rep.GitHubIssue = p.URL
+		a.Status, a.Payload, a.Detail = StatusDone, p, fmt.Sprintf("#%d was raised by an earlier run whose answer was lost", existing.GetNumber())
+		return a
+	}
 	if existing != nil {
 		p.Comment = "Updated\n" + p.Body
+		if retry {
+			last, err := lastComment(ctx, gh, j.owner, j.repo, existing.GetNumber())
+			if err != nil {
+				a.Status, a.Error = StatusFailed, fmt.Sprintf("read the comments of #%d: %v", existing.GetNumber(), err)
+				return a
+			}
+			if last == p.Comment {
+				p.URL = stripFragment(existing.GetHTMLURL())
+				rep.GitHubIssue = p.URL
+				a.Status, a.Payload, a.Detail = StatusDone, p, fmt.Sprintf("commented on #%d by an earlier run whose answer was lost", existing.GetNumber())
+				return a
+			}
+		}
 		_, _, err := gh.Issues.CreateComment(github.Once(ctx), j.owner, j.repo, existing.GetNumber(), &gogithub.IssueComment{Body: gogithub.Ptr(p.Comment)})
 		if err != nil {
 			a.Status, a.Error = StatusFailed, fmt.Sprintf("comment on #%d: %v", existing.GetNumber(), err)
@@ -124,4 +149,25 @@ func stripFragment(u string) string {
 		return u[:i]
 	}
 	return u
+}
+
+// lastComment returns the body of the newest comment on issue n ("" when
+// it has none), reading the comment pages oldest first.
+func lastComment(ctx context.Context, gh *gogithub.Client, owner, repo string, n int) (string, error) {
+	o := &gogithub.IssueListCommentsOptions{ListOptions: gogithub.ListOptions{PerPage: 100}}
+	last := ""
+	for page := 0; page < 50; page++ {
+		cs, resp, err := gh.Issues.ListComments(ctx, owner, repo, n, o)
+		if err != nil {
+			return "", err
+		}
+		if len(cs) > 0 {
+			last = cs[len(cs)-1].GetBody()
+		}
+		if resp.NextPage == 0 {
+			return last, nil
+		}
+		o.Page = resp.NextPage
+	}
+	return last, fmt.Errorf("more than 5,000 comments on #%d", n)
 }

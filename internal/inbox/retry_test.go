@@ -170,10 +170,25 @@ func TestRetryGitHubIssueNeverDuplicates(t *testing.T) {
 	}{
 		{"refused", func(e *env) { e.gh.Fail(route, http.StatusServiceUnavailable, 1) }, 0},
 		// Created, but the answer never arrived: the retry finds the open
-		// issue with the title and comments on it, as for any open issue.
+		// issue with this very body and adopts it (no "Updated" comment).
 		{"answer lost", func(e *env) {
 			var done atomic.Bool
 			e.gh.Tamper(route, func(status int, h http.Header, body []byte) (int, []byte) {
+				if done.CompareAndSwap(false, true) {
+					h.Set("Content-Type", "application/json; charset=utf-8")
+					return http.StatusServiceUnavailable, []byte(`{"message":"Service Unavailable"}`)
+				}
+				return status, body
+			})
+		}, 0},
+		// An older upload's issue is open: the set comments on it, the
+		// comment is made but its answer is lost; the retry finds its
+		// comment last on the issue and does not comment again.
+		{"comment answer lost", func(e *env) {
+			e.gh.AddIssue("DemocracyClub", "UK-Polling-Stations", githubtestIssue("Import E07000223-Example Council for 2026-05-07", "Data Import"))
+			const comments = "POST /repos/{owner}/{repo}/issues/{issue_number}/comments"
+			var done atomic.Bool
+			e.gh.Tamper(comments, func(status int, h http.Header, body []byte) (int, []byte) {
 				if done.CompareAndSwap(false, true) {
 					h.Set("Content-Type", "application/json; charset=utf-8")
 					return http.StatusServiceUnavailable, []byte(`{"message":"Service Unavailable"}`)

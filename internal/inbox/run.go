@@ -116,7 +116,7 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 		if st.settledBefore(ActionGitHub) {
 			rep.GitHubIssue = prev.Issue // the report still names the issue
 		}
-		perform(ActionGitHub, func() ActionResult { return j.githubIssue(ctx, deps, rep, opts) })
+		perform(ActionGitHub, func() ActionResult { return j.githubIssue(ctx, deps, rep, opts, st.attempt > 1) })
 		switch {
 		case copied || st.settledBefore(ActionReport):
 			perform(ActionReport, func() ActionResult { return j.writeReport(ctx, deps, rep, opts) })

@@ -55,6 +55,9 @@ type SMTPServer struct {
 	Host, Port string
 	// ClientTLS trusts the server's certificate.
 	ClientTLS *tls.Config
+	// ServerTLS holds the server's certificate (for a proxy that stands in
+	// for the server and must present a certificate ClientTLS trusts).
+	ServerTLS *tls.Config
 	// CAPEM is the server's (self-signed) certificate in PEM, for a process
 	// that must trust it (SSL_CERT_FILE).
 	CAPEM []byte
@@ -75,6 +78,7 @@ func StartSMTP(t testing.TB, user, pass string) *SMTPServer {
 	srv := smtp.NewServer(&backend{s: s})
 	srv.Domain = "localhost"
 	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	s.ServerTLS = srv.TLSConfig
 	srv.AllowInsecureAuth = false
 	srv.ReadTimeout = 10 * time.Second
 	srv.WriteTimeout = 10 * time.Second
