@@ -160,13 +160,7 @@ func hListIssues(c *call) {
 	if l := q.Get("labels"); l != "" {
 		want = strings.Split(l, ",")
 	}
-	per, page := 30, 1
-	if v, err := strconv.Atoi(q.Get("per_page")); err == nil && v > 0 {
-		per = min(v, 100)
-	}
-	if v, err := strconv.Atoi(q.Get("page")); err == nil && v > 0 {
-		page = v
-	}
+	per, page := pageParams(q)
 	s := c.s
 	s.mu.Lock()
 	var match []*issueRec
@@ -186,12 +180,7 @@ func hListIssues(c *call) {
 	}
 	s.mu.Unlock()
 	if page*per < len(match) {
-		next := *c.r.URL
-		nq := next.Query()
-		nq.Set("page", strconv.Itoa(page+1))
-		nq.Set("per_page", strconv.Itoa(per))
-		next.RawQuery = nq.Encode()
-		c.w.header.Set("Link", fmt.Sprintf(`<%s%s>; rel="next"`, s.base, next.RequestURI()))
+		c.linkNext(page, per)
 	}
 	c.w.json(http.StatusOK, out)
 }
@@ -324,13 +313,7 @@ func hListIssueComments(c *call) {
 		return
 	}
 	q := c.r.URL.Query()
-	per, page := 30, 1
-	if v, err := strconv.Atoi(q.Get("per_page")); err == nil && v > 0 {
-		per = min(v, 100)
-	}
-	if v, err := strconv.Atoi(q.Get("page")); err == nil && v > 0 {
-		page = v
-	}
+	per, page := pageParams(q)
 	s := c.s
 	s.mu.Lock()
 	var rec *issueRec
@@ -351,12 +334,30 @@ func hListIssueComments(c *call) {
 	more := page*per < len(rec.comments)
 	s.mu.Unlock()
 	if more {
-		next := *c.r.URL
-		nq := next.Query()
-		nq.Set("page", strconv.Itoa(page+1))
-		nq.Set("per_page", strconv.Itoa(per))
-		next.RawQuery = nq.Encode()
-		c.w.header.Set("Link", fmt.Sprintf(`<%s%s>; rel="next"`, s.base, next.RequestURI()))
+		c.linkNext(page, per)
 	}
 	c.w.json(http.StatusOK, out)
+}
+
+// pageParams reads GitHub's page / per_page query parameters (defaults 1
+// and 30, per_page at most 100).
+func pageParams(q url.Values) (per, page int) {
+	per, page = 30, 1
+	if v, err := strconv.Atoi(q.Get("per_page")); err == nil && v > 0 {
+		per = min(v, 100)
+	}
+	if v, err := strconv.Atoi(q.Get("page")); err == nil && v > 0 {
+		page = v
+	}
+	return per, page
+}
+
+// linkNext sets the Link header to the request's next page.
+func (c *call) linkNext(page, per int) {
+	next := *c.r.URL
+	nq := next.Query()
+	nq.Set("page", strconv.Itoa(page+1))
+	nq.Set("per_page", strconv.Itoa(per))
+	next.RawQuery = nq.Encode()
+	c.w.header.Set("Link", fmt.Sprintf(`<%s%s>; rel="next"`, c.s.base, next.RequestURI()))
 }
