@@ -26,6 +26,9 @@ type jobRow struct {
 	Configured   bool // false: only known from the run history
 	Last         *runView
 	SettingsRows []field // shown on the job page
+	AllSettings  []field // every setting of the kind (allSettings)
+	Alerts       string  // the alert levels sent for the job
+	Inbox        bool    // an inbox job: its sets are on the inbox page
 }
 
 // runView is a run-history row prepared for display.
@@ -96,12 +99,25 @@ func (h *handler) configuredJob(j *config.Job) jobRow {
 	for _, st := range h.kinds().Describe(j).Settings {
 		add(st.Label, st.Value)
 	}
+	row.AllSettings = allSettings(j.Settings)
+	levels := make([]string, len(j.Alerts))
+	for i, l := range j.Alerts {
+		levels[i] = string(l)
+	}
+	row.Alerts = strings.Join(levels, ", ")
+	row.Inbox = j.Kind == "inbox"
 	return row
 }
 
 // jobData is the data of job.html.
 type jobData struct {
-	Job       jobRow
+	Job jobRow
+	// LastTables are the per-table counts of the newest run that has
+	// them (API sync jobs).
+	LastTables *lastTables
+	// Inbox is set for inbox jobs (configured, or with sets in the history).
+	Inbox bool
+
 	Runs      []*runView
 	Limit     int
 	NextLimit int // the limit of the "show more" link
@@ -138,9 +154,24 @@ func (h *handler) jobPage(w http.ResponseWriter, r *http.Request) {
 		runs, data.More = runs[:limit], true
 	}
 	for _, run := range runs {
-		data.Runs = append(data.Runs, newRunView(run))
+		v := newRunView(run)
+		data.Runs = append(data.Runs, v)
+		if data.LastTables == nil && len(v.Summary.Tables) > 0 {
+			data.LastTables = &lastTables{Run: v, Tables: v.Summary.Tables}
+		}
+		if len(v.Summary.Sets) > 0 {
+			data.Inbox = true
+		}
 	}
+	data.Inbox = data.Inbox || data.Job.Inbox
 	h.render(w, r, http.StatusOK, "job.html", "Job "+name, "jobs", data)
+}
+
+// lastTables are the per-table counts of an API sync job's newest run
+// that has them.
+type lastTables struct {
+	Run    *runView
+	Tables []tableCounts
 }
 
 // runData is the data of run.html.

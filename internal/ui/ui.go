@@ -10,7 +10,10 @@
 //	GET /ui/                       jobs: name, kind, schedule, next run, last run (start, duration, outcome, summary)
 //	GET /ui/jobs/{job}             a job's settings and recent runs (?limit=, default 50)
 //	GET /ui/jobs/{job}/runs/{id}   one run: timing, outcome, error, changed paths, the full summary
-//	GET /ui/deliveries             recent webhook deliveries (?event=, ?cursor=)
+//	GET /ui/deliveries             recent webhook deliveries (?event=, ?cursor=), deliveries per event, the last failures
+//	GET /ui/inbox                  every inbox job's upload sets, failing ones first
+//	GET /ui/inbox/{job}/{prefix…}  one upload set: files, validity, errors, actions, issue, report
+//	GET /ui/metrics                what /metrics is and the metrics it exposes (/metrics stays raw)
 //	GET /ui/assets/ui.css          the stylesheet
 //	    /ui/hud/…                  Options.HUD with the /ui/hud prefix stripped (when set)
 //
@@ -36,6 +39,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/db"
@@ -74,6 +79,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock used for "ago" texts and next runs; nil means time.Now.
 	Now func() time.Time
+	// Metrics, when set, is the registry /metrics exposes: the Metrics page
+	// lists its metrics with their help texts.
+	Metrics prometheus.Gatherer
 	// SignOutPath, when set, adds a "Sign out" button to the navigation
 	// that POSTs there (serve.LogoutPath when the server needs a token).
 	SignOutPath string
@@ -88,7 +96,7 @@ type handler struct {
 }
 
 // pageNames are the page templates; each is rendered inside layout.html.
-var pageNames = []string{"jobs.html", "job.html", "run.html", "deliveries.html", "error.html"}
+var pageNames = []string{"jobs.html", "job.html", "run.html", "deliveries.html", "error.html", "metrics.html", "inbox.html", "inboxset.html"}
 
 // New returns the UI handler. It creates the run-history tables when they do
 // not exist yet (scheduler.Migrate, idempotent), so that the pages work
@@ -132,6 +140,9 @@ func New(o Options) (http.Handler, error) {
 	h.mux.HandleFunc("GET /ui/jobs/{job}", h.jobPage)
 	h.mux.HandleFunc("GET /ui/jobs/{job}/runs/{id}", h.runPage)
 	h.mux.HandleFunc("GET /ui/deliveries", h.deliveriesPage)
+	h.mux.HandleFunc("GET /ui/metrics", h.metricsPage)
+	h.mux.HandleFunc("GET /ui/inbox", h.inboxPage)
+	h.mux.HandleFunc("GET /ui/inbox/{job}/{prefix...}", h.inboxSetPage)
 	if o.HUD != nil {
 		h.mux.Handle("/ui/hud/", http.StripPrefix(strings.TrimSuffix(HUDPrefix, "/"), rewriteRoot(o.HUD, strings.TrimSuffix(HUDPrefix, "/"))))
 		h.mux.HandleFunc("GET /ui/hud", func(w http.ResponseWriter, r *http.Request) {
@@ -160,6 +171,8 @@ type page struct {
 	Title  string
 	Nav    string // which navigation entry is current: jobs, deliveries, hud
 	HasHUD bool
+	// HasInbox shows the Inbox entry (the configuration has inbox jobs).
+	HasInbox bool
 	// SignOut is where the "Sign out" button posts; "" hides it.
 	SignOut string
 	Data    any
@@ -168,7 +181,7 @@ type page struct {
 // render executes the page template name with data.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, code int, name, title, nav string, data any) {
 	var buf strings.Builder
-	p := page{Title: title, Nav: nav, HasHUD: h.o.HUD != nil, SignOut: h.o.SignOutPath, Data: data}
+	p := page{Title: title, Nav: nav, HasHUD: h.o.HUD != nil, HasInbox: len(h.inboxJobs()) > 0, SignOut: h.o.SignOutPath, Data: data}
 	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
 		h.log.Error("ui: render failed", "page", name, "path", r.URL.Path, "err", err)
 		http.Error(w, "internal error rendering the page", http.StatusInternalServerError)
