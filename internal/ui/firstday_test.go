@@ -271,3 +271,60 @@ func TestInboxPageReadsTheLedger(t *testing.T) {
 	_, set := get(t, h, "/ui/inbox/uploads/E09000001/2026-04-01/1690000000/")
 	mustContain(t, "given-up set page", set, `class="verdict st-box-gave-up"`, "tried 10 times")
 }
+
+// seedWebhookFailures seeds deliveries (two push, one issues, one
+// workflow_job) and records a projection failure on the workflow_job one
+// and on one push (processed since), and a failed log download.
+func seedWebhookFailures(t testing.TB, d *db.DB, at time.Time) {
+	t.Helper()
+	seedDeliveries(t, d,
+		[3]string{"push", "p-1", `{"ref":"refs/heads/main","repository":{"full_name":"acme/site"}}`},
+		[3]string{"push", "p-2", `{"ref":"refs/heads/dev","repository":{"full_name":"acme/site"}}`},
+		[3]string{"issues", "i-1", `{"action":"opened","issue":{"number":1},"repository":{"full_name":"acme/app"}}`},
+		[3]string{"workflow_job", "w-1", `{"action":"completed","workflow_job":{"id":77},"repository":{"full_name":"acme/app"}}`},
+	)
+	ctx := t.Context()
+	if _, err := d.W.ExecContext(ctx, d.Rebind(`UPDATE deliveries SET attempts = 3, last_error = ? WHERE delivery_id = 'w-1'`),
+		"project workflow_job: insert workflow_job: database is locked\ncaused by: SQLITE_BUSY"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.W.ExecContext(ctx, d.Rebind(`UPDATE deliveries SET attempts = 2, last_error = ? WHERE delivery_id = 'p-1'`),
+		"project push: context deadline exceeded"); err != nil {
+		t.Fatal(err)
+	}
+	ts := db.FormatTime(at.Add(-10 * time.Minute))
+	if _, err := d.W.ExecContext(ctx, d.Rebind(`INSERT INTO log_downloads (job_key, repo, job_id, conclusion, delivery_id, state, attempts,
+		next_attempt_at, last_error, created_at) VALUES ('acme/app#77', 'acme/app', 77, 'failure', 'w-1', 'pending', 4, ?, ?, ?)`),
+		ts, "download log of job 77: GET https://api.github.com/repos/acme/app/actions/jobs/77/logs: 404 Not Found", ts); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Item 14: the webhook page shows deliveries per event and the last
+// failures of projections and log downloads.
+func TestDeliveriesPageShowsPerEventAndFailures(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		seedWebhookFailures(t, d, time.Now())
+		h := newUI(t, d, nil)
+		code, body := get(t, h, "/ui/deliveries")
+		if code != http.StatusOK {
+			t.Fatalf("GET deliveries: %d\n%s", code, body)
+		}
+		counts := regexp.MustCompile(`(?s)<table class="data" id="event-counts">.*?</table>`).FindString(body)
+		rows := regexp.MustCompile(`<tr[^>]*><th scope="row"><a href="\?event=([a-z_]+)">[a-z_]+</a></th><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td><td>(?:<span class="bad">)?(\d+)`).FindAllStringSubmatch(counts, -1)
+		var got []string
+		for _, r := range rows {
+			got = append(got, strings.Join(r[1:], " "))
+		}
+		// event received processed pending failing
+		want := []string{"push 2 2 0 0", "issues 1 1 0 0", "workflow_job 1 0 0 1"}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("deliveries per event: got %q, want %q", got, want)
+		}
+		proj := regexp.MustCompile(`(?s)id="projection-failures".*?</section>`).FindString(body)
+		mustContain(t, "projection failures", proj, "<code>w-1</code>", "project workflow_job: insert workflow_job: database is locked …",
+			"being retried", "<code>p-1</code>", "processed since")
+		logs := regexp.MustCompile(`(?s)id="log-failures".*?</section>`).FindString(body)
+		mustContain(t, "log failures", logs, "acme/app", "<td>77</td>", "<td>4</td>", "404 Not Found")
+	})
+}

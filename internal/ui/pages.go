@@ -223,6 +223,11 @@ func (h *handler) findRun(r *http.Request, job string, id int64) (*scheduler.Run
 
 // deliveriesData is the data of deliveries.html.
 type deliveriesData struct {
+	// Stats are the deliveries per event and the newest failures (shown
+	// on the first, unfiltered page).
+	Stats *webhookStats
+	// (Classifier figures — `ghsync classify --stats` — belong next to
+	// Stats: deliveries.html has the spot, id="classifier".)
 	Event      string
 	Deliveries []deliveryView
 	NextCursor string
@@ -256,6 +261,10 @@ func (h *handler) deliveriesPage(w http.ResponseWriter, r *http.Request) {
 		data.Deliveries = append(data.Deliveries, v)
 	}
 	data.NextCursor = page.NextCursor
+	if q.Get("cursor") == "" && data.Event == "" {
+		st := h.readWebhookStats(r.Context())
+		data.Stats = &st
+	}
 	h.render(w, r, http.StatusOK, "deliveries.html", "Webhook deliveries", "deliveries", data)
 }
 
