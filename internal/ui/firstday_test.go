@@ -328,3 +328,25 @@ func TestDeliveriesPageShowsPerEventAndFailures(t *testing.T) {
 		mustContain(t, "log failures", logs, "acme/app", "<td>77</td>", "<td>4</td>", "404 Not Found")
 	})
 }
+
+// Item 12: the HUD is inside the app, and a statuses job that is
+// configured but failing says so on the HUD page and links its run
+// (instead of "No snapshots… Write some with `ghsync statuses`").
+func TestHUDPageSaysTheStatusesJobFails(t *testing.T) {
+	d := dbtest.SQLite(t)
+	dir := t.TempDir()
+	s := seedFirstDay(t, d, now)
+	h, closeFn, err := ui.ForConfig(t.Context(), firstDayConfig(t, dir), ui.Options{DB: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFn()
+	code, body := get(t, h, "/ui/hud/")
+	if code != http.StatusOK {
+		t.Fatalf("GET /ui/hud/: %d\n%s", code, body)
+	}
+	mustContain(t, "HUD page", body, `<a href="/ui/hud/" aria-current="page">Status HUD</a>`, `href="/ui/assets/ui.css"`,
+		"The statuses job <a href=\"/ui/jobs/hud\">hud</a> did not write its snapshots",
+		fmt.Sprintf(`<a href="/ui/jobs/hud/runs/%d">#%d</a> failed`, s.hudFailed, s.hudFailed), "401 Bad credentials")
+	mustNotContain(t, "HUD page", body, "Write some with")
+}

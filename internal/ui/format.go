@@ -28,6 +28,8 @@ func (h *handler) funcs() template.FuncMap {
 		// pathEsc escapes a path segment (job names are URL-safe by
 		// validation; runs of unconfigured jobs might not be).
 		"pathEsc": url.PathEscape,
+		// short is a commit's short SHA.
+		"short": func(s string) string { return s[:min(7, len(s))] },
 		// oneLine shortens an error text for a table cell.
 		"oneLine": oneLine,
 		// runDur renders a run's duration, or "running for …" while it runs.

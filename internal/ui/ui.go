@@ -96,7 +96,7 @@ type handler struct {
 }
 
 // pageNames are the page templates; each is rendered inside layout.html.
-var pageNames = []string{"jobs.html", "job.html", "run.html", "deliveries.html", "error.html", "metrics.html", "inbox.html", "inboxset.html"}
+var pageNames = []string{"jobs.html", "job.html", "run.html", "deliveries.html", "error.html", "metrics.html", "inbox.html", "inboxset.html", "hud.html", "hudgrid.html"}
 
 // New returns the UI handler. It creates the run-history tables when they do
 // not exist yet (scheduler.Migrate, idempotent), so that the pages work
@@ -143,6 +143,11 @@ func New(o Options) (http.Handler, error) {
 	h.mux.HandleFunc("GET /ui/metrics", h.metricsPage)
 	h.mux.HandleFunc("GET /ui/inbox", h.inboxPage)
 	h.mux.HandleFunc("GET /ui/inbox/{job}/{prefix...}", h.inboxSetPage)
+	if src, ok := o.HUD.(hudSource); ok {
+		// The HUD's pages in the UI's layout; its assets (hud.js) from it.
+		h.mux.HandleFunc("GET /ui/hud/{$}", h.hudIndexPage(src))
+		h.mux.HandleFunc("GET /ui/hud/b/{key...}", h.hudGridPage(src))
+	}
 	if o.HUD != nil {
 		h.mux.Handle("/ui/hud/", http.StripPrefix(strings.TrimSuffix(HUDPrefix, "/"), rewriteRoot(o.HUD, strings.TrimSuffix(HUDPrefix, "/"))))
 		h.mux.HandleFunc("GET /ui/hud", func(w http.ResponseWriter, r *http.Request) {
@@ -157,11 +162,10 @@ func New(o Options) (http.Handler, error) {
 
 // ServeHTTP implements http.Handler, adding security headers to UI pages.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !strings.HasPrefix(r.URL.Path, HUDPrefix) {
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
-		w.Header().Set("Referrer-Policy", "same-origin")
-	}
+	// (The HUD's own handler, for its assets, sets its own headers.)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
+	w.Header().Set("Referrer-Policy", "same-origin")
 	h.mux.ServeHTTP(w, r)
 }
 
@@ -175,13 +179,25 @@ type page struct {
 	HasInbox bool
 	// SignOut is where the "Sign out" button posts; "" hides it.
 	SignOut string
+	// Refresh, when positive, is the page's auto-refresh in seconds (HUD
+	// pages; done by the HUD's script).
+	Refresh int
 	Data    any
 }
 
 // render executes the page template name with data.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, code int, name, title, nav string, data any) {
+	h.renderPage(w, r, code, name, title, nav, 0, data)
+}
+
+// renderRefresh renders a HUD page that refreshes itself every secs.
+func (h *handler) renderRefresh(w http.ResponseWriter, r *http.Request, name, title string, secs float64, data any) {
+	h.renderPage(w, r, http.StatusOK, name, title, "hud", int(secs), data)
+}
+
+func (h *handler) renderPage(w http.ResponseWriter, r *http.Request, code int, name, title, nav string, refresh int, data any) {
 	var buf strings.Builder
-	p := page{Title: title, Nav: nav, HasHUD: h.o.HUD != nil, HasInbox: len(h.inboxJobs()) > 0, SignOut: h.o.SignOutPath, Data: data}
+	p := page{Refresh: refresh, Title: title, Nav: nav, HasHUD: h.o.HUD != nil, HasInbox: len(h.inboxJobs()) > 0, SignOut: h.o.SignOutPath, Data: data}
 	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
 		h.log.Error("ui: render failed", "page", name, "path", r.URL.Path, "err", err)
 		http.Error(w, "internal error rendering the page", http.StatusInternalServerError)
