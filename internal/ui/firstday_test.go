@@ -203,7 +203,9 @@ func TestAPISyncJobShowsLastCountsPerTable(t *testing.T) {
 		`<th scope="row"><code>assessment</code></th><td>250</td><td>10</td><td>2</td><td>238</td><td>0</td><td>columns added: <code>score</code></td>`,
 		`<th scope="row"><code>assessment_tag</code></th><td>31</td><td>0</td><td>0</td><td>30</td><td>1</td>`,
 		"10 inserted, 2 updated, 1 deleted in 2 tables")
-	mustNotContain(t, "airtable job page", body, "pat-secret-airtable-token")
+	// Credentials are not shown at all, not even masked.
+	mustNotContain(t, "airtable job page", body, "pat-secret-airtable-token", "<code>token</code>", "xxxxx")
+	mustContain(t, "airtable job page", body, "<code>base</code>", "<code>target</code>")
 }
 
 // Item 11: the inbox page lists every set, failing ones first and marked;
@@ -233,7 +235,7 @@ func TestInboxPages(t *testing.T) {
 		t.Errorf("inbox sets, worst first:\n got %q\nwant %q", got, want)
 	}
 	mustContain(t, "inbox page", body, "2 need attention", `<span class="bad">(1 invalid)</span>`, "<code>callback</code>",
-		`<a href="https://github.com/acme/data/issues/7">`)
+		`<a href="https://github.com/acme/data/issues/7" title="https://github.com/acme/data/issues/7">acme/data#7</a>`)
 
 	code, set := get(t, h, "/ui/inbox/uploads/E07000223/2026-05-07/1700000000/")
 	if code != http.StatusOK {

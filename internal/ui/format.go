@@ -28,6 +28,8 @@ func (h *handler) funcs() template.FuncMap {
 		// pathEsc escapes a path segment (job names are URL-safe by
 		// validation; runs of unconfigured jobs might not be).
 		"pathEsc": url.PathEscape,
+		// issue shortens a GitHub issue URL to OWNER/REPO#N.
+		"issue": issueLabel,
 		// short is a commit's short SHA.
 		"short": func(s string) string { return s[:min(7, len(s))] },
 		// oneLine shortens an error text for a table cell.
@@ -176,4 +178,18 @@ func trimFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 type actGroup struct {
 	Title, Class string
 	Actions      []setAction
+}
+
+// issueLabel shortens https://github.com/OWNER/REPO/issues/N to
+// OWNER/REPO#N; other URLs are returned as they are.
+func issueLabel(u string) string {
+	rest, ok := strings.CutPrefix(u, "https://github.com/")
+	if !ok {
+		return u
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) == 4 && (parts[2] == "issues" || parts[2] == "pull") {
+		return parts[0] + "/" + parts[1] + "#" + parts[3]
+	}
+	return u
 }

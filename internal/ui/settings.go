@@ -14,6 +14,28 @@ import (
 // secretType is config.Secret: fields of this type are never shown.
 var secretType = reflect.TypeFor[config.Secret]()
 
+// secretish are words in a YAML key that name a credential: such settings
+// are never shown, whatever their type.
+var secretish = []string{"token", "password", "secret", "private_key", "credential", "api_key", "passphrase"}
+
+// isSecret reports whether a field holds a credential: config.Secret, any
+// type named Secret (apisync.Secret…), or a key that names one.
+func isSecret(t reflect.Type, key string) bool {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	if t == secretType || t.Name() == "Secret" || strings.HasSuffix(t.Name(), "Secret") {
+		return true
+	}
+	k := strings.ToLower(key)
+	for _, w := range secretish {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // allSettings lists every setting of a job's kind settings value (a pointer
 // to the struct the kind decoded), by its YAML key, in declaration order:
 // nested structs as "parent.child", lists joined, glob maps as
@@ -45,11 +67,11 @@ func walkSettings(v reflect.Value, prefix string, out *[]field, depth int) {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		if !f.IsExported() || f.Type == secretType {
+		if !f.IsExported() {
 			continue
 		}
 		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "-" {
+		if name == "-" || isSecret(f.Type, name) {
 			continue
 		}
 		if name == "" {
