@@ -8,10 +8,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/db"
@@ -20,6 +23,7 @@ import (
 	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/scheduler"
 	"github.com/ghsync/ghsync/internal/ui"
+	"github.com/ghsync/ghsync/internal/webhooks"
 )
 
 // firstDayConfig has one job of each kind users run: a repo sync with the
@@ -351,4 +355,72 @@ func TestHUDPageSaysTheStatusesJobFails(t *testing.T) {
 		"The statuses job <a href=\"/ui/jobs/hud\">hud</a> did not write its snapshots",
 		fmt.Sprintf(`<a href="/ui/jobs/hud/runs/%d">#%d</a> failed`, s.hudFailed, s.hudFailed), "401 Bad credentials")
 	mustNotContain(t, "HUD page", body, "Write some with")
+}
+
+// webhookMetrics is a registry holding the real webhook receiver's metrics
+// after it received and processed one push delivery ("m-1") into d.
+func webhookMetrics(t testing.TB, d *db.DB) *prometheus.Registry {
+	t.Helper()
+	ctx := t.Context()
+	if err := webhooks.Migrate(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	svc, err := webhooks.New(webhooks.Config{DB: d, InsecureNoSignature: true, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close(ctx)
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"ref":"refs/heads/main","repository":{"full_name":"acme/site"}}`))
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Set("X-GitHub-Delivery", "m-1")
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	svc.Handler().ServeHTTP(rec, req)
+	if rec.Code/100 != 2 {
+		t.Fatalf("post delivery: %d %s", rec.Code, rec.Body)
+	}
+	for {
+		n, err := svc.ProcessPending(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return reg
+		}
+	}
+}
+
+// Item 13: the Metrics page lists what /metrics exposes, with help texts
+// and current values, from the registry /metrics serves.
+func TestMetricsPageListsTheMetrics(t *testing.T) {
+	d := dbtest.SQLite(t)
+	reg := webhookMetrics(t, d)
+	h, err := ui.New(ui.Options{DB: d, Metrics: reg, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := get(t, h, "/ui/metrics")
+	mustContain(t, "metrics page", body, `<table class="data" id="metrics">`,
+		`<th scope="row"><code>ghsync_webhook_deliveries_total</code></th><td>counter</td>`)
+	row := regexp.MustCompile(`(?s)<tr><th scope="row"><code>ghsync_webhook_deliveries_total</code></th>.*?</tr>`).FindString(body)
+	if !regexp.MustCompile(`<td>[1-9]\d*</td><td></td></tr>$`).MatchString(row) {
+		t.Errorf("deliveries counter row lacks its series count: %s", row)
+	}
+}
+
+// Item 11: an inbox run's page links each set to its page.
+func TestInboxRunLinksTheSetPages(t *testing.T) {
+	d := dbtest.SQLite(t)
+	s := seedFirstDay(t, d, now)
+	h := firstDayUI(t, d, t.TempDir(), nil)
+	_, body := get(t, h, fmt.Sprintf("/ui/jobs/uploads/runs/%d", s.inboxRun))
+	for _, m := range regexp.MustCompile(`<a href="(/ui/inbox/uploads/[^"]+)">The set's page</a>`).FindAllStringSubmatch(body, -1) {
+		if code, page := get(t, h, m[1]); code != http.StatusOK || !strings.Contains(page, `id="verdict"`) {
+			t.Errorf("%s: %d", m[1], code)
+		}
+	}
+	if n := strings.Count(body, "The set's page"); n != 3 {
+		t.Errorf("%d set links on the inbox run's page, want 3", n)
+	}
 }

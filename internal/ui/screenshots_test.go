@@ -30,6 +30,7 @@ func TestBrowserScreenshots(t *testing.T) {
 	d := dbtest.SQLite(t)
 	at := time.Now().UTC()
 	s := seedFirstDay(t, d, at)
+	reg := webhookMetrics(t, d) // before the failures: it processes what is pending
 	seedWebhookFailures(t, d, at)
 
 	// With data: a store holding statuses' golden snapshot.
@@ -38,7 +39,7 @@ func TestBrowserScreenshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	withData, err := ui.New(ui.Options{Config: firstDayConfig(t, t.TempDir()), DB: d, HUD: hh})
+	withData, err := ui.New(ui.Options{Config: firstDayConfig(t, t.TempDir()), DB: d, HUD: hh, Metrics: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +71,7 @@ func TestBrowserScreenshots(t *testing.T) {
 		{"hud", srv.URL, "/ui/hud/", "a.branch", []string{"Status HUD", "acme/app", "did not write its snapshots"}},
 		{"hud-grid", srv.URL, "/ui/hud/b/acme/app/main.json", "#grid", []string{"acme/app/main", "Filter jobs", "success"}},
 		{"hud-empty", empty.URL, "/ui/hud/", "main h1", []string{"did not write its snapshots", "401 Bad credentials", "No snapshots yet"}},
-		{"metrics", srv.URL, "/ui/metrics", "#metrics-explained", []string{"Prometheus", "scrape_configs"}},
+		{"metrics", srv.URL, "/ui/metrics", "#metrics-explained", []string{"Prometheus", "scrape_configs", "ghsync_webhook_deliveries_total"}},
 	}
 	write := os.Getenv(envUpdateScreenshots) == "1"
 	for _, p := range pages {
