@@ -260,22 +260,23 @@ func TestInboxPages(t *testing.T) {
 // Item 11: sets the ledger records (given up) show with that state even
 // when the run that processed them is no longer in the newest history.
 func TestInboxPageReadsTheLedger(t *testing.T) {
-	d := dbtest.SQLite(t)
-	seedFirstDay(t, d, now)
-	ctx := t.Context()
-	if err := inbox.Migrate(ctx, d); err != nil {
-		t.Fatal(err)
-	}
-	l := inbox.DBLedger{DB: d}
-	if err := l.Put(ctx, "uploads", "E09000001/2026-04-01/1690000000/", inbox.LedgerRecord{Fingerprint: "x", Passed: true, Files: 1,
-		At: now.Add(-48 * time.Hour), Complete: true, Attempts: 10, Done: []string{"copy"}, Failed: []string{"email"}}, nil); err != nil {
-		t.Fatal(err)
-	}
-	h := firstDayUI(t, d, t.TempDir(), nil)
-	_, body := get(t, h, "/ui/inbox")
-	mustContain(t, "inbox page", body, `<tr class="set st-row-gave-up" data-state="gave-up">`, "E09000001/2026-04-01/1690000000/", "actions given up")
-	_, set := get(t, h, "/ui/inbox/uploads/E09000001/2026-04-01/1690000000/")
-	mustContain(t, "given-up set page", set, `class="verdict st-box-gave-up"`, "tried 10 times")
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		seedFirstDay(t, d, now)
+		ctx := t.Context()
+		if err := inbox.Migrate(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		l := inbox.DBLedger{DB: d}
+		if err := l.Put(ctx, "uploads", "E09000001/2026-04-01/1690000000/", inbox.LedgerRecord{Fingerprint: "x", Passed: true, Files: 1,
+			At: now.Add(-48 * time.Hour), Complete: true, Attempts: 10, Done: []string{"copy"}, Failed: []string{"email"}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		h := firstDayUI(t, d, t.TempDir(), nil)
+		_, body := get(t, h, "/ui/inbox")
+		mustContain(t, "inbox page", body, `<tr class="set st-row-gave-up" data-state="gave-up">`, "E09000001/2026-04-01/1690000000/", "actions given up")
+		_, set := get(t, h, "/ui/inbox/uploads/E09000001/2026-04-01/1690000000/")
+		mustContain(t, "given-up set page", set, `class="verdict st-box-gave-up"`, "tried 10 times")
+	})
 }
 
 // seedWebhookFailures seeds deliveries (two push, one issues, one
