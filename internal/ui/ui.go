@@ -15,7 +15,9 @@
 //	GET /ui/inbox/{job}/{prefix…}  one upload set: files, validity, errors, actions, issue, report
 //	GET /ui/metrics                what /metrics is and the metrics it exposes (/metrics stays raw)
 //	GET /ui/assets/ui.css          the stylesheet
-//	    /ui/hud/…                  Options.HUD with the /ui/hud prefix stripped (when set)
+//	GET /ui/hud/                   the HUD's snapshots and the statuses jobs' last runs, in the UI's layout (Options.HUD a *hud.Handler)
+//	GET /ui/hud/b/{key…}           one snapshot's grid, in the UI's layout
+//	    /ui/hud/…                  anything else (hud.js): Options.HUD with the /ui/hud prefix stripped (when set)
 //
 // Everything rendered goes through html/template escaping. Secrets are never
 // rendered: the configuration's Secret fields are not shown at all, URLs in
