@@ -209,7 +209,7 @@ func TestAPISyncJobShowsLastCountsPerTable(t *testing.T) {
 		"10 inserted, 2 updated, 1 deleted in 2 tables")
 	// Credentials are not shown at all, not even masked.
 	mustNotContain(t, "airtable job page", body, "pat-secret-airtable-token", "<code>token</code>", "xxxxx")
-	mustContain(t, "airtable job page", body, "<code>base</code>", "<code>target</code>")
+	mustContain(t, "airtable job page", body, "<code>base</code>", "<code>target</code>", "<code>delete_missing</code></th><td><code>no</code>")
 }
 
 // Item 11: the inbox page lists every set, failing ones first and marked;

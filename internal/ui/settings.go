@@ -39,8 +39,8 @@ func isSecret(t reflect.Type, key string) bool {
 // allSettings lists every setting of a job's kind settings value (a pointer
 // to the struct the kind decoded), by its YAML key, in declaration order:
 // nested structs as "parent.child", lists joined, glob maps as
-// "glob → value" pairs. Zero values (unset, defaults the kind left empty)
-// are left out; fields of type config.Secret are never listed; URLs are
+// "glob → value" pairs, booleans as yes/no. Other zero values (unset,
+// defaults the kind left empty) are left out; fields of type config.Secret are never listed; URLs are
 // redacted. It is what the job page shows under "All settings", so that
 // everything that shapes a run (include, exclude, cache_control…) is on the
 // page, whatever the kind's own short description picks.
@@ -140,7 +140,7 @@ func settingText(v reflect.Value) (string, bool) {
 		if v.Bool() {
 			return "yes", true
 		}
-		return "", true
+		return "no", true
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
 		if v.IsZero() {
