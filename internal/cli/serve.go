@@ -148,7 +148,7 @@ gracefully.`,
 			}
 			srv.AddService(sched)
 			srv.Handle("GET /api/runs", scheduler.RunsHandler(srv.DB(), a.logger))
-			uo := ui.Options{DB: srv.DB(), Logger: a.logger}
+			uo := ui.Options{DB: srv.DB(), Logger: a.logger, Metrics: srv.Registry()}
 			if srv.AuthRequired() {
 				uo.SignOutPath = serve.LogoutPath
 			}

@@ -84,12 +84,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
-// indexPage lists snapshots.
-type indexPage struct {
+// IndexPage lists snapshots.
+type IndexPage struct {
 	Refresh time.Duration
 	Repos   []repoLinks
 }
 
+// repoLinks are one repository's snapshots (exported fields: templates of
+// embedding pages read them).
 type repoLinks struct {
 	Repo     string
 	Branches []branchLink
@@ -99,9 +101,11 @@ type branchLink struct {
 	Name, Key string
 }
 
-func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
+// Index lists the snapshots in the store by repository, for a page that
+// embeds the HUD (the web UI renders it in its own layout).
+func (h *Handler) Index(ctx context.Context) (IndexPage, error) {
 	byRepo := map[string][]branchLink{}
-	err := h.o.Bucket.List(r.Context(), func(obj store.Object) error {
+	err := h.o.Bucket.List(ctx, func(obj store.Object) error {
 		parts := strings.Split(obj.Key, "/")
 		if len(parts) < 3 || !strings.HasSuffix(obj.Key, ".json") {
 			return nil
@@ -112,20 +116,58 @@ func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		h.fail(w, r, http.StatusBadGateway, fmt.Errorf("list snapshots: %w", err))
-		return
+		return IndexPage{}, fmt.Errorf("list snapshots: %w", err)
 	}
-	p := indexPage{Refresh: h.o.Refresh}
+	p := IndexPage{Refresh: h.o.Refresh}
 	for repo, links := range byRepo {
 		sort.Slice(links, func(i, j int) bool { return links[i].Name < links[j].Name })
 		p.Repos = append(p.Repos, repoLinks{Repo: repo, Branches: links})
 	}
 	sort.Slice(p.Repos, func(i, j int) bool { return p.Repos[i].Repo < p.Repos[j].Repo })
+	return p, nil
+}
+
+func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
+	p, err := h.Index(r.Context())
+	if err != nil {
+		h.fail(w, r, http.StatusBadGateway, err)
+		return
+	}
 	h.render(w, r, "index.html", p)
 }
 
-// gridPage is one snapshot's grid.
-type gridPage struct {
+// GridError is Grid's error: Status is the HTTP status it calls for (400
+// bad key, 404 no such snapshot, 422 not a snapshot, 502 store failed).
+type GridError struct {
+	Status int
+	Err    error
+}
+
+func (e *GridError) Error() string { return e.Err.Error() }
+func (e *GridError) Unwrap() error { return e.Err }
+
+// Grid reads the snapshot at key and lays it out (filter: job-name
+// substring), for a page that embeds the HUD. Errors are *GridError.
+func (h *Handler) Grid(ctx context.Context, key, filter string) (GridPage, error) {
+	if err := store.CheckKey(key); err != nil || !strings.HasSuffix(key, ".json") {
+		return GridPage{}, &GridError{http.StatusBadRequest, fmt.Errorf("bad snapshot key %q", key)}
+	}
+	body, _, err := h.o.Bucket.Read(ctx, key)
+	if errors.Is(err, store.ErrNotExist) {
+		return GridPage{}, &GridError{http.StatusNotFound, fmt.Errorf("no snapshot %s", key)}
+	}
+	if err != nil {
+		return GridPage{}, &GridError{http.StatusBadGateway, fmt.Errorf("read %s: %w", key, err)}
+	}
+	snap, err := statuses.Parse(body)
+	if err != nil {
+		return GridPage{}, &GridError{http.StatusUnprocessableEntity, fmt.Errorf("%s: %w", key, err)}
+	}
+	return buildGrid(snap, key, strings.TrimSpace(filter), h.o.Refresh), nil
+}
+
+// GridPage is one snapshot's grid.
+type GridPage struct {
 	Refresh time.Duration
 	Key     string
 	Title   string
@@ -148,40 +190,26 @@ type gridCell struct {
 }
 
 func (h *Handler) branch(w http.ResponseWriter, r *http.Request) {
-	key := r.PathValue("key")
-	if err := store.CheckKey(key); err != nil || !strings.HasSuffix(key, ".json") {
-		h.fail(w, r, http.StatusBadRequest, fmt.Errorf("bad snapshot key %q", key))
+	p, err := h.Grid(r.Context(), r.PathValue("key"), r.URL.Query().Get("filter"))
+	var ge *GridError
+	if errors.As(err, &ge) {
+		h.fail(w, r, ge.Status, ge.Err)
 		return
 	}
-	body, _, err := h.o.Bucket.Read(r.Context(), key)
-	if errors.Is(err, store.ErrNotExist) {
-		h.fail(w, r, http.StatusNotFound, fmt.Errorf("no snapshot %s", key))
-		return
-	}
-	if err != nil {
-		h.fail(w, r, http.StatusBadGateway, fmt.Errorf("read %s: %w", key, err))
-		return
-	}
-	snap, err := statuses.Parse(body)
-	if err != nil {
-		h.fail(w, r, http.StatusUnprocessableEntity, fmt.Errorf("%s: %w", key, err))
-		return
-	}
-	filter := strings.TrimSpace(r.URL.Query().Get("filter"))
-	h.render(w, r, "grid.html", buildGrid(snap, key, filter, h.o.Refresh))
+	h.render(w, r, "grid.html", p)
 }
 
 // buildGrid lays a snapshot out as rows × job columns. Columns are the
 // job names of all commits, sorted; with a filter, names not containing it
 // (case-insensitive) are hidden.
-func buildGrid(s *statuses.Snapshot, key, filter string, refresh time.Duration) gridPage {
+func buildGrid(s *statuses.Snapshot, key, filter string, refresh time.Duration) GridPage {
 	names := map[string]bool{}
 	for _, c := range s.Commits {
 		for _, j := range c.Jobs {
 			names[j.Name] = true
 		}
 	}
-	p := gridPage{Refresh: refresh, Key: key, Title: strings.TrimSuffix(key, ".json"), Filter: filter, Hidden: map[string]bool{}}
+	p := GridPage{Refresh: refresh, Key: key, Title: strings.TrimSuffix(key, ".json"), Filter: filter, Hidden: map[string]bool{}}
 	low := strings.ToLower(filter)
 	for n := range names {
 		p.Jobs = append(p.Jobs, n)

@@ -123,12 +123,12 @@ type pageState struct {
 
 const readPage = `(() => {
   const q = s => document.querySelector(s);
-  const t = document.querySelector("table.data");
+  const t = q("#deliveries") || q("table.data");
   const ok = q(".outcome.o-ok");
   return {
     url: location.href,
     h1: q("main h1") ? q("main h1").textContent.trim() : "",
-    empty: q(".empty") ? q(".empty").textContent.trim() : "",
+    empty: q("main > .empty") ? q("main > .empty").textContent.trim() : "",
     rows: t ? [...t.tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent.trim().replace(/\s+/g, " "))) : [],
     caption: t && t.caption ? t.caption.textContent.trim() : "",
     links: t ? [...t.querySelectorAll("a")].map(a => a.getAttribute("href")) : [],

@@ -41,24 +41,25 @@ func TestHUDMountedUnderUI(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("GET /ui/hud/: %d\n%s", code, body)
 	}
-	mustContain(t, "HUD index", body, `href="/ui/hud/assets/hud.css"`, `href="/ui/hud/b/acme/app/main.json"`)
+	// The HUD's pages are the app's: its layout, navigation and stylesheet.
+	mustContain(t, "HUD index", body, `href="/ui/assets/ui.css"`, `<a href="/ui/hud/" aria-current="page">Status HUD</a>`,
+		`href="/ui/hud/b/acme/app/main.json"`)
 
 	rec := getRec(t, h, "/ui/hud/b/acme/app/main.json")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET grid: %d", rec.Code)
 	}
 	grid := rec.Body.String()
-	mustContain(t, "HUD grid", grid, `id="grid"`, `src="/ui/hud/assets/hud.js"`, `href="/ui/hud/"`, `href="https://`)
-	if rec.Header().Get("Content-Security-Policy") != "default-src 'self'; img-src 'self' data:" {
-		t.Errorf("the HUD's own CSP was replaced: %q", rec.Header().Get("Content-Security-Policy"))
+	mustContain(t, "HUD grid", grid, `id="grid"`, `src="/ui/hud/assets/hud.js"`, `href="/ui/hud/"`, `href="https://`,
+		`href="/ui/assets/ui.css"`, `data-refresh="60"`)
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
+		t.Errorf("the HUD grid's CSP: %q", csp)
 	}
-	// Every root-relative link of both pages stays under the mount, and
-	// each one resolves.
+	// Every root-relative link of both pages resolves.
 	for _, page := range []string{body, grid} {
 		for _, m := range rootLinks.FindAllStringSubmatch(page, -1) {
-			if !strings.HasPrefix(m[1], "/ui/hud/") {
-				t.Errorf("link %q escapes the HUD mount", m[1])
-				continue
+			if m[1] == "/metrics" || m[1] == "/ui/deliveries" {
+				continue // served by serve, not the UI; deliveries need the webhook tables
 			}
 			if code, _ := get(t, h, m[1]); code != http.StatusOK {
 				t.Errorf("link %q: %d", m[1], code)
@@ -114,7 +115,7 @@ func TestForConfigMountsTheHUDOfStatusesJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeFn()
-	if code, body := get(t, h, "/ui/hud/"); code != http.StatusOK || !strings.Contains(body, "No snapshots in this store yet") {
+	if code, body := get(t, h, "/ui/hud/"); code != http.StatusOK || !strings.Contains(body, "No snapshots yet") || !strings.Contains(body, "has not run yet") {
 		t.Errorf("GET /ui/hud/ with a statuses job: %d\n%s", code, body)
 	}
 	_, body := get(t, h, "/ui/")

@@ -26,6 +26,9 @@ type jobRow struct {
 	Configured   bool // false: only known from the run history
 	Last         *runView
 	SettingsRows []field // shown on the job page
+	AllSettings  []field // every setting of the kind (allSettings)
+	Alerts       string  // the alert levels sent for the job
+	Inbox        bool    // an inbox job: its sets are on the inbox page
 }
 
 // runView is a run-history row prepared for display.
@@ -96,12 +99,25 @@ func (h *handler) configuredJob(j *config.Job) jobRow {
 	for _, st := range h.kinds().Describe(j).Settings {
 		add(st.Label, st.Value)
 	}
+	row.AllSettings = allSettings(j.Settings)
+	levels := make([]string, len(j.Alerts))
+	for i, l := range j.Alerts {
+		levels[i] = string(l)
+	}
+	row.Alerts = strings.Join(levels, ", ")
+	row.Inbox = j.Kind == "inbox"
 	return row
 }
 
 // jobData is the data of job.html.
 type jobData struct {
-	Job       jobRow
+	Job jobRow
+	// LastTables are the per-table counts of the newest run that has
+	// them (API sync jobs).
+	LastTables *lastTables
+	// Inbox is set for inbox jobs (configured, or with sets in the history).
+	Inbox bool
+
 	Runs      []*runView
 	Limit     int
 	NextLimit int // the limit of the "show more" link
@@ -138,9 +154,24 @@ func (h *handler) jobPage(w http.ResponseWriter, r *http.Request) {
 		runs, data.More = runs[:limit], true
 	}
 	for _, run := range runs {
-		data.Runs = append(data.Runs, newRunView(run))
+		v := newRunView(run)
+		data.Runs = append(data.Runs, v)
+		if data.LastTables == nil && len(v.Summary.Tables) > 0 {
+			data.LastTables = &lastTables{Run: v, Tables: v.Summary.Tables}
+		}
+		if len(v.Summary.Sets) > 0 {
+			data.Inbox = true
+		}
 	}
+	data.Inbox = data.Inbox || data.Job.Inbox
 	h.render(w, r, http.StatusOK, "job.html", "Job "+name, "jobs", data)
+}
+
+// lastTables are the per-table counts of an API sync job's newest run
+// that has them.
+type lastTables struct {
+	Run    *runView
+	Tables []tableCounts
 }
 
 // runData is the data of run.html.
@@ -192,6 +223,11 @@ func (h *handler) findRun(r *http.Request, job string, id int64) (*scheduler.Run
 
 // deliveriesData is the data of deliveries.html.
 type deliveriesData struct {
+	// Stats are the deliveries per event and the newest failures (shown
+	// on the first, unfiltered page).
+	Stats *webhookStats
+	// (Classifier figures — `ghsync classify --stats` — belong next to
+	// Stats: deliveries.html has the spot, id="classifier".)
 	Event      string
 	Deliveries []deliveryView
 	NextCursor string
@@ -225,6 +261,10 @@ func (h *handler) deliveriesPage(w http.ResponseWriter, r *http.Request) {
 		data.Deliveries = append(data.Deliveries, v)
 	}
 	data.NextCursor = page.NextCursor
+	if q.Get("cursor") == "" && data.Event == "" {
+		st := h.readWebhookStats(r.Context())
+		data.Stats = &st
+	}
 	h.render(w, r, http.StatusOK, "deliveries.html", "Webhook deliveries", "deliveries", data)
 }
 

@@ -27,7 +27,11 @@ type summaryView struct {
 	Branches []branchView
 	// Sets are an inbox run's upload sets (poll, event or --key run).
 	Sets []setView
-	// Fields are the summary's scalar fields, sorted by key, redacted.
+	// Tables are an API sync run's counts per target table (Airtable,
+	// Badgr), sorted by table name.
+	Tables []tableCounts
+	// Fields are the summary's scalar fields, sorted by key, with human
+	// labels (Key) and values (milliseconds as durations), redacted.
 	Fields []field
 	// Raw is the whole summary, indented, with URLs redacted.
 	Raw string
@@ -46,12 +50,31 @@ type branchView struct {
 
 type field struct{ Key, Value string }
 
+// tableCounts is one target table of an API sync run.
+type tableCounts struct {
+	Table                                          string
+	Records, Inserted, Updated, Unchanged, Deleted int
+	Created                                        bool
+	AddedColumns                                   []string
+}
+
 // setView is one upload set an inbox run looked at.
 type setView struct {
 	Prefix, Outcome, Issue string
 	Files                  []setFile
 	Actions                []setAction
 	Errors                 []string
+	// Passed: every check passed; Skipped: unchanged since it was
+	// processed; Busy: another run held it; GaveUp: its failed actions are
+	// not tried again until the set changes.
+	Passed, Skipped, Busy, GaveUp bool
+	// Attempt is the run's try on this content (1 and up).
+	Attempt int
+	// FailedActions are the actions that failed (retried, or given up on).
+	FailedActions []string
+	// Report is the set's report as recorded in the summary (indented
+	// JSON, URLs redacted); "" when the run did not build one.
+	Report string
 }
 
 type setFile struct {
@@ -89,7 +112,7 @@ func parseSummary(raw json.RawMessage) summaryView {
 	for _, k := range keys {
 		switch x := m[k].(type) {
 		case string, json.Number, bool:
-			v.Fields = append(v.Fields, field{Key: k, Value: fmt.Sprint(x)})
+			v.Fields = append(v.Fields, field{Key: humanLabel(k), Value: figureValue(k, fmt.Sprint(x))})
 		}
 	}
 	paths, _ := m["paths"].(map[string]any)
@@ -107,6 +130,7 @@ func parseSummary(raw json.RawMessage) summaryView {
 		}
 	}
 	v.Sets = inboxSets(m)
+	v.Tables = apiTables(m)
 	v.Short = shortSummary(m)
 	return v
 }
@@ -129,7 +153,9 @@ func inboxSets(m map[string]any) []setView {
 		if r == nil {
 			continue
 		}
-		sv := setView{Prefix: str(r["prefix"]), Outcome: "failed", Errors: strings2(r["errors"])}
+		sv := setView{Prefix: str(r["prefix"]), Outcome: "failed", Errors: strings2(r["errors"]),
+			Passed: r["passed"] == true, Skipped: r["skipped"] == true, Busy: r["busy"] == true, GaveUp: r["gave_up"] == true,
+			Attempt: num(r["attempt"]), FailedActions: strings2(r["failed_actions"])}
 		failedActs := strings.Join(strings2(r["failed_actions"]), ", ")
 		switch {
 		case r["busy"] == true:
@@ -149,6 +175,9 @@ func inboxSets(m map[string]any) []setView {
 			sv.Outcome += "; actions to retry on the next run: " + failedActs
 		}
 		if rep, _ := r["report"].(map[string]any); rep != nil {
+			if b, err := json.MarshalIndent(rep, "", "  "); err == nil {
+				sv.Report = string(b)
+			}
 			sv.Issue = str(rep["github_issue"])
 			files, _ := rep["file_set"].([]any)
 			for _, f := range files {
@@ -161,6 +190,11 @@ func inboxSets(m map[string]any) []setView {
 					Encoding: str(fm["encoding"]), Delimiter: str(fm["delimiter"]), Profile: str(fm["profile"]), Errors: strings2(fm["errors"])})
 			}
 		}
+		if doc := r["document"]; doc != nil { // what report.json and the callback carry
+			if b, err := json.MarshalIndent(doc, "", "  "); err == nil {
+				sv.Report = string(b)
+			}
+		}
 		acts, _ := r["actions"].([]any)
 		for _, a := range acts {
 			am, _ := a.(map[string]any)
@@ -169,6 +203,23 @@ func inboxSets(m map[string]any) []setView {
 		}
 		out = append(out, sv)
 	}
+	return out
+}
+
+// apiTables reads an API sync summary's "tables" (apisync.Summary).
+func apiTables(m map[string]any) []tableCounts {
+	ts, _ := m["tables"].(map[string]any)
+	var out []tableCounts
+	for name, x := range ts {
+		c, _ := x.(map[string]any)
+		if c == nil {
+			continue
+		}
+		out = append(out, tableCounts{Table: name, Records: num(c["records"]), Inserted: num(c["inserted"]),
+			Updated: num(c["updated"]), Unchanged: num(c["unchanged"]), Deleted: num(c["deleted"]),
+			Created: c["created"] == true, AddedColumns: strings2(c["added_columns"])})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Table < out[j].Table })
 	return out
 }
 
@@ -197,6 +248,24 @@ func shortSummary(m map[string]any) string {
 			}
 			return "no changes" + dry
 		}
+	case has(m, "kind", "tables"): // API sync (apisync.Summary)
+		ins, upd, del, recs := 0, 0, 0, 0
+		ts, _ := m["tables"].(map[string]any)
+		for _, x := range ts {
+			c, _ := x.(map[string]any)
+			ins, upd, del, recs = ins+num(c["inserted"]), upd+num(c["updated"]), del+num(c["deleted"]), recs+num(c["records"])
+		}
+		add(ins, "inserted")
+		add(upd, "updated")
+		add(del, "deleted")
+		tables := strconv.Itoa(len(ts)) + " tables"
+		if len(ts) == 1 {
+			tables = "1 table"
+		}
+		if len(parts) == 0 {
+			return "no changes (" + strconv.Itoa(recs) + " records in " + tables + ")" + dry
+		}
+		return strings.Join(parts, ", ") + " in " + tables + dry
 	case has(m, "sets", "unchanged", "processed"): // inbox poll
 		ps, _ := m["processed"].([]any)
 		add(len(ps), "sets processed")

@@ -10,9 +10,14 @@
 //	GET /ui/                       jobs: name, kind, schedule, next run, last run (start, duration, outcome, summary)
 //	GET /ui/jobs/{job}             a job's settings and recent runs (?limit=, default 50)
 //	GET /ui/jobs/{job}/runs/{id}   one run: timing, outcome, error, changed paths, the full summary
-//	GET /ui/deliveries             recent webhook deliveries (?event=, ?cursor=)
+//	GET /ui/deliveries             recent webhook deliveries (?event=, ?cursor=), deliveries per event, the last failures
+//	GET /ui/inbox                  every inbox job's upload sets, failing ones first
+//	GET /ui/inbox/{job}/{prefix…}  one upload set: files, validity, errors, actions, issue, report
+//	GET /ui/metrics                what /metrics is and the metrics it exposes (/metrics stays raw)
 //	GET /ui/assets/ui.css          the stylesheet
-//	    /ui/hud/…                  Options.HUD with the /ui/hud prefix stripped (when set)
+//	GET /ui/hud/                   the HUD's snapshots and the statuses jobs' last runs, in the UI's layout (Options.HUD a *hud.Handler)
+//	GET /ui/hud/b/{key…}           one snapshot's grid, in the UI's layout
+//	    /ui/hud/…                  anything else (hud.js): Options.HUD with the /ui/hud prefix stripped (when set)
 //
 // Everything rendered goes through html/template escaping. Secrets are never
 // rendered: the configuration's Secret fields are not shown at all, URLs in
@@ -36,6 +41,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/db"
@@ -74,6 +81,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock used for "ago" texts and next runs; nil means time.Now.
 	Now func() time.Time
+	// Metrics, when set, is the registry /metrics exposes: the Metrics page
+	// lists its metrics with their help texts.
+	Metrics prometheus.Gatherer
 	// SignOutPath, when set, adds a "Sign out" button to the navigation
 	// that POSTs there (serve.LogoutPath when the server needs a token).
 	SignOutPath string
@@ -88,7 +98,7 @@ type handler struct {
 }
 
 // pageNames are the page templates; each is rendered inside layout.html.
-var pageNames = []string{"jobs.html", "job.html", "run.html", "deliveries.html", "error.html"}
+var pageNames = []string{"jobs.html", "job.html", "run.html", "deliveries.html", "error.html", "metrics.html", "inbox.html", "inboxset.html", "hud.html", "hudgrid.html"}
 
 // New returns the UI handler. It creates the run-history tables when they do
 // not exist yet (scheduler.Migrate, idempotent), so that the pages work
@@ -132,6 +142,14 @@ func New(o Options) (http.Handler, error) {
 	h.mux.HandleFunc("GET /ui/jobs/{job}", h.jobPage)
 	h.mux.HandleFunc("GET /ui/jobs/{job}/runs/{id}", h.runPage)
 	h.mux.HandleFunc("GET /ui/deliveries", h.deliveriesPage)
+	h.mux.HandleFunc("GET /ui/metrics", h.metricsPage)
+	h.mux.HandleFunc("GET /ui/inbox", h.inboxPage)
+	h.mux.HandleFunc("GET /ui/inbox/{job}/{prefix...}", h.inboxSetPage)
+	if src, ok := o.HUD.(hudSource); ok {
+		// The HUD's pages in the UI's layout; its assets (hud.js) from it.
+		h.mux.HandleFunc("GET /ui/hud/{$}", h.hudIndexPage(src))
+		h.mux.HandleFunc("GET /ui/hud/b/{key...}", h.hudGridPage(src))
+	}
 	if o.HUD != nil {
 		h.mux.Handle("/ui/hud/", http.StripPrefix(strings.TrimSuffix(HUDPrefix, "/"), rewriteRoot(o.HUD, strings.TrimSuffix(HUDPrefix, "/"))))
 		h.mux.HandleFunc("GET /ui/hud", func(w http.ResponseWriter, r *http.Request) {
@@ -146,11 +164,10 @@ func New(o Options) (http.Handler, error) {
 
 // ServeHTTP implements http.Handler, adding security headers to UI pages.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !strings.HasPrefix(r.URL.Path, HUDPrefix) {
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
-		w.Header().Set("Referrer-Policy", "same-origin")
-	}
+	// (The HUD's own handler, for its assets, sets its own headers.)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
+	w.Header().Set("Referrer-Policy", "same-origin")
 	h.mux.ServeHTTP(w, r)
 }
 
@@ -160,15 +177,29 @@ type page struct {
 	Title  string
 	Nav    string // which navigation entry is current: jobs, deliveries, hud
 	HasHUD bool
+	// HasInbox shows the Inbox entry (the configuration has inbox jobs).
+	HasInbox bool
 	// SignOut is where the "Sign out" button posts; "" hides it.
 	SignOut string
+	// Refresh, when positive, is the page's auto-refresh in seconds (HUD
+	// pages; done by the HUD's script).
+	Refresh int
 	Data    any
 }
 
 // render executes the page template name with data.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, code int, name, title, nav string, data any) {
+	h.renderPage(w, r, code, name, title, nav, 0, data)
+}
+
+// renderRefresh renders a HUD page that refreshes itself every secs.
+func (h *handler) renderRefresh(w http.ResponseWriter, r *http.Request, name, title string, secs float64, data any) {
+	h.renderPage(w, r, http.StatusOK, name, title, "hud", int(secs), data)
+}
+
+func (h *handler) renderPage(w http.ResponseWriter, r *http.Request, code int, name, title, nav string, refresh int, data any) {
 	var buf strings.Builder
-	p := page{Title: title, Nav: nav, HasHUD: h.o.HUD != nil, SignOut: h.o.SignOutPath, Data: data}
+	p := page{Refresh: refresh, Title: title, Nav: nav, HasHUD: h.o.HUD != nil, HasInbox: len(h.inboxJobs()) > 0, SignOut: h.o.SignOutPath, Data: data}
 	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
 		h.log.Error("ui: render failed", "page", name, "path", r.URL.Path, "err", err)
 		http.Error(w, "internal error rendering the page", http.StatusInternalServerError)

@@ -154,7 +154,7 @@ func TestRunPage(t *testing.T) {
 		"<h3>3 new</h3>", // the count equals the list: no "the first N listed" note
 		"<li><code>index.html</code></li>", "<li><code>a/b.css</code></li>", "<h3>1 modified", "<li><code>about.html</code></li>",
 		"<code>&lt;img src=x onerror=alert(1)&gt;.html</code>", // escaped, not markup
-		"<th scope=\"row\">unchanged</th><td>40</td>", "Full summary (JSON)")
+		"<th scope=\"row\">Unchanged</th><td>40</td>", "Full summary (JSON)")
 	if strings.Contains(body, "deleted</h3>") {
 		t.Error("a kind without paths is listed")
 	}
@@ -162,7 +162,7 @@ func TestRunPage(t *testing.T) {
 
 	_, body = get(t, h, fmt.Sprintf("/ui/jobs/site/runs/%d", s.siteFailed))
 	mustContain(t, "failed run", body, `<span class="outcome o-failed">failed</span>`, `<pre class="error" id="error">`,
-		"put index.html: https://REDACTED@minio.local/bucket: 503 Service Unavailable", "Attempt</dt><dd>1 of queue job 7")
+		"put index.html: https://REDACTED@minio.local/bucket: 503 Service Unavailable", "<dt>Try</dt><dd>first try</dd>")
 	mustNotContain(t, "failed run", body, append(secrets, `id="changes"`)...)
 
 	_, body = get(t, h, fmt.Sprintf("/ui/jobs/old-job/runs/%d", s.oldJob))
