@@ -1,5 +1,7 @@
 package classify
 
+import "bytes"
+
 // tsLen is the length of a GitHub Actions timestamp prefix
 // "YYYY-MM-DDTHH:MM:SS.fffffffZ " (exactly 7 fractional digits, then a space).
 const tsLen = 29
@@ -70,14 +72,7 @@ func normalize(dst, line []byte) ([]byte, bool) {
 		line = line[tsLen:]
 	}
 	// Fast path: nothing that can start a sequence.
-	clean := true
-	for _, c := range line {
-		if c == 0x1b || c == 0xc2 {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	if bytes.IndexByte(line, 0x1b) < 0 && bytes.IndexByte(line, 0xc2) < 0 {
 		return line, false
 	}
 	out := dst[:0]
