@@ -11,6 +11,7 @@
 //	GET /ui/jobs/{job}             a job's settings and recent runs (?limit=, default 50)
 //	GET /ui/jobs/{job}/runs/{id}   one run: timing, outcome, error, changed paths, the full summary
 //	GET /ui/deliveries             recent webhook deliveries (?event=, ?cursor=)
+//	GET /ui/deliveries/classification  the log classifier's accuracy over the last ?days= (default 7)
 //	GET /ui/assets/ui.css          the stylesheet
 //	    /ui/hud/…                  Options.HUD with the /ui/hud prefix stripped (when set)
 //
@@ -88,7 +89,7 @@ type handler struct {
 }
 
 // pageNames are the page templates; each is rendered inside layout.html.
-var pageNames = []string{"jobs.html", "job.html", "run.html", "deliveries.html", "error.html"}
+var pageNames = []string{"jobs.html", "job.html", "run.html", "deliveries.html", "error.html", "classification.html"}
 
 // New returns the UI handler. It creates the run-history tables when they do
 // not exist yet (scheduler.Migrate, idempotent), so that the pages work
@@ -132,6 +133,7 @@ func New(o Options) (http.Handler, error) {
 	h.mux.HandleFunc("GET /ui/jobs/{job}", h.jobPage)
 	h.mux.HandleFunc("GET /ui/jobs/{job}/runs/{id}", h.runPage)
 	h.mux.HandleFunc("GET /ui/deliveries", h.deliveriesPage)
+	h.mux.HandleFunc("GET /ui/deliveries/classification", h.classificationPage)
 	if o.HUD != nil {
 		h.mux.Handle("/ui/hud/", http.StripPrefix(strings.TrimSuffix(HUDPrefix, "/"), rewriteRoot(o.HUD, strings.TrimSuffix(HUDPrefix, "/"))))
 		h.mux.HandleFunc("GET /ui/hud", func(w http.ResponseWriter, r *http.Request) {
