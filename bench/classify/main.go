@@ -224,13 +224,16 @@ func makePyTorchLog(size int) []byte {
 	w := bufio.NewWriter(&b)
 	suites := []string{"TestCommonCUDA", "TestNNDeviceTypeCUDA", "TestLinalgCUDA", "TestTorchDeviceTypeCPU", "TestInductorOpInfoCUDA", "TestSparseCSRCPU"}
 	dtypes := []string{"float32", "float64", "bfloat16", "float16", "int64", "complex64", "bool"}
+	// OpInfo-style test kinds, "errors" and "exception" among them as in
+	// PyTorch's real test ids.
+	kinds := []string{"noncontiguous_samples", "errors", "out_warning", "compare_cpu", "variant_consistency_eager", "python_ref_exception", "fn_grad", "dtypes"}
 	for b.Len()+w.Buffered() < size {
 		// A long "Running N items" line.
 		target := 100<<10 + rng.IntN(350<<10)
 		var items []string
 		n := 0
 		for n < target {
-			it := fmt.Sprintf("test/test_%s.py::%s::test_%s_%s_%s_%s", word(rng), suites[rng.IntN(len(suites))], word(rng), word(rng), []string{"cuda", "cpu"}[rng.IntN(2)], dtypes[rng.IntN(len(dtypes))])
+			it := fmt.Sprintf("test/test_%s.py::%s::test_%s_%s_%s_%s", word(rng), suites[rng.IntN(len(suites))], kinds[rng.IntN(len(kinds))], word(rng), []string{"cuda", "cpu"}[rng.IntN(2)], dtypes[rng.IntN(len(dtypes))])
 			items = append(items, it)
 			n += len(it) + 2
 		}

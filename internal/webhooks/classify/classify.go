@@ -228,9 +228,10 @@ type scan struct {
 	n    int
 
 	// fast path scratch (see fastLine)
-	stamp []uint32
-	gen   uint32
-	cand  []int32
+	stamp                     []uint32
+	gen                       uint32
+	cand                      []int32
+	hitDrop, hitStart, hitEnd bool
 }
 
 func (c *Classifier) newScan() *scan {

@@ -31,9 +31,12 @@ type fastPath struct {
 }
 
 // Pattern ids in the automaton: rules [0, nRules), ignore_lines
-// [nRules, nRules+nDrops), then the region start and end.
-func (f *fastPath) startID() int32 { return f.nRules + f.nDrops }
-func (f *fastPath) endID() int32   { return f.nRules + f.nDrops + 1 }
+// [nRules, nRules+nDrops), then the region start and end, then the bytes
+// that may begin an escape sequence Normalize removes (ESC, 0xC2): a raw
+// line without them is its own normalised form.
+func (f *fastPath) startID() int32  { return f.nRules + f.nDrops }
+func (f *fastPath) endID() int32    { return f.nRules + f.nDrops + 1 }
+func (f *fastPath) escapeID() int32 { return f.nRules + f.nDrops + 2 }
 
 // newFastPath builds the fast path for compiled rules, drops and region.
 func newFastPath(rules, drops []*regexp.Regexp, start, end *regexp.Regexp) (*fastPath, error) {
@@ -81,7 +84,10 @@ func newFastPath(rules, drops []*regexp.Regexp, start, end *regexp.Regexp) (*fas
 			return nil, err
 		}
 		f.startAlways, f.endAlways = a, b
+	} else {
+		lits = append(lits, nil, nil)
 	}
+	lits = append(lits, []string{"\x1b", "\xc2"})
 	f.dfa = newLitDFA(lits)
 	f.dfa.foldSensitive = sensitive
 	if len(gateSubs) > 0 {
@@ -111,48 +117,27 @@ func (s *scan) fastLine(raw []byte, num int) {
 	if n := len(raw); n > 0 && raw[n-1] == '\r' {
 		raw = raw[:n-1]
 	}
-	line, copied := normalize(s.buf, raw)
-	if copied {
-		s.buf = line[:0]
-	}
 	f := s.c.fast
-	d := f.dfa
-	if d.foldSensitive && unsafeForDFA(line) {
+	line := raw
+	if hasTimestamp(line) {
+		line = line[tsLen:]
+	}
+	// Walk the raw line; one that may hold an escape sequence is normalised
+	// and walked again.
+	if s.walk(line, true) {
+		var copied bool
+		line, copied = normalize(s.buf, raw)
+		if copied {
+			s.buf = line[:0]
+		}
+		s.walk(line, false)
+	}
+	if f.dfa.foldSensitive && unsafeForDFA(line) {
 		s.lineNormalized(line, num)
 		return
 	}
-	s.gen++
-	if s.gen == 0 {
-		clear(s.stamp)
-		s.gen = 1
-	}
-	s.cand = s.cand[:0]
-	hitDrop, hitStart, hitEnd := false, false, false
 	best := int32(s.best)
-	trans, cls, nc := d.trans, &d.cls, d.nc
-	st := int32(0)
-	for _, b := range line {
-		st = trans[st+int32(cls[b])]
-		if st >= 0 {
-			continue
-		}
-		st = ^st
-		for _, id := range d.outs[st/nc] {
-			switch {
-			case id < f.nRules:
-				if id <= best && s.stamp[id] != s.gen {
-					s.stamp[id] = s.gen
-					s.cand = append(s.cand, id)
-				}
-			case id < f.nRules+f.nDrops:
-				hitDrop = true
-			case id == f.startID():
-				hitStart = true
-			default:
-				hitEnd = true
-			}
-		}
-	}
+	hitStart, hitEnd, hitDrop := s.hitStart, s.hitEnd, s.hitDrop
 	plus := len(s.ring) > 0 && len(line) > 0 && line[0] == '+'
 	gate := len(f.always) > 0 && f.always[0] <= best
 	region := false
@@ -248,4 +233,48 @@ func (c *Classifier) classifyReaderFast(r io.Reader, first int, chunk int) (*Mat
 			buf = buf[:rest]
 		}
 	}
+}
+
+// walk runs the automaton over line, leaving in s.cand the rules at or
+// above the best so far whose literals occur, and in s.hit* whether an
+// ignore_lines pattern or region marker may match. With bail it stops and
+// returns true at the first byte that may begin an escape sequence.
+func (s *scan) walk(line []byte, bail bool) bool {
+	f := s.c.fast
+	d := f.dfa
+	s.gen++
+	if s.gen == 0 {
+		clear(s.stamp)
+		s.gen = 1
+	}
+	s.cand = s.cand[:0]
+	s.hitDrop, s.hitStart, s.hitEnd = false, false, false
+	best := int32(s.best)
+	trans, cls, nc := d.trans, &d.cls, d.nc
+	st := int32(0)
+	for _, b := range line {
+		st = trans[st+int32(cls[b])]
+		if st >= 0 {
+			continue
+		}
+		st = ^st
+		for _, id := range d.outs[st/nc] {
+			switch {
+			case id < f.nRules:
+				if id <= best && s.stamp[id] != s.gen {
+					s.stamp[id] = s.gen
+					s.cand = append(s.cand, id)
+				}
+			case id < f.nRules+f.nDrops:
+				s.hitDrop = true
+			case id == f.startID():
+				s.hitStart = true
+			case id == f.endID():
+				s.hitEnd = true
+			case bail:
+				return true
+			}
+		}
+	}
+	return false
 }
