@@ -228,10 +228,9 @@ type scan struct {
 	n    int
 
 	// fast path scratch (see fastLine)
-	stamp                     []uint32
-	gen                       uint32
-	cand                      []int32
-	hitDrop, hitStart, hitEnd bool
+	stamp  []uint32
+	gen    uint32
+	ha, hb hits
 }
 
 func (c *Classifier) newScan() *scan {
@@ -305,6 +304,9 @@ func (s *scan) pushContext(line []byte) {
 // far) on line; the first that matches becomes the best.
 func (s *scan) tryRules(line []byte, num int, cands []int32) {
 	for _, i := range cands {
+		if int(i) > s.best {
+			break // cands are ascending; these were candidates before the best improved
+		}
 		sub := s.rules.res[i].FindSubmatchIndex(line)
 		if sub == nil {
 			continue

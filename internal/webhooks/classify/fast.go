@@ -112,49 +112,157 @@ func unsafeForDFA(line []byte) bool {
 		(bytes.IndexByte(line, 0xc5) >= 0 && bytes.Contains(line, []byte("\u017f")))
 }
 
-// fastLine is scan.line through the automaton.
-func (s *scan) fastLine(raw []byte, num int) {
+// hits is what a walk of the automaton found on one line.
+type hits struct {
+	cand                     []int32 // rules at or above the best at walk time, unsorted
+	gen                      uint32  // the stamp marking cand's members
+	drop, start, end, escape bool
+}
+
+// reset empties h for a new walk.
+func (s *scan) reset(h *hits) {
+	s.gen++
+	if s.gen == 0 {
+		clear(s.stamp)
+		s.gen = 1
+	}
+	h.gen = s.gen
+	h.cand = h.cand[:0]
+	h.drop, h.start, h.end, h.escape = false, false, false, false
+}
+
+// report records in h the patterns whose literal ends in state st (not
+// premultiplied).
+func (s *scan) report(h *hits, st int32, best int32) {
+	f := s.c.fast
+	for _, id := range f.dfa.outs[st] {
+		switch {
+		case id < f.nRules:
+			if id <= best && s.stamp[id] != h.gen {
+				s.stamp[id] = h.gen
+				h.cand = append(h.cand, id)
+			}
+		case id < f.nRules+f.nDrops:
+			h.drop = true
+		case id == f.startID():
+			h.start = true
+		case id == f.endID():
+			h.end = true
+		default:
+			h.escape = true
+		}
+	}
+}
+
+// walk runs the automaton over line into h (reset first). With bail it
+// stops at the first byte that may begin an escape sequence (h.escape).
+func (s *scan) walk(line []byte, h *hits, bail bool) {
+	s.reset(h)
+	d := s.c.fast.dfa
+	best := int32(s.best)
+	trans, cls, nc := d.trans, &d.cls, d.nc
+	st := int32(0)
+	for _, b := range line {
+		st = trans[st+int32(cls[b])]
+		if st < 0 {
+			st = ^st
+			s.report(h, st/nc, best)
+			if bail && h.escape {
+				return
+			}
+		}
+	}
+}
+
+// walk2 is walk (without bail) over two lines at once: the two table
+// walks are independent chains of loads, so the processor overlaps them.
+func (s *scan) walk2(a, b []byte, ha, hb *hits) {
+	s.reset(ha)
+	s.reset(hb)
+	d := s.c.fast.dfa
+	best := int32(s.best)
+	trans, cls, nc := d.trans, &d.cls, d.nc
+	n := min(len(a), len(b))
+	a2, b2 := a[:n], b[:n]
+	sa, sb := int32(0), int32(0)
+	for i := range a2 {
+		sa = trans[sa+int32(cls[a2[i]])]
+		sb = trans[sb+int32(cls[b2[i]])]
+		if sa|sb < 0 {
+			if sa < 0 {
+				sa = ^sa
+				s.report(ha, sa/nc, best)
+			}
+			if sb < 0 {
+				sb = ^sb
+				s.report(hb, sb/nc, best)
+			}
+		}
+	}
+	for _, c := range a[n:] {
+		sa = trans[sa+int32(cls[c])]
+		if sa < 0 {
+			sa = ^sa
+			s.report(ha, sa/nc, best)
+		}
+	}
+	for _, c := range b[n:] {
+		sb = trans[sb+int32(cls[c])]
+		if sb < 0 {
+			sb = ^sb
+			s.report(hb, sb/nc, best)
+		}
+	}
+}
+
+// prepare returns raw without a trailing '\r', and the part of it the
+// automaton walks first: without the timestamp prefix (the normalised line
+// unless it holds an escape sequence).
+func prepare(raw []byte) (line, body []byte) {
 	if n := len(raw); n > 0 && raw[n-1] == '\r' {
 		raw = raw[:n-1]
 	}
-	f := s.c.fast
-	line := raw
-	if hasTimestamp(line) {
-		line = line[tsLen:]
+	if hasTimestamp(raw) {
+		return raw, raw[tsLen:]
 	}
-	// Walk the raw line; one that may hold an escape sequence is normalised
-	// and walked again.
-	if s.walk(line, true) {
+	return raw, raw
+}
+
+// finish is scan.line for a line whose body was walked into h: the
+// regexps run only where the walk says they may match.
+func (s *scan) finish(raw, body []byte, h *hits, num int) {
+	f := s.c.fast
+	line := body
+	if h.escape {
 		var copied bool
 		line, copied = normalize(s.buf, raw)
 		if copied {
 			s.buf = line[:0]
 		}
-		s.walk(line, false)
+		s.walk(line, h, false)
 	}
 	if f.dfa.foldSensitive && unsafeForDFA(line) {
 		s.lineNormalized(line, num)
 		return
 	}
 	best := int32(s.best)
-	hitStart, hitEnd, hitDrop := s.hitStart, s.hitEnd, s.hitDrop
 	plus := len(s.ring) > 0 && len(line) > 0 && line[0] == '+'
 	gate := len(f.always) > 0 && f.always[0] <= best
 	region := false
 	if s.c.start != nil {
 		if s.ignoring {
-			if !hitEnd && !f.endAlways {
+			if !h.end && !f.endAlways {
 				return // inside the region, and its end cannot be here
 			}
 			region = true
 		} else {
-			region = hitStart || f.startAlways
+			region = h.start || f.startAlways
 		}
 	}
-	if len(s.cand) == 0 && !gate && !plus && !region {
+	if len(h.cand) == 0 && !gate && !plus && !region {
 		return // nothing on this line can match or change the state
 	}
-	if s.drop != nil && (hitDrop || f.dropAlways) && s.dropped(line) {
+	if s.drop != nil && (h.drop || f.dropAlways) && s.dropped(line) {
 		return
 	}
 	if s.c.start != nil {
@@ -174,30 +282,45 @@ func (s *scan) fastLine(raw []byte, num int) {
 	}
 	if gate && f.gate.Match(line) {
 		for _, id := range f.always {
-			if id <= best && s.stamp[id] != s.gen {
-				s.stamp[id] = s.gen
-				s.cand = append(s.cand, id)
+			if id <= best && s.stamp[id] != h.gen {
+				s.stamp[id] = h.gen
+				h.cand = append(h.cand, id)
 			}
 		}
 	}
-	if len(s.cand) > 1 {
-		slices.Sort(s.cand)
+	if len(h.cand) > 1 {
+		slices.Sort(h.cand)
 	}
-	s.tryRules(line, num, s.cand)
+	s.tryRules(line, num, h.cand)
 }
 
 // block processes the lines of data, each ending in '\n' except perhaps the
-// last, numbering them after num; it returns the last line's number.
+// last, numbering them after num; it returns the last line's number. Lines
+// are walked two at a time (walk2), then finished in order.
 func (s *scan) block(data []byte, num int) int {
-	for len(data) > 0 {
+	next := func() []byte {
 		line := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
 			line, data = data[:i], data[i+1:]
 		} else {
 			data = nil
 		}
+		return line
+	}
+	for len(data) > 0 {
+		rawA, bodyA := prepare(next())
+		if len(data) == 0 {
+			s.walk(bodyA, &s.ha, true)
+			num++
+			s.finish(rawA, bodyA, &s.ha, num)
+			break
+		}
+		rawB, bodyB := prepare(next())
+		s.walk2(bodyA, bodyB, &s.ha, &s.hb)
 		num++
-		s.fastLine(line, num)
+		s.finish(rawA, bodyA, &s.ha, num)
+		num++
+		s.finish(rawB, bodyB, &s.hb, num)
 	}
 	return num
 }
@@ -233,48 +356,4 @@ func (c *Classifier) classifyReaderFast(r io.Reader, first int, chunk int) (*Mat
 			buf = buf[:rest]
 		}
 	}
-}
-
-// walk runs the automaton over line, leaving in s.cand the rules at or
-// above the best so far whose literals occur, and in s.hit* whether an
-// ignore_lines pattern or region marker may match. With bail it stops and
-// returns true at the first byte that may begin an escape sequence.
-func (s *scan) walk(line []byte, bail bool) bool {
-	f := s.c.fast
-	d := f.dfa
-	s.gen++
-	if s.gen == 0 {
-		clear(s.stamp)
-		s.gen = 1
-	}
-	s.cand = s.cand[:0]
-	s.hitDrop, s.hitStart, s.hitEnd = false, false, false
-	best := int32(s.best)
-	trans, cls, nc := d.trans, &d.cls, d.nc
-	st := int32(0)
-	for _, b := range line {
-		st = trans[st+int32(cls[b])]
-		if st >= 0 {
-			continue
-		}
-		st = ^st
-		for _, id := range d.outs[st/nc] {
-			switch {
-			case id < f.nRules:
-				if id <= best && s.stamp[id] != s.gen {
-					s.stamp[id] = s.gen
-					s.cand = append(s.cand, id)
-				}
-			case id < f.nRules+f.nDrops:
-				s.hitDrop = true
-			case id == f.startID():
-				s.hitStart = true
-			case id == f.endID():
-				s.hitEnd = true
-			case bail:
-				return true
-			}
-		}
-	}
-	return false
 }
