@@ -72,6 +72,9 @@ type Classifier struct {
 	end     *regexp.Regexp
 	context int
 	fast    *fastPath
+	// longLine is the line length from which the automaton walks a line as
+	// two halves at once (defaultLongLine; tests lower it).
+	longLine int
 }
 
 // New compiles rs.
@@ -79,7 +82,7 @@ func New(rs *Ruleset, o Options) (*Classifier, error) {
 	if rs == nil || len(rs.Rules) == 0 {
 		return nil, errors.New("classify: empty ruleset")
 	}
-	c := &Classifier{context: o.Context}
+	c := &Classifier{context: o.Context, longLine: defaultLongLine}
 	if c.context == 0 {
 		c.context = DefaultContext
 	}

@@ -22,10 +22,12 @@ import (
 // unsafe for the automaton when the ruleset has (?i) literals; see
 // foldSensitive.
 type litDFA struct {
-	cls   [256]uint8 // byte → class; ASCII letters share a class with their other case
-	nc    int32      // classes
-	trans []int32    // state*nc + class → next state*nc; ^(next*nc) when the next state reports
-	outs  [][]int32  // state → pattern ids whose literal ends here (failure-link closure)
+	cls [256]uint8 // byte → class; ASCII letters share a class with their other case
+	nc  int32      // classes
+	// maxLit is the longest literal's length in bytes.
+	maxLit int
+	trans  []int32   // state*nc + class → next state*nc; ^(next*nc) when the next state reports
+	outs   [][]int32 // state → pattern ids whose literal ends here (failure-link closure)
 	// foldSensitive: some literal came from (?i) and holds the letter k or
 	// s, which (?i) also matches as U+212A or U+017F.
 	foldSensitive bool
@@ -100,6 +102,7 @@ func newLitDFA(lits [][]string) *litDFA {
 	next := uint8(1)
 	for _, ls := range lits {
 		for _, s := range ls {
+			d.maxLit = max(d.maxLit, len(s))
 			for i := 0; i < len(s); i++ {
 				c := lowerASCII(s[i])
 				if id[c] == 0 {

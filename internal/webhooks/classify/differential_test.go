@@ -26,6 +26,13 @@ func compareWithBaseline(t *testing.T, c *Classifier, log string, what string) {
 	if got := c.Classify([]byte(log)); !reflect.DeepEqual(got, want) {
 		t.Fatalf("%s: fast path disagrees with the baseline\nlog %q\n got %+v\nwant %+v", what, log, got, want)
 	}
+	for _, long := range []int{1, 2, 5} { // every line (of at least long bytes) walked as two halves
+		split := *c
+		split.longLine = long
+		if got := split.Classify([]byte(log)); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: fast path with lines of %d+ bytes split disagrees with the baseline\nlog %q\n got %+v\nwant %+v", what, long, log, got, want)
+		}
+	}
 	for _, chunk := range []int{1, 3, 16, readChunk} {
 		got, err := c.classifyReaderFast(strings.NewReader(log), 1, chunk)
 		if err != nil {

@@ -176,9 +176,12 @@ func (s *scan) walk(line []byte, h *hits, bail bool) {
 
 // walk2 is walk (without bail) over two lines at once: the two table
 // walks are independent chains of loads, so the processor overlaps them.
+// ha and hb may be the same (two parts of one line).
 func (s *scan) walk2(a, b []byte, ha, hb *hits) {
 	s.reset(ha)
-	s.reset(hb)
+	if hb != ha {
+		s.reset(hb)
+	}
 	d := s.c.fast.dfa
 	best := int32(s.best)
 	trans, cls, nc := d.trans, &d.cls, d.nc
@@ -307,8 +310,15 @@ func (s *scan) block(data []byte, num int) int {
 		}
 		return line
 	}
+	long := s.c.longLine
 	for len(data) > 0 {
 		rawA, bodyA := prepare(next())
+		if len(bodyA) >= long {
+			s.walkSplit(bodyA, &s.ha)
+			num++
+			s.finish(rawA, bodyA, &s.ha, num)
+			continue
+		}
 		if len(data) == 0 {
 			s.walk(bodyA, &s.ha, true)
 			num++
@@ -316,6 +326,15 @@ func (s *scan) block(data []byte, num int) int {
 			break
 		}
 		rawB, bodyB := prepare(next())
+		if len(bodyB) >= long {
+			s.walk(bodyA, &s.ha, true)
+			num++
+			s.finish(rawA, bodyA, &s.ha, num)
+			s.walkSplit(bodyB, &s.hb)
+			num++
+			s.finish(rawB, bodyB, &s.hb, num)
+			continue
+		}
 		s.walk2(bodyA, bodyB, &s.ha, &s.hb)
 		num++
 		s.finish(rawA, bodyA, &s.ha, num)
@@ -323,6 +342,19 @@ func (s *scan) block(data []byte, num int) int {
 		s.finish(rawB, bodyB, &s.hb, num)
 	}
 	return num
+}
+
+// defaultLongLine is the length from which a line is walked as two halves
+// at once (walkSplit).
+const defaultLongLine = 8 << 10
+
+// walkSplit is walk (without bail) of one long line as two overlapping
+// halves walked at once: the first half runs maxLit-1 bytes into the
+// second, so every literal occurrence lies wholly within one of them.
+func (s *scan) walkSplit(line []byte, h *hits) {
+	mid := len(line) / 2
+	end := min(len(line), mid+s.c.fast.dfa.maxLit-1)
+	s.walk2(line[:end], line[mid:], h, h)
 }
 
 // readChunk is how much ClassifyReaderFrom reads at a time (a line longer
