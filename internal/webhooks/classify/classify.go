@@ -16,9 +16,12 @@
 //   - Context: up to N lines starting with '+' (shell traces), walking back
 //     from the matched line inclusive, nearest first.
 //
-// All rules are matched in one pass over the log: an Aho-Corasick automaton
-// over the literals the rules require picks the few rules worth running on a
-// line (see multi).
+// All rules are matched in one pass over the log: the literals the rules,
+// ignore_lines patterns and region markers require form one byte DFA that
+// walks each line once and names the few regexps worth running on it (see
+// fastPath). The line-by-line path (an Aho-Corasick prefilter per line, see
+// multi) is the reference it is tested against, and still serves lines
+// holding U+212A or U+017F when the ruleset has (?i) literals.
 //
 //	c, err := classify.New(classify.DefaultRuleset(), classify.Options{})
 //	m, err := c.ClassifyReader(r)   // m == nil: no rule matched
