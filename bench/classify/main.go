@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -28,9 +29,10 @@ import (
 )
 
 func main() {
-	mb := flag.Int("mb", 50, "log size in MB")
-	runs := flag.Int("runs", 3, "runs of each tool; the best is reported")
-	keep := flag.String("keep", "", "write the log and rules into this directory and keep them")
+	mb := flag.Int("mb", 50, "size of each log in MB")
+	runs := flag.Int("runs", 3, "runs of each tool on each log, interleaved; the best is reported")
+	keep := flag.String("keep", "", "write the logs and rules into this directory and keep them")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the ghsync runs to this file")
 	flag.Parse()
 	dir := *keep
 	if dir == "" {
@@ -40,55 +42,73 @@ func main() {
 		defer os.RemoveAll(dir)
 	}
 	rules := makeRules()
-	logData := makeLog(*mb << 20)
-	logPath := filepath.Join(dir, "job.log")
 	patPath := filepath.Join(dir, "patterns.txt")
 	tomlPath := filepath.Join(dir, "ruleset.toml")
-	check(os.WriteFile(logPath, logData, 0o644))
 	check(os.WriteFile(patPath, []byte(strings.Join(rules, "\n")+"\n"), 0o644))
 	var toml bytes.Buffer
 	for i, r := range rules {
 		fmt.Fprintf(&toml, "[[rule]]\nname = \"rule %03d\"\npattern = '''%s'''\n\n", i, r)
 	}
 	check(os.WriteFile(tomlPath, toml.Bytes(), 0o644))
-
 	rs, err := classify.LoadRuleset(tomlPath)
 	check(err)
 	c, err := classify.New(rs, classify.Options{})
 	check(err)
-	size := float64(len(logData)) / 1e6
-	fmt.Printf("log: %.1f MB, %d lines; ruleset: %d rules (POSIX ERE)\n", size, bytes.Count(logData, []byte{'\n'}), len(rules))
 
-	best := time.Duration(1 << 62)
-	var m *classify.Match
-	for i := 0; i < *runs; i++ {
-		start := time.Now()
-		f, err := os.Open(logPath)
-		check(err)
-		m, err = c.ClassifyReader(f)
-		check(err)
-		f.Close()
-		best = min(best, time.Since(start))
+	logs := []struct{ name, path string }{
+		{"actions (timestamped, ANSI, ~100-byte lines)", filepath.Join(dir, "job.log")},
+		{"pytorch (no timestamps, 100-450 KB \"Running N items\" lines)", filepath.Join(dir, "pytorch.log")},
 	}
-	ghs := size / best.Seconds()
-	fmt.Printf("ghsync classify (streaming from file): best %v  %.1f MB/s  → %s at line %d\n", best.Round(time.Millisecond), ghs, m.Rule, m.LineNum)
-
-	grepBest := time.Duration(1 << 62)
-	var grepLines int
-	for i := 0; i < *runs; i++ {
-		start := time.Now()
-		out, err := exec.Command("grep", "-E", "-n", "-f", patPath, logPath).Output()
-		if err != nil {
-			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-				check(fmt.Errorf("grep: %w", err))
-			}
+	check(os.WriteFile(logs[0].path, makeLog(*mb<<20), 0o644))
+	check(os.WriteFile(logs[1].path, makePyTorchLog(*mb<<20), 0o644))
+	fmt.Printf("ruleset: %d rules (POSIX ERE); %d interleaved runs per tool per log, best reported\n", len(rules), *runs)
+	fmt.Printf("rerun: flock /tmp/measure.lock go run ./bench/classify -mb %d -runs %d\n\n", *mb, *runs)
+	if *profile != "" {
+		pf, err := os.Create(*profile)
+		check(err)
+		check(pprof.StartCPUProfile(pf))
+		defer pprof.StopCPUProfile()
+	}
+	for _, l := range logs {
+		data, err := os.ReadFile(l.path)
+		check(err)
+		size := float64(len(data)) / 1e6
+		longest := 0
+		for _, line := range bytes.Split(data, []byte{'\n'}) {
+			longest = max(longest, len(line))
 		}
-		grepBest = min(grepBest, time.Since(start))
-		grepLines = bytes.Count(out, []byte{'\n'})
+		ghsBest, grepBest := time.Duration(1<<62), time.Duration(1<<62)
+		var m *classify.Match
+		var grepLines int
+		for i := 0; i < *runs; i++ {
+			start := time.Now()
+			f, err := os.Open(l.path)
+			check(err)
+			m, err = c.ClassifyReader(f)
+			check(err)
+			f.Close()
+			ghsBest = min(ghsBest, time.Since(start))
+
+			start = time.Now()
+			out, err := exec.Command("grep", "-E", "-n", "-f", patPath, l.path).Output()
+			if err != nil {
+				if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+					check(fmt.Errorf("grep: %w", err))
+				}
+			}
+			grepBest = min(grepBest, time.Since(start))
+			grepLines = bytes.Count(out, []byte{'\n'})
+		}
+		ghs, gr := size/ghsBest.Seconds(), size/grepBest.Seconds()
+		res := "no match"
+		if m != nil {
+			res = fmt.Sprintf("%s at line %d", m.Rule, m.LineNum)
+		}
+		fmt.Printf("log %s: %.1f MB, %d lines, longest %d bytes\n", l.name, size, bytes.Count(data, []byte{'\n'}), longest)
+		fmt.Printf("  ghsync classify (streaming from file): best %-8v %7.1f MB/s  → %s\n", ghsBest.Round(time.Millisecond), ghs, res)
+		fmt.Printf("  grep -E -n -f (same patterns):         best %-8v %7.1f MB/s  (%d matching lines)\n", grepBest.Round(time.Millisecond), gr, grepLines)
+		fmt.Printf("  ratio ghsync/grep: %.2f\n\n", ghs/gr)
 	}
-	gr := size / grepBest.Seconds()
-	fmt.Printf("grep -E -n -f (same patterns):       best %v  %.1f MB/s  (%d matching lines)\n", grepBest.Round(time.Millisecond), gr, grepLines)
-	fmt.Printf("ratio ghsync/grep: %.2f\n", ghs/gr)
 }
 
 func check(err error) {
@@ -191,3 +211,50 @@ var words = []string{"linalg", "conv", "pooling", "sparse", "quantized", "autogr
 	"unary", "cuda", "mps", "optim", "distributions", "fft", "nested", "jit", "fx", "export"}
 
 func word(r *rand.Rand) string { return words[r.IntN(len(words))] }
+
+// makePyTorchLog writes about size bytes shaped like PyTorch's real test
+// job logs as the log API returns them: no per-line timestamps, pytest's
+// "Running N items in this shard: ..." lines of 100-450 KB (one test id per
+// item), between ordinary output (shell traces, pytest progress, warnings),
+// and the failure near the end.
+func makePyTorchLog(size int) []byte {
+	rng := rand.New(rand.NewPCG(13, 17))
+	var b bytes.Buffer
+	b.Grow(size + 1<<20)
+	w := bufio.NewWriter(&b)
+	suites := []string{"TestCommonCUDA", "TestNNDeviceTypeCUDA", "TestLinalgCUDA", "TestTorchDeviceTypeCPU", "TestInductorOpInfoCUDA", "TestSparseCSRCPU"}
+	dtypes := []string{"float32", "float64", "bfloat16", "float16", "int64", "complex64", "bool"}
+	// OpInfo-style test kinds, "errors" and "exception" among them as in
+	// PyTorch's real test ids.
+	kinds := []string{"noncontiguous_samples", "errors", "out_warning", "compare_cpu", "variant_consistency_eager", "python_ref_exception", "fn_grad", "dtypes"}
+	for b.Len()+w.Buffered() < size {
+		// A long "Running N items" line.
+		target := 100<<10 + rng.IntN(350<<10)
+		var items []string
+		n := 0
+		for n < target {
+			it := fmt.Sprintf("test/test_%s.py::%s::test_%s_%s_%s_%s", word(rng), suites[rng.IntN(len(suites))], kinds[rng.IntN(len(kinds))], word(rng), []string{"cuda", "cpu"}[rng.IntN(2)], dtypes[rng.IntN(len(dtypes))])
+			items = append(items, it)
+			n += len(it) + 2
+		}
+		fmt.Fprintf(w, "Running %d items in this shard: %s\n", len(items), strings.Join(items, ", "))
+		// Ordinary output between them.
+		for k := 50 + rng.IntN(400); k > 0; k-- {
+			switch j := rng.IntN(10); {
+			case j < 5:
+				fmt.Fprintf(w, "test/test_%s.py::Test%s::test_case_%d PASSED [%d.%04ds] [%3d%%]\n", word(rng), word(rng), rng.IntN(5000), rng.IntN(3), rng.IntN(10000), rng.IntN(100))
+			case j < 6:
+				fmt.Fprintf(w, "+ python test/run_test.py --include test_%s --shard %d 5 --verbose\n", word(rng), rng.IntN(5)+1)
+			case j < 8:
+				fmt.Fprintf(w, "/opt/conda/lib/python3.10/site-packages/torch/%s.py:%d: UserWarning: %s is deprecated\n", word(rng), rng.IntN(900), word(rng))
+			default:
+				fmt.Fprintf(w, "Test results will be stored in test-reports/python-pytest/test_%s/test_%s-%d.xml\n", word(rng), word(rng), rng.IntN(1<<30))
+			}
+		}
+	}
+	fmt.Fprintf(w, "+ python test/run_test.py --shard 1 2\n")
+	fmt.Fprintf(w, "FAILED test/test_nn.py::TestNN::test_conv2d_cuda - RuntimeError: expected scalar type Float\n")
+	fmt.Fprintf(w, "##[error]Process completed with exit code 1.\n")
+	w.Flush()
+	return b.Bytes()
+}

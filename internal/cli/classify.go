@@ -2,6 +2,10 @@ package cli
 
 import (
 	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"sort"
 
 	"github.com/spf13/cobra"
 
@@ -11,11 +15,13 @@ import (
 )
 
 // classifyCmd is `ghsync classify LOGFILE… [--rules FILE] [--context N] [--json]`:
-// the webhook log classifier on local files.
+// the webhook log classifier on local files; with --stats, its accuracy
+// over a corpus of logs.
 func (a *app) classifyCmd() *cobra.Command {
 	var rules string
 	var contextLines int
-	var asJSON bool
+	var asJSON, stats bool
+	var catchAll []string
 	cmd := &cobra.Command{
 		Use:   "classify LOGFILE...",
 		Short: "Classify CI job logs (plain or gzip) with the webhook log classifier",
@@ -36,9 +42,17 @@ captures and up to --context '+' lines before it; with --json one object per
 file on its own line: {"file": …, "match": {"rule", "line", "line_num",
 "captures", "context"}}, "match": null when no rule matched.
 
+With --stats, the arguments are a corpus (files, and directories read
+recursively) and the output is the classifier's accuracy over it: how many
+logs each rule won and their share, how many fell to a catch-all rule (the
+ruleset's catch_all names, or --catch-all) and how many no rule matched; as a
+table, or with --json as one JSON object {"logs", "matched", "catch_all",
+"unmatched", the three shares, "rules": [{"rule", "catch_all", "logs",
+"share"}]} listing every rule, those that won nothing included.
+
 Exit status: 0 when every file was classified (matched or not), 1 when some
 file could not be read, 2 for a bad configuration, rules file or flags.`,
-		Example: "  ghsync classify job-1234.log\n  ghsync classify --rules ci/ruleset.toml --json logs/*.gz",
+		Example: "  ghsync classify job-1234.log\n  ghsync classify --rules ci/ruleset.toml --json logs/*.gz\n  ghsync classify --stats --json logs/",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return jobs.Usagef("classify needs at least one LOGFILE")
@@ -54,9 +68,22 @@ file could not be read, 2 for a bad configuration, rules file or flags.`,
 			if cmd.Flags().Changed("context") {
 				flagContext = &contextLines
 			}
-			c, err := a.classifier(flagRules, flagContext)
+			c, rs, err := a.classifier(flagRules, flagContext)
 			if err != nil {
 				return err
+			}
+			if stats {
+				var names []string
+				if cmd.Flags().Changed("catch-all") {
+					names = catchAll
+					if err := checkCatchAll(rs, names); err != nil {
+						return err
+					}
+				}
+				return a.classifyStats(c, classify.NewStatsCounter(rs, names), args, asJSON)
+			}
+			if cmd.Flags().Changed("catch-all") {
+				return jobs.Usagef("--catch-all needs --stats")
 			}
 			failed := 0
 			for _, f := range args {
@@ -80,8 +107,60 @@ file could not be read, 2 for a bad configuration, rules file or flags.`,
 	// The default is shown in the text, not as the flag's value: it is the
 	// config's when one sets it (only a flag the user changed is read).
 	cmd.Flags().IntVar(&contextLines, "context", 0, fmt.Sprintf("'+' (shell trace) lines kept before the match; 0: none (default: the config's webhooks.logs.context, else %d)", classify.DefaultContext))
-	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per file, one per line")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per file, one per line (with --stats: one JSON object)")
+	cmd.Flags().BoolVar(&stats, "stats", false, "report the share of logs each rule won, the share that fell to catch-all rules and the share unmatched, over the files and directories given")
+	cmd.Flags().StringArrayVar(&catchAll, "catch-all", nil, "with --stats: a rule name counted as catch-all (repeatable; default: the ruleset's catch_all)")
 	return cmd
+}
+
+// checkCatchAll refuses a --catch-all name that no rule of rs has.
+func checkCatchAll(rs *classify.Ruleset, names []string) error {
+	for _, n := range names {
+		if !slices.ContainsFunc(rs.Rules, func(r classify.Rule) bool { return r.Name == n }) {
+			return jobs.Usagef("--catch-all %q: no rule of %s is named so", n, rs.Source)
+		}
+	}
+	return nil
+}
+
+// classifyStats classifies every file of the corpus (directories walked
+// recursively, in name order) into sc and writes the figures. Unreadable
+// files are reported on stderr, left out of the figures, and fail the run.
+func (a *app) classifyStats(c *classify.Classifier, sc *classify.StatsCounter, corpus []string, asJSON bool) error {
+	var files []string
+	failed := 0
+	for _, p := range corpus {
+		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.Type().IsRegular() {
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			failed++
+			fmt.Fprintf(a.env.Stderr, "ghsync: classify --stats: %v\n", err)
+		}
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		m, err := c.ClassifyFile(f)
+		if err != nil {
+			failed++
+			fmt.Fprintf(a.env.Stderr, "ghsync: classify %v\n", err)
+			continue
+		}
+		sc.AddMatch(m)
+	}
+	if err := classify.WriteStats(a.env.Stdout, sc.Stats(), asJSON); err != nil {
+		return err
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d path(s) of the corpus could not be classified", failed)
+	}
+	return nil
 }
 
 // classifier builds the classifier `ghsync classify` runs: the rules file
@@ -92,43 +171,44 @@ file could not be read, 2 for a bad configuration, rules file or flags.`,
 // built-in ruleset and 12 lines). A relative webhooks.logs.rules is taken
 // from the working directory, as serve takes it. A configuration or rules
 // file that fails to load is a usage error (exit 2) naming the file.
-func (a *app) classifier(rules *string, contextLines *int) (*classify.Classifier, error) {
+func (a *app) classifier(rules *string, contextLines *int) (*classify.Classifier, *classify.Ruleset, error) {
 	cfg, err := a.loadConfig()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	opts := classify.ContextLines(cfg.Webhooks.Logs.Context)
 	if contextLines != nil {
 		if *contextLines < 0 {
-			return nil, jobs.Usagef("--context must be 0 or more (got %d)", *contextLines)
+			return nil, nil, jobs.Usagef("--context must be 0 or more (got %d)", *contextLines)
 		}
 		opts = classify.ContextLines(*contextLines)
 	}
 	if rules == nil {
 		rs, err := serve.LogsRuleset(cfg)
 		if err != nil {
-			return nil, jobs.Usage(err)
+			return nil, nil, jobs.Usage(err)
 		}
 		c, err := classify.New(rs, opts)
 		if err != nil {
-			return nil, jobs.Usage(cfg.FieldError("webhooks.logs.rules", "%v", err))
+			return nil, nil, jobs.Usage(cfg.FieldError("webhooks.logs.rules", "%v", err))
 		}
-		return c, nil
+		return c, rs, nil
 	}
 	if *rules == "" {
-		c, err := classify.New(classify.DefaultRuleset(), opts)
+		rs := classify.DefaultRuleset()
+		c, err := classify.New(rs, opts)
 		if err != nil {
-			return nil, fmt.Errorf("built-in ruleset: %w", err)
+			return nil, nil, fmt.Errorf("built-in ruleset: %w", err)
 		}
-		return c, nil
+		return c, rs, nil
 	}
 	rs, err := classify.LoadRuleset(*rules)
 	if err != nil {
-		return nil, jobs.Usagef("--rules: %w", err)
+		return nil, nil, jobs.Usagef("--rules: %w", err)
 	}
 	c, err := classify.New(rs, opts)
 	if err != nil {
-		return nil, jobs.Usagef("--rules: %w", err)
+		return nil, nil, jobs.Usagef("--rules: %w", err)
 	}
-	return c, nil
+	return c, rs, nil
 }

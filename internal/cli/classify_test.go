@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,5 +101,67 @@ func TestClassifyVerb(t *testing.T) {
 	}
 	if code, _, _ := runCLI(context.Background(), "classify"); code != ExitUsage {
 		t.Errorf("no file: exit %d", code)
+	}
+}
+
+// TestClassifyStats runs `ghsync classify --stats` over the classifier's
+// fixture corpus (a directory, walked) with the built-in ruleset: exact
+// per-rule counts and shares, catch-all and unmatched, as JSON and table.
+func TestClassifyStats(t *testing.T) {
+	corpus := filepath.Join("..", "webhooks", "classify", "testdata", "corpus")
+	code, out, errs := runCLI(context.Background(), "classify", "--rules", "", "--stats", "--json", corpus)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var s struct {
+		Logs, Matched, Unmatched int
+		CatchAll                 int     `json:"catch_all"`
+		CatchAllShare            float64 `json:"catch_all_share"`
+		Rules                    []struct {
+			Rule     string
+			CatchAll bool `json:"catch_all"`
+			Logs     int
+			Share    float64
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if s.Logs != 10 || s.Matched != 6 || s.CatchAll != 2 || s.Unmatched != 2 || s.CatchAllShare != 0.2 {
+		t.Errorf("totals: %s", out)
+	}
+	won := map[string]int{}
+	for _, r := range s.Rules {
+		if r.Logs > 0 {
+			won[r.Rule] = r.Logs
+		}
+		if r.Rule == "GitHub Actions error" && (!r.CatchAll || r.Share != 0.2) {
+			t.Errorf("catch-all row: %+v", r)
+		}
+	}
+	want := map[string]int{"pytest failure": 1, "C/C++ compile error": 1, "Python exception": 1, "CUDA out of memory": 1,
+		"Network error": 1, "Go panic": 1, "GitHub Actions error": 2}
+	if fmt.Sprint(won) != fmt.Sprint(want) {
+		t.Errorf("per rule: %v, want %v", won, want)
+	}
+
+	// --catch-all overrides the ruleset's; table output.
+	code, out, errs = runCLI(context.Background(), "classify", "--rules", "", "--stats", "--catch-all", "Python exception", "--catch-all", "Go panic", corpus)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	flat := strings.Join(strings.Fields(out), " ")
+	for _, want := range []string{"Python exception (catch-all) 1 10.0%", "matched by a specific rule 6 60.0%", "fell to a catch-all rule 2 20.0%", "unmatched 2 20.0%", "logs 10"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, errs := runCLI(context.Background(), "classify", "--rules", "", "--stats", "--catch-all", "nope", corpus); code != ExitUsage || !strings.Contains(errs, `"nope"`) {
+		t.Errorf("unknown --catch-all: exit %d, %s", code, errs)
+	}
+	// An unreadable corpus path fails the run, the rest is still counted.
+	code, out, _ = runCLI(context.Background(), "classify", "--rules", "", "--stats", "--json", corpus, filepath.Join(t.TempDir(), "missing"))
+	if code != ExitFailed || !strings.Contains(out, `"logs":10`) {
+		t.Errorf("missing path: exit %d, %s", code, out)
 	}
 }

@@ -11,6 +11,7 @@
 //	GET /ui/jobs/{job}             a job's settings and recent runs (?limit=, default 50)
 //	GET /ui/jobs/{job}/runs/{id}   one run: timing, outcome, error, changed paths, the full summary
 //	GET /ui/deliveries             recent webhook deliveries (?event=, ?cursor=), deliveries per event, the last failures
+//	GET /ui/deliveries/classification  the log classifier's accuracy over the last ?days= (default 7)
 //	GET /ui/inbox                  every inbox job's upload sets, failing ones first
 //	GET /ui/inbox/{job}/{prefix…}  one upload set: files, validity, errors, actions, issue, report
 //	GET /ui/metrics                what /metrics is and the metrics it exposes (/metrics stays raw)
@@ -98,7 +99,7 @@ type handler struct {
 }
 
 // pageNames are the page templates; each is rendered inside layout.html.
-var pageNames = []string{"jobs.html", "job.html", "run.html", "deliveries.html", "error.html", "metrics.html", "inbox.html", "inboxset.html", "hud.html", "hudgrid.html"}
+var pageNames = []string{"jobs.html", "job.html", "run.html", "deliveries.html", "error.html", "metrics.html", "inbox.html", "inboxset.html", "hud.html", "hudgrid.html", "classification.html"}
 
 // New returns the UI handler. It creates the run-history tables when they do
 // not exist yet (scheduler.Migrate, idempotent), so that the pages work
@@ -142,6 +143,7 @@ func New(o Options) (http.Handler, error) {
 	h.mux.HandleFunc("GET /ui/jobs/{job}", h.jobPage)
 	h.mux.HandleFunc("GET /ui/jobs/{job}/runs/{id}", h.runPage)
 	h.mux.HandleFunc("GET /ui/deliveries", h.deliveriesPage)
+	h.mux.HandleFunc("GET /ui/deliveries/classification", h.classificationPage)
 	h.mux.HandleFunc("GET /ui/metrics", h.metricsPage)
 	h.mux.HandleFunc("GET /ui/inbox", h.inboxPage)
 	h.mux.HandleFunc("GET /ui/inbox/{job}/{prefix...}", h.inboxSetPage)

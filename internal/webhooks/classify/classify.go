@@ -16,9 +16,12 @@
 //   - Context: up to N lines starting with '+' (shell traces), walking back
 //     from the matched line inclusive, nearest first.
 //
-// All rules are matched in one pass over the log: an Aho-Corasick automaton
-// over the literals the rules require picks the few rules worth running on a
-// line (see multi).
+// All rules are matched in one pass over the log: the literals the rules,
+// ignore_lines patterns and region markers require form one byte DFA that
+// walks each line once and names the few regexps worth running on it (see
+// fastPath). The line-by-line path (an Aho-Corasick prefilter per line, see
+// multi) is the reference it is tested against, and still serves lines
+// holding U+212A or U+017F when the ruleset has (?i) literals.
 //
 //	c, err := classify.New(classify.DefaultRuleset(), classify.Options{})
 //	m, err := c.ClassifyReader(r)   // m == nil: no rule matched
@@ -71,6 +74,10 @@ type Classifier struct {
 	start   *regexp.Regexp // nil: no ignored region
 	end     *regexp.Regexp
 	context int
+	fast    *fastPath
+	// longLine is the line length from which the automaton walks a line as
+	// two halves at once (defaultLongLine; tests lower it).
+	longLine int
 }
 
 // New compiles rs.
@@ -78,7 +85,7 @@ func New(rs *Ruleset, o Options) (*Classifier, error) {
 	if rs == nil || len(rs.Rules) == 0 {
 		return nil, errors.New("classify: empty ruleset")
 	}
-	c := &Classifier{context: o.Context}
+	c := &Classifier{context: o.Context, longLine: defaultLongLine}
 	if c.context == 0 {
 		c.context = DefaultContext
 	}
@@ -119,6 +126,13 @@ func New(rs *Ruleset, o Options) (*Classifier, error) {
 			return nil, fmt.Errorf("%s: ignore_region.end: %w", rs.Source, err)
 		}
 	}
+	var region [2]*regexp.Regexp
+	if c.start != nil {
+		region = [2]*regexp.Regexp{c.start, c.end}
+	}
+	if c.fast, err = newFastPath(res, drops, region[0], region[1]); err != nil {
+		return nil, fmt.Errorf("%s: %w", rs.Source, err)
+	}
 	return c, nil
 }
 
@@ -130,6 +144,15 @@ func (c *Classifier) Classify(log []byte) *Match {
 // ClassifyFrom is Classify for a log whose first line is number first (the
 // tail of a longer log, keeping the true line numbers).
 func (c *Classifier) ClassifyFrom(log []byte, first int) *Match {
+	s := c.newScan()
+	s.block(log, first-1)
+	return s.result()
+}
+
+// classifyBaseline is ClassifyFrom through the line-by-line path (the
+// Aho-Corasick prefilter per line, no automaton): the reference the fast
+// path is tested against.
+func (c *Classifier) classifyBaseline(log []byte, first int) *Match {
 	s := c.newScan()
 	num := first - 1
 	for len(log) > 0 {
@@ -145,8 +168,8 @@ func (c *Classifier) ClassifyFrom(log []byte, first int) *Match {
 	return s.result()
 }
 
-// ClassifyReader classifies a log read from r line by line (memory is bounded
-// by the longest line, not the log).
+// ClassifyReader classifies a log read from r in large chunks (memory is
+// bounded by the chunk size or the longest line, not the log).
 func (c *Classifier) ClassifyReader(r io.Reader) (*Match, error) {
 	return c.ClassifyReaderFrom(r, 1)
 }
@@ -154,6 +177,12 @@ func (c *Classifier) ClassifyReader(r io.Reader) (*Match, error) {
 // ClassifyReaderFrom is ClassifyReader for a log whose first line is number
 // first (used to classify the tail of a log with its true line numbers).
 func (c *Classifier) ClassifyReaderFrom(r io.Reader, first int) (*Match, error) {
+	return c.classifyReaderFast(r, first, readChunk)
+}
+
+// classifyReaderBaseline is ClassifyReaderFrom line by line through the
+// line-by-line path: the reference for the differential test.
+func (c *Classifier) classifyReaderBaseline(r io.Reader, first int) (*Match, error) {
 	s := c.newScan()
 	br := bufio.NewReaderSize(r, 64<<10)
 	var long []byte
@@ -200,9 +229,14 @@ type scan struct {
 	bestSub  []int
 	bestCtx  []string
 
-	ring []string // last '+' lines, ring[(head-1)%len] newest
+	ring [][]byte // last '+' lines, ring[(head-1)%len] newest
 	head int
 	n    int
+
+	// fast path scratch (see fastLine)
+	stamp  []uint32
+	gen    uint32
+	ha, hb hits
 }
 
 func (c *Classifier) newScan() *scan {
@@ -211,7 +245,10 @@ func (c *Classifier) newScan() *scan {
 		s.drop = c.drop.clone()
 	}
 	if c.context > 0 {
-		s.ring = make([]string, c.context)
+		s.ring = make([][]byte, c.context)
+	}
+	if c.fast != nil {
+		s.stamp = make([]uint32, len(c.names))
 	}
 	return s
 }
@@ -225,12 +262,13 @@ func (s *scan) line(raw []byte, num int) {
 	if copied {
 		s.buf = line[:0]
 	}
-	if s.drop != nil {
-		for _, i := range s.drop.candidates(line, len(s.drop.res)) {
-			if s.drop.res[i].Match(line) {
-				return
-			}
-		}
+	s.lineNormalized(line, num)
+}
+
+// lineNormalized is line for a line already normalised.
+func (s *scan) lineNormalized(line []byte, num int) {
+	if s.drop != nil && s.dropped(line) {
+		return
 	}
 	if s.c.start != nil {
 		if s.ignoring {
@@ -245,11 +283,36 @@ func (s *scan) line(raw []byte, num int) {
 		}
 	}
 	if len(s.ring) > 0 && len(line) > 0 && line[0] == '+' {
-		s.ring[s.head] = string(line)
-		s.head = (s.head + 1) % len(s.ring)
-		s.n = min(s.n+1, len(s.ring))
+		s.pushContext(line)
 	}
-	for _, i := range s.rules.candidates(line, s.best+1) {
+	s.tryRules(line, num, s.rules.candidates(line, s.best+1))
+}
+
+// dropped reports whether line matches an ignore_lines pattern.
+func (s *scan) dropped(line []byte) bool {
+	for _, i := range s.drop.candidates(line, len(s.drop.res)) {
+		if s.drop.res[i].Match(line) {
+			return true
+		}
+	}
+	return false
+}
+
+// pushContext records a '+' line in the context ring (a copy: line's
+// storage is reused).
+func (s *scan) pushContext(line []byte) {
+	s.ring[s.head] = append(s.ring[s.head][:0], line...)
+	s.head = (s.head + 1) % len(s.ring)
+	s.n = min(s.n+1, len(s.ring))
+}
+
+// tryRules runs the candidate rules (ascending, all at or above the best so
+// far) on line; the first that matches becomes the best.
+func (s *scan) tryRules(line []byte, num int, cands []int32) {
+	for _, i := range cands {
+		if int(i) > s.best {
+			break // cands are ascending; these were candidates before the best improved
+		}
 		sub := s.rules.res[i].FindSubmatchIndex(line)
 		if sub == nil {
 			continue
@@ -258,7 +321,7 @@ func (s *scan) line(raw []byte, num int) {
 		s.bestLine = append(s.bestLine[:0], line...)
 		s.bestCtx = s.bestCtx[:0]
 		for k := 1; k <= s.n; k++ {
-			s.bestCtx = append(s.bestCtx, s.ring[(s.head-k+len(s.ring))%len(s.ring)])
+			s.bestCtx = append(s.bestCtx, string(s.ring[(s.head-k+len(s.ring))%len(s.ring)]))
 		}
 		return
 	}

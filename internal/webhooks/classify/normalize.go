@@ -1,5 +1,7 @@
 package classify
 
+import "bytes"
+
 // tsLen is the length of a GitHub Actions timestamp prefix
 // "YYYY-MM-DDTHH:MM:SS.fffffffZ " (exactly 7 fractional digits, then a space).
 const tsLen = 29
@@ -7,44 +9,20 @@ const tsLen = 29
 // hasTimestamp reports whether line starts with a GitHub Actions timestamp
 // prefix of exactly tsLen bytes.
 func hasTimestamp(line []byte) bool {
-	if len(line) < tsLen {
+	if len(line) < tsLen || line[28] != ' ' || line[27] != 'Z' || line[10] != 'T' || line[4] != '-' ||
+		line[7] != '-' || line[13] != ':' || line[16] != ':' || line[19] != '.' {
 		return false
 	}
-	for i := 0; i < tsLen; i++ {
-		c := line[i]
-		switch i {
-		case 4, 7:
-			if c != '-' {
-				return false
-			}
-		case 10:
-			if c != 'T' {
-				return false
-			}
-		case 13, 16:
-			if c != ':' {
-				return false
-			}
-		case 19:
-			if c != '.' {
-				return false
-			}
-		case 27:
-			if c != 'Z' {
-				return false
-			}
-		case 28:
-			if c != ' ' {
-				return false
-			}
-		default:
-			if c < '0' || c > '9' {
-				return false
-			}
+	for _, i := range tsDigits {
+		if line[i]-'0' > 9 {
+			return false
 		}
 	}
 	return true
 }
+
+// tsDigits are the positions of the digits in a timestamp prefix.
+var tsDigits = [...]uint8{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22, 23, 24, 25, 26}
 
 // Normalize returns line as the classifier matches it: a leading GitHub
 // Actions timestamp prefix removed, then ANSI escape sequences removed
@@ -70,14 +48,7 @@ func normalize(dst, line []byte) ([]byte, bool) {
 		line = line[tsLen:]
 	}
 	// Fast path: nothing that can start a sequence.
-	clean := true
-	for _, c := range line {
-		if c == 0x1b || c == 0xc2 {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	if bytes.IndexByte(line, 0x1b) < 0 && bytes.IndexByte(line, 0xc2) < 0 {
 		return line, false
 	}
 	out := dst[:0]

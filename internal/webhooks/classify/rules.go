@@ -57,11 +57,18 @@ type Region struct {
 //	start = '=== begin noise ==='
 //	end = '=== end noise ==='
 //
+// A third optional key, catch_all, names the rules that only say that
+// something failed (such as '^##\[error\](.*)$'): `ghsync classify --stats`
+// counts the logs they win apart from those a specific rule explains.
+//
+//	catch_all = ["GitHub Actions error"]
+//
 // PyTorch's classifier ignores these keys, so one file serves both.
 type Ruleset struct {
 	Rules        []Rule    `toml:"rule"`
 	IgnoreLines  *[]string `toml:"ignore_lines"`
 	IgnoreRegion *Region   `toml:"ignore_region"`
+	CatchAll     []string  `toml:"catch_all"`
 	// Source names the file (or "built-in") in errors.
 	Source string `toml:"-"`
 }
@@ -80,7 +87,7 @@ func ParseRuleset(source string, data []byte) (*Ruleset, error) {
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return nil, fmt.Errorf("%s: unknown key(s) %s (known: rule.name, rule.pattern, ignore_lines, ignore_region.start, ignore_region.end)",
+		return nil, fmt.Errorf("%s: unknown key(s) %s (known: rule.name, rule.pattern, ignore_lines, ignore_region.start, ignore_region.end, catch_all)",
 			source, strings.Join(keys, ", "))
 	}
 	rs.Source = source
@@ -100,6 +107,9 @@ func ParseRuleset(source string, data []byte) (*Ruleset, error) {
 		if err := checkRustOnly(r.Pattern); err != nil {
 			return nil, fmt.Errorf("%s: rule %d (%q): pattern: %w", source, i+1, r.Name, err)
 		}
+	}
+	if err := rs.checkRuleNames("catch_all", rs.CatchAll); err != nil {
+		return nil, err
 	}
 	if rs.IgnoreLines != nil {
 		for i, p := range *rs.IgnoreLines {
@@ -155,4 +165,22 @@ func (rs *Ruleset) ignoreRegion() Region {
 		return *rs.IgnoreRegion
 	}
 	return DefaultIgnoreRegion
+}
+
+// checkRuleNames refuses a name in names (the value of key) that no rule
+// of rs has.
+func (rs *Ruleset) checkRuleNames(key string, names []string) error {
+	for _, n := range names {
+		found := false
+		for _, r := range rs.Rules {
+			if r.Name == n {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return fmt.Errorf("%s: %s: no rule is named %q", rs.Source, key, n)
+		}
+	}
+	return nil
 }
