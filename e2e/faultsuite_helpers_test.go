@@ -178,7 +178,10 @@ func (r *suiteReport) write(t *testing.T) {
 }
 
 // runTimeout bounds one run of the binary: a run still going is a hang.
-const runTimeout = 90 * time.Second
+// Runs take seconds on an idle machine; the longest wait one may make on
+// purpose is Badgr's Retry-After (at most a minute), and on a loaded
+// 2-core machine a faulted run with slow answers was seen taking over 90 s.
+const runTimeout = 3 * time.Minute
 
 // runBin runs the built binary in dir with env (plus PATH and HOME=dir) as
 // its whole environment and checks that it ended cleanly: exit 0 or 1 (2
