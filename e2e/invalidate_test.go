@@ -118,6 +118,7 @@ func TestInvalidateThroughTheBinary(t *testing.T) {
 			if body, err := os.ReadFile(filepath.Join(dir, "out", "index.html")); err != nil || string(body) != "<p>hello</p>" {
 				t.Fatalf("the object was not synced before the failed invalidation: %q %v", body, err)
 			}
+			t.Logf("failed run's output:\n%s%s", r.stdout, r.stderr)
 			newCalls()
 			fixCDN()
 			if r := run(); r.code != 0 {

@@ -28,8 +28,17 @@ type CDNSettings struct {
 	Token config.Secret `yaml:"token"`
 }
 
+// cdnSettings returns the job's cdn: settings (zero when absent).
+func (r *RepoSettings) cdnSettings() CDNSettings {
+	if r.CDN == nil {
+		return CDNSettings{}
+	}
+	return *r.CDN
+}
+
 // checkInvalidate validates invalidate: and cdn:.
 func checkInvalidate(r *RepoSettings, c *config.Checker) {
+	cs := r.cdnSettings()
 	if len(r.Invalidate) == 0 {
 		if c.Has("cdn") {
 			c.Errorf("cdn", "is set but invalidate: names no CDN (cloudfront://DISTRIBUTION_ID or cloudflare://ZONE_ID)")
@@ -48,19 +57,19 @@ func checkInvalidate(r *RepoSettings, c *config.Checker) {
 		cloudflare = cloudflare || scheme == "cloudflare"
 	}
 	if cloudflare {
-		if r.CDN.BaseURL == "" {
+		if cs.BaseURL == "" {
 			c.Errorf("cdn.base_url", "is required for cloudflare:// (the site's URL, e.g. https://www.example.com)")
-		} else if u, err := url.Parse(r.CDN.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+		} else if u, err := url.Parse(cs.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
 			c.Errorf("cdn.base_url", "must be an http(s) URL such as https://www.example.com")
 		}
-		if r.CDN.Token.IsZero() {
+		if cs.Token.IsZero() {
 			c.Errorf("cdn.token", "is required for cloudflare:// (a Cloudflare API token with Cache Purge permission; use ${ENV} or a secret reference)")
 		}
 	}
-	if c.Has("cdn.wildcard_above") && r.CDN.WildcardAbove < 1 {
+	if c.Has("cdn.wildcard_above") && cs.WildcardAbove < 1 {
 		c.Errorf("cdn.wildcard_above", "must be at least 1")
 	}
-	if strings.ContainsAny(r.CDN.PathPrefix, "*?#") {
+	if strings.ContainsAny(cs.PathPrefix, "*?#") {
 		c.Errorf("cdn.path_prefix", "must be a plain path such as /site")
 	}
 }
@@ -73,8 +82,8 @@ func invalidateNeeds(r *RepoSettings, n *Needs) {
 			n.CloudFront = append(n.CloudFront, id)
 		}
 	}
-	if len(r.Invalidate) > 0 && !r.CDN.Token.IsZero() {
-		n.Secrets = append(n.Secrets, r.CDN.Token)
+	if tok := r.cdnSettings().Token; len(r.Invalidate) > 0 && !tok.IsZero() {
+		n.Secrets = append(n.Secrets, tok)
 	}
 }
 
@@ -91,11 +100,12 @@ func owedKey(r *RepoSettings) string {
 // wrote or deleted plus those owed by earlier runs. Nothing to invalidate
 // calls no CDN.
 func invalidate(ctx context.Context, env *Env, r *RepoSettings, sum *reposync.Summary, dryRun bool) (*cdn.Report, error) {
-	token, err := r.CDN.Token.Resolve(ctx)
+	cs := r.cdnSettings()
+	token, err := cs.Token.Resolve(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("cdn.token: %w", err)
 	}
-	s := cdn.Settings{PathPrefix: r.CDN.PathPrefix, WildcardAbove: r.CDN.WildcardAbove, BaseURL: r.CDN.BaseURL, Token: token}
+	s := cdn.Settings{PathPrefix: cs.PathPrefix, WildcardAbove: cs.WildcardAbove, BaseURL: cs.BaseURL, Token: token}
 	targets, err := cdn.Open(ctx, r.Invalidate, s)
 	if err != nil {
 		return nil, Usage(err)

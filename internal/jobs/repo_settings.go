@@ -72,7 +72,7 @@ type RepoSettings struct {
 	// objects (cloudfront://DISTRIBUTION_ID, cloudflare://ZONE_ID); CDN
 	// tunes how (repo_invalidate.go).
 	Invalidate config.StringList `yaml:"invalidate"`
-	CDN        CDNSettings       `yaml:"cdn"`
+	CDN        *CDNSettings      `yaml:"cdn"`
 }
 
 // ReposFrom is the query a fanned-out repo job takes its rows from.
