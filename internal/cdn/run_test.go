@@ -198,3 +198,29 @@ func TestInvalidateExactlyTheChangedPaths(t *testing.T) {
 		})
 	}
 }
+
+// The CloudFront client takes its endpoint and credentials from the SDK's
+// standard settings, as ghsync's other AWS clients do: AWS_ENDPOINT_URL
+// (the all-services form; AWS_ENDPOINT_URL_CLOUDFRONT is used by the e2e
+// test) and the credential chain (here the environment).
+func TestCloudFrontHonoursAWSEndpointURL(t *testing.T) {
+	endpoint := mototest.Start(t, "CloudFront endpoint settings are not tested")
+	c := mototest.CloudFrontClient(endpoint)
+	id := mototest.CreateDistribution(t, c)
+	t.Setenv("AWS_ENDPOINT_URL", endpoint)
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	ctx := context.Background()
+	targets, err := Open(ctx, []string{"cloudfront://" + id}, Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(ctx, Request{Targets: targets, Keys: []string{"a.css"}, Bucket: testBucket(t), OwedKey: ".ghsync/" + OwedName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := mototest.Invalidations(t, c, id)
+	if len(got) != 1 || !slices.Equal(got[0], []string{"/a.css"}) || len(rep.Targets[0].Requests) != 1 {
+		t.Fatalf("invalidations %q, report %+v", got, rep)
+	}
+}
