@@ -50,8 +50,10 @@ type Settings struct {
 	WildcardAbove int
 	// BaseURL turns paths into URLs for Cloudflare ("https://www.example.com").
 	BaseURL string
-	// Token is Cloudflare's API token (resolved).
-	Token string
+	// Token is Cloudflare's API token (resolved); TokenErr is why it could
+	// not be resolved (the Cloudflare targets then fail, saying so).
+	Token    string
+	TokenErr error
 }
 
 // DefaultWildcardAbove is Settings.WildcardAbove's default.

@@ -11,29 +11,60 @@ import (
 	"github.com/ghsync/ghsync/internal/store"
 )
 
-// Open builds the targets for the configured URLs.
-func Open(ctx context.Context, urls []string, s Settings) ([]Target, error) {
+// Open builds the targets for the configured URLs. A target that cannot be
+// built (bad URL, missing Cloudflare settings, AWS configuration that does
+// not load) is returned as one whose every call fails with that error, so
+// that the run still records its paths as owed and says why.
+func Open(ctx context.Context, urls []string, s Settings) []Target {
 	var out []Target
 	for _, raw := range urls {
-		scheme, id, q, err := ParseURL(raw)
+		t, err := open(ctx, raw, s)
 		if err != nil {
-			return nil, err
+			t = broken{url: raw, err: err}
 		}
-		switch scheme {
-		case "cloudfront":
-			c, err := newCloudFrontClient(ctx, q)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, NewCloudFront(id, c))
-		case "cloudflare":
-			if s.BaseURL == "" || s.Token == "" {
-				return nil, fmt.Errorf("%s needs cdn.base_url and cdn.token (a Cloudflare API token with Cache Purge permission)", raw)
-			}
-			out = append(out, NewCloudflare(id, q.Get("endpoint"), s.BaseURL, s.Token, &http.Client{}))
-		}
+		out = append(out, t)
 	}
-	return out, nil
+	return out
+}
+
+func open(ctx context.Context, raw string, s Settings) (Target, error) {
+	scheme, id, q, err := ParseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	if scheme == "cloudflare" {
+		if s.TokenErr != nil {
+			return nil, fmt.Errorf("%s: cdn.token: %w", raw, s.TokenErr)
+		}
+		if s.BaseURL == "" || s.Token == "" {
+			return nil, fmt.Errorf("%s needs cdn.base_url and cdn.token (a Cloudflare API token with Cache Purge permission)", raw)
+		}
+		return NewCloudflare(id, q.Get("endpoint"), s.BaseURL, s.Token, &http.Client{}), nil
+	}
+	c, err := newCloudFrontClient(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return NewCloudFront(id, c), nil
+}
+
+// broken is a target that could not be built: every call fails with err.
+type broken struct {
+	url string
+	err error
+}
+
+func (b broken) URL() string {
+	if scheme, id, _, err := ParseURL(b.url); err == nil {
+		return scheme + "://" + id
+	}
+	return b.url
+}
+func (b broken) Limits() Limits {
+	return Limits{Batch: cloudflareBatch, MaxWildcards: cloudflareMaxWildcards}
+}
+func (b broken) Invalidate(context.Context, []string) (string, error) {
+	return "", b.err
 }
 
 // Request is one run's invalidation.

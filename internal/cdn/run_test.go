@@ -211,10 +211,7 @@ func TestCloudFrontHonoursAWSEndpointURL(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	ctx := context.Background()
-	targets, err := Open(ctx, []string{"cloudfront://" + id}, Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	targets := Open(ctx, []string{"cloudfront://" + id}, Settings{})
 	rep, err := Run(ctx, Request{Targets: targets, Keys: []string{"a.css"}, Bucket: testBucket(t), OwedKey: ".ghsync/" + OwedName})
 	if err != nil {
 		t.Fatal(err)
@@ -222,5 +219,28 @@ func TestCloudFrontHonoursAWSEndpointURL(t *testing.T) {
 	got := mototest.Invalidations(t, c, id)
 	if len(got) != 1 || !slices.Equal(got[0], []string{"/a.css"}) || len(rep.Targets[0].Requests) != 1 {
 		t.Fatalf("invalidations %q, report %+v", got, rep)
+	}
+}
+
+// A target that cannot be built (here Cloudflare without its token) fails
+// the run saying why, and the paths are owed, not lost: a later run with
+// the target fixed sends them.
+func TestUnbuildableTargetOwesItsPaths(t *testing.T) {
+	fake := cloudflaretest.New(t, "tok")
+	url := "cloudflare://zone1?endpoint=" + fake.URL
+	b := testBucket(t)
+	ctx := context.Background()
+	req := Request{Keys: []string{"a.css"}, Bucket: b, OwedKey: ".ghsync/" + OwedName,
+		Targets: Open(ctx, []string{url}, Settings{BaseURL: siteBase})}
+	rep, err := Run(ctx, req)
+	if err == nil || !strings.Contains(err.Error(), "cdn.token") || !slices.Equal(rep.Targets[0].Owed, []string{"/a.css"}) {
+		t.Fatalf("no token: err %v, report %+v; want a failure naming cdn.token with /a.css owed", err, rep)
+	}
+	s := Settings{BaseURL: siteBase, Token: "tok"}
+	if _, err := Run(ctx, Request{Bucket: b, OwedKey: ".ghsync/" + OwedName, Settings: s, Targets: Open(ctx, []string{url}, s)}); err != nil {
+		t.Fatal(err)
+	}
+	if p := fake.Purges(); len(p) != 1 || !slices.Equal(p[0].Files, []string{siteBase + "/a.css"}) {
+		t.Fatalf("purges %+v, want the owed /a.css", p)
 	}
 }
