@@ -38,6 +38,9 @@ type Needs struct {
 	Parameters []string
 	// Actions are other IAM actions jobs call (e.g. ses:SendEmail), sorted.
 	Actions []string
+	// Distributions are the CloudFront distribution ids jobs invalidate
+	// (cloudfront:CreateInvalidation on each one only), sorted.
+	Distributions []string
 	// Dynamo, when webhooks.dynamodb is set, is the DynamoDB tables the
 	// projections are mirrored to.
 	Dynamo *DynamoAccess
@@ -111,6 +114,9 @@ func Derive(cfg *config.Config, configURL string) *Needs {
 		}
 		for _, a := range needs.AWSActions {
 			n.Actions = appendUnique(n.Actions, a)
+		}
+		for _, d := range needs.CloudFront {
+			n.Distributions = appendUnique(n.Distributions, d)
 		}
 	}
 	if cfg.Webhooks.Archive.Dest != "" && webhooksOn(cfg) {

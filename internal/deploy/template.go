@@ -269,6 +269,14 @@ func functionPolicy(n *Needs) M {
 		}
 		st = append(st, statement("Parameters", []string{"ssm:GetParameter"}, arns))
 	}
+	if len(n.Distributions) > 0 {
+		sortStrings(n.Distributions)
+		var arns []any
+		for _, d := range n.Distributions {
+			arns = append(arns, Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/"+subEscape(d)))
+		}
+		st = append(st, statement("CloudFrontInvalidation", []string{"cloudfront:CreateInvalidation"}, arns))
+	}
 	if len(n.Actions) > 0 {
 		sortStrings(n.Actions)
 		st = append(st, statement("JobActions", n.Actions, []any{"*"}))

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -192,4 +193,67 @@ func keys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// A repo job with invalidate: cloudfront://ID is granted
+// cloudfront:CreateInvalidation on that distribution only.
+func TestPolicyGrantsInvalidationOnTheDistributionOnly(t *testing.T) {
+	cfg, err := jobs.ParseConfig([]byte(`jobs:
+  - name: site
+    kind: repo
+    source: github:acme/site@main
+    dest: s3://site-bucket/www/
+    invalidate: [cloudfront://E2ABCDEF123456, cloudflare://zone1]
+    cdn:
+      base_url: https://www.example.com
+      token: awssecretsmanager://cloudflare-token
+`), "t.yaml", exampleEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := Build(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := tpl.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(out, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var found []any
+	walkStatements(doc["Resources"].(map[string]any)["FunctionRole"], func(st map[string]any) {
+		if fmt.Sprint(st["Action"]) == "[cloudfront:CreateInvalidation]" {
+			found = append(found, st["Resource"])
+		}
+		if strings.Contains(fmt.Sprint(st["Action"]), "cloudfront:") && fmt.Sprint(st["Action"]) != "[cloudfront:CreateInvalidation]" {
+			t.Errorf("unexpected CloudFront grant %v", st)
+		}
+	})
+	want := "[map[Fn::Sub:arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/E2ABCDEF123456]]"
+	if len(found) != 1 || fmt.Sprint(found[0]) != want {
+		t.Fatalf("CreateInvalidation granted on %v, want exactly %s", found, want)
+	}
+	if !strings.Contains(string(out), "cloudflare-token") {
+		t.Errorf("the Cloudflare token secret is not granted:\n%s", out)
+	}
+}
+
+// walkStatements calls f with every map holding an Action.
+func walkStatements(v any, f func(map[string]any)) {
+	switch x := v.(type) {
+	case map[string]any:
+		if _, ok := x["Action"]; ok {
+			f(x)
+		}
+		for _, c := range x {
+			walkStatements(c, f)
+		}
+	case []any:
+		for _, c := range x {
+			walkStatements(c, f)
+		}
+	}
 }

@@ -64,6 +64,9 @@ type Needs struct {
 	// AWSActions are IAM actions the job calls beyond its stores (e.g.
 	// "ses:SendEmail"), granted by the deploy template.
 	AWSActions []string
+	// CloudFront are the CloudFront distribution ids the job invalidates
+	// (cloudfront:CreateInvalidation on each, granted by the deploy template).
+	CloudFront []string
 }
 
 // StoreUse is one store URL a job uses.

@@ -46,6 +46,7 @@ func (repoKind) Needs(job *config.Job) Needs {
 	if r.ReposFrom != nil {
 		n.Database = true
 	}
+	invalidateNeeds(r, &n)
 	return n
 }
 
@@ -77,6 +78,18 @@ func (repoKind) Run(ctx context.Context, env *Env, job *config.Job, ro RunOption
 	if sum != nil {
 		res.Summary, res.Changed = sum, sum.Changed()
 		res.SetText(func(w io.Writer) { writeRepoText(w, sum, err) })
+	}
+	if len(r.Invalidate) > 0 && sum != nil && !errors.Is(err, reposync.ErrOwned) {
+		inv, ierr := invalidate(ctx, env, r, sum, ro.DryRun)
+		syncErr := err
+		res.Summary = &repoRunSummary{Summary: sum, Invalidation: inv}
+		res.SetText(func(w io.Writer) {
+			writeRepoText(w, sum, syncErr)
+			if inv != nil {
+				io.WriteString(w, inv.Text())
+			}
+		})
+		err = errors.Join(err, ierr)
 	}
 	if ro.DryRun || ro.NoAlerts {
 		return res, err

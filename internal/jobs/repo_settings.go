@@ -68,6 +68,11 @@ type RepoSettings struct {
 	// ReposFrom, when set, fans the job out: one sync per row of a SQL
 	// query, with Source and Dest as templates over the row's columns.
 	ReposFrom *ReposFrom `yaml:"repos_from"`
+	// Invalidate are the CDNs to invalidate after a run that changed
+	// objects (cloudfront://DISTRIBUTION_ID, cloudflare://ZONE_ID); CDN
+	// tunes how (repo_invalidate.go).
+	Invalidate config.StringList `yaml:"invalidate"`
+	CDN        *CDNSettings      `yaml:"cdn"`
 }
 
 // ReposFrom is the query a fanned-out repo job takes its rows from.
@@ -211,6 +216,7 @@ func checkRepo(r *RepoSettings, c *config.Checker) {
 	if f := r.ReposFrom; f != nil {
 		checkReposFrom(f, r, c)
 	}
+	checkInvalidate(r, c)
 	c.Positive("limits.max_entries", r.Limits.MaxEntries)
 	c.Positive("limits.max_entry_size", int64(r.Limits.MaxEntrySize))
 	c.Positive("limits.max_total_size", int64(r.Limits.MaxTotalSize))

@@ -65,6 +65,7 @@ func apply(ctx context.Context, o *Options, p *Plan, s *Summary) ([]ManifestObje
 		for _, k := range p.Deletes {
 			addPath(&s.Paths.Deleted, k)
 		}
+		s.Keys = append(s.Keys, p.Deletes...)
 	}
 	if s.BytesDownloaded == 0 {
 		s.BytesDownloaded = a.readIn.Load()

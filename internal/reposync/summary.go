@@ -38,6 +38,11 @@ type Summary struct {
 	Paths             ChangedPaths   `json:"paths"`
 	Error             string         `json:"error,omitempty"` // set by callers when the run failed
 	started           time.Time
+
+	// Keys are every object key the run wrote or deleted (dry: would),
+	// relative to the destination, unbounded: what a CDN invalidation must
+	// cover. Adopted objects are not in it. Not part of the JSON form.
+	Keys []string `json:"-"`
 }
 
 // ChangedPaths lists the first changed paths of each kind (at most 50 each).

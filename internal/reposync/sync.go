@@ -203,9 +203,11 @@ func (s *Summary) fromPlan(p *Plan) {
 	for _, k := range p.Deletes {
 		addPath(&s.Paths.Deleted, k)
 	}
+	s.Keys = append(s.Keys, p.Deletes...)
 }
 
 func (s *Summary) count(it Item) {
+	s.Keys = append(s.Keys, it.Key)
 	switch it.Kind {
 	case KindModified:
 		s.Modified++
