@@ -68,6 +68,13 @@ type RepoSettings struct {
 	// ReposFrom, when set, fans the job out: one sync per row of a SQL
 	// query, with Source and Dest as templates over the row's columns.
 	ReposFrom *ReposFrom `yaml:"repos_from"`
+	// IncludeRepos, ExcludeRepos, Topics, Visibility and Archived choose the
+	// repositories of a whole-owner source, github:OWNER/* (repo_org.go).
+	IncludeRepos []string `yaml:"include_repos"`
+	ExcludeRepos []string `yaml:"exclude_repos"`
+	Topics       []string `yaml:"topics"`
+	Visibility   string   `yaml:"visibility"`
+	Archived     *bool    `yaml:"archived"`
 }
 
 // ReposFrom is the query a fanned-out repo job takes its rows from.
@@ -211,6 +218,7 @@ func checkRepo(r *RepoSettings, c *config.Checker) {
 	if f := r.ReposFrom; f != nil {
 		checkReposFrom(f, r, c)
 	}
+	checkOwnerSource(r, c)
 	c.Positive("limits.max_entries", r.Limits.MaxEntries)
 	c.Positive("limits.max_entry_size", int64(r.Limits.MaxEntrySize))
 	c.Positive("limits.max_total_size", int64(r.Limits.MaxTotalSize))

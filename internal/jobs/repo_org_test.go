@@ -1,0 +1,175 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ghsync/ghsync/internal/githubtest"
+)
+
+// orgFixture is an owner with 40 repositories: 5 archived, 3 without the
+// "site" topic, 32 to mirror.
+func orgFixture(t *testing.T) *githubtest.Server {
+	gh := githubtest.New(t, githubtest.Options{})
+	for i := range 40 {
+		name := fmt.Sprintf("site-%02d", i)
+		r := gh.AddRepo("acme", name)
+		r.Commit("main", map[string]string{"index.html": "<h1>" + name + "</h1>", "css/a.css": "body{}"})
+		switch {
+		case i < 5:
+			r.SetTopics("site")
+			r.SetArchived(true)
+		case i < 8:
+			r.SetTopics("tool")
+		default:
+			r.SetTopics("docs", "site")
+		}
+	}
+	return gh
+}
+
+func ownerRunner(t *testing.T, gh *githubtest.Server, out string) *Runner {
+	return runner(t, `
+jobs:
+  - name: org
+    kind: repo
+    source: github:acme/*
+    dest: file://`+filepath.ToSlash(out)+`/
+    topics: [site]
+    archived: false
+`, map[string]string{"GITHUB_API_URL": gh.URL})
+}
+
+// TestOwnerJob is issue 19's must-be-true 2 for repo jobs: 40 repositories
+// (5 archived, 3 filtered out by topic) → 32 mirrored, each under its own
+// prefix with its own manifest; a steady run costs 1 + 32 requests, all
+// answered 304 (also from a fresh process: the listing's validators are
+// kept under the destination); a new repository is mirrored by the next
+// run; one removed has its prefix handled by the delete policy.
+func TestOwnerJob(t *testing.T) {
+	gh := orgFixture(t)
+	out := t.TempDir()
+	ctx := context.Background()
+	res, err := ownerRunner(t, gh, out).Run(ctx, "org", RunOptions{})
+	if err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	sum := res.Summary.(*FanoutSummary)
+	if sum.Listed != 40 || sum.OK != 32 || sum.Failed != 0 || len(sum.Rows) != 32 {
+		t.Fatalf("first run: listed %d, %d ok, %d failed, %d rows; want 40, 32, 0, 32", sum.Listed, sum.OK, sum.Failed, len(sum.Rows))
+	}
+	for _, name := range []string{"site-08", "site-39"} {
+		if b, err := os.ReadFile(filepath.Join(out, name, "index.html")); err != nil || !strings.Contains(string(b), name) {
+			t.Errorf("%s/index.html: %q, %v", name, b, err)
+		}
+		m, err := os.ReadFile(filepath.Join(out, name, ".ghsync", "manifest.json"))
+		if err != nil || !strings.Contains(string(m), `"owner": "github:acme/`+name+`"`) && !strings.Contains(string(m), `"owner":"github:acme/`+name+`"`) {
+			t.Errorf("%s manifest: %v %.200s", name, err, m)
+		}
+	}
+	for _, name := range []string{"site-00", "site-04", "site-05", "site-07"} { // archived, other topic
+		if _, err := os.Stat(filepath.Join(out, name)); !os.IsNotExist(err) {
+			t.Errorf("%s mirrored although filtered out (%v)", name, err)
+		}
+	}
+
+	// Steady run, in a fresh runner (a new process): 1 + 32, all 304.
+	gh.ResetCounts()
+	res, err = ownerRunner(t, gh, out).Run(ctx, "org", RunOptions{})
+	if err != nil {
+		t.Fatalf("steady run: %v", err)
+	}
+	sum = res.Summary.(*FanoutSummary)
+	if !sum.ListingNotModified || res.Changed {
+		t.Errorf("steady run: listing not modified %v, changed %v", sum.ListingNotModified, res.Changed)
+	}
+	if gh.Total() != 33 || gh.NotModified() != 33 {
+		t.Errorf("steady run: %d GitHub requests, %d answered 304 (%v); want 1 + 32 = 33, all 304", gh.Total(), gh.NotModified(), gh.Counts())
+	}
+	var text strings.Builder
+	res.WriteText(&text)
+	if !strings.Contains(text.String(), "40 repositories listed (listing not modified), 32 kept") || !strings.Contains(text.String(), "32 repositories: 32 ok, 0 failed") {
+		t.Errorf("steady run text:\n%s", text.String())
+	}
+
+	// A new repository appears: mirrored by the next run.
+	gh.AddRepo("acme", "new-site").Commit("main", map[string]string{"index.html": "new"})
+	gh.AddRepo("acme", "new-site").SetTopics("site")
+	r := ownerRunner(t, gh, out)
+	if res, err = r.Run(ctx, "org", RunOptions{}); err != nil {
+		t.Fatalf("run after a new repository: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "new-site", "index.html")); err != nil || string(b) != "new" {
+		t.Fatalf("new-site not mirrored: %q, %v", b, err)
+	}
+
+	// One removed: its prefix is handled by the delete policy (managed:
+	// what the job wrote there is deleted).
+	os.WriteFile(filepath.Join(out, "site-09", "not-ours.txt"), []byte("x"), 0o644)
+	gh.RemoveRepo("acme", "site-09")
+	res, err = r.Run(ctx, "org", RunOptions{})
+	if err != nil {
+		t.Fatalf("run after a removal: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "site-09", "index.html")); !os.IsNotExist(err) {
+		t.Errorf("site-09/index.html still there after the repository left (%v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "site-09", "not-ours.txt")); err != nil {
+		t.Errorf("delete: managed deleted an object the job did not write: %v", err)
+	}
+	sum = res.Summary.(*FanoutSummary)
+	var removed *FanoutRow
+	for i := range sum.Rows {
+		if sum.Rows[i].Removed != nil {
+			removed = &sum.Rows[i]
+		}
+	}
+	if removed == nil || removed.Row["repo"] != "site-09" || removed.Removed.Deleted != 3 {
+		t.Errorf("removal row: %+v", removed)
+	}
+	// The next run no longer looks at it.
+	if res, err = r.Run(ctx, "org", RunOptions{}); err != nil || len(res.Summary.(*FanoutSummary).Rows) != 32 {
+		t.Fatalf("run after the removal was handled: %v", err)
+	}
+}
+
+// TestOwnerJobListingFailureRemovesNothing: a failed listing fails the run
+// and deletes nothing; too many repositories leaving at once are not
+// removed without --force.
+func TestOwnerJobListingFailureRemovesNothing(t *testing.T) {
+	gh := orgFixture(t)
+	out := t.TempDir()
+	ctx := context.Background()
+	r := ownerRunner(t, gh, out)
+	if _, err := r.Run(ctx, "org", RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	gh.Fail("GET /orgs/{org}/repos", 500, 50)
+	if _, err := r.Run(ctx, "org", RunOptions{}); err == nil || !strings.Contains(err.Error(), "nothing synced or removed") {
+		t.Fatalf("run with a failing listing: %v", err)
+	}
+	gh = orgFixture(t) // a new fake: same names, but only 10 of the 32 are there
+	for i := range 40 {
+		if i >= 18 {
+			gh.RemoveRepo("acme", fmt.Sprintf("site-%02d", i))
+		}
+	}
+	r = ownerRunner(t, gh, out)
+	_, err := r.Run(ctx, "org", RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("22 of 32 leaving: %v; want a refusal naming --force", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "site-30", "index.html")); err != nil {
+		t.Fatalf("refused removal deleted objects: %v", err)
+	}
+	if _, err := r.Run(ctx, "org", RunOptions{Force: true}); err != nil {
+		t.Fatalf("forced run: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "site-30", "index.html")); !os.IsNotExist(err) {
+		t.Fatalf("forced removal left site-30 (%v)", err)
+	}
+}
