@@ -56,8 +56,10 @@ func wholeOwner(src string) bool {
 func checkOwnerSource(r *RepoSettings, c *config.Checker) {
 	f := r.ownerFilter()
 	if !wholeOwner(r.Source) {
-		if f.set() {
-			c.Errorf("source", "include_repos, exclude_repos, topics, visibility and archived choose repositories of a whole owner: use source: github:OWNER/* (got %q)", config.Truncate(r.Source, 60))
+		for _, key := range []string{"include_repos", "exclude_repos", "topics", "visibility", "archived"} {
+			if c.Has(key) {
+				c.Errorf(key, "chooses repositories of a whole owner: it goes with source: github:OWNER/* (got source %q)", config.Truncate(r.Source, 60))
+			}
 		}
 		return
 	}
@@ -93,18 +95,7 @@ type ownerState struct {
 
 // readOwnerState reads the job's state; nil when there is none.
 func readOwnerState(ctx context.Context, b *store.Bucket) (*ownerState, error) {
-	data, _, err := b.Read(ctx, ownerStateKey)
-	if errors.Is(err, store.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s%s: %w", store.Redact(b.URL()), ownerStateKey, err)
-	}
-	var st ownerState
-	if err := jsonUnmarshal(data, &st); err != nil {
-		return nil, fmt.Errorf("read %s%s: %w (delete it to start over: the next listing is then unconditional)", store.Redact(b.URL()), ownerStateKey, err)
-	}
-	return &st, nil
+	return readOwnerStateAt(ctx, b, ownerStateKey)
 }
 
 // runOwner runs a whole-owner repo job.
