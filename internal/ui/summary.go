@@ -27,6 +27,8 @@ type summaryView struct {
 	Branches []branchView
 	// Sets are an inbox run's upload sets (poll, event or --key run).
 	Sets []setView
+	// Rows are a fanned-out run's rows (summary_rows.go).
+	Rows []rowView
 	// Fields are the summary's scalar fields, sorted by key, redacted.
 	Fields []field
 	// Raw is the whole summary, indented, with URLs redacted.
@@ -108,6 +110,9 @@ func parseSummary(raw json.RawMessage) summaryView {
 	}
 	v.Sets = inboxSets(m)
 	v.Short = shortSummary(m)
+	if v.Rows = fanoutRows(m); v.Rows != nil {
+		v.Short = fanoutShort(m, v.Rows)
+	}
 	return v
 }
 
