@@ -14,8 +14,8 @@ import (
 // TestWholeOwnerJobsThroughTheBinary runs `ghsync run` on a repo job and a
 // statuses job over an owner of 40 repositories (5 archived, 3 without the
 // "site" topic): 32 mirrored and snapshotted; a steady run of the repo job
-// costs 1 + 32 GitHub requests, all 304, although every run is a new
-// process; a new repository is picked up and a removed one's prefix
+// and of the statuses job each cost 1 + 32 GitHub requests, all 304,
+// although every run is a new process; a new repository is picked up and a removed one's prefix
 // deleted by the next run; --json is one object with a row per repository.
 func TestWholeOwnerJobsThroughTheBinary(t *testing.T) {
 	gh := githubtest.New(t, githubtest.Options{})
@@ -87,6 +87,13 @@ func TestWholeOwnerJobsThroughTheBinary(t *testing.T) {
 	}
 	if gh.Total() != 33 || gh.NotModified() != 33 {
 		t.Errorf("steady org run (a new process): %d GitHub requests, %d answered 304 (%v); want 33, all 304", gh.Total(), gh.NotModified(), gh.Counts())
+	}
+	gh.ResetCounts()
+	if r, _ = run("hud"); r.code != 0 {
+		t.Fatalf("steady hud run: exit %d\n%s", r.code, r.stderr)
+	}
+	if gh.Total() != 33 || gh.NotModified() != 33 {
+		t.Errorf("steady hud run (a new process): %d GitHub requests, %d answered 304 (%v); want 33, all 304", gh.Total(), gh.NotModified(), gh.Counts())
 	}
 	if r = exe(t, dir, env, "run", "org", "--config", cfg); !strings.Contains(r.stdout, "acme: 40 repositories listed (listing not modified), 32 kept by the filters") {
 		t.Errorf("text output:\n%s\n%s", r.stdout, r.stderr)

@@ -91,6 +91,17 @@ type ownerState struct {
 	// it mirrors, and those that left the listing but whose prefixes are
 	// not handled yet (a refused or failed removal).
 	Mirrored []string `json:"mirrored"`
+	// Heads (statuses jobs) are, per repository and branch, the head the
+	// last run snapshotted and its validator; Shape is the settings they
+	// were snapshotted with (format, history size).
+	Heads map[string]map[string]headState `json:"heads,omitempty"`
+	Shape string                          `json:"shape,omitempty"`
+}
+
+// headState is a branch head as a statuses job last snapshotted it.
+type headState struct {
+	SHA  string `json:"sha"`
+	ETag string `json:"etag"`
 }
 
 // readOwnerState reads the job's state; nil when there is none.

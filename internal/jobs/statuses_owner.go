@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/github"
@@ -139,6 +140,9 @@ func statusesOwnerRows(ctx context.Context, env *Env, job *config.Job, s *Status
 	sort.Slice(keep, func(i, j int) bool { return keep[i].Name < keep[j].Name })
 
 	rows := make([]StatusesRow, len(keep))
+	shape := fmt.Sprintf("%s/%d", s.Format, s.HistorySize)
+	heads := map[string]map[string]headState{}
+	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, ownerConcurrency)
 	for i, r := range keep {
@@ -157,11 +161,30 @@ func statusesOwnerRows(ctx context.Context, env *Env, job *config.Job, s *Status
 				rows[i].Error = "the repository has no default branch (it is empty); nothing to snapshot"
 				return
 			}
-			rs, err := Statuses(ctx, env, &one, ro)
-			rows[i].Summary = rs
-			if err != nil {
-				rows[i].Error = err.Error()
+			var prevHeads map[string]headState
+			if prev != nil && prev.Shape == shape {
+				prevHeads = prev.Heads[r.Name]
 			}
+			checked, settled := checkHeads(ctx, gh, b, owner, r.Name, one.Branches, prevHeads)
+			if settled {
+				rows[i].Summary = unchangedSummary(&one, owner, r.Name, checked)
+			} else {
+				rs, err := Statuses(ctx, env, &one, ro)
+				rows[i].Summary = rs
+				if err != nil {
+					rows[i].Error = err.Error()
+				}
+				if rs != nil {
+					for _, br := range rs.Branches {
+						if br.Result == "failed" {
+							delete(checked, br.Branch) // not snapshotted: never skipped next time
+						}
+					}
+				}
+			}
+			mu.Lock()
+			heads[r.Name] = checked
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
@@ -195,8 +218,8 @@ func statusesOwnerRows(ctx context.Context, env *Env, job *config.Job, s *Status
 	if !ro.DryRun {
 		mirrored := append(names, pending...)
 		sort.Strings(mirrored)
-		st := &ownerState{Version: 1, Job: job.Name, Source: s.Repos, Listing: listing, Mirrored: mirrored}
-		if prev == nil || !notModified || !slices.Equal(prev.Mirrored, st.Mirrored) {
+		st := &ownerState{Version: 1, Job: job.Name, Source: s.Repos, Listing: listing, Mirrored: mirrored, Heads: heads, Shape: shape}
+		if prev == nil || !notModified || !slices.Equal(prev.Mirrored, st.Mirrored) || prev.Shape != shape || !sameHeads(prev.Heads, heads) {
 			if err := writeJSON(ctx, b, statusesOwnerStateKey, st); err != nil {
 				errs = append(errs, fmt.Errorf("record the listing: %w", err))
 			}
@@ -292,4 +315,81 @@ func writeStatusesOwnerText(w io.Writer, s *StatusesOwnerSummary) {
 		}
 	}
 	fmt.Fprintf(w, "%d repositories: %d ok, %d failed\n", len(s.Repos), s.OK, s.Failed)
+}
+
+// checkHeads asks GitHub, conditionally on the validators the last run
+// recorded, for the head of each branch of owner/name (one REST request
+// each, answered 304 and free of rate limit when the branch did not move).
+// settled is true when every branch is unchanged and its stored snapshot
+// is of that head with every commit settled (statuses.Snapshot.Settled):
+// a run would then fetch nothing and write nothing, so none is made. The
+// heads (with their new validators) are returned to be recorded; a
+// failure to check only means the run is made.
+func checkHeads(ctx context.Context, gh *github.Client, b *store.Bucket, owner, name string, branches []string, prev map[string]headState) (map[string]headState, bool) {
+	out := map[string]headState{}
+	rc, err := gh.For(ctx, owner, name)
+	if err != nil {
+		return out, false
+	}
+	settled := true
+	for _, br := range branches {
+		p, had := prev[br]
+		sha, etag, notModified, err := rc.ResolveCommit(ctx, br, p.ETag)
+		if err != nil {
+			settled = false
+			continue
+		}
+		if notModified {
+			sha = p.SHA
+		}
+		out[br] = headState{SHA: sha, ETag: etag}
+		if !had || !notModified || !snapshotSettled(ctx, b, statuses.Key(owner, name, br), sha) {
+			settled = false
+		}
+	}
+	return out, settled
+}
+
+// snapshotSettled reports whether the snapshot at key is of head and has
+// every commit settled.
+func snapshotSettled(ctx context.Context, b *store.Bucket, key, head string) bool {
+	body, _, err := b.Read(ctx, key)
+	if err != nil {
+		return false
+	}
+	snap, err := statuses.Parse(body)
+	if err != nil || len(snap.Commits) == 0 || snap.Commits[0].SHA != head {
+		return false
+	}
+	return snap.Settled(time.Now(), 0)
+}
+
+// unchangedSummary is the summary of a repository whose snapshots were
+// proven current without a run.
+func unchangedSummary(s *StatusesSettings, owner, name string, heads map[string]headState) *statuses.Summary {
+	sum := &statuses.Summary{Repo: owner + "/" + name, Dest: store.Redact(s.Dest), Format: s.Format, Branches: []statuses.BranchResult{}}
+	for _, br := range s.Branches {
+		sum.Branches = append(sum.Branches, statuses.BranchResult{Branch: br, Key: statuses.Key(owner, name, br), Head: heads[br].SHA, Result: "unchanged"})
+		sum.BranchesUnchanged++
+	}
+	return sum
+}
+
+// sameHeads reports whether two head records are equal.
+func sameHeads(a, b map[string]map[string]headState) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for repo, x := range a {
+		y, ok := b[repo]
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for br, h := range x {
+			if y[br] != h {
+				return false
+			}
+		}
+	}
+	return true
 }
