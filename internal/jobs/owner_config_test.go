@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -71,5 +72,15 @@ func TestOwnerFilterKeep(t *testing.T) {
 	}
 	if got := repoDest("file://.?prefix=out", "a"); got != "file://.?prefix=out%2Fa%2F" {
 		t.Errorf("repoDest with ?prefix = %q", got)
+	}
+}
+
+// TestAdHocWholeOwnerRefused: `ghsync sync github:acme/* DST` is a usage
+// error that says to configure a job.
+func TestAdHocWholeOwnerRefused(t *testing.T) {
+	r := runner(t, "jobs: []\n", nil)
+	_, err := SyncRepo(t.Context(), r.Env(), "", &RepoSettings{Source: "github:acme/*", Dest: "mem://adhoc-owner/"}, RunOptions{})
+	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "configure it as a repo job") {
+		t.Fatalf("ad-hoc whole-owner sync: %v; want a usage error saying to configure a job", err)
 	}
 }
