@@ -111,6 +111,13 @@ func TestOwnerJob(t *testing.T) {
 	// what the job wrote there is deleted).
 	os.WriteFile(filepath.Join(out, "site-09", "not-ours.txt"), []byte("x"), 0o644)
 	gh.RemoveRepo("acme", "site-09")
+	res, err = r.Run(ctx, "org", RunOptions{DryRun: true})
+	if err != nil || !strings.Contains(textOf(res), "would remove site-09") {
+		t.Fatalf("dry run after a removal: %v\n%s", err, textOf(res))
+	}
+	if _, err := os.Stat(filepath.Join(out, "site-09", "index.html")); err != nil {
+		t.Fatalf("dry run deleted site-09/index.html: %v", err)
+	}
 	res, err = r.Run(ctx, "org", RunOptions{})
 	if err != nil {
 		t.Fatalf("run after a removal: %v", err)
