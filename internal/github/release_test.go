@@ -57,3 +57,34 @@ func TestResolveReleaseOneRequest(t *testing.T) {
 		t.Fatalf("new release: %v %q %v", rel, sha, err)
 	}
 }
+
+// TestReleaseRecordAcrossClients: a record kept by one client lets a new
+// client (another process) resolve the unchanged release with one request
+// answered 304.
+func TestReleaseRecordAcrossClients(t *testing.T) {
+	s := githubtest.New(t, githubtest.Options{})
+	repo := s.AddRepo("acme", "app")
+	c1 := repo.Commit("main", map[string]string{"a": "1"})
+	repo.AddRelease("v1", githubtest.Asset{Name: "app.tgz", Content: []byte("bin")})
+	ctx := context.Background()
+	first, _ := newFakeClient(t, s, Config{})
+	rc, _ := first.For(ctx, "acme", "app")
+	if _, _, _, err := rc.ResolveRelease(ctx, "latest"); err != nil {
+		t.Fatal(err)
+	}
+	rec, ok := first.ReleaseRecord("acme", "app", "latest")
+	if !ok || rec.SHA != c1 || rec.Release.TagName != "v1" || len(rec.Release.Assets) != 1 {
+		t.Fatalf("record: %+v %v", rec, ok)
+	}
+	second, _ := newFakeClient(t, s, Config{})
+	second.RestoreRelease("acme", "app", "latest", rec)
+	rc2, _ := second.For(ctx, "acme", "app")
+	s.ResetCounts()
+	rel, sha, _, err := rc2.ResolveRelease(ctx, "latest")
+	if err != nil || sha != c1 || len(rel.Assets) != 1 {
+		t.Fatalf("restored resolve: %v %q %v", rel, sha, err)
+	}
+	if s.Total() != 1 || s.NotModified() != 1 {
+		t.Errorf("restored resolve: %d requests, %d answered 304; want 1 and 1", s.Total(), s.NotModified())
+	}
+}

@@ -188,9 +188,10 @@ func (r *RepoClient) release(ctx context.Context, tag string) (rel *Release, eta
 	if tag != "" && tag != "latest" {
 		route, path, what = "GET /repos/{owner}/{repo}/releases/tags/{tag}", "releases/tags/"+escapeRef(tag), fmt.Sprintf("release %q of %s", tag, r)
 	}
+	_, cacheKey := releaseKeys(r.owner, r.repo, tag)
 	body, etag, notModified, resp, err := r.getConditional(func(hdr http.Header) (*http.Response, error) {
 		return r.get(ctx, route, path, hdr)
-	}, "GET "+r.String()+"/"+path)
+	}, cacheKey)
 	if err != nil {
 		return nil, "", false, fmt.Errorf("get %s: %w", what, err)
 	}

@@ -96,6 +96,11 @@ type ownerState struct {
 	// were snapshotted with (format, history size).
 	Heads map[string]map[string]headState `json:"heads,omitempty"`
 	Shape string                          `json:"shape,omitempty"`
+	// Releases (repo jobs over releases) are, per repository, the release
+	// last resolved and its tag's commit, with their validators, so the
+	// next run (a new process too) resolves an unchanged release with one
+	// request answered 304.
+	Releases map[string]github.ReleaseRecord `json:"releases,omitempty"`
 }
 
 // headState is a branch head as a statuses job last snapshotted it.
@@ -169,6 +174,8 @@ func runOwnerRows(ctx context.Context, env *Env, job *config.Job, r *RepoSetting
 	sum.Listed = len(listing.Repos())
 
 	rows := make([]FanoutRow, len(keep))
+	releases := map[string]github.ReleaseRecord{}
+	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, ownerConcurrency)
 	for i, name := range keep {
@@ -177,7 +184,17 @@ func runOwnerRows(ctx context.Context, env *Env, job *config.Job, r *RepoSetting
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			if rec, ok := prev.release(name); ok && spec.Release != "" {
+				gh.RestoreRelease(spec.Owner, name, spec.Release, rec)
+			}
 			rows[i] = syncOwnerRepo(ctx, env, job, r, spec, name, ro)
+			if spec.Release != "" && rows[i].Error == "" {
+				if rec, ok := gh.ReleaseRecord(spec.Owner, name, spec.Release); ok {
+					mu.Lock()
+					releases[name] = rec
+					mu.Unlock()
+				}
+			}
 		}()
 	}
 	wg.Wait()
@@ -214,7 +231,10 @@ func runOwnerRows(ctx context.Context, env *Env, job *config.Job, r *RepoSetting
 	if !ro.DryRun {
 		sort.Strings(mirrored)
 		st := &ownerState{Version: 1, Job: job.Name, Source: r.Source, Listing: listing, Mirrored: mirrored}
-		if prev == nil || !notModified || !slices.Equal(prev.Mirrored, st.Mirrored) || prev.Source != st.Source {
+		if len(releases) > 0 {
+			st.Releases = releases
+		}
+		if prev == nil || !notModified || !slices.Equal(prev.Mirrored, st.Mirrored) || prev.Source != st.Source || !sameReleases(prev.Releases, st.Releases) {
 			if err := writeJSON(ctx, b, ownerStateKey, st); err != nil {
 				errs = append(errs, fmt.Errorf("record the listing: %w", err))
 			}
@@ -242,4 +262,27 @@ func syncOwnerRepo(ctx context.Context, env *Env, job *config.Job, r *RepoSettin
 		row.Error = err.Error()
 	}
 	return row
+}
+
+// release returns the release record kept for repository name.
+func (st *ownerState) release(name string) (github.ReleaseRecord, bool) {
+	if st == nil {
+		return github.ReleaseRecord{}, false
+	}
+	rec, ok := st.Releases[name]
+	return rec, ok
+}
+
+// sameReleases reports whether two sets of release records resolve alike.
+func sameReleases(a, b map[string]github.ReleaseRecord) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, x := range a {
+		y, ok := b[k]
+		if !ok || x.ETag != y.ETag || x.SHA != y.SHA || x.CommitETag != y.CommitETag || !x.At.Equal(y.At) {
+			return false
+		}
+	}
+	return true
 }

@@ -180,3 +180,43 @@ func TestOwnerJobListingFailureRemovesNothing(t *testing.T) {
 		t.Fatalf("forced removal left site-30 (%v)", err)
 	}
 }
+
+// TestOwnerReleaseJobSteadyRun: github:acme/*@release:latest mirrors each
+// repository's latest release to DEST/{repo}/{tag}/; a steady run, from a
+// fresh runner (a new process), costs the listing plus one request per
+// repository (the release), all answered 304; a new release is mirrored.
+func TestOwnerReleaseJobSteadyRun(t *testing.T) {
+	gh := githubtest.New(t, githubtest.Options{})
+	for i := range 5 {
+		name := fmt.Sprintf("app%d", i)
+		r := gh.AddRepo("acme", name)
+		r.Commit("main", map[string]string{"index.html": name + " v1"})
+		r.AddRelease("v1.0")
+	}
+	out := t.TempDir()
+	cfg := "jobs:\n  - name: rel\n    kind: repo\n    source: github:acme/*@release:latest\n    dest: file://" + filepath.ToSlash(out) + "/\n"
+	env := map[string]string{"GITHUB_API_URL": gh.URL}
+	ctx := context.Background()
+	if _, err := runner(t, cfg, env).Run(ctx, "rel", RunOptions{}); err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "app3", "v1.0", "index.html")); err != nil || string(b) != "app3 v1" {
+		t.Fatalf("app3/v1.0/index.html: %q, %v", b, err)
+	}
+	gh.ResetCounts()
+	res, err := runner(t, cfg, env).Run(ctx, "rel", RunOptions{})
+	if err != nil {
+		t.Fatalf("steady run: %v", err)
+	}
+	if gh.Total() != 6 || gh.NotModified() != 6 {
+		t.Errorf("steady run over 5 releases: %d requests, %d answered 304 (%v); want 1 + 5, all 304\n%s", gh.Total(), gh.NotModified(), gh.Counts(), textOf(res))
+	}
+	gh.AddRepo("acme", "app2").Commit("main", map[string]string{"index.html": "app2 v2"})
+	gh.AddRepo("acme", "app2").AddRelease("v2.0")
+	if _, err := runner(t, cfg, env).Run(ctx, "rel", RunOptions{}); err != nil {
+		t.Fatalf("run after a new release: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "app2", "v2.0", "index.html")); err != nil || string(b) != "app2 v2" {
+		t.Fatalf("app2/v2.0/index.html: %q, %v", b, err)
+	}
+}
