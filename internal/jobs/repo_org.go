@@ -188,19 +188,26 @@ func runOwnerRows(ctx context.Context, env *Env, job *config.Job, r *RepoSetting
 				gh.RestoreRelease(spec.Owner, name, spec.Release, rec)
 			}
 			rows[i] = syncOwnerRepo(ctx, env, job, r, spec, name, ro)
-			if spec.Release != "" && rows[i].Error == "" {
-				if rec, ok := gh.ReleaseRecord(spec.Owner, name, spec.Release); ok {
-					mu.Lock()
-					releases[name] = rec
-					mu.Unlock()
-				}
+			if spec.Release == "" {
+				return
+			}
+			rec, ok := gh.ReleaseRecord(spec.Owner, name, spec.Release)
+			if rows[i].Error != "" { // keep what the last good run resolved
+				rec, ok = prev.release(name)
+			}
+			if ok {
+				mu.Lock()
+				releases[name] = rec
+				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
 
 	var errs []error
-	mirrored := slices.Clone(keep)
+	// A repository named like the state folder is never mirrored (its row
+	// fails), so its prefix is never the job's to remove.
+	mirrored := slices.DeleteFunc(slices.Clone(keep), func(n string) bool { return strings.EqualFold(n, ownerStateDir) })
 	for _, row := range rows {
 		if row.Error != "" {
 			errs = append(errs, fmt.Errorf("%s: %s", row.Row["repo"], row.Error))

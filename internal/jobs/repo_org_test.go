@@ -220,3 +220,27 @@ func TestOwnerReleaseJobSteadyRun(t *testing.T) {
 		t.Fatalf("app2/v2.0/index.html: %q, %v", b, err)
 	}
 }
+
+// TestOwnerJobStateFolderRepository: a repository named .ghsync fails its
+// row (its prefix would be the job's state folder); the others are
+// mirrored and the state survives it leaving the listing.
+func TestOwnerJobStateFolderRepository(t *testing.T) {
+	gh := githubtest.New(t, githubtest.Options{})
+	gh.AddRepo("acme", "site").Commit("main", map[string]string{"index.html": "s"})
+	gh.AddRepo("acme", ".ghsync").Commit("main", map[string]string{"repos.json": "{}"})
+	out := t.TempDir()
+	cfg := "jobs:\n  - name: org\n    kind: repo\n    source: github:acme/*\n    dest: file://" + filepath.ToSlash(out) + "/\n    delete: all\n"
+	r := runner(t, cfg, map[string]string{"GITHUB_API_URL": gh.URL})
+	ctx := context.Background()
+	res, err := r.Run(ctx, "org", RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), "exclude_repos") || res.Summary.(*FanoutSummary).OK != 1 {
+		t.Fatalf("run with a .ghsync repository: %v", err)
+	}
+	gh.RemoveRepo("acme", ".ghsync")
+	if _, err := r.Run(ctx, "org", RunOptions{}); err != nil {
+		t.Fatalf("run after .ghsync left: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, ".ghsync", "repos.json")); err != nil {
+		t.Fatalf("the job's state: %v", err)
+	}
+}
