@@ -11,9 +11,10 @@ import (
 // trusted while the release itself answers 304: within it, resolving an
 // unchanged release costs one conditional request (the release, 304, free
 // of rate limit) instead of two. A tag moved to another commit without
-// the release changing is seen at the latest after this long (or by a new
-// process); the commit is then asked for conditionally, which costs
-// nothing either when it did not move.
+// the release changing is seen at the latest after this long (a record
+// restored with RestoreRelease keeps the time it was resolved at); the
+// commit is then asked for conditionally, which costs nothing either when
+// it did not move.
 const ReleaseCommitTTL = time.Hour
 
 // releaseMemo remembers, per repository and release selector, the commit

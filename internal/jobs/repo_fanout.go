@@ -80,6 +80,10 @@ func runFanout(ctx context.Context, env *Env, job *config.Job, r *RepoSettings, 
 	if err != nil {
 		return nil, fmt.Errorf("repos_from query: %w", err)
 	}
+	records, err := openReleaseRecords(ctx, env, job.Name, r)
+	if err != nil {
+		return nil, err
+	}
 	sum := &FanoutSummary{DryRun: ro.DryRun, Rows: []FanoutRow{}}
 	var errs []error
 	for i, row := range rows {
@@ -94,7 +98,9 @@ func runFanout(ctx context.Context, env *Env, job *config.Job, r *RepoSettings, 
 			fr.Source, fr.Dest = rs.Source, store.Redact(rs.Dest)
 			ro := ro
 			ro.Progress = nil // one progress bar per job, not per row
+			records.before(rs.Source)
 			fr.Summary, err = SyncRepo(ctx, env, job.Name, &rs, ro)
+			records.after(rs.Source, err != nil)
 		}
 		if err != nil {
 			fr.Error = err.Error()
@@ -104,6 +110,9 @@ func runFanout(ctx context.Context, env *Env, job *config.Job, r *RepoSettings, 
 			sum.OK++
 		}
 		sum.Rows = append(sum.Rows, fr)
+	}
+	if rerr := records.close(ctx, ro.DryRun); rerr != nil {
+		errs = append(errs, rerr)
 	}
 	res := &Result{Summary: sum, Changed: sum.Changed()}
 	res.SetText(func(w io.Writer) { writeFanoutText(w, sum) })

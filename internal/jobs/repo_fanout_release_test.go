@@ -67,3 +67,42 @@ jobs:
 		t.Errorf("app1 after release v2.0: %+v", s)
 	}
 }
+
+// TestReposFromReleaseSteadyRunNewProcess: the release records kept under
+// the job's prefix make a steady run from a fresh runner (a one-shot
+// `ghsync run` in a new process) cost one request per row, answered 304.
+func TestReposFromReleaseSteadyRunNewProcess(t *testing.T) {
+	gh := githubtest.New(t, githubtest.Options{})
+	var rows []string
+	for i := range 3 {
+		name := fmt.Sprintf("app%d", i)
+		r := gh.AddRepo("acme", name)
+		r.Commit("main", map[string]string{"index.html": "v1 of " + name})
+		r.AddRelease("v1.0")
+		rows = append(rows, "select '"+name+"' as repo")
+	}
+	dir := t.TempDir()
+	cfg := `
+jobs:
+  - name: apps
+    kind: repo
+    source: github:acme/{repo}@release:latest
+    dest: file://` + filepath.ToSlash(dir) + `/out/
+    repos_from:
+      database: sqlite://` + filepath.ToSlash(dir) + `/rows.db
+      query: ` + strings.Join(rows, " union all ") + `
+`
+	env := map[string]string{"GITHUB_API_URL": gh.URL}
+	ctx := context.Background()
+	if _, err := runner(t, cfg, env).Run(ctx, "apps", RunOptions{}); err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	gh.ResetCounts()
+	res, err := runner(t, cfg, env).Run(ctx, "apps", RunOptions{})
+	if err != nil {
+		t.Fatalf("steady run: %v", err)
+	}
+	if gh.Total() != 3 || gh.NotModified() != 3 {
+		t.Errorf("steady run from a new runner: %d requests, %d answered 304 (%v); want 3 and 3\n%s", gh.Total(), gh.NotModified(), gh.Counts(), textOf(res))
+	}
+}
