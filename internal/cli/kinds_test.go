@@ -19,8 +19,8 @@ func TestKindErrorsForEveryVerb(t *testing.T) {
 			`ghsync.yaml:3:5: jobs[0].kind: must be one of repo, statuses`},
 		{"misspelt key", "jobs:\n  - name: a\n    kind: repo\n    source: dir:.\n    dest: x/\n    exclud: ['^a']\n",
 			`ghsync.yaml:6:5: jobs[0].exclud: unknown field "exclud" (did you mean "exclude"?)`},
-		{"key of another kind", "jobs:\n  - name: a\n    kind: statuses\n    repo: acme/app\n    branches: [main]\n    dest: x/\n    delete: all\n",
-			`ghsync.yaml:7:5: jobs[0].delete: field "delete" is not valid for kind statuses (it belongs to kind repo)`},
+		{"key of another kind", "jobs:\n  - name: a\n    kind: statuses\n    repo: acme/app\n    branches: [main]\n    dest: x/\n    mode: archive\n",
+			`ghsync.yaml:7:5: jobs[0].mode: field "mode" is not valid for kind statuses (it belongs to kind repo)`},
 		{"invalid value", "jobs:\n  - name: a\n    kind: statuses\n    repo: acme/app\n    branches: [main]\n    dest: x/\n    history_size: 5000\n",
 			`ghsync.yaml:7:5: jobs[0].history_size: must be between 1 and 1000 (got 5000)`},
 	}

@@ -118,8 +118,8 @@ func TestValidationRules(t *testing.T) {
 		{"statuses format", statusesHead + "    dest: hud/\n    format: v6\n", nil,
 			[]string{`ghsync.yaml:7:5: jobs[0].format: must be one of v5, ghsync (got "v6")`}},
 		{"statuses missing dest", statusesHead, nil, []string{`ghsync.yaml:2:5: jobs[0].dest: is required`}},
-		{"statuses repo-only key", statusesHead + "    dest: hud/\n    delete: all\n", nil,
-			[]string{`ghsync.yaml:7:5: jobs[0].delete: field "delete" is not valid for kind statuses (it belongs to kind repo)`}},
+		{"statuses repo-only key", statusesHead + "    dest: hud/\n    mode: archive\n", nil,
+			[]string{`ghsync.yaml:7:5: jobs[0].mode: field "mode" is not valid for kind statuses (it belongs to kind repo)`}},
 		// top level
 		{"storage scheme", "storage: ftp://x/\n", nil, []string{`ghsync.yaml:1:1: storage: unsupported store scheme "ftp" (use s3, gs, azblob, file or mem) (got "ftp://x/")`}},
 		{"storage not a url", "storage: ./out\n", nil,
@@ -193,7 +193,7 @@ func TestAllErrorsReported(t *testing.T) {
 	want := []string{
 		`ghsync.yaml:6:5: jobs[0].delete: must be one of none, managed, all (got "some")`,
 		`ghsync.yaml:7:5: jobs[0].mode: must be one of files, archive (got "mirror")`,
-		`ghsync.yaml:8:5: jobs[0].bogus: unknown field "bogus" (known: alerts, archive_format, archive_key, assets, cache_control, cdn, concurrency, content_type, delete, dest, exclude, include, invalidate, key_template, kind, limits, manifest, max_delete, mode, name, repos_from, schedule, skip_unstorable, source, symlinks, timezone, verify)`,
+		`ghsync.yaml:8:5: jobs[0].bogus: unknown field "bogus" (known: alerts, archive_format, archive_key, archived, assets, cache_control, cdn, concurrency, content_type, delete, dest, exclude, exclude_repos, include, include_repos, invalidate, key_template, kind, limits, manifest, max_delete, mode, name, repos_from, schedule, skip_unstorable, source, symlinks, timezone, topics, verify, visibility)`,
 		`ghsync.yaml:9:5: jobs[1].repo: is required`,
 		`ghsync.yaml:9:5: jobs[1].branches: at least one branch is required`,
 		`ghsync.yaml:9:5: jobs[1].dest: is required`,

@@ -32,8 +32,9 @@ type Client struct {
 	// retryBase is the first backoff interval.
 	retryBase time.Duration
 
-	stats stats
-	etags etagCache
+	stats    stats
+	etags    etagCache
+	releases releaseMemo // release.go
 }
 
 // New validates cfg and returns a Client. It makes no request. With no

@@ -57,27 +57,35 @@ func (c *etagCache) put(key, etag string, body []byte) {
 // Other statuses are returned as the response (body unread) for the caller
 // to turn into an error.
 func (r *RepoClient) getCached(req func(hdr http.Header) (*http.Response, error), key string) ([]byte, *http.Response, error) {
+	body, _, _, resp, err := r.getConditional(req, key)
+	return body, resp, err
+}
+
+// getConditional is getCached that also returns the validator of the body
+// and whether GitHub answered 304 (the body is the cached one).
+func (r *RepoClient) getConditional(req func(hdr http.Header) (*http.Response, error), key string) (body []byte, etag string, notModified bool, resp *http.Response, err error) {
 	hdr := http.Header{}
 	cached, ok := r.c.etags.get(key)
 	if ok {
 		hdr.Set("If-None-Match", cached.etag)
 	}
-	resp, err := req(hdr)
+	resp, err = req(hdr)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", false, nil, err
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotModified && ok:
 		resp.Body.Close()
-		return cached.body, nil, nil
+		return cached.body, cached.etag, true, nil, nil
 	case resp.StatusCode == http.StatusOK:
 		defer resp.Body.Close()
 		body, err := io.ReadAll(resp.Body)
 		if err != nil {
-			return nil, nil, err
+			return nil, "", false, nil, err
 		}
-		r.c.etags.put(key, resp.Header.Get("ETag"), body)
-		return body, nil, nil
+		etag := resp.Header.Get("ETag")
+		r.c.etags.put(key, etag, body)
+		return body, etag, false, nil, nil
 	}
-	return nil, resp, nil
+	return nil, "", false, resp, nil
 }

@@ -177,24 +177,32 @@ func (r *RepoClient) Archive(ctx context.Context, format, ref string) (io.ReadCl
 // when tag is "latest" or "". Repeated calls on the same Client are
 // conditional (If-None-Match), so an unchanged release costs no rate limit.
 func (r *RepoClient) Release(ctx context.Context, tag string) (*Release, error) {
+	rel, _, _, err := r.release(ctx, tag)
+	return rel, err
+}
+
+// release is Release that also returns the release's validator and
+// whether GitHub answered 304.
+func (r *RepoClient) release(ctx context.Context, tag string) (rel *Release, etag string, notModified bool, err error) {
 	route, path, what := "GET /repos/{owner}/{repo}/releases/latest", "releases/latest", "latest release of "+r.String()
 	if tag != "" && tag != "latest" {
 		route, path, what = "GET /repos/{owner}/{repo}/releases/tags/{tag}", "releases/tags/"+escapeRef(tag), fmt.Sprintf("release %q of %s", tag, r)
 	}
-	body, resp, err := r.getCached(func(hdr http.Header) (*http.Response, error) {
+	_, cacheKey := releaseKeys(r.owner, r.repo, tag)
+	body, etag, notModified, resp, err := r.getConditional(func(hdr http.Header) (*http.Response, error) {
 		return r.get(ctx, route, path, hdr)
-	}, "GET "+r.String()+"/"+path)
+	}, cacheKey)
 	if err != nil {
-		return nil, fmt.Errorf("get %s: %w", what, err)
+		return nil, "", false, fmt.Errorf("get %s: %w", what, err)
 	}
 	if resp != nil {
-		return nil, fmt.Errorf("get %s: %w", what, r.statusError(resp, what))
+		return nil, "", false, fmt.Errorf("get %s: %w", what, r.statusError(resp, what))
 	}
-	var rel Release
-	if err := json.Unmarshal(body, &rel); err != nil {
-		return nil, fmt.Errorf("get %s: decode: %w", what, err)
+	rel = &Release{}
+	if err := json.Unmarshal(body, rel); err != nil {
+		return nil, "", false, fmt.Errorf("get %s: decode: %w", what, err)
 	}
-	return &rel, nil
+	return rel, etag, notModified, nil
 }
 
 // Asset streams the content of release asset id, following GitHub's

@@ -28,6 +28,9 @@ var handlers = map[string]handlerFunc{
 	"GET /users/{username}/installation":                      hUserInstallation,
 	"POST /app/installations/{installation_id}/access_tokens": hAccessToken,
 	"GET /rate_limit":                                         hRateLimit,
+	"GET /installation/repositories":                          hInstallationRepos,
+	"GET /orgs/{org}/repos":                                   hOrgRepos,
+	"GET /users/{username}/repos":                             hUserRepos,
 }
 
 // implementedTemplates lists the OpenAPI path templates of handlers.

@@ -19,6 +19,8 @@ type Repo struct {
 	created       time.Time
 	defaultBranch string
 	private       bool
+	archived      bool              // see orgrepos.go
+	topics        []string          // see orgrepos.go
 	branches      map[string]string // name -> commit SHA
 	tags          map[string]string // name -> commit SHA
 	commitSet     map[string]bool

@@ -85,6 +85,7 @@ type Server struct {
 
 	mu            sync.Mutex
 	repos         map[string]*Repo // "owner/name" lowercased
+	users         map[string]bool  // lowercased logins that are users, not organizations (orgrepos.go)
 	blobs         map[string][]byte
 	trees         map[string]*gitTree
 	commits       map[string]*gitCommit

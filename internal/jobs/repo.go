@@ -73,6 +73,9 @@ func (repoKind) Run(ctx context.Context, env *Env, job *config.Job, ro RunOption
 	if r.ReposFrom != nil {
 		return runFanout(ctx, env, job, r, ro)
 	}
+	if wholeOwner(r.Source) {
+		return runOwner(ctx, env, job, r, ro)
+	}
 	sum, err := SyncRepo(ctx, env, job.Name, r, ro)
 	res := &Result{}
 	if sum != nil {
@@ -140,6 +143,10 @@ func SyncRepo(ctx context.Context, env *Env, name string, rj *RepoSettings, ro R
 	spec, err := source.ParseSpec(rj.Source)
 	if err != nil {
 		return nil, Usage(err)
+	}
+	if spec.WholeOwner() {
+		return nil, Usagef("source %s names every repository of %s: configure it as a repo job (source: %s, dest: the prefix each repository goes under) and run it with `ghsync run JOB`",
+			rj.Source, spec.Owner, rj.Source)
 	}
 	if err := checkSourceDest(spec, rj.Dest); err != nil {
 		return nil, err

@@ -29,13 +29,20 @@ func checkReposFrom(f *ReposFrom, r *RepoSettings, c *config.Checker) {
 	}
 }
 
-// FanoutSummary is the outcome of a fanned-out repo job: one entry per row.
+// FanoutSummary is the outcome of a fanned-out repo job (repos_from, or a
+// whole owner): one entry per row (per repository).
 type FanoutSummary struct {
-	Rows   []FanoutRow `json:"rows"`
-	OK     int         `json:"ok"`
-	Failed int         `json:"failed"`
-	DryRun bool        `json:"dry_run,omitempty"`
-	Error  string      `json:"error,omitempty"`
+	// Owner is set for a whole-owner job (source github:OWNER/*).
+	Owner string `json:"owner,omitempty"`
+	// Listed is how many repositories the owner's listing held (whole
+	// owner); ListingNotModified that GitHub answered the listing 304.
+	Listed             int         `json:"listed,omitempty"`
+	ListingNotModified bool        `json:"listing_not_modified,omitempty"`
+	Rows               []FanoutRow `json:"rows"`
+	OK                 int         `json:"ok"`
+	Failed             int         `json:"failed"`
+	DryRun             bool        `json:"dry_run,omitempty"`
+	Error              string      `json:"error,omitempty"`
 }
 
 // FanoutRow is one row's sync.
@@ -44,7 +51,9 @@ type FanoutRow struct {
 	Source  string            `json:"source,omitempty"`
 	Dest    string            `json:"dest,omitempty"`
 	Summary *reposync.Summary `json:"summary,omitempty"`
-	Error   string            `json:"error,omitempty"`
+	// Removed is set for a repository that left a whole owner's listing.
+	Removed *RemovedRepo `json:"removed,omitempty"`
+	Error   string       `json:"error,omitempty"`
 }
 
 // SetError implements ErrorSetter.
@@ -53,7 +62,7 @@ func (s *FanoutSummary) SetError(msg string) { s.Error = msg }
 // Changed reports whether any row's sync changed something.
 func (s *FanoutSummary) Changed() bool {
 	for _, r := range s.Rows {
-		if r.Summary != nil && r.Summary.Changed() {
+		if r.Summary != nil && r.Summary.Changed() || r.Removed != nil && r.Removed.Deleted > 0 && !s.DryRun {
 			return true
 		}
 	}
@@ -71,6 +80,10 @@ func runFanout(ctx context.Context, env *Env, job *config.Job, r *RepoSettings, 
 	if err != nil {
 		return nil, fmt.Errorf("repos_from query: %w", err)
 	}
+	records, err := openReleaseRecords(ctx, env, job.Name, r)
+	if err != nil {
+		return nil, err
+	}
 	sum := &FanoutSummary{DryRun: ro.DryRun, Rows: []FanoutRow{}}
 	var errs []error
 	for i, row := range rows {
@@ -85,7 +98,9 @@ func runFanout(ctx context.Context, env *Env, job *config.Job, r *RepoSettings, 
 			fr.Source, fr.Dest = rs.Source, store.Redact(rs.Dest)
 			ro := ro
 			ro.Progress = nil // one progress bar per job, not per row
+			records.before(rs.Source)
 			fr.Summary, err = SyncRepo(ctx, env, job.Name, &rs, ro)
+			records.after(rs.Source, err != nil)
 		}
 		if err != nil {
 			fr.Error = err.Error()
@@ -95,6 +110,9 @@ func runFanout(ctx context.Context, env *Env, job *config.Job, r *RepoSettings, 
 			sum.OK++
 		}
 		sum.Rows = append(sum.Rows, fr)
+	}
+	if rerr := records.close(ctx, ro.DryRun); rerr != nil {
+		errs = append(errs, rerr)
 	}
 	res := &Result{Summary: sum, Changed: sum.Changed()}
 	res.SetText(func(w io.Writer) { writeFanoutText(w, sum) })
@@ -132,14 +150,52 @@ func writeFanoutText(w io.Writer, s *FanoutSummary) { io.WriteString(w, fanoutTe
 
 func fanoutText(s *FanoutSummary) string {
 	var b strings.Builder
+	noun := "rows"
+	if s.Owner != "" {
+		noun = "repositories"
+		listing := "changed"
+		if s.ListingNotModified {
+			listing = "not modified"
+		}
+		fmt.Fprintf(&b, "%s: %d repositories listed (listing %s), %d kept by the filters\n", s.Owner, s.Listed, listing, s.kept())
+	}
 	for _, r := range s.Rows {
 		switch {
+		case r.Removed != nil:
+			writeRemovedText(&b, r, s.DryRun)
 		case r.Error != "":
 			fmt.Fprintf(&b, "failed  %s: %s\n", rowText(r.Row), r.Error)
 		case r.Summary != nil:
 			writeRepoText(&b, r.Summary, nil)
 		}
 	}
-	fmt.Fprintf(&b, "%d rows: %d ok, %d failed\n", len(s.Rows), s.OK, s.Failed)
+	fmt.Fprintf(&b, "%d %s: %d ok, %d failed\n", len(s.Rows), noun, s.OK, s.Failed)
 	return b.String()
+}
+
+// kept counts the rows of repositories in the listing (not removed ones).
+func (s *FanoutSummary) kept() int {
+	n := 0
+	for _, r := range s.Rows {
+		if r.Removed == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// writeRemovedText writes the line of a repository that left the listing.
+func writeRemovedText(b *strings.Builder, r FanoutRow, dryRun bool) {
+	verb := "removed"
+	if dryRun {
+		verb = "would remove"
+	}
+	switch {
+	case r.Error != "":
+		fmt.Fprintf(b, "failed  %s left the listing; removing %s: %s\n", r.Row["repo"], r.Dest, r.Error)
+	case r.Removed.Kept != "":
+		fmt.Fprintf(b, "kept    %s (%s): %s\n", r.Row["repo"], r.Dest, r.Removed.Kept)
+	default:
+		fmt.Fprintf(b, "%s %s (%s, left the listing): %d objects deleted (delete: %s)\n", verb, r.Row["repo"], r.Dest, r.Removed.Deleted, r.Removed.Policy)
+	}
 }

@@ -73,6 +73,13 @@ type RepoSettings struct {
 	// tunes how (repo_invalidate.go).
 	Invalidate config.StringList `yaml:"invalidate"`
 	CDN        *CDNSettings      `yaml:"cdn"`
+	// IncludeRepos, ExcludeRepos, Topics, Visibility and Archived choose the
+	// repositories of a whole-owner source, github:OWNER/* (repo_org.go).
+	IncludeRepos []string `yaml:"include_repos"`
+	ExcludeRepos []string `yaml:"exclude_repos"`
+	Topics       []string `yaml:"topics"`
+	Visibility   string   `yaml:"visibility"`
+	Archived     *bool    `yaml:"archived"`
 }
 
 // ReposFrom is the query a fanned-out repo job takes its rows from.
@@ -217,6 +224,7 @@ func checkRepo(r *RepoSettings, c *config.Checker) {
 		checkReposFrom(f, r, c)
 	}
 	checkInvalidate(r, c)
+	checkOwnerSource(r, c)
 	c.Positive("limits.max_entries", r.Limits.MaxEntries)
 	c.Positive("limits.max_entry_size", int64(r.Limits.MaxEntrySize))
 	c.Positive("limits.max_total_size", int64(r.Limits.MaxTotalSize))

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ghsync/ghsync/internal/config"
+	"github.com/ghsync/ghsync/internal/github"
 	"github.com/ghsync/ghsync/internal/notify"
 	"github.com/ghsync/ghsync/internal/statuses"
 	"github.com/ghsync/ghsync/internal/store"
@@ -23,10 +24,22 @@ const EnvGraphQLURL = "GITHUB_GRAPHQL_URL"
 // StatusesSettings are the settings of a statuses job (defaults applied and
 // Dest resolved once loaded).
 type StatusesSettings struct {
-	// Repo is OWNER/REPO.
-	Repo string `yaml:"repo" cfg:"required"`
-	// Branches are the branches to snapshot (at least one).
-	Branches []string `yaml:"branches" cfg:"required"`
+	// Repo is OWNER/REPO; Repos (OWNER/*) instead snapshots every
+	// repository of OWNER (statuses_owner.go). Exactly one is set.
+	Repo  string `yaml:"repo"`
+	Repos string `yaml:"repos"`
+	// IncludeRepos, ExcludeRepos, Topics, Visibility and Archived choose
+	// the repositories of Repos; Delete (none, managed: the default) says
+	// what happens to the snapshots of one that leaves the listing.
+	IncludeRepos []string `yaml:"include_repos"`
+	ExcludeRepos []string `yaml:"exclude_repos"`
+	Topics       []string `yaml:"topics"`
+	Visibility   string   `yaml:"visibility"`
+	Archived     *bool    `yaml:"archived"`
+	Delete       string   `yaml:"delete"`
+	// Branches are the branches to snapshot (at least one; with Repos,
+	// empty means each repository's default branch).
+	Branches []string `yaml:"branches"`
 	// HistorySize is the number of commits per branch (default 100, 1..1000).
 	HistorySize int `yaml:"history_size"`
 	// Dest is the store URL + prefix.
@@ -56,9 +69,17 @@ func (statusesKind) Check(v any, c *config.Checker) {
 	if s.Format == "" {
 		s.Format = statuses.FormatV5
 	}
-	c.OwnerRepo("repo", s.Repo)
-	if len(s.Branches) == 0 {
-		c.Errorf("branches", "at least one branch is required")
+	switch {
+	case s.Repo != "" && s.Repos != "":
+		c.Errorf("repos", "set repo (one repository) or repos (OWNER/*, every repository of an owner), not both")
+	case s.Repos != "":
+		checkStatusesOwner(s, c)
+	default:
+		c.OwnerRepo("repo", s.Repo)
+		checkStatusesOwner(s, c) // the owner-only settings are refused without repos
+		if len(s.Branches) == 0 {
+			c.Errorf("branches", "at least one branch is required")
+		}
 	}
 	seen := map[string]bool{}
 	for i, b := range s.Branches {
@@ -79,8 +100,15 @@ func (statusesKind) Check(v any, c *config.Checker) {
 func (statusesKind) Describe(job *config.Job) Description {
 	s := StatusesOf(job)
 	dest := store.Redact(s.Dest)
-	return Description{Source: s.Repo, Dest: dest, Snapshots: s.Dest, Settings: []Setting{
-		{"repository", s.Repo}, {"branches", strings.Join(s.Branches, ", ")}, {"dest", dest},
+	src, branches := s.Repo, strings.Join(s.Branches, ", ")
+	if s.Repos != "" {
+		src = s.Repos
+		if branches == "" {
+			branches = "each repository's default branch"
+		}
+	}
+	return Description{Source: src, Dest: dest, Snapshots: s.Dest, Settings: []Setting{
+		{"repository", src}, {"branches", branches}, {"dest", dest},
 		{"format", s.Format}, {"history size", strconv.Itoa(s.HistorySize)},
 	}}
 }
@@ -94,6 +122,9 @@ func (statusesKind) Needs(job *config.Job) Needs {
 // alert is sent.
 func (statusesKind) Run(ctx context.Context, env *Env, job *config.Job, ro RunOptions) (*Result, error) {
 	s := StatusesOf(job)
+	if s.Repos != "" {
+		return runStatusesOwner(ctx, env, job, s, ro)
+	}
 	sum, err := Statuses(ctx, env, s, ro)
 	res := &Result{}
 	if sum != nil {
@@ -137,10 +168,21 @@ func Statuses(ctx context.Context, env *Env, sj *StatusesSettings, ro RunOptions
 }
 
 // StatusesJobFor returns the configured statuses job snapshotting repo
-// (OWNER/REPO, case-insensitive), or nil.
+// (OWNER/REPO, case-insensitive), or nil: a job for that repository, else
+// a job over its whole owner whose include_repos/exclude_repos keep it.
 func StatusesJobFor(cfg *config.Config, repo string) *config.Job {
 	for _, j := range cfg.Jobs {
 		if s := StatusesOf(j); s != nil && strings.EqualFold(s.Repo, repo) {
+			return j
+		}
+	}
+	owner, name, _ := strings.Cut(repo, "/")
+	for _, j := range cfg.Jobs {
+		s := StatusesOf(j)
+		if s == nil || s.Repos == "" || !strings.EqualFold(strings.TrimSuffix(s.Repos, "/*"), owner) {
+			continue
+		}
+		if f := (OwnerFilter{Include: s.IncludeRepos, Exclude: s.ExcludeRepos}); f.Keep(github.OwnerRepo{Name: name}) {
 			return j
 		}
 	}

@@ -244,3 +244,19 @@ func Parse(body []byte) (*Snapshot, error) {
 	}
 	return nil, fmt.Errorf("not a status snapshot (neither a v5 array nor a ghsync object)")
 }
+
+// Settled reports whether a run at now would fetch none of s's commits
+// again: every job of every commit has concluded, and a commit without
+// jobs was authored at least settle ago (0 means DefaultSettle). With the
+// branch head unchanged, such a snapshot is what a run would write.
+func (s *Snapshot) Settled(now time.Time, settle time.Duration) bool {
+	if settle <= 0 {
+		settle = DefaultSettle
+	}
+	for i := range s.Commits {
+		if !settled(&s.Commits[i], now, settle) {
+			return false
+		}
+	}
+	return true
+}

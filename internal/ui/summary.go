@@ -30,6 +30,8 @@ type summaryView struct {
 	// Tables are an API sync run's counts per target table (Airtable,
 	// Badgr), sorted by table name.
 	Tables []tableCounts
+	// Rows are a fanned-out run's rows (summary_rows.go).
+	Rows []rowView
 	// Fields are the summary's scalar fields, sorted by key, with human
 	// labels (Key) and values (milliseconds as durations), redacted.
 	Fields []field
@@ -132,6 +134,9 @@ func parseSummary(raw json.RawMessage) summaryView {
 	v.Sets = inboxSets(m)
 	v.Tables = apiTables(m)
 	v.Short = shortSummary(m)
+	if v.Rows = fanoutRows(m); v.Rows != nil {
+		v.Short = fanoutShort(m, v.Rows)
+	}
 	return v
 }
 

@@ -101,10 +101,26 @@ func (g *GitHub) TemplateVars() map[string]string {
 	return v
 }
 
-// Resolve implements Source with one conditional request for a ref; a
-// release costs one more (the release lookup).
+// ReleaseResolver is implemented by a GitHubAPI that resolves a release
+// and its tag's commit together (*github.RepoClient: one conditional
+// request when the release did not change).
+type ReleaseResolver interface {
+	ResolveRelease(ctx context.Context, tag string) (rel *github.Release, sha, commitETag string, err error)
+}
+
+// Resolve implements Source with one conditional request for a ref. A
+// release costs one conditional request when it did not change (through
+// ReleaseResolver), else one more for its tag's commit.
 func (g *GitHub) Resolve(ctx context.Context, hint Hint) (Revision, error) {
 	ref := g.spec.Ref
+	if rr, ok := g.api.(ReleaseResolver); ok && g.spec.Release != "" {
+		rel, sha, etag, err := rr.ResolveRelease(ctx, g.spec.Release)
+		if err != nil {
+			return Revision{}, fmt.Errorf("release %s: %w", g.spec.Release, err)
+		}
+		g.release, g.commit = rel, sha
+		return Revision{Commit: sha, Ref: rel.TagName, ETag: etag}, nil
+	}
 	if g.spec.Release != "" {
 		rel, err := g.api.Release(ctx, g.spec.Release)
 		if err != nil {

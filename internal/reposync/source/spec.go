@@ -40,8 +40,9 @@ var (
 //
 //	github:OWNER/REPO[@REF], github:OWNER/REPO@release:latest|TAG,
 //	https://github.com/OWNER/REPO[/tree/REF], git+https://…, git+ssh://…,
-//	git+file://…[#REF], dir:PATH, and a local path (a git checkout when it
-//	holds one, else a plain folder). Errors say what is wrong with the input.
+//	git+file://…[#REF], dir:PATH, github:OWNER/* (every repository of
+//	OWNER, optionally @REF or @release:…; see [Spec.WholeOwner]), and a
+//	local path (a git checkout when it holds one, else a plain folder). Errors say what is wrong with the input.
 func ParseSpec(s string) (Spec, error) {
 	switch {
 	case s == "":
@@ -89,10 +90,35 @@ func ParseSpec(s string) (Spec, error) {
 	}
 }
 
+// AllRepos is the repository part of a spec naming every repository of an
+// owner: github:OWNER/* (a job over a whole organisation).
+const AllRepos = "*"
+
+// WholeOwner reports whether s names every repository of its owner
+// (github:OWNER/*[@REF|@release:…]); such a spec is expanded per
+// repository with ForRepo before it is synced.
+func (s Spec) WholeOwner() bool { return s.Kind == KindGitHub && s.Repo == AllRepos }
+
+// ForRepo returns the source of one repository of a whole-owner spec,
+// keeping its ref or release: github:acme/*@release:latest gives
+// github:acme/NAME@release:latest.
+func (s Spec) ForRepo(name string) string {
+	out := "github:" + s.Owner + "/" + name
+	switch {
+	case s.Release != "":
+		out += "@release:" + s.Release
+	case s.Ref != "":
+		out += "@" + s.Ref
+	}
+	return out
+}
+
 func parseGitHub(orig, rest string) (Spec, error) {
 	repoPart, ref, _ := strings.Cut(rest, "@")
 	owner, repo, ok := strings.Cut(repoPart, "/")
-	if !ok || !ownerRe.MatchString(owner) || !repoRe.MatchString(repo) {
+	// github:OWNER/* is every repository of the owner (jobs only).
+	wholeOwner := repo == AllRepos && strings.HasPrefix(orig, "github:") && ownerRe.MatchString(owner)
+	if !wholeOwner && (!ok || !ownerRe.MatchString(owner) || !repoRe.MatchString(repo)) {
 		return Spec{}, fmt.Errorf("source %q: expected github:OWNER/REPO[@REF] with a valid owner and repository name", orig)
 	}
 	sp := Spec{Kind: KindGitHub, Owner: owner, Repo: repo}
