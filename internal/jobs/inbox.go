@@ -65,9 +65,9 @@ func (inboxKind) Describe(job *config.Job) Description {
 
 func (inboxKind) Needs(job *config.Job) Needs {
 	s := InboxOf(job)
-	n := Needs{Database: true, Stores: []StoreUse{{URL: s.Watch, Access: AccessReadWrite, Watch: true}}}
+	n := Needs{Database: true, Stores: []StoreUse{{URL: s.Watch, Access: AccessReadWrite, Watch: true, Key: "watch"}}}
 	if s.Final != "" {
-		n.Stores = append(n.Stores, StoreUse{URL: s.Final, Access: AccessReadWrite})
+		n.Stores = append(n.Stores, StoreUse{URL: s.Final, Access: AccessReadWrite, Key: "final"})
 	}
 	if s.Email != nil && strings.HasPrefix(s.Email.Via, "ses://") {
 		n.AWSActions = append(n.AWSActions, "ses:SendEmail")
