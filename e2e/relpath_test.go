@@ -70,3 +70,25 @@ jobs:
 		t.Errorf("wrote into the working directory: %v", got)
 	}
 }
+
+// A DST starting with ./, ../ or / is a local folder, as in rclone and the
+// aws CLI (./o6 used to go to file://./out/./o6, and /abs was refused).
+func TestSyncLocalFolderDest(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "w")
+	writeTree(t, dir, map[string]string{"src/a.txt": "A"})
+	abs := filepath.Join(root, "abs", "o7")
+	for dst, folder := range map[string]string{"./o6": filepath.Join(dir, "o6"), "../o8": filepath.Join(root, "o8"), abs: abs} {
+		r := exe(t, dir, nil, "sync", "src", dst)
+		if r.code != 0 {
+			t.Errorf("sync src %s: exit %d\n%s%s", dst, r.code, r.stdout, r.stderr)
+			continue
+		}
+		if b, err := os.ReadFile(filepath.Join(folder, "a.txt")); err != nil || string(b) != "A" {
+			t.Errorf("sync src %s: %s/a.txt = %q, %v", dst, folder, b, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+		t.Errorf("a local DST was written under ./out")
+	}
+}
