@@ -174,6 +174,7 @@ Start with:  ghsync sync . file://./out   (mirror this checkout's HEAD into ./ou
 	root.AddCommand(a.inboxCmd())
 	root.AddCommand(a.classifyCmd())
 	root.AddCommand(a.checkCmd())
+	root.AddCommand(a.webhooksCmd())
 	return root
 }
 
