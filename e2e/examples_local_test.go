@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,5 +66,36 @@ func TestDryRunCreatesNoDatabase(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, p)); err == nil {
 			t.Errorf("--dry-run created %s", p)
 		}
+	}
+}
+
+// The AWS SDK's own "falling back to IMDSv1" warning (printed by the SDK on
+// stderr when the instance metadata service refuses a token, as off EC2)
+// goes through ghsync's logger at debug level instead of bypassing it.
+func TestAWSSDKWarningGoesThroughTheLogger(t *testing.T) {
+	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }))
+	defer imds.Close()
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join("..", "internal", "inbox", "testdata", "files", "incomplete.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, dir, map[string]string{
+		"uploads/E07000223/2026-05-07/1700000000/stations.csv": string(b),
+		"ghsync.yaml": "jobs:\n  - name: uploads\n    kind: inbox\n    watch: file://./uploads/\n    format: wdiv\n    email:\n      to: [errors@example.org]\n      from: inbox@example.org\n      via: ses://?region=eu-west-2\n",
+	})
+	env := map[string]string{"AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.URL}
+	r := exe(t, dir, env, "run", "uploads", "--log-format", "json")
+	for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		if line != "" && !strings.HasPrefix(line, "{") && !strings.HasPrefix(line, "ghsync: ") {
+			t.Errorf("a line bypassed the logger: %q", line)
+		}
+	}
+	if r.code != 0 {
+		t.Errorf("run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	d := exe(t, dir, env, "run", "uploads", "--key", "E07000223/2026-05-07/1700000000/stations.csv", "--log-level", "debug", "--log-format", "json")
+	if !strings.Contains(d.stderr, `"msg":"aws sdk: `) {
+		t.Errorf("the SDK's line is not in the debug log:\n%s", d.stderr)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 )
 
-// Defaults of the webhooks.logs section (spec 30-webhooks.md, "Logs and log
+// Defaults of the webhooks.logs section (docs/webhooks.md, "CI job logs and their
 // classification").
 const (
 	DefaultLogsConcurrency      = 4

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	mail "github.com/wneessen/go-mail"
+
+	"github.com/ghsync/ghsync/internal/slogx"
 )
 
 // emailPayload is what the email action sends.
@@ -152,7 +154,7 @@ func sesConfig(ctx context.Context, deps *Deps, via *url.URL) (cfg aws.Config, f
 	if region == "" {
 		region = deps.Getenv("AWS_REGION")
 	}
-	var lo []func(*awsconfig.LoadOptions) error
+	lo := []func(*awsconfig.LoadOptions) error{awsconfig.WithLogger(slogx.AWS(deps.Logger))}
 	if region != "" {
 		lo = append(lo, awsconfig.WithRegion(region))
 	}

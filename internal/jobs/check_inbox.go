@@ -13,6 +13,8 @@ import (
 	mail "github.com/wneessen/go-mail"
 
 	"github.com/ghsync/ghsync/internal/config"
+
+	"github.com/ghsync/ghsync/internal/slogx"
 )
 
 // Preflight implements Preflighter: the GitHub repository issues are
@@ -51,7 +53,7 @@ func checkEmail(ctx context.Context, env *Env, via string) Check {
 	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
 	defer cancel()
 	if u.Scheme == "ses" {
-		var lo []func(*awsconfig.LoadOptions) error
+		lo := []func(*awsconfig.LoadOptions) error{awsconfig.WithLogger(slogx.AWS(env.Logger))}
 		if r := u.Query().Get("region"); r != "" {
 			lo = append(lo, awsconfig.WithRegion(r))
 		}
