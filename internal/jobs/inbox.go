@@ -3,9 +3,9 @@ package jobs
 import (
 	"context"
 	"errors"
-	"os"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
