@@ -118,6 +118,9 @@ GitHub credentials come from GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_PRIVATE_KEY
 			}
 			j, _ := cfg.Job("sync")
 			j.Name = "" // an ad-hoc sync has no job name (manifest, logs)
+			if note := worktreeNote(args[0]); note != "" {
+				a.logger.Warn(note) // a checkout mirrors HEAD, not the working tree
+			}
 			return a.runJob(cmd, cfg, j, cf, true, "")
 		},
 	}
