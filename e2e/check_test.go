@@ -25,6 +25,7 @@ type checkEnv struct {
 
 func newCheckEnv(t *testing.T, smtpPass, database string) *checkEnv {
 	t.Helper()
+	binary(t) // built before the runs' one-minute timeouts start
 	gh := githubtest.New(t, githubtest.Options{})
 	gh.Token = "ghp_good"
 	gh.AddRepo("acme", "site").Commit("main", map[string]string{"index.html": "hi"})
