@@ -53,7 +53,7 @@ func TestClassifyUsesConfigRules(t *testing.T) {
 		"ci/flag.toml":      "[[rule]]\nname = \"flag rule\"\npattern = 'boom'\n",
 		"ci/bad.toml":       "[[rule]]\nname = \"x\"\npattern = 'ok'\n\n[[rule]]\nname = \"y\"\npattern = 'unterminated\n",
 		"ghsync.yaml":       "webhooks:\n  logs:\n    rules: ci/ruleset.toml\n    context: 1\n",
-		"other/ghsync.yaml": "webhooks:\n  logs:\n    rules: ci/bad.toml\n",
+		"other/ghsync.yaml": "webhooks:\n  logs:\n    rules: ../ci/bad.toml\n", // relative to the config file
 		"plain/ghsync.yaml": "storage: file://./out\n",
 	})
 

@@ -43,11 +43,14 @@ func explicitDB(flag string, cfg *config.Config) bool {
 
 // recordRun adds a foreground run of job to the run history, so `ghsync
 // jobs` and the UI show it like a scheduled run: when the config names a
-// database, or the default SQLite database already exists (`ghsync serve`
-// ran here). A run history that cannot be written is logged as a warning;
-// the run's own outcome stands.
+// database (a dry run: and it exists), or the default SQLite database
+// already exists (`ghsync serve` ran here). A run history that cannot be
+// written is logged as a warning; the run's own outcome stands.
 func (a *app) recordRun(ctx context.Context, cfg *config.Config, job string, dryRun bool, started time.Time, res *jobs.Result, runErr error) {
-	if !explicitDB("", cfg) {
+	sqlite := strings.HasPrefix(cfg.Database, "sqlite://")
+	if !explicitDB("", cfg) || (dryRun && sqlite) {
+		// A dry run creates no database either: it is recorded only in a
+		// SQLite file that exists.
 		path, _, _ := strings.Cut(strings.TrimPrefix(cfg.Database, "sqlite://"), "?")
 		if _, err := os.Stat(path); err != nil {
 			return

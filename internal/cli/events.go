@@ -144,7 +144,7 @@ func (a *app) eventsCmd() *cobra.Command {
 	}
 	deliveries.Flags().BoolVar(&asJSON, "json", false, "print the page as JSON")
 	list.Flags().BoolVar(&asJSON, "json", false, "print the page as JSON (rows with their whole objects)")
-	cmd.AddCommand(deliveries, list)
+	cmd.AddCommand(deliveries, list, a.eventsReplayCmd())
 	return cmd
 }
 

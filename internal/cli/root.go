@@ -173,6 +173,8 @@ Start with:  ghsync sync . file://./out   (mirror this checkout's HEAD into ./ou
 	root.AddCommand(a.deployCmd())
 	root.AddCommand(a.inboxCmd())
 	root.AddCommand(a.classifyCmd())
+	root.AddCommand(a.checkCmd())
+	root.AddCommand(a.webhooksCmd())
 	return root
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -55,6 +56,7 @@ SRC:  github:OWNER/REPO[@REF]        a branch, tag or commit through the GitHub 
       dir:PATH  or a plain folder     the folder's files as they are
 DST:  s3://BUCKET/PREFIX/?region=R[&endpoint=URL&use_path_style=true]
       gs://BUCKET/PREFIX, azblob://CONTAINER/PREFIX, file://./out, file:///abs, mem://name
+      ./DIR, ../DIR, /DIR             a local folder (as file://; like rclone and aws s3)
       PREFIX (no scheme)             a prefix under the config file's storage: URL
                                      (default file://./out)
       A DST that looks like a URL without "//" (s3:/bucket, file:/tmp/x) is an
@@ -78,7 +80,7 @@ GitHub credentials come from GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_PRIVATE_KEY
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			job := map[string]any{"name": "sync", "kind": jobs.KindRepo, "source": args[0], "dest": args[1]}
+			job := map[string]any{"name": "sync", "kind": jobs.KindRepo, "source": args[0], "dest": localDest(args[1])}
 			set := func(k string, v any, changed bool) {
 				if changed {
 					job[k] = v
@@ -116,6 +118,9 @@ GitHub credentials come from GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_PRIVATE_KEY
 			}
 			j, _ := cfg.Job("sync")
 			j.Name = "" // an ad-hoc sync has no job name (manifest, logs)
+			if note := worktreeNote(args[0]); note != "" {
+				a.logger.Warn(note) // a checkout mirrors HEAD, not the working tree
+			}
 			return a.runJob(cmd, cfg, j, cf, true, "")
 		},
 	}
@@ -136,6 +141,21 @@ GitHub credentials come from GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_PRIVATE_KEY
 	cf.add(cmd)
 	cf.addTakeOver(cmd)
 	return cmd
+}
+
+// localDest turns a DST written as a local path (".", "..", or starting
+// with "./", "../" or "/") into the file:// URL of that folder, as rclone
+// and the aws CLI take such arguments; any other DST is returned as it is
+// (a URL, or a prefix under the config's storage).
+func localDest(dst string) string {
+	if dst != "." && dst != ".." && !strings.HasPrefix(dst, "./") && !strings.HasPrefix(dst, "../") && !strings.HasPrefix(dst, "/") {
+		return dst
+	}
+	abs, err := filepath.Abs(dst)
+	if err != nil {
+		return dst
+	}
+	return "file://" + filepath.ToSlash(abs) + "/"
 }
 
 // flagsConfig validates a job built from flags with the config loader, so

@@ -49,6 +49,7 @@ type Config struct {
 	Warnings []*Error `yaml:"-"`
 
 	pos map[string]Pos
+	dir string // see Dir
 }
 
 // GitHub selects how ghsync authenticates to GitHub: a GitHub App (AppID and

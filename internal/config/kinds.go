@@ -110,7 +110,8 @@ func (c *Checker) Positive(key string, v int64) {
 
 // Dest checks a required destination (a store URL or a prefix relative to
 // the config's storage) and, when it is valid, resolves it in place with
-// ResolveDest.
+// ResolveDest (a relative file:// folder against the config file's folder,
+// see Config.URL).
 func (c *Checker) Dest(key string, dest *string) {
 	if *dest == "" {
 		c.Errorf(key, "is required")
@@ -120,7 +121,7 @@ func (c *Checker) Dest(key string, dest *string) {
 		c.Errorf(key, "%s (got %q)", m, truncate(*dest, 60))
 		return
 	}
-	*dest = ResolveDest(c.cfg.Storage, *dest)
+	*dest = c.cfg.URL(ResolveDest(c.cfg.Storage, *dest))
 }
 
 // Key checks a relative object key or prefix (no leading "/", no "..").
@@ -142,6 +143,17 @@ func (c *Checker) OwnerRepo(key, v string) {
 
 // DatabaseURL checks a database URL (sqlite://, postgres:// or mysql://).
 func (c *Checker) DatabaseURL(key, v string) { checkDatabase(v, c.Field(key), c.p) }
+
+// Database checks a database URL like DatabaseURL and resolves a relative
+// sqlite:// path in place against the config file's folder (Config.URL).
+func (c *Checker) Database(key string, v *string) {
+	checkDatabase(*v, c.Field(key), c.p)
+	*v = c.cfg.URL(*v)
+}
+
+// Path resolves a local path setting in place against the config file's
+// folder (Config.Path).
+func (c *Checker) Path(p *string) { *p = c.cfg.Path(*p) }
 
 // HTTPURL checks an http(s) URL.
 func (c *Checker) HTTPURL(key, v string) { checkHTTPURL(v, c.Field(key), c.p) }

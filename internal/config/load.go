@@ -98,8 +98,10 @@ func Parse(data []byte, filename string, getenv func(string) string, kinds Kinds
 // destinations.
 func finish(c *Config, p *problems, getenv func(string) string, kinds Kinds) (*Config, error) {
 	p.file = c.File
+	c.dir = configDir(c.File)
 	applyLegacy(c, Legacy(getenv))
 	applyDefaults(c)
+	resolvePaths(c)
 	validate(c, kinds, p)
 	if err := p.err(); err != nil {
 		return nil, err

@@ -7,7 +7,7 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 )
 
-// Defaults of the webhooks.logs section (spec 30-webhooks.md, "Logs and log
+// Defaults of the webhooks.logs section (docs/webhooks.md, "CI job logs and their
 // classification").
 const (
 	DefaultLogsConcurrency      = 4
@@ -35,7 +35,7 @@ type WebhookLogs struct {
 	Dest string `yaml:"dest"`
 	// Rules is a classifier rules file (PyTorch's ruleset.toml format);
 	// "" means the built-in ruleset. A relative path is taken from the
-	// working directory.
+	// config file's folder (see Config.Path).
 	Rules string `yaml:"rules"`
 	// Context is how many '+' lines are kept with a match (default 12; 0: none).
 	Context int `yaml:"context"`

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/ghsync/ghsync/internal/slogx"
 )
 
 // ClientOptions select the AWS account, region and endpoints for NewRules.
@@ -33,7 +35,7 @@ func NewRules(ctx context.Context, function string, o ClientOptions) (*Rules, er
 	if function == "" {
 		return nil, fmt.Errorf("--function is required (a function name or ARN)")
 	}
-	var lo []func(*awsconfig.LoadOptions) error
+	lo := []func(*awsconfig.LoadOptions) error{awsconfig.WithLogger(slogx.AWS(o.Logger))}
 	if o.Region != "" {
 		lo = append(lo, awsconfig.WithRegion(o.Region))
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	mail "github.com/wneessen/go-mail"
+
+	"github.com/ghsync/ghsync/internal/slogx"
 )
 
 // emailPayload is what the email action sends.
@@ -44,7 +46,18 @@ func (j *job) email(ctx context.Context, deps *Deps, rep *Report, opts RunOption
 	var err error
 	switch j.via.Scheme {
 	case "ses":
-		err = sendSES(ctx, deps, j.via, p)
+		cfg, found, cerr := sesConfig(ctx, deps, j.via)
+		if cerr == nil && !found {
+			// As for GitHub and the callback: a missing credential is "not
+			// performed", recorded as such and not retried every run.
+			a.Status, a.Payload = StatusNoCredential, p
+			a.Detail = "no AWS credentials for SES (AWS_ACCESS_KEY_ID, AWS_PROFILE or a role): email not sent"
+			return a
+		}
+		err = cerr
+		if err == nil {
+			err = sendSES(ctx, cfg, j.via, p)
+		}
 		a.Detail = "sent with Amazon SES"
 	default:
 		err = sendSMTP(ctx, deps, j.via, p, Fingerprint(rep.Files))
@@ -134,29 +147,43 @@ func sendSMTP(ctx context.Context, deps *Deps, via *url.URL, p emailPayload, fin
 	return nil
 }
 
-// sendSES delivers p with the Amazon SES v2 API and the runtime's AWS
-// credentials; region from ses://?region=R, else AWS_REGION; endpoint from
-// &endpoint=URL (tests) or the SDK's standard environment.
-func sendSES(ctx context.Context, deps *Deps, via *url.URL, p emailPayload) error {
-	q := via.Query()
-	region := q.Get("region")
+// sesConfig loads the AWS configuration for SES: region from
+// ses://?region=R, else AWS_REGION; found is false when the SDK's chain
+// finds no credentials (nothing can be sent).
+func sesConfig(ctx context.Context, deps *Deps, via *url.URL) (cfg aws.Config, found bool, err error) {
+	region := via.Query().Get("region")
 	if region == "" {
 		region = deps.Getenv("AWS_REGION")
 	}
-	var lo []func(*awsconfig.LoadOptions) error
+	lo := []func(*awsconfig.LoadOptions) error{awsconfig.WithLogger(slogx.AWS(deps.Logger))}
 	if region != "" {
 		lo = append(lo, awsconfig.WithRegion(region))
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, lo...)
+	cfg, err = awsconfig.LoadDefaultConfig(ctx, lo...)
 	if err != nil {
-		return fmt.Errorf("email via SES: AWS configuration: %w", err)
+		return cfg, false, fmt.Errorf("email via SES: AWS configuration: %w", err)
 	}
+	if cfg.Credentials == nil {
+		return cfg, false, nil
+	}
+	c, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil || !c.HasKeys() {
+		return cfg, false, nil
+	}
+	return cfg, true, nil
+}
+
+// sendSES delivers p with the Amazon SES v2 API and the credentials of cfg
+// (sesConfig); endpoint from &endpoint=URL (tests) or the SDK's standard
+// environment.
+func sendSES(ctx context.Context, cfg aws.Config, via *url.URL, p emailPayload) error {
+	q := via.Query()
 	client := sesv2.NewFromConfig(cfg, func(o *sesv2.Options) {
 		if ep := q.Get("endpoint"); ep != "" {
 			o.BaseEndpoint = aws.String(ep)
 		}
 	})
-	_, err = client.SendEmail(ctx, &sesv2.SendEmailInput{
+	_, err := client.SendEmail(ctx, &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(p.From),
 		Destination:      &sestypes.Destination{ToAddresses: p.To},
 		Content: &sestypes.EmailContent{Simple: &sestypes.Message{

@@ -85,7 +85,7 @@ func TestTemplate(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &Report{Segments: map[string]string{"group": "G"}, Name: "N", Files: []FileReport{{Key: "k1"}, {Key: "k2"}}}
-	if got := tp.Render(templateVars(r)); got != "{literal} G-N:\n- `k1` \n- `k2` " {
+	if got := tp.Render(templateVars(r)); got != "{literal} G-N:\n- `k1`\n- `k2`" {
 		t.Errorf("Render = %q", got)
 	}
 	for _, bad := range []string{"{nope}", "{group", "a}b"} {

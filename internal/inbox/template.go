@@ -12,7 +12,7 @@ import (
 //	name     the group's display name (enrichment, else the group code)
 //	profile  the first file's profile
 //	key      the first file's key
-//	files    "\n- `KEY` " for each file of the set
+//	files    "\n- `KEY`" for each file of the set (nothing after the backtick)
 //	reasons  "\n{key}:\n{errors}\n" for each file with errors
 //	count    the number of files
 //	status   "passed" or "failed"
@@ -128,7 +128,7 @@ func templateVars(r *Report) map[string]string {
 	}
 	var files, reasons strings.Builder
 	for _, f := range r.Files {
-		fmt.Fprintf(&files, "\n- `%s` ", f.Key)
+		fmt.Fprintf(&files, "\n- `%s`", f.Key)
 		if len(f.Errors) > 0 {
 			fmt.Fprintf(&reasons, "\n%s:\n%s\n", f.Key, strings.Join(f.Errors, "\n"))
 		}

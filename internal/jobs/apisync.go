@@ -25,7 +25,7 @@ func (airtableKind) Name() string     { return KindAirtable }
 func (airtableKind) NewSettings() any { return &apisync.AirtableConfig{} }
 
 func (airtableKind) Check(v any, c *config.Checker) {
-	checkAPIDatabase(c, v.(*apisync.AirtableConfig).Database)
+	checkAPIDatabase(c, &v.(*apisync.AirtableConfig).Database)
 	reportFieldErrors(c, v.(*apisync.AirtableConfig).Validate())
 }
 
@@ -60,7 +60,7 @@ func (badgrKind) Name() string     { return KindBadgr }
 func (badgrKind) NewSettings() any { return &apisync.BadgrConfig{} }
 
 func (badgrKind) Check(v any, c *config.Checker) {
-	checkAPIDatabase(c, v.(*apisync.BadgrConfig).Database)
+	checkAPIDatabase(c, &v.(*apisync.BadgrConfig).Database)
 	reportFieldErrors(c, v.(*apisync.BadgrConfig).Validate())
 }
 
@@ -110,10 +110,11 @@ func runAPISync(ctx context.Context, env *Env, job *config.Job, ro RunOptions, d
 	return res, err
 }
 
-// checkAPIDatabase checks an optional target database URL.
-func checkAPIDatabase(c *config.Checker, url string) {
-	if url != "" {
-		c.DatabaseURL("database", url)
+// checkAPIDatabase checks an optional target database URL and resolves
+// a relative sqlite:// path against the config file's folder.
+func checkAPIDatabase(c *config.Checker, url *string) {
+	if *url != "" {
+		c.Database("database", url)
 	}
 }
 

@@ -32,10 +32,10 @@ jobs:
 	job := cfg.Jobs[0]
 	cancelled, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, _, err := inboxDeps(cancelled, env, job); !errors.Is(err, context.Canceled) {
+	if _, _, err := inboxDeps(cancelled, env, job, false); !errors.Is(err, context.Canceled) {
 		t.Fatalf("migration with a cancelled context: err = %v; want context.Canceled", err)
 	}
-	deps, _, err := inboxDeps(t.Context(), env, job)
+	deps, _, err := inboxDeps(t.Context(), env, job, false)
 	if err != nil {
 		t.Fatalf("the run after a cancelled one: %v (a failed migration was remembered)", err)
 	}

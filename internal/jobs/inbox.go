@@ -2,8 +2,10 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -65,9 +67,9 @@ func (inboxKind) Describe(job *config.Job) Description {
 
 func (inboxKind) Needs(job *config.Job) Needs {
 	s := InboxOf(job)
-	n := Needs{Database: true, Stores: []StoreUse{{URL: s.Watch, Access: AccessReadWrite, Watch: true}}}
+	n := Needs{Database: true, Stores: []StoreUse{{URL: s.Watch, Access: AccessReadWrite, Watch: true, Key: "watch"}}}
 	if s.Final != "" {
-		n.Stores = append(n.Stores, StoreUse{URL: s.Final, Access: AccessReadWrite})
+		n.Stores = append(n.Stores, StoreUse{URL: s.Final, Access: AccessReadWrite, Key: "final"})
 	}
 	if s.Email != nil && strings.HasPrefix(s.Email.Via, "ses://") {
 		n.AWSActions = append(n.AWSActions, "ses:SendEmail")
@@ -80,7 +82,7 @@ func (inboxKind) PollEvery(job *config.Job) time.Duration { return InboxOf(job).
 
 // Run polls the watched area and processes every set that is new or changed.
 func (k inboxKind) Run(ctx context.Context, env *Env, job *config.Job, ro RunOptions) (*Result, error) {
-	deps, cfg, err := inboxDeps(ctx, env, job)
+	deps, cfg, err := inboxDeps(ctx, env, job, ro.DryRun)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +117,7 @@ func (k inboxKind) Run(ctx context.Context, env *Env, job *config.Job, ro RunOpt
 // RunKey processes the upload set holding key (relative to the watched
 // area, or a full key under it), whether or not it was processed before.
 func (inboxKind) RunKey(ctx context.Context, env *Env, job *config.Job, key string, ro RunOptions) (*Result, error) {
-	deps, cfg, err := inboxDeps(ctx, env, job)
+	deps, cfg, err := inboxDeps(ctx, env, job, ro.DryRun)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +134,7 @@ func (inboxKind) RunKey(ctx context.Context, env *Env, job *config.Job, key stri
 // HandleObjects processes the sets holding the event's objects, each set
 // once, skipping sets already processed with the same keys and ETags.
 func (inboxKind) HandleObjects(ctx context.Context, env *Env, job *config.Job, objs []Object, ro RunOptions) (*Result, error) {
-	deps, cfg, err := inboxDeps(ctx, env, job)
+	deps, cfg, err := inboxDeps(ctx, env, job, ro.DryRun)
 	if err != nil {
 		return nil, err
 	}
@@ -179,8 +181,10 @@ func inboxAlerts(ctx context.Context, env *Env, job *config.Job, ro RunOptions, 
 // inboxDeps builds the pipeline's clients from the Env: stores, the GitHub
 // client when the config has credentials, the processed-sets ledger (the
 // database, or the final store where the runtime's database does not
-// survive, as on Lambda).
-func inboxDeps(ctx context.Context, env *Env, job *config.Job) (inbox.Deps, *inbox.Config, error) {
+// survive, as on Lambda). A dry run creates no database: when the
+// configured SQLite file does not exist yet it runs without a ledger (no
+// set was recorded, so every set shows as new).
+func inboxDeps(ctx context.Context, env *Env, job *config.Job, dryRun bool) (inbox.Deps, *inbox.Config, error) {
 	s := *InboxOf(job)
 	s.Name = job.Name
 	deps := inbox.Deps{
@@ -210,6 +214,9 @@ func inboxDeps(ctx context.Context, env *Env, job *config.Job) (inbox.Deps, *inb
 		deps.Ledger = inbox.StoreLedger{Bucket: b} // closed with the process (Lambda)
 		return deps, &s, nil
 	}
+	if dryRun && sqliteMissing(env.Config.Database) {
+		return deps, &s, nil
+	}
 	d, err := env.DB(ctx)
 	if err != nil {
 		return deps, nil, err
@@ -223,6 +230,21 @@ func inboxDeps(ctx context.Context, env *Env, job *config.Job) (inbox.Deps, *inb
 	}
 	deps.Ledger = inbox.DBLedger{DB: d}
 	return deps, &s, nil
+}
+
+// sqliteMissing reports whether url is a SQLite database whose file does
+// not exist yet (opening it would create it).
+func sqliteMissing(url string) bool {
+	scheme, rest, ok := strings.Cut(url, "://")
+	if !ok || (scheme != "sqlite" && scheme != "sqlite3") {
+		return false
+	}
+	path, _, _ := strings.Cut(rest, "?")
+	if path == ":memory:" {
+		return false
+	}
+	_, err := os.Stat(path)
+	return errors.Is(err, os.ErrNotExist)
 }
 
 // JobsFromEnv implements EnvJobs: the original inbox Lambda's environment

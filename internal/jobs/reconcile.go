@@ -16,7 +16,7 @@ import (
 )
 
 // KindReconcile is the name of the reconcile kind: refresh workflow jobs
-// stuck in queued/in_progress from the REST API (spec 30-webhooks.md,
+// stuck in queued/in_progress from the REST API (docs/webhooks.md,
 // "Missed deliveries").
 const KindReconcile = "reconcile"
 

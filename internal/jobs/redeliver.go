@@ -15,7 +15,7 @@ import (
 )
 
 // KindRedeliver is the name of the redeliver kind: ask GitHub to redeliver
-// the webhook deliveries ghsync never stored (spec 30-webhooks.md, "Missed
+// the webhook deliveries ghsync never stored (docs/webhooks.md, "Missed
 // deliveries").
 const KindRedeliver = "redeliver"
 

@@ -22,7 +22,7 @@ func checkReposFrom(f *ReposFrom, r *RepoSettings, c *config.Checker) {
 		c.Errorf("repos_from.query", "is required")
 	}
 	if f.Database != "" {
-		c.DatabaseURL("repos_from.database", f.Database)
+		c.Database("repos_from.database", &f.Database)
 	}
 	if len(apisync.TemplateColumns(r.Source))+len(apisync.TemplateColumns(r.Dest)) == 0 {
 		c.Errorf("source", "with repos_from, source or dest must use the query's columns, e.g. github:acme/{repo}@{ref} (got %q)", config.Truncate(r.Source, 60))

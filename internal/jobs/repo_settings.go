@@ -191,6 +191,7 @@ func repoDefaults(r *RepoSettings, has func(string) bool) {
 func checkRepo(r *RepoSettings, c *config.Checker) {
 	repoDefaults(r, c.Has)
 	c.Required("source", r.Source)
+	resolveSourcePath(c, &r.Source)
 	c.Dest("dest", &r.Dest)
 	c.OneOf("mode", r.Mode, reposync.Modes...)
 	c.OneOf("archive_format", r.ArchiveFormat, reposync.ArchiveFormats...)

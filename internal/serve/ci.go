@@ -16,13 +16,15 @@ import (
 	"github.com/ghsync/ghsync/internal/webhooks/classify"
 	"github.com/ghsync/ghsync/internal/webhooks/dynamo"
 	"github.com/ghsync/ghsync/internal/webhooks/logs"
+
+	"github.com/ghsync/ghsync/internal/slogx"
 )
 
 // CircleCIPath is where CircleCI posts its webhooks.
 const CircleCIPath = "/api/circleci/webhooks"
 
 // LogsOptions configures the download and classification of the logs of
-// completed workflow jobs (spec 30-webhooks.md, "Logs and log
+// completed workflow jobs (docs/webhooks.md, "CI job logs and their
 // classification"). GitHub and Dest are required.
 type LogsOptions struct {
 	// GitHub is the API client the log URLs are asked from (the redirect
@@ -102,7 +104,7 @@ func (s *Server) openDynamo(ctx context.Context) (*dynamo.Writer, error) {
 	}
 	client := do.Client
 	if client == nil {
-		var lo []func(*awsconfig.LoadOptions) error
+		lo := []func(*awsconfig.LoadOptions) error{awsconfig.WithLogger(slogx.AWS(s.log))}
 		if do.Region != "" {
 			lo = append(lo, awsconfig.WithRegion(do.Region))
 		}

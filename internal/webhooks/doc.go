@@ -1,8 +1,8 @@
 // Package webhooks receives GitHub webhook deliveries, stores each one durably
 // (deduplicated on X-GitHub-Delivery) before answering, projects the ones that
 // matter into one table per event type, and archives the raw payloads to a
-// bucket as batched NDJSON.gz. Spec: 30-webhooks.md (Receiving, Projections,
-// Raw archive, Reading it back; logs, recovery, CircleCI and DynamoDB in the
+// bucket as batched NDJSON.gz. Docs: docs/webhooks.md (What happens to a delivery,
+// Tables, Raw archive, Reading it back; logs, recovery, CircleCI and DynamoDB in the
 // subpackages).
 //
 // Life cycle, as internal/serve uses it:

@@ -11,8 +11,8 @@ import (
 	"github.com/ghsync/ghsync/internal/webhooks/dynamo"
 )
 
-// DynamoConfig writes the projections to DynamoDB (spec 30-webhooks.md,
-// Projections, DynamoDB option), as a mirror of the SQL projection tables or,
+// DynamoConfig writes the projections to DynamoDB (docs/webhooks.md,
+// "DynamoDB tables"), as a mirror of the SQL projection tables or,
 // with Only, instead of them.
 //
 // Mirror: every projection change (and every job log classification) queues

@@ -129,7 +129,7 @@ func TestOctokitExamples(t *testing.T) {
 }
 
 // expectedKeys computes, independently of the code under test, the projection
-// keys spec 30-webhooks.md gives for an example.
+// keys the projection rules (docs/webhooks.md, "Tables") give for an example.
 type expect struct{ table, key string }
 
 func expectedKeys(t *testing.T, event, deliveryID string, raw json.RawMessage) (out []expect) {

@@ -8,7 +8,7 @@ import (
 	"github.com/ghsync/ghsync/internal/db"
 )
 
-// Tables lists the projection tables, in the order of spec 30-webhooks.md. Every
+// Tables lists the projection tables, in the order of docs/webhooks.md. Every
 // one has the columns described by [EventRow].
 var Tables = []string{
 	"workflow_job", "workflow_run", "issues", "issues_label_event", "issue_comment",

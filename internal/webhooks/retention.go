@@ -9,7 +9,7 @@ import (
 	"github.com/ghsync/ghsync/internal/db"
 )
 
-// Retention (spec 30-webhooks.md; docs/webhooks.md, "Retention"): what the
+// Retention (docs/webhooks.md, "Retention"): what the
 // webhook tables keep, pruned in bounded batches so that one step never
 // holds the (SQLite) writer for long.
 //

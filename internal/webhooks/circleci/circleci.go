@@ -1,5 +1,5 @@
-// Package circleci receives CircleCI webhooks (spec 30-webhooks.md, "Other
-// senders"): POST /api/circleci/webhooks, verified with the
+// Package circleci receives CircleCI webhooks (docs/webhooks.md,
+// "CircleCI"): POST /api/circleci/webhooks, verified with the
 // circleci-signature header (v1=<hex HMAC-SHA256 of the body>, several
 // secrets for rotation), stored durably before the 2xx answer
 // (circleci_deliveries, deduplicated on the payload's id) and projected in

@@ -1,7 +1,7 @@
 // Package classify finds the line that explains a failed CI job's log, with
 // the semantics of PyTorch's log classifier (pytorch/test-infra,
 // aws/lambda/log-classifier), so that its ruleset.toml works unchanged and
-// gives the same answers. Spec: 30-webhooks.md, "Logs and log classification".
+// gives the same answers. Docs: docs/webhooks.md, "CI job logs and their classification".
 //
 //   - Lines are split on '\n' (a trailing '\r' removed) and numbered from 1
 //     over the raw input; each is normalised ([Normalize]: GitHub Actions

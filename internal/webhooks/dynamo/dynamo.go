@@ -1,5 +1,5 @@
 // Package dynamo writes webhook projections to DynamoDB tables shaped like
-// torchci's (spec 30-webhooks.md, Projections, DynamoDB option): one table
+// torchci's (docs/webhooks.md, "DynamoDB tables"): one table
 // per projection, named PREFIX + the table name with '-' for '_'
 // (torchci-workflow-job, torchci-workflow-run, torchci-issues,
 // torchci-pull-request, torchci-push, …), partition key "dynamoKey" holding

@@ -1,5 +1,5 @@
 // Package logs downloads, stores and classifies the logs of completed GitHub
-// Actions jobs (spec 30-webhooks.md, "Logs and log classification").
+// Actions jobs (docs/webhooks.md, "CI job logs and their classification").
 //
 // The webhook worker queues a job in the same transaction that projects its
 // completed workflow_job delivery ([Downloader.EnqueueTx]); the Downloader

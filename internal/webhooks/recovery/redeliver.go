@@ -1,5 +1,5 @@
 // Package recovery finds webhook deliveries GitHub never got through to
-// ghsync and repairs their effects (spec 30-webhooks.md, "Missed
+// ghsync and repairs their effects (docs/webhooks.md, "Missed
 // deliveries"). Both are job kinds run on a schedule:
 //
 //   - Redeliver (kind: redeliver) lists the App's recent deliveries
