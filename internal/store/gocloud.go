@@ -21,6 +21,7 @@ import (
 type gocloudDriver struct {
 	b      *Bucket
 	view   *blob.Bucket // scoped to prefix: keys passed to it are relative
+	root   *blob.Bucket // the same store without a prefix (copies between prefixes); closed by Close
 	prefix string
 	dir    string // file://: absolute root directory ("" for mem://)
 	// noAttrs: file:// with ?metadata=skip. fileblob writes no NAME.attrs;
@@ -268,7 +269,8 @@ func (d *gocloudDriver) stat(ctx context.Context, key string) (Object, error) {
 		md = map[string]string{}
 	}
 	return Object{Key: key, Size: a.Size, ETag: synthETag(a.ModTime, a.Size), MD5: a.MD5, Metadata: md,
-		ContentType: a.ContentType, ModTime: a.ModTime}, nil
+		ContentType: a.ContentType, CacheControl: a.CacheControl, ContentEncoding: a.ContentEncoding,
+		ModTime: a.ModTime}, nil
 }
 
 func (d *gocloudDriver) listPage(ctx context.Context, prefix, token string) ([]Object, string, error) {
@@ -313,3 +315,32 @@ func deleteEach(ctx context.Context, b *Bucket, keys []string, del func(context.
 		return nil
 	})
 }
+
+// open streams the object through gocloud's reader.
+func (d *gocloudDriver) open(ctx context.Context, key string) (io.ReadCloser, Object, error) {
+	d.b.stats.add(KindGet, 1)
+	r, err := retryAttrs(ctx, func() (*blob.Reader, error) { return d.view.NewReader(ctx, d.rel(key), nil) })
+	if err != nil {
+		return nil, Object{}, err
+	}
+	o := Object{Key: key, Size: r.Size(), ETag: synthETag(r.ModTime(), r.Size()), ModTime: r.ModTime()}
+	if !d.noAttrs {
+		o.ContentType = r.ContentType()
+	}
+	return r, o, nil
+}
+
+// copy copies the file (or the in-memory object) with its attributes
+// through gocloud's Copy, which writes the destination as a new object.
+func (d *gocloudDriver) copy(ctx context.Context, dst, src string) error {
+	if err := d.root.Copy(ctx, dst, src, nil); err != nil {
+		return err
+	}
+	if d.noAttrs {
+		return removeSideFile(filepath.Join(d.dir, filepath.FromSlash(fileName(dst))))
+	}
+	return nil
+}
+
+// Close closes the unprefixed view (the Bucket closes the prefixed one).
+func (d *gocloudDriver) Close() error { return d.root.Close() }

@@ -85,6 +85,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Bucket, error) {
 		return nil, err
 	}
 	b.drv, b.view = drv, view
+	b.store = storeID(t, b)
 	b.log.Debug("store opened", "url", b.url, "prefix", b.prefix)
 	return b, nil
 }
@@ -192,8 +193,12 @@ func openFile(_ context.Context, b *Bucket, t target) (driver, *blob.Bucket, err
 	if err != nil {
 		return nil, nil, fmt.Errorf("open %s: %w", t.redacted, err)
 	}
+	root, err := fileblob.OpenBucket(dir, fo)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open %s: %w", t.redacted, err)
+	}
 	view := blob.PrefixedBucket(bkt, t.prefix)
-	return &gocloudDriver{b: b, view: view, prefix: t.prefix, dir: dir, noAttrs: !b.caps.StoresAttributes,
+	return &gocloudDriver{b: b, view: view, root: root, prefix: t.prefix, dir: dir, noAttrs: !b.caps.StoresAttributes,
 		lock: func(ctx context.Context) (func(), error) { return lockDir(ctx, dir) }}, view, nil
 }
 
@@ -216,8 +221,26 @@ func openMem(_ context.Context, b *Bucket, t target) (driver, *blob.Bucket, erro
 	// not close the shared bucket (PrefixedBucket marks e.bucket itself as
 	// closed, which is why it is never used directly).
 	view := blob.PrefixedBucket(e.bucket, t.prefix)
-	return &gocloudDriver{b: b, view: view, prefix: t.prefix, lock: func(context.Context) (func(), error) {
+	root := blob.PrefixedBucket(e.bucket, "")
+	return &gocloudDriver{b: b, view: view, root: root, prefix: t.prefix, lock: func(context.Context) (func(), error) {
 		e.mu.Lock()
 		return e.mu.Unlock, nil
 	}}, view, nil
+}
+
+// storeID identifies the store a target opens (see Bucket.store): scheme,
+// bucket or directory and the driver parameters, never the key prefix. A
+// private mem:// bucket is a store of its own.
+func storeID(t target, b *Bucket) string {
+	switch {
+	case t.kind == "mem" && t.bucket == "":
+		return fmt.Sprintf("mem:%p", b)
+	case t.kind == "file":
+		dir, err := filepath.Abs(t.dir)
+		if err != nil {
+			dir = t.dir
+		}
+		return "file:" + dir + "?" + t.query.Encode()
+	}
+	return t.kind + ":" + t.bucket + "?" + t.query.Encode()
 }

@@ -57,6 +57,11 @@ type Capabilities struct {
 	// ghsync-symlink marker, Content-Encoding: gzip on a status snapshot) is
 	// available; the object's content, size and ETag are unaffected.
 	StoresAttributes bool
+	// ServerCopy is true when the store copies an object to another key of
+	// the same store itself (Bucket.Copy), without the bytes passing
+	// through ghsync: S3 CopyObject (objects up to 5 GiB; larger ones are
+	// streamed), GCS rewrite, a file copy on file://, mem://.
+	ServerCopy bool
 }
 
 // driver performs the requests of one scheme. Keys are full keys (the
@@ -75,6 +80,11 @@ type driver interface {
 	listPage(ctx context.Context, prefix, token string) ([]Object, string, error)
 	// delete removes keys; missing keys are not errors.
 	delete(ctx context.Context, keys []string) error
+	// open opens the object for a streaming read of the stored bytes and
+	// returns what the response says of it (at least Size, ETag and
+	// ContentType). Drivers declaring Capabilities.ServerCopy also implement
+	// copier.
+	open(ctx context.Context, key string) (io.ReadCloser, Object, error)
 }
 
 // schemeDef is a scheme's declaration: its capabilities and how to open it.
@@ -104,7 +114,7 @@ const fileNoAttrs = "metadata=skip"
 // NAME.attrs with NAME whatever its metadata option.
 var fileCaps = Capabilities{Scheme: "file", CAS: "an flock on the bucket directory (across processes on one machine)",
 	ListETags: true, ReadReturnsETag: true, DeleteBatch: 1,
-	ReservedSuffixes: []string{".attrs"}, LocalWrites: true, StoresAttributes: true}
+	ReservedSuffixes: []string{".attrs"}, LocalWrites: true, StoresAttributes: true, ServerCopy: true}
 
 // withoutAttributes returns c for a variant that stores no object attributes.
 func withoutAttributes(c Capabilities) Capabilities {
@@ -129,17 +139,18 @@ func (d schemeDef) capsFor(t target) (Capabilities, error) {
 var schemes = map[string]schemeDef{
 	"s3": {caps: Capabilities{Scheme: "s3", CAS: "If-Match / If-None-Match request headers",
 		PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: deleteBatch,
-		MinPartSize: MinPartSize, VerbatimKeys: true, StoresAttributes: true}, parse: parseS3, open: openS3},
+		MinPartSize: MinPartSize, VerbatimKeys: true, StoresAttributes: true, ServerCopy: true}, parse: parseS3, open: openS3},
 	"gs": {caps: Capabilities{Scheme: "gs", CAS: "object generation preconditions (ifGenerationMatch / ifGenerationMatch=0)",
 		PutReturnsETag: true, ListETags: true, ReadReturnsETag: false, DeleteBatch: 1,
-		VerbatimKeys: true, StoresAttributes: true}, parse: parseCloud, open: openGCS},
+		VerbatimKeys: true, StoresAttributes: true, ServerCopy: true}, parse: parseCloud, open: openGCS},
 	"azblob": {caps: Capabilities{Scheme: "azblob", CAS: "blob ETag access conditions (If-Match / If-None-Match: *)",
 		PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: azureBatch,
 		ReservedChars: `\`, VerbatimKeys: true, StoresAttributes: true}, parse: parseCloud, open: openAzure},
 	"file": {caps: fileCaps, parse: parseFile, pathIsDir: true, open: openFile,
 		variants: map[string]Capabilities{fileNoAttrs: withoutAttributes(fileCaps)}},
 	"mem": {caps: Capabilities{Scheme: "mem", CAS: "a mutex per named bucket (one process)",
-		ListETags: true, ReadReturnsETag: true, DeleteBatch: 1, VerbatimKeys: true, StoresAttributes: true},
+		ListETags: true, ReadReturnsETag: true, DeleteBatch: 1, VerbatimKeys: true, StoresAttributes: true,
+		ServerCopy: true},
 		parse: parseMem, open: openMem},
 }
 

@@ -18,6 +18,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -115,17 +116,25 @@ type Object struct {
 	MD5         []byte
 	Metadata    map[string]string
 	ContentType string
-	ModTime     time.Time
+	// CacheControl and ContentEncoding are the stored HTTP headers of the
+	// same name (filled by Stat, and by NewReader where the read's response
+	// carries them).
+	CacheControl, ContentEncoding string
+	ModTime                       time.Time
 }
 
 // Bucket is an open destination scoped to a key prefix. All keys passed to
 // its methods are relative to Prefix. It is safe for concurrent use.
 type Bucket struct {
-	caps    Capabilities
-	url     string // redacted
-	prefix  string
-	drv     driver
-	view    *blob.Bucket // gocloud bucket scoped to prefix (for Raw)
+	caps   Capabilities
+	url    string // redacted
+	prefix string
+	drv    driver
+	view   *blob.Bucket // gocloud bucket scoped to prefix, closed by Close (nil when the driver has none)
+	// store identifies the bucket, container or directory and the parameters
+	// it was opened with: Copy between two Buckets with the same store may be
+	// made by the store itself.
+	store   string
 	log     *slog.Logger
 	part    int64
 	conc    int
@@ -145,14 +154,6 @@ func (b *Bucket) URL() string { return b.url }
 // Kind returns the destination's scheme: "s3", "gs", "azblob", "file" or "mem".
 func (b *Bucket) Kind() string { return b.caps.Scheme }
 
-// Raw returns the underlying gocloud bucket, already scoped to Prefix (keys are
-// relative to the prefix, as for every other method). Requests made through it
-// are not counted in Stats, and gocloud escapes some keys its own way (on
-// azblob:// "%", "#", "?" and "\\"; everywhere "__0x…__" sequences), so such
-// keys written through Raw differ from those written by Put. Do not close it;
-// Close the Bucket instead.
-func (b *Bucket) Raw() *blob.Bucket { return b.view }
-
 // Close releases the bucket. Closing twice is harmless.
 func (b *Bucket) Close() error {
 	b.closeMu.Lock()
@@ -161,6 +162,14 @@ func (b *Bucket) Close() error {
 		return nil
 	}
 	b.closed = true
+	if c, ok := b.drv.(io.Closer); ok {
+		if err := c.Close(); err != nil {
+			return fmt.Errorf("close %s: %w", b.url, err)
+		}
+	}
+	if b.view == nil {
+		return nil
+	}
 	if err := b.view.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", b.url, err)
 	}

@@ -126,6 +126,8 @@ func Cases() []Case {
 		{"BrokenSourceWritesNothing", testBrokenSource},
 		{"BodySizeChecked", testBodySize},
 		{"KeyRoundTrip", testKeyRoundTrip},
+		{"StreamAndCopy", testStreamAndCopy},
+		{"StreamLarge", testStreamLarge},
 		{"RepoSyncRuns", testRepoSyncRuns},
 	}
 }
