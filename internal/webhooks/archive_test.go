@@ -202,11 +202,12 @@ func TestArchiveBySize(t *testing.T) {
 	}
 }
 
-// TestArchiveStores archives to a file:// store (its own write path:
-// temporary file and rename, attributes beside the object) and to S3 (the
-// SDK's upload path; skipped without a server), each under a prefix.
+// TestArchiveStores archives to every scheme — mem://, file://, S3
+// (VersityGW), GCS (fake-gcs-server), Azure (Azurite); the servers skip
+// loudly when not configured — each under a prefix, and reads the archive
+// back through the store.
 func TestArchiveStores(t *testing.T) {
-	for _, kind := range []string{"file", "s3"} {
+	for _, kind := range []string{"mem", "file", "s3", "gs", "azblob"} {
 		t.Run(kind, func(t *testing.T) {
 			d := dbtest.SQLite(t)
 			bkt := openStore(t, kind)
