@@ -25,6 +25,10 @@ func TestNoFileSilentlyLeftOut(t *testing.T) {
 	if code != ExitFailed || !strings.Contains(errs, "config.attrs") {
 		t.Fatalf("file:// with config.attrs: exit %d, stdout %q, stderr %q; want 1 naming config.attrs", code, out, errs)
 	}
+	// The way out is given in the user's words, not a Go field's.
+	if !strings.Contains(errs, "--skip-unstorable") || !strings.Contains(errs, "skip_unstorable: true") || strings.Contains(errs, "Options.") {
+		t.Errorf("stderr %q; want it to name --skip-unstorable and skip_unstorable: true, and no Go identifier", errs)
+	}
 	code, out, errs = runCLI(ctx, "sync", "dir:"+src, "file://"+dst, "--skip-unstorable")
 	if code != ExitOK || !strings.Contains(out, "2 new") || !strings.Contains(out, "1 skipped (1 unstorable name)") {
 		t.Fatalf("--skip-unstorable: exit %d, stdout %q, stderr %q", code, out, errs)
