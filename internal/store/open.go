@@ -43,12 +43,14 @@ type memEntry struct {
 //     environment sets one. Credentials come from the environment.
 //   - gs://bucket/prefix, azblob://container/prefix (gocloud's parameters).
 //   - file:///abs/path, file://./rel (relative to the working directory); the
-//     directory is created. Its prefix comes from ?prefix=a/b only. Each
-//     object's attributes (content type, cache control, content encoding,
-//     metadata, MD5) are kept in a side file NAME.attrs; with ?metadata=skip
-//     no side file is written or read, so the folder holds exactly one file
-//     per object and objects keep no attributes (Capabilities.StoresAttributes
-//     is false). ?metadata=sidecar is the default, spelled out.
+//     directory is created. Its prefix comes from ?prefix=a/b only. One file
+//     per object at exactly its key; each object's attributes (content type,
+//     cache control, content encoding, metadata) in an extended attribute of
+//     the file (fileDriver; ?metadata=xattr spells the default out). Where the
+//     file system has no extended attributes, and with ?metadata=skip,
+//     objects keep no attributes (Capabilities.StoresAttributes is false).
+//     ?metadata=sidecar keeps them in side files NAME.attrs instead
+//     (gocloud's fileblob, the earlier default; ".attrs" names reserved).
 //   - mem://name/prefix: named in-process buckets shared within the process;
 //     mem:// without a name is a fresh private bucket.
 //
@@ -175,8 +177,10 @@ func parseBool(v string) (bool, error) {
 	return false, fmt.Errorf("invalid boolean %q", v)
 }
 
-// openFile opens (creating if needed) a directory bucket. Temporary files are
-// written next to their final name so the rename never crosses filesystems.
+// openFile opens (creating if needed) a directory bucket: ghsync's own file
+// driver, or with ?metadata=sidecar gocloud's fileblob (side files).
+// Temporary files are written next to their final name so the rename never
+// crosses filesystems.
 func openFile(_ context.Context, b *Bucket, t target) (driver, *blob.Bucket, error) {
 	dir, err := filepath.Abs(t.dir)
 	if err != nil {
@@ -185,10 +189,14 @@ func openFile(_ context.Context, b *Bucket, t target) (driver, *blob.Bucket, err
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("destination %s: create directory: %w", t.redacted, err)
 	}
-	fo := &fileblob.Options{NoTempDir: true}
-	if !b.caps.StoresAttributes {
-		fo.Metadata = fileblob.MetadataDontWrite
+	if t.variant != fileSidecar {
+		if b.caps.StoresAttributes && !xattrsSupported(dir) {
+			b.log.Info("file://: the file system keeps no extended attributes; objects keep no content type or metadata", "dir", dir)
+			b.caps = withoutAttributes(b.caps)
+		}
+		return &fileDriver{b: b, dir: dir, attrs: b.caps.StoresAttributes}, nil, nil
 	}
+	fo := &fileblob.Options{NoTempDir: true}
 	bkt, err := fileblob.OpenBucket(dir, fo)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open %s: %w", t.redacted, err)
@@ -198,7 +206,7 @@ func openFile(_ context.Context, b *Bucket, t target) (driver, *blob.Bucket, err
 		return nil, nil, fmt.Errorf("open %s: %w", t.redacted, err)
 	}
 	view := blob.PrefixedBucket(bkt, t.prefix)
-	return &gocloudDriver{b: b, view: view, root: root, prefix: t.prefix, dir: dir, noAttrs: !b.caps.StoresAttributes,
+	return &gocloudDriver{b: b, view: view, root: root, prefix: t.prefix, dir: dir,
 		lock: func(ctx context.Context) (func(), error) { return lockDir(ctx, dir) }}, view, nil
 }
 

@@ -105,14 +105,26 @@ type schemeDef struct {
 	variants map[string]Capabilities
 }
 
-// fileNoAttrs names file://'s variant without side files (?metadata=skip).
-const fileNoAttrs = "metadata=skip"
+// fileNoAttrs names file://'s variant without attributes (?metadata=skip);
+// fileSidecar the one with gocloud fileblob's NAME.attrs side files
+// (?metadata=sidecar, the default before extended attributes).
+const (
+	fileNoAttrs = "metadata=skip"
+	fileSidecar = "metadata=sidecar"
+)
 
-// fileCaps are file://'s capabilities with NAME.attrs side files (the default).
-// ".attrs" names stay reserved in both variants: gocloud's fileblob refuses
-// keys ending in ".attrs", leaves such files out of listings and removes
-// NAME.attrs with NAME whatever its metadata option.
+// fileCaps are file://'s capabilities: one file per object under exactly
+// its key, attributes in an extended attribute of the file (fileDriver).
 var fileCaps = Capabilities{Scheme: "file", CAS: "an flock on the bucket directory (across processes on one machine)",
+	PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: 1, VerbatimKeys: true,
+	LocalWrites: true, StoresAttributes: true, ServerCopy: true}
+
+// fileSidecarCaps are those of ?metadata=sidecar: gocloud's fileblob keeps
+// attributes in NAME.attrs, so names ending in ".attrs" are reserved (it
+// refuses such keys, leaves such files out of listings and removes
+// NAME.attrs with NAME), and names holding gocloud's escape form "__0x…__"
+// are stored under an escaped file name.
+var fileSidecarCaps = Capabilities{Scheme: "file", CAS: fileCaps.CAS,
 	ListETags: true, ReadReturnsETag: true, DeleteBatch: 1,
 	ReservedSuffixes: []string{".attrs"}, LocalWrites: true, StoresAttributes: true, ServerCopy: true}
 
@@ -147,7 +159,7 @@ var schemes = map[string]schemeDef{
 		PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: azureBatch,
 		ReservedChars: `\`, VerbatimKeys: true, StoresAttributes: true}, parse: parseCloud, open: openAzure},
 	"file": {caps: fileCaps, parse: parseFile, pathIsDir: true, open: openFile,
-		variants: map[string]Capabilities{fileNoAttrs: withoutAttributes(fileCaps)}},
+		variants: map[string]Capabilities{fileNoAttrs: withoutAttributes(fileCaps), fileSidecar: fileSidecarCaps}},
 	"mem": {caps: Capabilities{Scheme: "mem", CAS: "a mutex per named bucket (one process)",
 		ListETags: true, ReadReturnsETag: true, DeleteBatch: 1, VerbatimKeys: true, StoresAttributes: true,
 		ServerCopy: true},
@@ -187,9 +199,9 @@ func SchemeCapabilities(scheme string) (Capabilities, bool) {
 }
 
 // CheckKey reports whether this bucket can store key: the portable rules of
-// the package-level CheckKey plus the scheme's own (file:// cannot store keys
-// ending in ".attrs", which its driver reserves for attribute files;
-// azblob:// cannot store "\", which the service turns into "/"). The
+// the package-level CheckKey plus the scheme's own (file://?metadata=sidecar
+// cannot store keys ending in ".attrs", which fileblob reserves for side
+// files; azblob:// cannot store "\", which the service turns into "/"). The
 // error says which rule the key breaks; for a scheme rule it matches
 // ErrUnstorable.
 func (b *Bucket) CheckKey(key string) error {

@@ -3,16 +3,20 @@
 // sync needs (read, stat, streaming put that reports the store's ETag,
 // conditional put, list with ETags, batch delete) with request counting.
 //
-// gocloud.dev/blob opens every scheme (URL parameters, credentials, emulator
-// settings). Each scheme declares its Capabilities once (schemes.go). On s3://,
+// gocloud.dev/blob opens gs:// and azblob:// (URL parameters, credentials,
+// emulator settings). Each scheme declares its Capabilities once (schemes.go). On s3://,
 // gs:// and azblob:// the requests go through the cloud SDK's own client,
 // obtained from the gocloud bucket with As, so that keys are stored verbatim
 // (gocloud escapes some characters, e.g. "%" "#" "?" on Azure and "__0x…__"
 // everywhere) and conditional writes use the store's native preconditions:
 // If-Match / If-None-Match on S3, generation preconditions on GCS, ETag access
-// conditions on Azure. file:// and mem:// go through gocloud; their
-// conditional writes are made atomic with an flock on the bucket directory
-// (across processes) and a per-bucket mutex.
+// conditions on Azure. file:// is ghsync's own driver (file.go: one file per
+// object, attributes in an extended attribute); mem:// and
+// file://?metadata=sidecar go through gocloud's memblob and fileblob inside
+// their driver. Conditional writes there are made atomic with an flock on the
+// bucket directory (across processes) and a per-bucket mutex. Every consumer
+// goes through Bucket (Put, Read, NewReader, Copy, Stat, List, Delete):
+// nothing underneath is exported.
 package store
 
 import (
