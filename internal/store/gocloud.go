@@ -14,8 +14,7 @@ import (
 	"gocloud.dev/blob"
 )
 
-// gocloudDriver serves mem:// and file://?metadata=sidecar through gocloud's
-// memblob and fileblob. Conditional writes
+// gocloudDriver serves file://?metadata=sidecar through gocloud's fileblob. Conditional writes
 // check and write under lock (an flock for file://, a mutex for mem://).
 type gocloudDriver struct {
 	b      *Bucket

@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
-	"gocloud.dev/blob/memblob"
 	"gocloud.dev/blob/s3blob"
 )
 
@@ -23,13 +22,8 @@ import (
 // as tests do, must see the same objects.
 var memRegistry = struct {
 	sync.Mutex
-	m map[string]*memEntry
-}{m: map[string]*memEntry{}}
-
-type memEntry struct {
-	bucket *blob.Bucket // never used directly; each Open wraps its driver
-	mu     *sync.Mutex  // serialises conditional writes on this bucket
-}
+	m map[string]*memStore
+}{m: map[string]*memStore{}}
 
 // Open parses a destination URL and returns a Bucket scoped to its key prefix.
 //
@@ -211,29 +205,21 @@ func openFile(_ context.Context, b *Bucket, t target) (driver, *blob.Bucket, err
 }
 
 // openMem opens the named in-process bucket (a fresh private one when the
-// name is ""); conditional writes are serialised by the bucket's mutex.
+// name is "").
 func openMem(_ context.Context, b *Bucket, t target) (driver, *blob.Bucket, error) {
-	var e *memEntry
+	var s *memStore
 	if t.bucket == "" {
-		e = &memEntry{bucket: memblob.OpenBucket(nil), mu: &sync.Mutex{}}
+		s = &memStore{objs: map[string]*memObj{}}
 	} else {
 		memRegistry.Lock()
-		e = memRegistry.m[t.bucket]
-		if e == nil {
-			e = &memEntry{bucket: memblob.OpenBucket(nil), mu: &sync.Mutex{}}
-			memRegistry.m[t.bucket] = e
+		s = memRegistry.m[t.bucket]
+		if s == nil {
+			s = &memStore{objs: map[string]*memObj{}}
+			memRegistry.m[t.bucket] = s
 		}
 		memRegistry.Unlock()
 	}
-	// Each open works through its own PrefixedBucket view, so closing it does
-	// not close the shared bucket (PrefixedBucket marks e.bucket itself as
-	// closed, which is why it is never used directly).
-	view := blob.PrefixedBucket(e.bucket, t.prefix)
-	root := blob.PrefixedBucket(e.bucket, "")
-	return &gocloudDriver{b: b, view: view, root: root, prefix: t.prefix, lock: func(context.Context) (func(), error) {
-		e.mu.Lock()
-		return e.mu.Unlock, nil
-	}}, view, nil
+	return &memDriver{b: b, s: s}, nil, nil
 }
 
 // storeID identifies the store a target opens (see Bucket.store): scheme,

@@ -161,7 +161,7 @@ var schemes = map[string]schemeDef{
 	"file": {caps: fileCaps, parse: parseFile, pathIsDir: true, open: openFile,
 		variants: map[string]Capabilities{fileNoAttrs: withoutAttributes(fileCaps), fileSidecar: fileSidecarCaps}},
 	"mem": {caps: Capabilities{Scheme: "mem", CAS: "a mutex per named bucket (one process)",
-		ListETags: true, ReadReturnsETag: true, DeleteBatch: 1, VerbatimKeys: true, StoresAttributes: true,
+		PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: 1, VerbatimKeys: true, StoresAttributes: true,
 		ServerCopy: true},
 		parse: parseMem, open: openMem},
 }

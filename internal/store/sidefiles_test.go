@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,6 +140,30 @@ func TestFileOneFilePerObject(t *testing.T) {
 		}
 		if st, err := b.Stat(ctx, k); err != nil || st.ContentType != "text/csv" || st.Metadata["ghsync-blob"] != "sha" {
 			t.Errorf("Stat(%q) = %+v, %v; want the attributes back", k, st, err)
+		}
+	}
+}
+
+// TestClosedBucketFails: every operation on a closed bucket fails with
+// ErrClosed, on every scheme's driver (the webhook archive relies on it to
+// notice a store that is down).
+func TestClosedBucketFails(t *testing.T) {
+	ctx := context.Background()
+	for _, u := range []string{"mem://closed-test", "file://" + t.TempDir(), "file://" + t.TempDir() + "?metadata=sidecar"} {
+		b := open(t, u, Options{})
+		put(t, b, "k", "v", PutOptions{})
+		_ = b.Close()
+		if _, err := b.Put(ctx, "k2", strings.NewReader("v"), PutOptions{}); !errors.Is(err, ErrClosed) {
+			t.Errorf("%s: Put after Close = %v; want ErrClosed", u, err)
+		}
+		if _, _, err := b.Read(ctx, "k"); !errors.Is(err, ErrClosed) {
+			t.Errorf("%s: Read after Close = %v; want ErrClosed", u, err)
+		}
+		if _, err := b.NewReader(ctx, "k"); !errors.Is(err, ErrClosed) {
+			t.Errorf("%s: NewReader after Close = %v; want ErrClosed", u, err)
+		}
+		if err := b.List(ctx, func(Object) error { return nil }); !errors.Is(err, ErrClosed) {
+			t.Errorf("%s: List after Close = %v; want ErrClosed", u, err)
 		}
 	}
 }

@@ -11,10 +11,10 @@
 // everywhere) and conditional writes use the store's native preconditions:
 // If-Match / If-None-Match on S3, generation preconditions on GCS, ETag access
 // conditions on Azure. file:// is ghsync's own driver (file.go: one file per
-// object, attributes in an extended attribute); mem:// and
-// file://?metadata=sidecar go through gocloud's memblob and fileblob inside
-// their driver. Conditional writes there are made atomic with an flock on the
-// bucket directory (across processes) and a per-bucket mutex. Every consumer
+// object, attributes in an extended attribute) and so is mem:// (mem.go);
+// file://?metadata=sidecar goes through gocloud's fileblob inside its driver.
+// Conditional writes there are made atomic with an flock on the bucket
+// directory (across processes) and a per-bucket mutex. Every consumer
 // goes through Bucket (Put, Read, NewReader, Copy, Stat, List, Delete):
 // nothing underneath is exported.
 package store
@@ -176,6 +176,19 @@ func (b *Bucket) Close() error {
 	}
 	if err := b.view.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", b.url, err)
+	}
+	return nil
+}
+
+// ErrClosed is matched (errors.Is) by the error of every operation on a closed Bucket.
+var ErrClosed = errors.New("store closed")
+
+// live returns ErrClosed (with the URL) once the bucket is closed.
+func (b *Bucket) live() error {
+	b.closeMu.Lock()
+	defer b.closeMu.Unlock()
+	if b.closed {
+		return fmt.Errorf("%s: %w", b.url, ErrClosed)
 	}
 	return nil
 }

@@ -37,6 +37,9 @@ func (b *Bucket) NewReader(ctx context.Context, key string) (*Reader, error) {
 	if err := b.CheckKey(key); err != nil {
 		return nil, fmt.Errorf("open: %w", err)
 	}
+	if err := b.live(); err != nil {
+		return nil, fmt.Errorf("open %s: %w", key, err)
+	}
 	rc, obj, err := b.drv.open(ctx, b.full(key))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", b.full(key), withURL(classify(err), b.url))
