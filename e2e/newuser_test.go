@@ -289,8 +289,8 @@ func TestFirstHourDetails(t *testing.T) {
 			t.Errorf("%s --help has no examples:\n%s", verb, r.stdout)
 		}
 	}
-	// sync --help documents relative DSTs and file://'s .attrs side files.
-	if r = exe(t, dir, nil, "sync", "--help"); !strings.Contains(r.stdout, "NAME.attrs") || !strings.Contains(r.stdout, "storage:") {
+	// sync --help documents relative DSTs and how file:// keeps attributes.
+	if r = exe(t, dir, nil, "sync", "--help"); !strings.Contains(r.stdout, "extended attribute") || !strings.Contains(r.stdout, "storage:") {
 		t.Errorf("sync --help:\n%s", r.stdout)
 	}
 }

@@ -61,9 +61,10 @@ DST:  s3://BUCKET/PREFIX/?region=R[&endpoint=URL&use_path_style=true]
                                      (default file://./out)
       A DST that looks like a URL without "//" (s3:/bucket, file:/tmp/x) is an
       error, never a relative prefix. A folder DST may not be inside a folder
-      SRC, nor hold SRC. file:// keeps each object's attributes in
-      a side file NAME.attrs next to it (so names ending in .attrs cannot be
-      stored there; see --skip-unstorable).
+      SRC, nor hold SRC. file:// holds one file per object, named as in SRC;
+      attributes live in an extended attribute of each file (?metadata=sidecar
+      keeps them in side files NAME.attrs instead, which reserves names ending
+      in .attrs; see --skip-unstorable).
 
 DST belongs to the first source synced into it (any ref of one repository,
 or one folder): another source is refused until it is run with --take-over.
@@ -137,7 +138,7 @@ GitHub credentials come from GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_PRIVATE_KEY
 	fl.StringArrayVar(&cacheControl, "cache-control", nil, "GLOB=VALUE Cache-Control header (repeatable)")
 	fl.IntVar(&concurrency, "concurrency", reposync.DefaultConcurrency, fmt.Sprintf("concurrent uploads (1..%d)", reposync.MaxConcurrency))
 	fl.BoolVar(&assets, "assets", false, "releases: also mirror the release assets")
-	fl.BoolVar(&skipUnstorable, "skip-unstorable", false, "leave out (and count) files whose names DST cannot hold (file://: names ending in .attrs) instead of failing")
+	fl.BoolVar(&skipUnstorable, "skip-unstorable", false, "leave out (and count) files whose names DST cannot hold (azblob://: names with \\; file://?metadata=sidecar: names ending in .attrs) instead of failing")
 	cf.add(cmd)
 	cf.addTakeOver(cmd)
 	return cmd

@@ -60,15 +60,15 @@ func (j *job) copyToFinal(ctx context.Context, deps *Deps, watch *store.Bucket, 
 	return ok
 }
 
-// copyObject streams one object from src to dst under the same key.
+// copyObject copies one object from src to dst under the same key: inside
+// the store when both are on the same one, streamed otherwise (Bucket.Copy).
 func copyObject(ctx context.Context, src, dst *store.Bucket, o store.Object) error {
-	r, err := src.Raw().NewReader(ctx, o.Key, nil)
+	got, err := dst.Copy(ctx, o.Key, src, o.Key)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", o.Key, err)
+		return err
 	}
-	defer r.Close()
-	if _, err := dst.Put(ctx, o.Key, r, store.PutOptions{ContentType: o.ContentType, Size: o.Size}); err != nil {
-		return fmt.Errorf("write %s: %w", o.Key, err)
+	if got.Size != o.Size {
+		return fmt.Errorf("copy %s: the copy holds %d bytes, but the listed file %d (the file changed while it was copied)", o.Key, got.Size, o.Size)
 	}
 	return nil
 }

@@ -322,9 +322,9 @@ func withPrefix(raw, sub string) (string, error) {
 // openerFor opens key of bucket for the checks.
 func openerFor(b *store.Bucket, key string) Opener {
 	return func(ctx context.Context) (io.ReadCloser, error) {
-		r, err := b.Raw().NewReader(ctx, key, nil)
+		r, err := b.NewReader(ctx, key)
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", key, err)
+			return nil, err
 		}
 		return r, nil
 	}

@@ -222,7 +222,7 @@ func desiredItems(entries []source.Entry, o *Options, skips *Skips) (items []Ite
 			unstorable = unstorable[:maxNamed]
 		}
 		return nil, nil, fmt.Errorf("%w: %d source files cannot be stored on %s under their own name, so nothing was written: %s%s; "+
-			"rename them, exclude them with a filter, or turn on skipping of unstorable files (Options.SkipUnstorable) to leave them out",
+			"rename them, exclude them with a filter, or leave them out with --skip-unstorable (skip_unstorable: true in a repo job)",
 			ErrUnstorable, total, o.Bucket.URL(), strings.Join(unstorable, ", "), more)
 	}
 	return items, skipped, nil

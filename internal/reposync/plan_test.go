@@ -27,8 +27,9 @@ func TestDesiredItemsUnstorableKeys(t *testing.T) {
 		wantErrNames []string
 	}{
 		{url: "mem://", items: 4, skips: Skips{Submodules: 1}},
-		{url: "file://" + t.TempDir(), items: 3, skips: Skips{Submodules: 1}, wantErrNames: []string{`"x.attrs"`}},
-		{url: "file://" + t.TempDir(), skip: true, items: 3, skips: Skips{Unstorable: 1, Submodules: 1}},
+		{url: "file://" + t.TempDir(), items: 4, skips: Skips{Submodules: 1}},
+		{url: "file://" + t.TempDir() + "?metadata=sidecar", items: 3, skips: Skips{Submodules: 1}, wantErrNames: []string{`"x.attrs"`}},
+		{url: "file://" + t.TempDir() + "?metadata=sidecar", skip: true, items: 3, skips: Skips{Unstorable: 1, Submodules: 1}},
 	} {
 		b, err := store.Open(context.Background(), tc.url, store.Options{})
 		if err != nil {

@@ -286,7 +286,7 @@ func TestContentTypeAndCacheControl(t *testing.T) {
 		"assets/app.js": {"application/javascript", "public, max-age=31536000, immutable"},
 		"a.TIFF":        {"image/tiff", ""},
 	} {
-		a, err := tb.b.Raw().Attributes(context.Background(), key)
+		a, err := tb.b.Stat(context.Background(), key)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -50,7 +50,17 @@ func TestRunUnstorableNames(t *testing.T) {
 		t.Fatalf("mem:// keys = %s", got)
 	}
 
-	fileURL := "file://" + t.TempDir()
+	// file:// holds every name by default, config.attrs included.
+	s, b, err = run("file://"+t.TempDir(), false)
+	if err != nil || s.New != 4 || s.Skipped != 0 {
+		t.Fatalf("file://: %v, summary %+v", err, s)
+	}
+	if got := strings.Join(keys(b), ","); got != "config.attrs,has__0x41.txt,index.html,x__0x41__y.txt" {
+		t.Fatalf("file:// keys = %s", got)
+	}
+
+	// With side files (?metadata=sidecar) .attrs names are reserved.
+	fileURL := "file://" + t.TempDir() + "?metadata=sidecar"
 	_, b, err = run(fileURL, false)
 	if !errors.Is(err, ErrUnstorable) || !strings.Contains(err.Error(), `"config.attrs"`) || !strings.Contains(err.Error(), "1 source files") {
 		t.Fatalf("file:// without SkipUnstorable: %v; want ErrUnstorable naming config.attrs", err)

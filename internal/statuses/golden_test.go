@@ -96,7 +96,7 @@ func TestGolden(t *testing.T) {
 					t.Errorf("%s differs from %s:\n got %s\nwant %s", key, golden, got, want)
 				}
 			}
-			attrs, err := e.bucket.Raw().Attributes(context.Background(), "acme/app/main.json")
+			attrs, err := e.bucket.Stat(context.Background(), "acme/app/main.json")
 			if err != nil {
 				t.Fatal(err)
 			}

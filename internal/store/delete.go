@@ -11,6 +11,9 @@ import (
 // Concurrency requests in flight. All keys are attempted; the error lists the
 // keys that could not be deleted.
 func (b *Bucket) Delete(ctx context.Context, keys []string) error {
+	if err := b.live(); err != nil {
+		return fmt.Errorf("delete: %w", err)
+	}
 	full := make([]string, len(keys))
 	for i, k := range keys {
 		if err := b.CheckKey(k); err != nil {

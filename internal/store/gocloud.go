@@ -5,30 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"time"
 
 	"gocloud.dev/blob"
 )
 
-// gocloudDriver serves file:// and mem:// through gocloud. Conditional writes
+// gocloudDriver serves file://?metadata=sidecar through gocloud's fileblob. Conditional writes
 // check and write under lock (an flock for file://, a mutex for mem://).
 type gocloudDriver struct {
 	b      *Bucket
 	view   *blob.Bucket // scoped to prefix: keys passed to it are relative
+	root   *blob.Bucket // the same store without a prefix (copies between prefixes); closed by Close
 	prefix string
 	dir    string // file://: absolute root directory ("" for mem://)
-	// noAttrs: file:// with ?metadata=skip. fileblob writes no NAME.attrs;
-	// this driver reports no attributes (not even those of a side file an
-	// earlier write left) and removes the side file of every key it writes,
-	// so no stale attributes outlive the content they described.
-	noAttrs bool
-	lock    func(ctx context.Context) (unlock func(), err error)
+	lock   func(ctx context.Context) (unlock func(), err error)
 }
 
 // attrsExt is the suffix of fileblob's side files (NAME.attrs).
@@ -73,11 +67,7 @@ func (d *gocloudDriver) write(ctx context.Context, key string, r io.Reader, o Pu
 		return Object{}, fmt.Errorf("read body: %w", err)
 	}
 	defer h.release()
-	switch {
-	case d.noAttrs:
-		// Not stored; given so that gocloud's writer does not sniff it.
-		o.ContentType, o.CacheControl, o.ContentEncoding, o.Metadata = "application/octet-stream", "", "", nil
-	case o.ContentType == "":
+	if o.ContentType == "" {
 		o.ContentType = sniffType(h.data) // as gocloud's writer would
 	}
 	wctx, cancel := context.WithCancel(ctx)
@@ -108,12 +98,6 @@ func (d *gocloudDriver) write(ctx context.Context, key string, r io.Reader, o Pu
 		return d.stat(ctx, key)
 	}
 	path := filepath.Join(d.dir, filepath.FromSlash(fileName(key)))
-	if d.noAttrs {
-		if err := removeSideFile(path); err != nil {
-			return Object{}, err
-		}
-		o.ContentType = ""
-	}
 	d.b.stats.add(KindHead, 1)
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -195,22 +179,6 @@ func (d *gocloudDriver) ensureNewETag(ctx context.Context, key string, old *blob
 	return d.stat(ctx, key)
 }
 
-// removeSideFile removes the side file NAME.attrs that an earlier write with
-// side files left beside path, so that its attributes (ghsync-blob, MD5) can
-// never be taken for those of the new content. Usually there is none: the
-// cost is one unlink that fails. A directory of that name (the key
-// "NAME.attrs/x") is not a side file and is left alone.
-func removeSideFile(path string) error {
-	err := syscall.Unlink(path + attrsExt) // never removes a directory, unlike os.Remove
-	if err == nil || errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if fi, serr := os.Lstat(path + attrsExt); serr == nil && fi.IsDir() {
-		return nil
-	}
-	return fmt.Errorf("remove the side file an earlier write left: %w", &fs.PathError{Op: "unlink", Path: path + attrsExt, Err: err})
-}
-
 // fileName returns the path fileblob stores key under, relative to its root:
 // for keys CheckKey accepts, only gocloud's escape-like sequences differ.
 func fileName(key string) string {
@@ -259,16 +227,13 @@ func (d *gocloudDriver) stat(ctx context.Context, key string) (Object, error) {
 	if err != nil {
 		return Object{}, err
 	}
-	if d.noAttrs {
-		return Object{Key: key, Size: a.Size, ETag: synthETag(a.ModTime, a.Size), Metadata: map[string]string{},
-			ModTime: a.ModTime}, nil
-	}
 	md := a.Metadata
 	if md == nil {
 		md = map[string]string{}
 	}
 	return Object{Key: key, Size: a.Size, ETag: synthETag(a.ModTime, a.Size), MD5: a.MD5, Metadata: md,
-		ContentType: a.ContentType, ModTime: a.ModTime}, nil
+		ContentType: a.ContentType, CacheControl: a.CacheControl, ContentEncoding: a.ContentEncoding,
+		ModTime: a.ModTime}, nil
 }
 
 func (d *gocloudDriver) listPage(ctx context.Context, prefix, token string) ([]Object, string, error) {
@@ -288,9 +253,6 @@ func (d *gocloudDriver) listPage(ctx context.Context, prefix, token string) ([]O
 		}
 		o := Object{Key: d.prefix + lo.Key, Size: lo.Size, MD5: lo.MD5, ModTime: lo.ModTime,
 			ETag: synthETag(lo.ModTime, lo.Size)}
-		if d.noAttrs {
-			o.MD5 = nil // from a side file an earlier write left, if any
-		}
 		out = append(out, o)
 	}
 	return out, string(next), nil
@@ -313,3 +275,23 @@ func deleteEach(ctx context.Context, b *Bucket, keys []string, del func(context.
 		return nil
 	})
 }
+
+// open streams the object through gocloud's reader.
+func (d *gocloudDriver) open(ctx context.Context, key string) (io.ReadCloser, Object, error) {
+	d.b.stats.add(KindGet, 1)
+	r, err := retryAttrs(ctx, func() (*blob.Reader, error) { return d.view.NewReader(ctx, d.rel(key), nil) })
+	if err != nil {
+		return nil, Object{}, err
+	}
+	return r, Object{Key: key, Size: r.Size(), ETag: synthETag(r.ModTime(), r.Size()), ModTime: r.ModTime(),
+		ContentType: r.ContentType()}, nil
+}
+
+// copy copies the file (or the in-memory object) with its attributes
+// through gocloud's Copy, which writes the destination as a new object.
+func (d *gocloudDriver) copy(ctx context.Context, dst, src string) error {
+	return d.root.Copy(ctx, dst, src, nil)
+}
+
+// Close closes the unprefixed view (the Bucket closes the prefixed one).
+func (d *gocloudDriver) Close() error { return d.root.Close() }

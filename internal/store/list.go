@@ -13,6 +13,9 @@ import (
 // Capabilities.ListETags is true. An error from fn stops the listing and is
 // returned.
 func (b *Bucket) List(ctx context.Context, fn func(Object) error) error {
+	if err := b.live(); err != nil {
+		return fmt.Errorf("list: %w", err)
+	}
 	token := ""
 	for {
 		page, next, err := b.drv.listPage(ctx, b.prefix, token)

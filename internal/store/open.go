@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
-	"gocloud.dev/blob/memblob"
 	"gocloud.dev/blob/s3blob"
 )
 
@@ -23,13 +22,8 @@ import (
 // as tests do, must see the same objects.
 var memRegistry = struct {
 	sync.Mutex
-	m map[string]*memEntry
-}{m: map[string]*memEntry{}}
-
-type memEntry struct {
-	bucket *blob.Bucket // never used directly; each Open wraps its driver
-	mu     *sync.Mutex  // serialises conditional writes on this bucket
-}
+	m map[string]*memStore
+}{m: map[string]*memStore{}}
 
 // Open parses a destination URL and returns a Bucket scoped to its key prefix.
 //
@@ -43,12 +37,14 @@ type memEntry struct {
 //     environment sets one. Credentials come from the environment.
 //   - gs://bucket/prefix, azblob://container/prefix (gocloud's parameters).
 //   - file:///abs/path, file://./rel (relative to the working directory); the
-//     directory is created. Its prefix comes from ?prefix=a/b only. Each
-//     object's attributes (content type, cache control, content encoding,
-//     metadata, MD5) are kept in a side file NAME.attrs; with ?metadata=skip
-//     no side file is written or read, so the folder holds exactly one file
-//     per object and objects keep no attributes (Capabilities.StoresAttributes
-//     is false). ?metadata=sidecar is the default, spelled out.
+//     directory is created. Its prefix comes from ?prefix=a/b only. One file
+//     per object at exactly its key; each object's attributes (content type,
+//     cache control, content encoding, metadata) in an extended attribute of
+//     the file (fileDriver; ?metadata=xattr spells the default out). Where the
+//     file system has no extended attributes, and with ?metadata=skip,
+//     objects keep no attributes (Capabilities.StoresAttributes is false).
+//     ?metadata=sidecar keeps them in side files NAME.attrs instead
+//     (gocloud's fileblob, the earlier default; ".attrs" names reserved).
 //   - mem://name/prefix: named in-process buckets shared within the process;
 //     mem:// without a name is a fresh private bucket.
 //
@@ -85,6 +81,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Bucket, error) {
 		return nil, err
 	}
 	b.drv, b.view = drv, view
+	b.store = storeID(t, b)
 	b.log.Debug("store opened", "url", b.url, "prefix", b.prefix)
 	return b, nil
 }
@@ -174,8 +171,10 @@ func parseBool(v string) (bool, error) {
 	return false, fmt.Errorf("invalid boolean %q", v)
 }
 
-// openFile opens (creating if needed) a directory bucket. Temporary files are
-// written next to their final name so the rename never crosses filesystems.
+// openFile opens (creating if needed) a directory bucket: ghsync's own file
+// driver, or with ?metadata=sidecar gocloud's fileblob (side files).
+// Temporary files are written next to their final name so the rename never
+// crosses filesystems.
 func openFile(_ context.Context, b *Bucket, t target) (driver, *blob.Bucket, error) {
 	dir, err := filepath.Abs(t.dir)
 	if err != nil {
@@ -184,40 +183,58 @@ func openFile(_ context.Context, b *Bucket, t target) (driver, *blob.Bucket, err
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("destination %s: create directory: %w", t.redacted, err)
 	}
-	fo := &fileblob.Options{NoTempDir: true}
-	if !b.caps.StoresAttributes {
-		fo.Metadata = fileblob.MetadataDontWrite
+	if t.variant != fileSidecar {
+		if b.caps.StoresAttributes && !xattrsSupported(dir) {
+			b.log.Info("file://: the file system keeps no extended attributes; objects keep no content type or metadata", "dir", dir)
+			b.caps = withoutAttributes(b.caps)
+		}
+		return &fileDriver{b: b, dir: dir, attrs: b.caps.StoresAttributes}, nil, nil
 	}
+	fo := &fileblob.Options{NoTempDir: true}
 	bkt, err := fileblob.OpenBucket(dir, fo)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open %s: %w", t.redacted, err)
 	}
+	root, err := fileblob.OpenBucket(dir, fo)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open %s: %w", t.redacted, err)
+	}
 	view := blob.PrefixedBucket(bkt, t.prefix)
-	return &gocloudDriver{b: b, view: view, prefix: t.prefix, dir: dir, noAttrs: !b.caps.StoresAttributes,
+	return &gocloudDriver{b: b, view: view, root: root, prefix: t.prefix, dir: dir,
 		lock: func(ctx context.Context) (func(), error) { return lockDir(ctx, dir) }}, view, nil
 }
 
 // openMem opens the named in-process bucket (a fresh private one when the
-// name is ""); conditional writes are serialised by the bucket's mutex.
+// name is "").
 func openMem(_ context.Context, b *Bucket, t target) (driver, *blob.Bucket, error) {
-	var e *memEntry
+	var s *memStore
 	if t.bucket == "" {
-		e = &memEntry{bucket: memblob.OpenBucket(nil), mu: &sync.Mutex{}}
+		s = &memStore{objs: map[string]*memObj{}}
 	} else {
 		memRegistry.Lock()
-		e = memRegistry.m[t.bucket]
-		if e == nil {
-			e = &memEntry{bucket: memblob.OpenBucket(nil), mu: &sync.Mutex{}}
-			memRegistry.m[t.bucket] = e
+		s = memRegistry.m[t.bucket]
+		if s == nil {
+			s = &memStore{objs: map[string]*memObj{}}
+			memRegistry.m[t.bucket] = s
 		}
 		memRegistry.Unlock()
 	}
-	// Each open works through its own PrefixedBucket view, so closing it does
-	// not close the shared bucket (PrefixedBucket marks e.bucket itself as
-	// closed, which is why it is never used directly).
-	view := blob.PrefixedBucket(e.bucket, t.prefix)
-	return &gocloudDriver{b: b, view: view, prefix: t.prefix, lock: func(context.Context) (func(), error) {
-		e.mu.Lock()
-		return e.mu.Unlock, nil
-	}}, view, nil
+	return &memDriver{b: b, s: s}, nil, nil
+}
+
+// storeID identifies the store a target opens (see Bucket.store): scheme,
+// bucket or directory and the driver parameters, never the key prefix. A
+// private mem:// bucket is a store of its own.
+func storeID(t target, b *Bucket) string {
+	switch {
+	case t.kind == "mem" && t.bucket == "":
+		return fmt.Sprintf("mem:%p", b)
+	case t.kind == "file":
+		dir, err := filepath.Abs(t.dir)
+		if err != nil {
+			dir = t.dir
+		}
+		return "file:" + dir + "?" + t.query.Encode()
+	}
+	return t.kind + ":" + t.bucket + "?" + t.query.Encode()
 }

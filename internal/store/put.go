@@ -43,6 +43,9 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, o PutOptions)
 	if err := b.CheckKey(key); err != nil {
 		return Object{}, fmt.Errorf("put: %w", err)
 	}
+	if err := b.live(); err != nil {
+		return Object{}, fmt.Errorf("put %s: %w", key, err)
+	}
 	if o.IfMatch != "" && o.IfNoneMatch {
 		return Object{}, fmt.Errorf("put %s: IfMatch and IfNoneMatch are mutually exclusive", b.full(key))
 	}

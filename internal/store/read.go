@@ -88,6 +88,9 @@ func (b *Bucket) Read(ctx context.Context, key string) (data []byte, etag string
 	if err := b.CheckKey(key); err != nil {
 		return nil, "", fmt.Errorf("read: %w", err)
 	}
+	if err := b.live(); err != nil {
+		return nil, "", fmt.Errorf("read %s: %w", key, err)
+	}
 	data, etag, err = b.drv.read(ctx, b.full(key))
 	if err != nil {
 		return nil, "", fmt.Errorf("read %s: %w", b.full(key), withURL(classify(err), b.url))
@@ -103,6 +106,9 @@ func (b *Bucket) Read(ctx context.Context, key string) (data []byte, etag string
 func (b *Bucket) Stat(ctx context.Context, key string) (Object, error) {
 	if err := b.CheckKey(key); err != nil {
 		return Object{}, fmt.Errorf("stat: %w", err)
+	}
+	if err := b.live(); err != nil {
+		return Object{}, fmt.Errorf("stat %s: %w", key, err)
 	}
 	obj, err := b.drv.stat(ctx, b.full(key))
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -33,17 +32,12 @@ func (d *s3Driver) stat(ctx context.Context, key string) (Object, error) {
 	if err != nil {
 		return Object{}, fmt.Errorf("HeadObject: %w", err)
 	}
-	md := make(map[string]string, len(out.Metadata))
-	for k, v := range out.Metadata {
-		// Values are escaped on write as gocloud's s3blob does (escapeMetadata).
-		if u, err := url.PathUnescape(v); err == nil {
-			v = u
-		}
-		md[strings.ToLower(k)] = v
-	}
+	// Values are escaped on write as gocloud's s3blob does (escapeMetadata).
+	md := s3Metadata(out.Metadata)
 	etag := aws.ToString(out.ETag)
 	return Object{Key: key, Size: aws.ToInt64(out.ContentLength), ETag: etag, MD5: etagMD5(etag),
-		Metadata: md, ContentType: aws.ToString(out.ContentType), ModTime: aws.ToTime(out.LastModified)}, nil
+		Metadata: md, ContentType: aws.ToString(out.ContentType), CacheControl: aws.ToString(out.CacheControl),
+		ContentEncoding: aws.ToString(out.ContentEncoding), ModTime: aws.ToTime(out.LastModified)}, nil
 }
 
 func (d *s3Driver) listPage(ctx context.Context, prefix, token string) ([]Object, string, error) {

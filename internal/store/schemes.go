@@ -57,6 +57,11 @@ type Capabilities struct {
 	// ghsync-symlink marker, Content-Encoding: gzip on a status snapshot) is
 	// available; the object's content, size and ETag are unaffected.
 	StoresAttributes bool
+	// ServerCopy is true when the store copies an object to another key of
+	// the same store itself (Bucket.Copy), without the bytes passing
+	// through ghsync: S3 CopyObject (objects up to 5 GiB; larger ones are
+	// streamed), GCS rewrite, a file copy on file://, mem://.
+	ServerCopy bool
 }
 
 // driver performs the requests of one scheme. Keys are full keys (the
@@ -75,6 +80,11 @@ type driver interface {
 	listPage(ctx context.Context, prefix, token string) ([]Object, string, error)
 	// delete removes keys; missing keys are not errors.
 	delete(ctx context.Context, keys []string) error
+	// open opens the object for a streaming read of the stored bytes and
+	// returns what the response says of it (at least Size, ETag and
+	// ContentType). Drivers declaring Capabilities.ServerCopy also implement
+	// copier.
+	open(ctx context.Context, key string) (io.ReadCloser, Object, error)
 }
 
 // schemeDef is a scheme's declaration: its capabilities and how to open it.
@@ -95,16 +105,28 @@ type schemeDef struct {
 	variants map[string]Capabilities
 }
 
-// fileNoAttrs names file://'s variant without side files (?metadata=skip).
-const fileNoAttrs = "metadata=skip"
+// fileNoAttrs names file://'s variant without attributes (?metadata=skip);
+// fileSidecar the one with gocloud fileblob's NAME.attrs side files
+// (?metadata=sidecar, the default before extended attributes).
+const (
+	fileNoAttrs = "metadata=skip"
+	fileSidecar = "metadata=sidecar"
+)
 
-// fileCaps are file://'s capabilities with NAME.attrs side files (the default).
-// ".attrs" names stay reserved in both variants: gocloud's fileblob refuses
-// keys ending in ".attrs", leaves such files out of listings and removes
-// NAME.attrs with NAME whatever its metadata option.
+// fileCaps are file://'s capabilities: one file per object under exactly
+// its key, attributes in an extended attribute of the file (fileDriver).
 var fileCaps = Capabilities{Scheme: "file", CAS: "an flock on the bucket directory (across processes on one machine)",
+	PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: 1, VerbatimKeys: true,
+	LocalWrites: true, StoresAttributes: true, ServerCopy: true}
+
+// fileSidecarCaps are those of ?metadata=sidecar: gocloud's fileblob keeps
+// attributes in NAME.attrs, so names ending in ".attrs" are reserved (it
+// refuses such keys, leaves such files out of listings and removes
+// NAME.attrs with NAME), and names holding gocloud's escape form "__0x…__"
+// are stored under an escaped file name.
+var fileSidecarCaps = Capabilities{Scheme: "file", CAS: fileCaps.CAS,
 	ListETags: true, ReadReturnsETag: true, DeleteBatch: 1,
-	ReservedSuffixes: []string{".attrs"}, LocalWrites: true, StoresAttributes: true}
+	ReservedSuffixes: []string{".attrs"}, LocalWrites: true, StoresAttributes: true, ServerCopy: true}
 
 // withoutAttributes returns c for a variant that stores no object attributes.
 func withoutAttributes(c Capabilities) Capabilities {
@@ -129,17 +151,18 @@ func (d schemeDef) capsFor(t target) (Capabilities, error) {
 var schemes = map[string]schemeDef{
 	"s3": {caps: Capabilities{Scheme: "s3", CAS: "If-Match / If-None-Match request headers",
 		PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: deleteBatch,
-		MinPartSize: MinPartSize, VerbatimKeys: true, StoresAttributes: true}, parse: parseS3, open: openS3},
+		MinPartSize: MinPartSize, VerbatimKeys: true, StoresAttributes: true, ServerCopy: true}, parse: parseS3, open: openS3},
 	"gs": {caps: Capabilities{Scheme: "gs", CAS: "object generation preconditions (ifGenerationMatch / ifGenerationMatch=0)",
 		PutReturnsETag: true, ListETags: true, ReadReturnsETag: false, DeleteBatch: 1,
-		VerbatimKeys: true, StoresAttributes: true}, parse: parseCloud, open: openGCS},
+		VerbatimKeys: true, StoresAttributes: true, ServerCopy: true}, parse: parseCloud, open: openGCS},
 	"azblob": {caps: Capabilities{Scheme: "azblob", CAS: "blob ETag access conditions (If-Match / If-None-Match: *)",
 		PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: azureBatch,
 		ReservedChars: `\`, VerbatimKeys: true, StoresAttributes: true}, parse: parseCloud, open: openAzure},
 	"file": {caps: fileCaps, parse: parseFile, pathIsDir: true, open: openFile,
-		variants: map[string]Capabilities{fileNoAttrs: withoutAttributes(fileCaps)}},
+		variants: map[string]Capabilities{fileNoAttrs: withoutAttributes(fileCaps), fileSidecar: fileSidecarCaps}},
 	"mem": {caps: Capabilities{Scheme: "mem", CAS: "a mutex per named bucket (one process)",
-		ListETags: true, ReadReturnsETag: true, DeleteBatch: 1, VerbatimKeys: true, StoresAttributes: true},
+		PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: 1, VerbatimKeys: true, StoresAttributes: true,
+		ServerCopy: true},
 		parse: parseMem, open: openMem},
 }
 
@@ -176,9 +199,9 @@ func SchemeCapabilities(scheme string) (Capabilities, bool) {
 }
 
 // CheckKey reports whether this bucket can store key: the portable rules of
-// the package-level CheckKey plus the scheme's own (file:// cannot store keys
-// ending in ".attrs", which its driver reserves for attribute files;
-// azblob:// cannot store "\", which the service turns into "/"). The
+// the package-level CheckKey plus the scheme's own (file://?metadata=sidecar
+// cannot store keys ending in ".attrs", which fileblob reserves for side
+// files; azblob:// cannot store "\", which the service turns into "/"). The
 // error says which rule the key breaks; for a scheme rule it matches
 // ErrUnstorable.
 func (b *Bucket) CheckKey(key string) error {

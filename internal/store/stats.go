@@ -13,6 +13,7 @@ const (
 	KindList          = "list"           // one per listing page
 	KindDelete        = "delete"         // one per delete request (a DeleteObjects batch counts once)
 	KindMultipartPart = "multipart_part" // one per UploadPart request
+	KindCopy          = "copy"           // one per copy made by the store itself (Bucket.Copy); present in Stats only once counted
 )
 
 // Stats is a snapshot of the requests a Bucket made.

@@ -3,21 +3,26 @@
 // sync needs (read, stat, streaming put that reports the store's ETag,
 // conditional put, list with ETags, batch delete) with request counting.
 //
-// gocloud.dev/blob opens every scheme (URL parameters, credentials, emulator
-// settings). Each scheme declares its Capabilities once (schemes.go). On s3://,
+// gocloud.dev/blob opens gs:// and azblob:// (URL parameters, credentials,
+// emulator settings). Each scheme declares its Capabilities once (schemes.go). On s3://,
 // gs:// and azblob:// the requests go through the cloud SDK's own client,
 // obtained from the gocloud bucket with As, so that keys are stored verbatim
 // (gocloud escapes some characters, e.g. "%" "#" "?" on Azure and "__0x…__"
 // everywhere) and conditional writes use the store's native preconditions:
 // If-Match / If-None-Match on S3, generation preconditions on GCS, ETag access
-// conditions on Azure. file:// and mem:// go through gocloud; their
-// conditional writes are made atomic with an flock on the bucket directory
-// (across processes) and a per-bucket mutex.
+// conditions on Azure. file:// is ghsync's own driver (file.go: one file per
+// object, attributes in an extended attribute) and so is mem:// (mem.go);
+// file://?metadata=sidecar goes through gocloud's fileblob inside its driver.
+// Conditional writes there are made atomic with an flock on the bucket
+// directory (across processes) and a per-bucket mutex. Every consumer
+// goes through Bucket (Put, Read, NewReader, Copy, Stat, List, Delete):
+// nothing underneath is exported.
 package store
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -115,17 +120,25 @@ type Object struct {
 	MD5         []byte
 	Metadata    map[string]string
 	ContentType string
-	ModTime     time.Time
+	// CacheControl and ContentEncoding are the stored HTTP headers of the
+	// same name (filled by Stat, and by NewReader where the read's response
+	// carries them).
+	CacheControl, ContentEncoding string
+	ModTime                       time.Time
 }
 
 // Bucket is an open destination scoped to a key prefix. All keys passed to
 // its methods are relative to Prefix. It is safe for concurrent use.
 type Bucket struct {
-	caps    Capabilities
-	url     string // redacted
-	prefix  string
-	drv     driver
-	view    *blob.Bucket // gocloud bucket scoped to prefix (for Raw)
+	caps   Capabilities
+	url    string // redacted
+	prefix string
+	drv    driver
+	view   *blob.Bucket // gocloud bucket scoped to prefix, closed by Close (nil when the driver has none)
+	// store identifies the bucket, container or directory and the parameters
+	// it was opened with: Copy between two Buckets with the same store may be
+	// made by the store itself.
+	store   string
 	log     *slog.Logger
 	part    int64
 	conc    int
@@ -145,14 +158,6 @@ func (b *Bucket) URL() string { return b.url }
 // Kind returns the destination's scheme: "s3", "gs", "azblob", "file" or "mem".
 func (b *Bucket) Kind() string { return b.caps.Scheme }
 
-// Raw returns the underlying gocloud bucket, already scoped to Prefix (keys are
-// relative to the prefix, as for every other method). Requests made through it
-// are not counted in Stats, and gocloud escapes some keys its own way (on
-// azblob:// "%", "#", "?" and "\\"; everywhere "__0x…__" sequences), so such
-// keys written through Raw differ from those written by Put. Do not close it;
-// Close the Bucket instead.
-func (b *Bucket) Raw() *blob.Bucket { return b.view }
-
 // Close releases the bucket. Closing twice is harmless.
 func (b *Bucket) Close() error {
 	b.closeMu.Lock()
@@ -161,8 +166,29 @@ func (b *Bucket) Close() error {
 		return nil
 	}
 	b.closed = true
+	if c, ok := b.drv.(io.Closer); ok {
+		if err := c.Close(); err != nil {
+			return fmt.Errorf("close %s: %w", b.url, err)
+		}
+	}
+	if b.view == nil {
+		return nil
+	}
 	if err := b.view.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", b.url, err)
+	}
+	return nil
+}
+
+// ErrClosed is matched (errors.Is) by the error of every operation on a closed Bucket.
+var ErrClosed = errors.New("store closed")
+
+// live returns ErrClosed (with the URL) once the bucket is closed.
+func (b *Bucket) live() error {
+	b.closeMu.Lock()
+	defer b.closeMu.Unlock()
+	if b.closed {
+		return fmt.Errorf("%s: %w", b.url, ErrClosed)
 	}
 	return nil
 }

@@ -216,14 +216,16 @@ func parseFile(u *url.URL, q url.Values, t *target) error {
 			return fmt.Errorf("unknown query parameter %q (file:// takes only prefix and metadata)", k)
 		}
 		if len(vs) != 1 {
-			return fmt.Errorf("query parameter metadata is given %d times; give it once (skip or sidecar)", len(vs))
+			return fmt.Errorf("query parameter metadata is given %d times; give it once (xattr, skip or sidecar)", len(vs))
 		}
 		switch vs[0] {
+		case fileMetaXattr:
 		case fileMetaSidecar:
+			t.variant = fileSidecar
 		case fileMetaSkip:
 			t.variant = fileNoAttrs
 		default:
-			return fmt.Errorf("query parameter metadata=%q: want skip (no side files) or sidecar (the default: NAME.attrs side files)", vs[0])
+			return fmt.Errorf("query parameter metadata=%q: want xattr (the default: attributes in extended attributes), skip (no attributes) or sidecar (NAME.attrs side files)", vs[0])
 		}
 	}
 	q.Del("metadata")
@@ -234,9 +236,12 @@ func parseFile(u *url.URL, q url.Values, t *target) error {
 // Values of file://'s metadata query parameter (gocloud's fileblob spells the
 // first one the same way).
 const (
-	// fileMetaSkip: no NAME.attrs side files are written or read; objects
-	// keep no attributes (Capabilities.StoresAttributes is false).
+	// fileMetaXattr: each object's attributes in an extended attribute of
+	// its file (the default; none where the file system has none).
+	fileMetaXattr = "xattr"
+	// fileMetaSkip: objects keep no attributes (Capabilities.StoresAttributes is false).
 	fileMetaSkip = "skip"
-	// fileMetaSidecar: each object's attributes in a side file NAME.attrs (the default).
+	// fileMetaSidecar: each object's attributes in a side file NAME.attrs
+	// (gocloud's fileblob; names ending in .attrs are reserved).
 	fileMetaSidecar = "sidecar"
 )

@@ -78,13 +78,16 @@ func randName() string {
 }
 
 // Backends returns the five schemes, each backed by its real server, and
-// file:// without side files (?metadata=skip), whose objects keep no
-// attributes (store.Capabilities.StoresAttributes is false).
+// file://'s variants: ?metadata=skip, whose objects keep no attributes
+// (store.Capabilities.StoresAttributes is false), and ?metadata=sidecar
+// (gocloud fileblob's NAME.attrs side files).
 func Backends() []Backend {
 	return []Backend{
 		{Name: "mem", Scheme: "mem", Root: func(t testing.TB) string { return "mem://t" + randName() }},
 		{Name: "file", Scheme: "file", Root: func(t testing.TB) string { return "file://" + t.TempDir() }, MaxSegmentBytes: 255},
 		{Name: "file-nosidecar", Scheme: "file", Root: func(t testing.TB) string { return "file://" + t.TempDir() + "?metadata=skip" },
+			MaxSegmentBytes: 255},
+		{Name: "file-sidecar", Scheme: "file", Root: func(t testing.TB) string { return "file://" + t.TempDir() + "?metadata=sidecar" },
 			MaxSegmentBytes: 255},
 		// VersityGW's posix backend stores objects as files.
 		{Name: "s3", Scheme: "s3", Root: func(t testing.TB) string { return s3test.Bucket(t) }, MaxSegmentBytes: 255},
@@ -126,6 +129,8 @@ func Cases() []Case {
 		{"BrokenSourceWritesNothing", testBrokenSource},
 		{"BodySizeChecked", testBodySize},
 		{"KeyRoundTrip", testKeyRoundTrip},
+		{"StreamAndCopy", testStreamAndCopy},
+		{"StreamLarge", testStreamLarge},
 		{"RepoSyncRuns", testRepoSyncRuns},
 	}
 }

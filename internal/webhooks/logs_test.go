@@ -21,6 +21,7 @@ import (
 	"github.com/ghsync/ghsync/internal/githubtest"
 	"github.com/ghsync/ghsync/internal/s3test"
 	"github.com/ghsync/ghsync/internal/store"
+	"github.com/ghsync/ghsync/internal/storetest"
 	"github.com/ghsync/ghsync/internal/webhooks"
 	"github.com/ghsync/ghsync/internal/webhooks/classify"
 	"github.com/ghsync/ghsync/internal/webhooks/logs"
@@ -93,6 +94,12 @@ func openStore(t *testing.T, kind string) *store.Bucket {
 		u = "file://" + filepath.ToSlash(t.TempDir()) + "/ci/"
 	case "s3":
 		u = strings.Replace(s3test.Bucket(t), "/?", "/ci/?", 1)
+	default: // gs, azblob: the conformance suite's servers
+		for _, be := range storetest.Backends() {
+			if be.Name == kind {
+				u = be.URL(t, "ci/")
+			}
+		}
 	}
 	b, err := store.Open(context.Background(), u, store.Options{})
 	if err != nil {

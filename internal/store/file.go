@@ -1,0 +1,467 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// fileDriver serves file://: one file per object, at exactly the key's path
+// under the directory (no escaping, no side files). An object's attributes
+// (content type, cache control, content encoding, metadata) are kept in one
+// extended attribute of the file (xattrName) where the file system has
+// extended attributes; without them (or with ?metadata=skip) objects keep
+// none (Capabilities.StoresAttributes is false).
+//
+// A folder written with side files (gocloud's fileblob, ?metadata=sidecar,
+// the default before) is read as it is: a file NAME.attrs holding fileblob's
+// attribute record beside a file NAME is NAME's side file, not an object —
+// it is left out of listings, its attributes are NAME's until NAME is
+// rewritten (which removes it), and it is removed with NAME. ETags are the
+// same (modification time and size), so such a folder is adopted without
+// rewriting anything.
+type fileDriver struct {
+	b     *Bucket
+	dir   string // absolute root directory
+	attrs bool   // extended attributes are written and read
+	// pages holds the rest of listings being paged (token → objects).
+	pagesMu sync.Mutex
+	pages   map[string][]Object
+}
+
+// xattrName is the extended attribute holding an object's attributes (JSON,
+// fileAttrs).
+const xattrName = "user.ghsync.attrs"
+
+// fileAttrs is the JSON record of an object's attributes.
+type fileAttrs struct {
+	ContentType     string            `json:"ct,omitempty"`
+	CacheControl    string            `json:"cc,omitempty"`
+	ContentEncoding string            `json:"ce,omitempty"`
+	Metadata        map[string]string `json:"md,omitempty"`
+}
+
+// legacyAttrs is gocloud fileblob's side-file record (NAME.attrs).
+type legacyAttrs struct {
+	CacheControl    string            `json:"user.cache_control"`
+	ContentEncoding string            `json:"user.content_encoding"`
+	ContentType     string            `json:"user.content_type"`
+	Metadata        map[string]string `json:"user.metadata"`
+	MD5             []byte            `json:"md5"`
+}
+
+func (d *fileDriver) path(key string) string { return filepath.Join(d.dir, filepath.FromSlash(key)) }
+
+func (d *fileDriver) lock(ctx context.Context) (func(), error) { return lockDir(ctx, d.dir) }
+
+func (d *fileDriver) put(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {
+	if o.IfMatch == "" && !o.IfNoneMatch {
+		return d.write(key, r, o)
+	}
+	unlock, err := d.lock(ctx)
+	if err != nil {
+		return Object{}, err
+	}
+	defer unlock()
+	d.b.stats.add(KindHead, 1)
+	fi, err := os.Stat(d.path(key))
+	exists := err == nil && fi.Mode().IsRegular()
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return Object{}, fmt.Errorf("check condition: %w", err)
+	}
+	var etag string
+	if exists {
+		etag = synthETag(fi.ModTime(), fi.Size())
+	}
+	if err := conditionHolds(o, exists, etag); err != nil {
+		return Object{}, err
+	}
+	obj, err := d.write(key, r, o)
+	if err != nil || !exists || normETag(obj.ETag) != normETag(etag) {
+		return obj, err
+	}
+	// A same-size rewrite within one timestamp tick would keep the ETag and
+	// defeat the next If-Match: move the mtime past the old one.
+	mt := fi.ModTime().Add(time.Millisecond)
+	if err := os.Chtimes(d.path(key), time.Time{}, mt); err != nil {
+		return Object{}, fmt.Errorf("bump mtime of %s: %w", d.path(key), err)
+	}
+	obj.ModTime, obj.ETag = mt, synthETag(mt, obj.Size)
+	return obj, nil
+}
+
+// write writes the body to a temporary file beside the final name, sets the
+// attributes on it, and renames it into place: the object appears whole or
+// not at all.
+func (d *fileDriver) write(key string, r io.Reader, o PutOptions) (Object, error) {
+	h, err := d.b.bufs.readHead(r, d.b.part, o.Size)
+	if err != nil {
+		return Object{}, fmt.Errorf("read body: %w", err)
+	}
+	defer h.release()
+	if !d.attrs {
+		o.ContentType, o.CacheControl, o.ContentEncoding, o.Metadata = "", "", "", nil
+	} else if o.ContentType == "" {
+		o.ContentType = sniffType(h.data)
+	}
+	final := d.path(key)
+	d.b.stats.add(KindPut, 1)
+	f, tmp, err := createTemp(final)
+	if err != nil {
+		return Object{}, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	n, err := f.Write(h.data)
+	if err != nil {
+		return Object{}, fmt.Errorf("write %s: %w", tmp, err)
+	}
+	size := int64(n)
+	if !h.whole {
+		m, err := d.b.bufs.copyBody(f, h.rest)
+		if err != nil {
+			return Object{}, fmt.Errorf("write body: %w", err)
+		}
+		size += m
+	}
+	if d.attrs {
+		if err := setAttrs(f, fileAttrs{ContentType: o.ContentType, CacheControl: o.CacheControl,
+			ContentEncoding: o.ContentEncoding, Metadata: o.Metadata}); err != nil {
+			return Object{}, fmt.Errorf("set the attributes of %s: %w", tmp, err)
+		}
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return Object{}, fmt.Errorf("stat %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return Object{}, fmt.Errorf("close %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return Object{}, fmt.Errorf("rename into place: %w", err)
+	}
+	ok = true
+	if err := d.dropLegacy(final); err != nil {
+		return Object{}, err
+	}
+	d.b.stats.uploaded(size)
+	md := o.Metadata
+	if md == nil {
+		md = map[string]string{}
+	}
+	// The rename keeps the file's mtime: the ETag is that of the temporary file.
+	return Object{Key: key, Size: size, ETag: synthETag(fi.ModTime(), size), Metadata: md,
+		ContentType: o.ContentType, CacheControl: o.CacheControl, ContentEncoding: o.ContentEncoding,
+		ModTime: fi.ModTime()}, nil
+}
+
+// createTemp creates the directories of final and a temporary file beside
+// it, named so that listings leave it out (fileTemp).
+func createTemp(final string) (*os.File, string, error) {
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := final + "." + hex.EncodeToString(rnd[:]) + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+			return nil, "", fmt.Errorf("create directory: %w", err)
+		}
+		f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("create %s: %w", tmp, err)
+	}
+	return f, tmp, nil
+}
+
+// legacy returns the attributes of path's side file path.attrs when there
+// is one (a fileblob record); ok is false otherwise (no such file, or a file
+// of that name that is an object of its own).
+func legacy(path string) (a legacyAttrs, ok bool) {
+	data, err := os.ReadFile(path + attrsExt)
+	if err != nil || len(data) == 0 || data[0] != '{' {
+		return a, false
+	}
+	var probe map[string]json.RawMessage
+	if json.Unmarshal(data, &probe) != nil {
+		return a, false
+	}
+	for k := range probe {
+		if k != "md5" && !strings.HasPrefix(k, "user.") {
+			return a, false
+		}
+	}
+	if json.Unmarshal(data, &a) != nil {
+		return a, false
+	}
+	return a, true
+}
+
+// dropLegacy removes the side file an earlier fileblob write left beside
+// path, so its attributes are never taken for those of new content. A file
+// NAME.attrs that is not a fileblob record is an object and stays.
+func (d *fileDriver) dropLegacy(path string) error {
+	if _, ok := legacy(path); !ok {
+		return nil
+	}
+	if err := os.Remove(path + attrsExt); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove the side file an earlier write left: %w", err)
+	}
+	return nil
+}
+
+// attrsOf returns the stored attributes of the open file f at path: its
+// extended attribute, else a side file's record, else none.
+func (d *fileDriver) attrsOf(f *os.File, path string) (fileAttrs, []byte) {
+	if !d.attrs {
+		return fileAttrs{}, nil
+	}
+	if a, ok := getAttrs(f); ok {
+		return a, nil
+	}
+	if l, ok := legacy(path); ok {
+		return fileAttrs{ContentType: l.ContentType, CacheControl: l.CacheControl,
+			ContentEncoding: l.ContentEncoding, Metadata: l.Metadata}, l.MD5
+	}
+	return fileAttrs{}, nil
+}
+
+// openFile opens the regular file of key.
+func (d *fileDriver) openKey(key string) (*os.File, os.FileInfo, error) {
+	f, err := os.Open(d.path(key))
+	if err != nil {
+		return nil, nil, notExist(err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		_ = f.Close()
+		return nil, nil, fmt.Errorf("%w: %s is not a regular file", ErrNotExist, d.path(key))
+	}
+	return f, fi, nil
+}
+
+// notExist marks a missing file (or a missing directory on its path) as ErrNotExist.
+func notExist(err error) error {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotDir) {
+		return fmt.Errorf("%w: %w", ErrNotExist, err)
+	}
+	return err
+}
+
+func (d *fileDriver) read(_ context.Context, key string) ([]byte, string, error) {
+	d.b.stats.add(KindGet, 1)
+	f, fi, err := d.openKey(key)
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxRead+1))
+	if err != nil {
+		return nil, "", err
+	}
+	return data, synthETag(fi.ModTime(), fi.Size()), nil
+}
+
+func (d *fileDriver) open(_ context.Context, key string) (io.ReadCloser, Object, error) {
+	d.b.stats.add(KindGet, 1)
+	f, fi, err := d.openKey(key)
+	if err != nil {
+		return nil, Object{}, err
+	}
+	a, _ := d.attrsOf(f, d.path(key))
+	return f, Object{Key: key, Size: fi.Size(), ETag: synthETag(fi.ModTime(), fi.Size()), ModTime: fi.ModTime(),
+		ContentType: a.ContentType, CacheControl: a.CacheControl, ContentEncoding: a.ContentEncoding,
+		Metadata: a.Metadata}, nil
+}
+
+func (d *fileDriver) stat(_ context.Context, key string) (Object, error) {
+	d.b.stats.add(KindHead, 1)
+	f, fi, err := d.openKey(key)
+	if err != nil {
+		return Object{}, err
+	}
+	defer f.Close()
+	a, md5 := d.attrsOf(f, d.path(key))
+	md := a.Metadata
+	if md == nil {
+		md = map[string]string{}
+	}
+	return Object{Key: key, Size: fi.Size(), ETag: synthETag(fi.ModTime(), fi.Size()), MD5: md5, Metadata: md,
+		ContentType: a.ContentType, CacheControl: a.CacheControl, ContentEncoding: a.ContentEncoding,
+		ModTime: fi.ModTime()}, nil
+}
+
+// listPage walks the directory under prefix once (on the first page),
+// sorts the keys and hands them out listPage at a time.
+func (d *fileDriver) listPage(_ context.Context, prefix, token string) ([]Object, string, error) {
+	d.b.stats.add(KindList, 1)
+	var all []Object
+	if token == "" {
+		var err error
+		if all, err = d.walk(prefix); err != nil {
+			return nil, "", err
+		}
+	} else {
+		d.pagesMu.Lock()
+		all = d.pages[token]
+		delete(d.pages, token)
+		d.pagesMu.Unlock()
+		if all == nil {
+			return nil, "", fmt.Errorf("list: unknown page token %q", token)
+		}
+	}
+	if len(all) <= listPage {
+		return all, "", nil
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	next := hex.EncodeToString(rnd[:])
+	d.pagesMu.Lock()
+	if d.pages == nil {
+		d.pages = map[string][]Object{}
+	}
+	d.pages[next] = all[listPage:]
+	d.pagesMu.Unlock()
+	return all[:listPage], next, nil
+}
+
+// walk lists the regular files whose keys start with prefix, in key order,
+// leaving out temporary files and side files of the earlier format.
+func (d *fileDriver) walk(prefix string) ([]Object, error) {
+	start := d.dir
+	if i := strings.LastIndex(prefix, "/"); i >= 0 {
+		start = d.path(prefix[:i])
+	}
+	var out []Object
+	var attrsNames []int // indexes in out of names ending in .attrs
+	err := filepath.WalkDir(start, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if p == start && errors.Is(err, fs.ErrNotExist) {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if e.IsDir() || !e.Type().IsRegular() || fileTemp.MatchString(e.Name()) {
+			return nil
+		}
+		rel, err := filepath.Rel(d.dir, p)
+		if err != nil {
+			return err
+		}
+		key := filepath.ToSlash(rel)
+		if !strings.HasPrefix(key, prefix) {
+			return nil
+		}
+		fi, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // removed meanwhile
+		} else if err != nil {
+			return err
+		}
+		if strings.HasSuffix(key, attrsExt) {
+			attrsNames = append(attrsNames, len(out))
+		}
+		out = append(out, Object{Key: key, Size: fi.Size(), ETag: synthETag(fi.ModTime(), fi.Size()), ModTime: fi.ModTime()})
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.SkipAll) {
+		return nil, err
+	}
+	if len(attrsNames) > 0 {
+		out = d.dropSideFiles(out, attrsNames)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// dropSideFiles removes from objs the NAME.attrs entries that are side
+// files of an object NAME (fileblob records), not objects of their own.
+func (d *fileDriver) dropSideFiles(objs []Object, idx []int) []Object {
+	side := map[int]bool{}
+	for _, i := range idx {
+		name := d.path(strings.TrimSuffix(objs[i].Key, attrsExt))
+		if fi, err := os.Stat(name); err == nil && fi.Mode().IsRegular() {
+			if _, ok := legacy(name); ok {
+				side[i] = true
+			}
+		}
+	}
+	out := objs[:0:0]
+	for i, o := range objs {
+		if !side[i] {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func (d *fileDriver) delete(ctx context.Context, keys []string) error {
+	return deleteEach(ctx, d.b, keys, func(_ context.Context, k string) error {
+		p := d.path(k)
+		_, side := legacy(p)
+		if err := os.Remove(p); err != nil {
+			return notExist(err)
+		}
+		if side {
+			_ = os.Remove(p + attrsExt)
+		}
+		return nil
+	})
+}
+
+// copy copies the file (copy_file_range where the kernel has it) with its
+// attributes to a temporary file beside dst and renames it into place.
+func (d *fileDriver) copy(_ context.Context, dst, src string) error {
+	in, _, err := d.openKey(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	a, _ := d.attrsOf(in, d.path(src))
+	final := d.path(dst)
+	out, tmp, err := createTemp(final)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		_ = out.Close()
+		_ = os.Remove(tmp)
+		return fmt.Errorf("copy to %s: %w", tmp, err)
+	}
+	if d.attrs {
+		if err := setAttrs(out, a); err != nil {
+			_ = out.Close()
+			_ = os.Remove(tmp)
+			return fmt.Errorf("set the attributes of %s: %w", tmp, err)
+		}
+	}
+	if err := out.Close(); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("close %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("rename into place: %w", err)
+	}
+	return d.dropLegacy(final)
+}
