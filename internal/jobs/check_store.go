@@ -12,12 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"cloud.google.com/go/storage"
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/store"
 )
@@ -62,7 +56,10 @@ func checkStore(ctx context.Context, env *Env, job *config.Job, s StoreUse, o Ch
 		return storeFailure(name, red, err, fix)
 	}
 	defer b.Close()
-	cred := credentialSource(ctx, b, env.Getenv)
+	cred := ""
+	if c := b.CredentialSource(ctx, env.Getenv); c != "" {
+		cred = "; " + c
+	}
 	listed := func() error {
 		stop := errors.New("stop")
 		err := b.List(ctx, func(store.Object) error { return stop })
@@ -79,7 +76,7 @@ func checkStore(ctx context.Context, env *Env, job *config.Job, s StoreUse, o Ch
 			return checkFail(name, fmt.Sprintf("%s: bucket %q does not exist%s", red, bucket, cred),
 				fmt.Sprintf("create bucket %q (ghsync check --create-bucket does, for s3, gs and azblob), or set %s: of job %s to an existing one", bucket, key, job.Name))
 		}
-		if cerr := createBucket(ctx, b, bucket, env.Getenv); cerr != nil {
+		if cerr := b.CreateBucket(ctx, env.Getenv); cerr != nil {
 			return checkFail(name, fmt.Sprintf("%s: bucket %q does not exist and could not be created: %v", red, bucket, cerr),
 				fmt.Sprintf("create bucket %q yourself, or set %s: of job %s to an existing one", bucket, key, job.Name))
 		}
@@ -144,77 +141,6 @@ func bucketOfSpace(space string) string {
 		rest = rest[:i]
 	}
 	return rest
-}
-
-// createBucket creates bucket through the store's SDK client.
-func createBucket(ctx context.Context, b *store.Bucket, bucket string, getenv func(string) string) error {
-	raw := b.Raw()
-	var s3c *s3.Client
-	var gcs *storage.Client
-	var cc *container.Client
-	switch {
-	case raw.As(&s3c):
-		in := &s3.CreateBucketInput{Bucket: aws.String(bucket)}
-		if r := s3c.Options().Region; r != "" && r != "us-east-1" {
-			in.CreateBucketConfiguration = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(r)}
-		}
-		_, err := s3c.CreateBucket(ctx, in)
-		return err
-	case raw.As(&gcs):
-		project := getenv("GOOGLE_CLOUD_PROJECT")
-		if project == "" {
-			if getenv("STORAGE_EMULATOR_HOST") == "" {
-				return errors.New("a Google Cloud project is needed to create a bucket: set GOOGLE_CLOUD_PROJECT")
-			}
-			project = "ghsync"
-		}
-		return gcs.Bucket(bucket).Create(ctx, project, nil)
-	case raw.As(&cc):
-		_, err := cc.Create(ctx, nil)
-		return err
-	}
-	return fmt.Errorf("the %s scheme cannot create buckets", b.Kind())
-}
-
-// credentialSource says which credentials a store uses and where they were
-// found (", AWS credentials from EnvConfigCredentials"), or "".
-func credentialSource(ctx context.Context, b *store.Bucket, getenv func(string) string) string {
-	raw := b.Raw()
-	var s3c *s3.Client
-	var gcs *storage.Client
-	var cc *container.Client
-	switch {
-	case raw.As(&s3c):
-		p := s3c.Options().Credentials
-		if p == nil {
-			return "; anonymous"
-		}
-		c, err := p.Retrieve(ctx)
-		if err != nil {
-			return ""
-		}
-		src := c.Source
-		if src == "" {
-			src = "the SDK's default chain"
-		}
-		return "; AWS credentials from " + src
-	case raw.As(&gcs):
-		switch {
-		case getenv("STORAGE_EMULATOR_HOST") != "":
-			return "; no credentials (emulator at STORAGE_EMULATOR_HOST=" + getenv("STORAGE_EMULATOR_HOST") + ")"
-		case getenv("GOOGLE_APPLICATION_CREDENTIALS") != "":
-			return "; Google credentials from GOOGLE_APPLICATION_CREDENTIALS"
-		}
-		return "; Google application default credentials"
-	case raw.As(&cc):
-		for _, k := range []string{"AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_KEY", "AZURE_STORAGE_SAS_TOKEN", "AZURE_CLIENT_SECRET"} {
-			if getenv(k) != "" {
-				return "; Azure credentials from " + k
-			}
-		}
-		return "; Azure default credential chain"
-	}
-	return ""
 }
 
 // exists reports whether path exists.
