@@ -137,7 +137,7 @@ func planDeletes(p *Plan, in planInput, managed map[string]ManifestObject, wante
 		p.Deletes = append(p.Deletes, key)
 	}
 	for key := range in.listing {
-		if wanted[key] || key == in.manifest || strings.HasPrefix(key, path.Dir(in.manifest)+"/") {
+		if wanted[key] || key == in.manifest || strings.HasPrefix(key, path.Dir(in.manifest)+"/") || isShardKey(in.manifest, key) {
 			continue
 		}
 		if _, ok := managed[key]; ok {

@@ -73,8 +73,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	settings := o.fingerprint()
 	s.Commit, s.Ref = rev.Commit, rev.Ref
-	if prev.m != nil && hint.Commit == rev.Commit && prev.m.Settings == settings && !o.Verify && !o.recordsOwner(prev) {
-		s.Unchanged, s.UpToDate = len(prev.m.Objects), true
+	// An inline manifest too large to stay inline (an older build's) is
+	// never up to date: the run converts it (manifestshard.go).
+	if prev.m != nil && hint.Commit == rev.Commit && prev.m.Settings == settings && !o.Verify && !o.recordsOwner(prev) &&
+		!(!prev.sharded() && prev.count() > o.manifestInline()) {
+		s.Unchanged, s.UpToDate = prev.count(), true
 		if sk := prev.m.Skips; sk != nil { // what is still left out
 			s.Skips = *sk
 			s.Skipped = sk.Unstorable + sk.Symlinks + sk.Submodules
@@ -82,6 +85,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 		log.Info("up to date", "commit", rev.Commit)
 		return s, nil
+	}
+	if err := prev.load(ctx, o.Bucket, o.ManifestKey); err != nil {
+		return s, err
 	}
 	if o.Mode == ModeArchive {
 		return s, runArchive(ctx, &o, s, rev, prev, settings)
@@ -116,7 +122,8 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return s, err
 	}
-	if !plan.Changed() && prev.m != nil && prev.m.Commit == rev.Commit && prev.m.ETag == rev.ETag && prev.m.Settings == settings && !o.recordsOwner(prev) {
+	if !plan.Changed() && prev.m != nil && prev.m.Commit == rev.Commit && prev.m.ETag == rev.ETag && prev.m.Settings == settings && !o.recordsOwner(prev) &&
+		!(!prev.sharded() && prev.count() > o.manifestInline()) {
 		return s, nil // verify run found no drift: the manifest is still true
 	}
 	m := &Manifest{Version: ManifestVersion, Job: o.Job, Owner: o.Owner, Source: s.Source, Ref: rev.Ref, Commit: rev.Commit,
@@ -125,7 +132,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		sk := s.Skips
 		m.Skips, m.SkippedPaths = &sk, s.Paths.Skipped
 	}
-	if _, err := writeManifest(ctx, o.Bucket, o.ManifestKey, prev, m); err != nil {
+	if _, err := writeManifest(ctx, &o, prev, m); err != nil {
 		return s, err
 	}
 	log.Info("synced", "commit", rev.Commit, "new", s.New, "modified", s.Modified, "deleted", s.Deleted, "unchanged", s.Unchanged)
