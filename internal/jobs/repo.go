@@ -195,7 +195,7 @@ func openSource(ctx context.Context, env *Env, spec source.Spec, rj *RepoSetting
 	case source.KindCheckout:
 		return source.NewGitCheckout(spec.Path, source.GitOptions{Logger: env.Logger})
 	default:
-		return source.NewDir(spec.Path, source.DirOptions{}), nil
+		return source.NewDir(spec.Path, source.DirOptions{Checksum: rj.Checksum}), nil
 	}
 }
 

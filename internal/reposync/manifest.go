@@ -82,6 +82,9 @@ type manifestState struct {
 	// refs are the shards the stored manifest names (none when inline):
 	// they exist, so a write needs not upload them again.
 	refs []ShardRef
+	// sums maps the cheap digest of each loaded shard's entries (shardSum)
+	// to its reference, so a write re-encodes only the shards that changed.
+	sums map[[16]byte]ShardRef
 }
 
 // count returns how many objects the manifest records, without loading it.
@@ -258,5 +261,5 @@ func writeIntent(ctx context.Context, o *Options, prev manifestState, plan *Plan
 	}
 	// The final write replaces this intent, and compares against the
 	// previous manifest's content: keep it, with the intent's ETag and shards.
-	return manifestState{m: prev.m, etag: next.etag, loaded: prev.loaded, refs: next.m.Shards}, nil
+	return manifestState{m: prev.m, etag: next.etag, loaded: prev.loaded, refs: next.refs, sums: prev.sums}, nil
 }

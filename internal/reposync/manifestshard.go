@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -189,6 +190,10 @@ func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifes
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(min(o.Concurrency, 16), 1))
 	for i, objs := range cuts {
+		if ref, ok := prev.sums[shardSum(objs)]; ok && ref.Count == len(objs) && have[ref.Name] {
+			refs[i] = ref // as loaded: no need to encode it again
+			continue
+		}
 		name, body, err := encodeShard(objs)
 		if err != nil {
 			return nil, err
@@ -264,7 +269,7 @@ func writeShardedIntent(ctx context.Context, o *Options, prev manifestState, pla
 	if err != nil {
 		return prev, err
 	}
-	return manifestState{m: prev.m, etag: etag, loaded: prev.loaded, refs: prev.refs}, nil
+	return manifestState{m: prev.m, etag: etag, loaded: prev.loaded, refs: prev.refs, sums: prev.sums}, nil
 }
 
 // findObject looks key up in objects sorted by key.
@@ -311,6 +316,10 @@ func (s *manifestState) load(ctx context.Context, b *store.Bucket, key string) e
 	for _, p := range parts {
 		total += len(p)
 	}
+	s.sums = make(map[[16]byte]ShardRef, len(parts))
+	for i, p := range parts {
+		s.sums[shardSum(p)] = s.m.Shards[i]
+	}
 	objects := make([]ManifestObject, 0, total+len(s.m.Pending))
 	pending := make(map[string]ManifestObject, len(s.m.Pending))
 	for _, p := range s.m.Pending {
@@ -329,6 +338,26 @@ func (s *manifestState) load(ctx context.Context, b *store.Bucket, key string) e
 	sort.Slice(objects, func(i, j int) bool { return objects[i].Key < objects[j].Key })
 	s.m.Objects, s.loaded = objects, true
 	return nil
+}
+
+// shardSum is a cheap digest of a shard's entries (no encoding), to find
+// the shards a write leaves as they were loaded.
+func shardSum(objs []ManifestObject) [16]byte {
+	h := fnv.New128a()
+	var buf [8]byte
+	for _, ob := range objs {
+		for _, f := range [...]string{ob.Path, ob.Key, ob.Blob, ob.ContentType, ob.ETag} {
+			_, _ = io.WriteString(h, f)
+			_, _ = h.Write([]byte{0})
+		}
+		binary.LittleEndian.PutUint64(buf[:], uint64(ob.Size))
+		_, _ = h.Write(buf[:])
+		binary.LittleEndian.PutUint64(buf[:], uint64(ob.MTime))
+		_, _ = h.Write(buf[:])
+	}
+	var out [16]byte
+	h.Sum(out[:0])
+	return out
 }
 
 // dropShards deletes the shards named in old but not in keep, once the root

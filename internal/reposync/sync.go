@@ -60,6 +60,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 		if prev.m != nil && prev.m.Source == s.Source {
 			hint = source.Hint{Commit: prev.m.Commit, ETag: prev.m.ETag}
+			if err := useKnown(ctx, &o, &prev); err != nil {
+				return s, err
+			}
 		}
 		if rev, err = o.Source.Resolve(ctx, hint); err != nil {
 			return s, fmt.Errorf("resolve %s: %w", s.Source, err)
@@ -102,7 +105,8 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			return s, err
 		}
 	}
-	plan, err := makePlan(planInput{entries: entries, prev: prev, listing: listing, opts: &o, manifest: o.ManifestKey})
+	unreadable := unreadableOf(o.Source, s)
+	plan, err := makePlan(planInput{entries: entries, prev: prev, listing: listing, opts: &o, manifest: o.ManifestKey, unreadable: unreadable})
 	if err != nil {
 		return s, err
 	}
@@ -113,7 +117,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	if o.DryRun {
 		s.fromPlan(plan)
-		return s, nil
+		return s, unreadable.err(s)
 	}
 	if prev, err = writeIntent(ctx, &o, prev, plan, s.Source); err != nil {
 		return s, err
@@ -124,7 +128,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	if !plan.Changed() && prev.m != nil && prev.m.Commit == rev.Commit && prev.m.ETag == rev.ETag && prev.m.Settings == settings && !o.recordsOwner(prev) &&
 		!(!prev.sharded() && prev.count() > o.manifestInline()) {
-		return s, nil // verify run found no drift: the manifest is still true
+		return s, unreadable.err(s) // verify run found no drift: the manifest is still true
 	}
 	m := &Manifest{Version: ManifestVersion, Job: o.Job, Owner: o.Owner, Source: s.Source, Ref: rev.Ref, Commit: rev.Commit,
 		ETag: rev.ETag, Mode: o.Mode, Settings: settings, WrittenAt: time.Now().UTC(), Objects: objs}
@@ -132,11 +136,14 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		sk := s.Skips
 		m.Skips, m.SkippedPaths = &sk, s.Paths.Skipped
 	}
+	if unreadable.any() {
+		m.Commit = "" // the next run is never up to date while files are missing from this one
+	}
 	if _, err := writeManifest(ctx, &o, prev, m); err != nil {
 		return s, err
 	}
 	log.Info("synced", "commit", rev.Commit, "new", s.New, "modified", s.Modified, "deleted", s.Deleted, "unchanged", s.Unchanged)
-	return s, nil
+	return s, unreadable.err(s)
 }
 
 // expandTemplate adds the expanded KeyTemplate to KeyPrefix and moves the
