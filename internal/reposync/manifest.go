@@ -55,7 +55,29 @@ type Manifest struct {
 	// Pending lists, in a sharded manifest, placeholders (no blob) for the
 	// keys a run meant to create, overwrite or delete (writeIntent); they
 	// replace any entry of the same key in the shards.
-	Pending []ManifestObject `json:"pending,omitempty"`
+	Pending []PendingKey `json:"pending,omitempty"`
+}
+
+// PendingKey is a key a run may have changed (a placeholder: "unknown,
+// look at the store"), with the source path when it differs from the key.
+type PendingKey struct {
+	Key  string `json:"k"`
+	Path string `json:"p,omitempty"`
+}
+
+func pendingKey(key, path string) PendingKey {
+	if path == key {
+		path = ""
+	}
+	return PendingKey{Key: key, Path: path}
+}
+
+// path returns the source path of a pending key.
+func (p PendingKey) path() string {
+	if p.Path == "" {
+		return p.Key
+	}
+	return p.Path
 }
 
 // ManifestObject is one managed object.

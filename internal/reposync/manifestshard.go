@@ -173,10 +173,10 @@ func decodeShard(ref ShardRef, body []byte) ([]ManifestObject, error) {
 // blob) go to the root's Pending, not into shards.
 func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifest) (*Manifest, error) {
 	real := make([]ManifestObject, 0, len(m.Objects))
-	var pending []ManifestObject
+	var pending []PendingKey
 	for _, ob := range m.Objects {
 		if ob.Blob == "" {
-			pending = append(pending, ob)
+			pending = append(pending, pendingKey(ob.Key, ob.Path))
 			continue
 		}
 		real = append(real, ob)
@@ -251,12 +251,12 @@ func writeShardedIntent(ctx context.Context, o *Options, prev manifestState, pla
 	}
 	for _, p := range prev.m.Pending { // an earlier failed run's keys stay unknown
 		if _, ok := touched[p.Key]; !ok {
-			touched[p.Key] = p.Path
+			touched[p.Key] = p.path()
 		}
 	}
-	pending := make([]ManifestObject, 0, len(touched))
+	pending := make([]PendingKey, 0, len(touched))
 	for k, p := range touched {
-		pending = append(pending, ManifestObject{Path: p, Key: k})
+		pending = append(pending, pendingKey(k, p))
 	}
 	sort.Slice(pending, func(i, j int) bool { return pending[i].Key < pending[j].Key })
 	root := &Manifest{Version: ShardedManifestVersion, Job: o.Job, Owner: o.Owner, Source: src, Mode: o.Mode,
@@ -323,7 +323,7 @@ func (s *manifestState) load(ctx context.Context, b *store.Bucket, key string) e
 	objects := make([]ManifestObject, 0, total+len(s.m.Pending))
 	pending := make(map[string]ManifestObject, len(s.m.Pending))
 	for _, p := range s.m.Pending {
-		pending[p.Key] = ManifestObject{Path: p.Path, Key: p.Key}
+		pending[p.Key] = ManifestObject{Path: p.path(), Key: p.Key}
 	}
 	for _, p := range parts {
 		for _, ob := range p {
