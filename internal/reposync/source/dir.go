@@ -172,6 +172,8 @@ func (d *Dir) Resolve(ctx context.Context, hint Hint) (Revision, error) {
 }
 
 // List returns the listing made by Resolve (or makes one), sorted by Path.
+// The slice is shared with the source (not copied: at 1,000,000 files a copy
+// is ~130 MB); callers must not modify it.
 func (d *Dir) List(ctx context.Context) ([]Entry, error) {
 	d.mu.Lock()
 	entries := d.entries
@@ -185,7 +187,7 @@ func (d *Dir) List(ctx context.Context) ([]Entry, error) {
 		d.entries = entries
 		d.mu.Unlock()
 	}
-	return slices.Clone(entries), nil
+	return entries, nil
 }
 
 // ListingDigest returns the hex SHA-256 of a listing sorted by Path (mode,
