@@ -234,5 +234,5 @@ func (repoKind) Last(ctx context.Context, env *Env, job *config.Job) *LastRun {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return &LastRun{Err: fmt.Sprintf("manifest unreadable: %v", err)}
 	}
-	return &LastRun{Commit: m.Commit, At: m.WrittenAt, Objects: len(m.Objects)}
+	return &LastRun{Commit: m.Commit, At: m.WrittenAt, Objects: m.ObjectCount()}
 }

@@ -80,6 +80,16 @@ func (p PendingKey) path() string {
 	return p.Path
 }
 
+// ObjectCount is the number of objects the manifest records, from the root
+// alone (Count for a sharded manifest, whose Objects a plain JSON decode of
+// the root leaves empty).
+func (m *Manifest) ObjectCount() int {
+	if m.Version >= ShardedManifestVersion {
+		return m.Count
+	}
+	return len(m.Objects)
+}
+
 // ManifestObject is one managed object.
 type ManifestObject struct {
 	Path        string `json:"path"`

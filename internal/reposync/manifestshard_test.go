@@ -2,6 +2,7 @@ package reposync
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -94,6 +95,15 @@ func TestShardedManifestWritesFollowTheChange(t *testing.T) {
 				t.Fatalf("manifest version %d, %d objects, %d shards, %d pending; want a sharded manifest of 400 objects", m.Version, len(m.Objects), len(m.Shards), len(m.Pending))
 			}
 			checkManifestTrue(t, tb.url)
+			// What `ghsync jobs` shows comes from the root alone.
+			data, _, err := tb.b.Read(context.Background(), DefaultManifestKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var root Manifest
+			if err := json.Unmarshal(data, &root); err != nil || root.ObjectCount() != 400 || len(data) > 8<<10 {
+				t.Fatalf("root: %d bytes, object count %d (%v); want at most 8 KB counting 400", len(data), root.ObjectCount(), err)
+			}
 
 			s := tb.run(t, sharded)
 			if !s.UpToDate || s.StoreRequests["put"] != 0 || s.StoreRequests["get"] != 1 {
