@@ -85,6 +85,7 @@ read -r TREE_FILES TREE_BYTES < <(tree_stats "$TREE")
 LOAD0="$(cut -d' ' -f1-3 /proc/loadavg)"
 GHSYNC="$WORK/ghsync"
 build_ghsync "$GHSYNC"
+GHSYNC_DESC="$(ghsync_desc)" # the revision built, not the one checked out when the report is written
 
 if [[ " $KINDS " == *" s3 "* ]]; then
 	if [[ -n "${GHSYNC_TEST_S3_ENDPOINT:-}" ]]; then
@@ -172,7 +173,7 @@ done
 	echo "# repo sync at scale: ghsync vs rclone, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "machine: $(machine_info); load average $LOAD0 at start, $(cut -d' ' -f1-3 /proc/loadavg) at end (shared with other agents: figures on a loaded machine)"
 	echo "tree:    $TREE_FILES files, $TREE_BYTES bytes (1-640 bytes each, folders of 1,000)"
-	echo "tools:   ghsync $(ghsync_desc), $("$RCLONE" version 2>/dev/null | sed -n 1p) (sync --checksum --transfers 16)"
+	echo "tools:   ghsync $GHSYNC_DESC, $("$RCLONE" version 2>/dev/null | sed -n 1p) (sync --checksum --transfers 16)"
 	echo "rerun:   bench/reposync/scale.sh -f $FILES -d \"$KINDS\""
 	echo
 	printf '%-7s %-12s %-11s %8s %9s %7s %10s %6s\n' tool dest step "wall(s)" "RSS(KB)" "cpu(s)" "meta(B)" puts
