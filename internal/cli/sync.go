@@ -41,7 +41,7 @@ func (a *app) syncCmd() *cobra.Command {
 	var mode, archiveFmt, del, maxDelete, symlinks, manifest string
 	var include, exclude, contentType, cacheControl []string
 	var concurrency int
-	var assets, skipUnstorable bool
+	var assets, skipUnstorable, checksum bool
 	cmd := &cobra.Command{
 		Use:   "sync SRC DST",
 		Short: "Mirror a repository ref, release, git remote or folder into a bucket prefix",
@@ -99,6 +99,7 @@ GitHub credentials come from GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_PRIVATE_KEY
 			set("concurrency", concurrency, fl.Changed("concurrency"))
 			set("assets", assets, assets)
 			set("skip_unstorable", skipUnstorable, skipUnstorable)
+			set("checksum", checksum, checksum)
 			for flag, pairs := range map[string][]string{"content_type": contentType, "cache_control": cacheControl} {
 				if len(pairs) == 0 {
 					continue
@@ -138,6 +139,7 @@ GitHub credentials come from GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_PRIVATE_KEY
 	fl.StringArrayVar(&cacheControl, "cache-control", nil, "GLOB=VALUE Cache-Control header (repeatable)")
 	fl.IntVar(&concurrency, "concurrency", reposync.DefaultConcurrency, fmt.Sprintf("concurrent uploads (1..%d)", reposync.MaxConcurrency))
 	fl.BoolVar(&assets, "assets", false, "releases: also mirror the release assets")
+	fl.BoolVar(&checksum, "checksum", false, "dir: sources: hash every file, even one whose size and modification time match the last run's record")
 	fl.BoolVar(&skipUnstorable, "skip-unstorable", false, "leave out (and count) files whose names DST cannot hold (azblob://: names with \\; file://?metadata=sidecar: names ending in .attrs) instead of failing")
 	cf.add(cmd)
 	cf.addTakeOver(cmd)

@@ -215,7 +215,7 @@ func openSource(ctx context.Context, env *Env, spec source.Spec, rj *RepoSetting
 	case source.KindCheckout:
 		return source.NewGitCheckout(spec.Path, source.GitOptions{Logger: env.Logger})
 	default:
-		return source.NewDir(spec.Path, source.DirOptions{}), nil
+		return source.NewDir(spec.Path, source.DirOptions{Checksum: rj.Checksum}), nil
 	}
 }
 
@@ -254,5 +254,5 @@ func (repoKind) Last(ctx context.Context, env *Env, job *config.Job) *LastRun {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return &LastRun{Err: fmt.Sprintf("manifest unreadable: %v", err)}
 	}
-	return &LastRun{Commit: m.Commit, At: m.WrittenAt, Objects: len(m.Objects)}
+	return &LastRun{Commit: m.Commit, At: m.WrittenAt, Objects: m.ObjectCount()}
 }

@@ -65,6 +65,9 @@ type RepoSettings struct {
 	// destination cannot hold (file://'s reserved .attrs suffix) instead of
 	// failing the run.
 	SkipUnstorable bool `yaml:"skip_unstorable"`
+	// Checksum makes a dir: source hash every file on every run instead of
+	// trusting a size and modification time equal to the last run's.
+	Checksum bool `yaml:"checksum"`
 	// ReposFrom, when set, fans the job out: one sync per row of a SQL
 	// query, with Source and Dest as templates over the row's columns.
 	ReposFrom *ReposFrom `yaml:"repos_from"`

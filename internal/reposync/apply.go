@@ -195,7 +195,11 @@ func (a *applier) put(ctx context.Context, it Item, r io.Reader) error {
 // record adds an object to the manifest and the summary.
 func (a *applier) record(it Item, etag string, adopted bool) {
 	a.mu.Lock()
-	a.objs = append(a.objs, ManifestObject{Path: it.Path, Key: it.Key, Blob: it.Blob, Size: it.Size, ContentType: it.ContentType, ETag: etag})
+	ob := ManifestObject{Path: it.Path, Key: it.Key, Blob: it.Blob, Size: it.Size, ContentType: it.ContentType, ETag: etag}
+	if it.Content.Path == it.Path && it.LinkTarget == "" {
+		ob.MTime = it.Content.MTime
+	}
+	a.objs = append(a.objs, ob)
 	if adopted {
 		a.s.Adopted++
 		a.s.Unchanged++

@@ -87,7 +87,7 @@ func runArchive(ctx context.Context, o *Options, s *Summary, rev source.Revision
 	m := &Manifest{Version: ManifestVersion, Job: o.Job, Owner: o.Owner, Source: s.Source, Ref: rev.Ref, Commit: rev.Commit, ETag: rev.ETag,
 		Mode: ModeArchive, Settings: settings, WrittenAt: time.Now().UTC(),
 		Objects: []ManifestObject{{Path: it.Path, Key: key, Blob: rev.Commit, Size: obj.Size, ContentType: it.ContentType, ETag: obj.ETag}}}
-	_, err = writeManifest(ctx, o.Bucket, o.ManifestKey, prev, m)
+	_, err = writeManifest(ctx, o, prev, m)
 	return err
 }
 

@@ -3,7 +3,6 @@ package reposync
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -91,13 +90,9 @@ func storeFiles(t *testing.T, url string) map[string]string {
 func checkManifestTrue(t *testing.T, url string) {
 	t.Helper()
 	b := openBucket(t, url)
-	data, _, err := b.Read(context.Background(), DefaultManifestKey)
-	if err != nil {
+	m, err := ReadManifest(context.Background(), b, DefaultManifestKey)
+	if err != nil || m == nil {
 		t.Fatalf("read manifest: %v", err)
-	}
-	var m Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatal(err)
 	}
 	for _, o := range m.Objects {
 		if o.Blob == "" {

@@ -91,7 +91,10 @@ func TestGitHubNoChangeRunIsOne304(t *testing.T) {
 }
 
 // Must-be-true 2: one file changed in the Go source tree (~11,500 files):
-// bytes downloaded ≤ the file + the tree listing; objects written = 1 + manifest.
+// bytes downloaded ≤ the file + the tree listing; objects written = 1 + the
+// manifest's intent root, the one shard holding the file and the root (the
+// manifest is sharded above DefaultManifestInline objects: issue 20), with
+// at most 256 KB of manifest bytes.
 func TestGitHubOneFileChangedInGoroot(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads $(go env GOROOT)/src into the fake GitHub")
@@ -124,8 +127,11 @@ func TestGitHubOneFileChangedInGoroot(t *testing.T) {
 	if s.Modified != 1 || s.New != 0 || s.Deleted != 0 || s.Paths.Modified[0] != changed {
 		t.Fatalf("summary: %+v", s)
 	}
-	if s.StoreRequests["put"] != 3 { // the intent marks the file unknown before it is overwritten
-		t.Fatalf("objects written: %d, want 3 (the intent, the file and the manifest)", s.StoreRequests["put"])
+	if s.StoreRequests["put"] != 4 { // the intent marks the file unknown before it is overwritten
+		t.Fatalf("objects written: %d, want 4 (the intent root, the file, one manifest shard and the root)", s.StoreRequests["put"])
+	}
+	if meta := s.BytesUploaded - int64(len(body)); meta > 256<<10 {
+		t.Fatalf("%d bytes of manifest written for a one-file change, want at most 256 KB", meta)
 	}
 	limit := int64(len(body)) + treeBytes + 41 // + the 40-hex commit SHA answer
 	if s.BytesDownloaded > limit {

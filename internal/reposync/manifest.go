@@ -11,12 +11,26 @@ import (
 	"github.com/ghsync/ghsync/internal/store"
 )
 
-// ManifestVersion is the format version written by this build.
-const ManifestVersion = 1
+// ManifestVersion is the format version of an inline manifest (every object
+// in the one document); ShardedManifestVersion that of a sharded one.
+const (
+	ManifestVersion        = 1
+	ShardedManifestVersion = 2
+)
 
 // Manifest is the record a successful run leaves under the prefix. It is
 // the only state repo sync keeps: what was synced, and every object it
 // manages with the ETag the store returned when ghsync wrote it.
+//
+// A manifest of up to Options' inline limit (DefaultManifestInline objects)
+// is one document with every object in Objects (version 1, as older builds
+// wrote it). A larger one is sharded (version 2, manifestshard.go): the
+// document at the manifest key is a small root naming, in Shards,
+// compressed content-addressed shards of at most a few thousand objects
+// each, cut at key-defined boundaries so that a change rewrites only the
+// shards holding changed entries; Pending lists the keys a run in progress
+// (or a failed one) may have changed, which override the shards' entries.
+// ReadManifest returns either form with Objects filled in.
 type Manifest struct {
 	Version   int              `json:"version"`
 	Job       string           `json:"job,omitempty"`
@@ -33,6 +47,47 @@ type Manifest struct {
 	// the manifest left out, so an up-to-date run can still report it.
 	Skips        *Skips   `json:"skips,omitempty"`
 	SkippedPaths []string `json:"skipped_paths,omitempty"`
+	// Count is the number of objects a sharded manifest records (shards
+	// and pending keys together); 0 in an inline one.
+	Count int `json:"count,omitempty"`
+	// Shards names the shards of a sharded manifest, in key order.
+	Shards []ShardRef `json:"shards,omitempty"`
+	// Pending lists, in a sharded manifest, placeholders (no blob) for the
+	// keys a run meant to create, overwrite or delete (writeIntent); they
+	// replace any entry of the same key in the shards.
+	Pending []PendingKey `json:"pending,omitempty"`
+}
+
+// PendingKey is a key a run may have changed (a placeholder: "unknown,
+// look at the store"), with the source path when it differs from the key.
+type PendingKey struct {
+	Key  string `json:"k"`
+	Path string `json:"p,omitempty"`
+}
+
+func pendingKey(key, path string) PendingKey {
+	if path == key {
+		path = ""
+	}
+	return PendingKey{Key: key, Path: path}
+}
+
+// path returns the source path of a pending key.
+func (p PendingKey) path() string {
+	if p.Path == "" {
+		return p.Key
+	}
+	return p.Path
+}
+
+// ObjectCount is the number of objects the manifest records, from the root
+// alone (Count for a sharded manifest, whose Objects a plain JSON decode of
+// the root leaves empty).
+func (m *Manifest) ObjectCount() int {
+	if m.Version >= ShardedManifestVersion {
+		return m.Count
+	}
+	return len(m.Objects)
 }
 
 // ManifestObject is one managed object.
@@ -43,13 +98,40 @@ type ManifestObject struct {
 	Size        int64  `json:"size"`
 	ContentType string `json:"content_type,omitempty"`
 	ETag        string `json:"etag"`
+	// MTime is the source file's modification time in Unix nanoseconds
+	// when it was hashed (dir: sources); 0 when unknown. With the size it
+	// lets the next run of a folder skip hashing an unchanged file.
+	MTime int64 `json:"mtime,omitempty"`
 }
 
 // manifestState is a manifest as read, with the ETag needed to replace it.
 type manifestState struct {
 	m    *Manifest // nil when there is none yet
 	etag string    // store ETag of the manifest object; "" when absent
+	// loaded is true once m.Objects holds every object (an inline
+	// manifest always; a sharded one after load).
+	loaded bool
+	// refs are the shards the stored manifest names (none when inline):
+	// they exist, so a write needs not upload them again.
+	refs []ShardRef
+	// sums maps the cheap digest of each loaded shard's entries (shardSum)
+	// to its reference, so a write re-encodes only the shards that changed.
+	sums map[[16]byte]ShardRef
 }
+
+// count returns how many objects the manifest records, without loading it.
+func (s manifestState) count() int {
+	switch {
+	case s.m == nil:
+		return 0
+	case s.m.Version >= ShardedManifestVersion:
+		return s.m.Count
+	}
+	return len(s.m.Objects)
+}
+
+// sharded reports whether the stored manifest is a sharded one.
+func (s manifestState) sharded() bool { return s.m != nil && s.m.Version >= ShardedManifestVersion }
 
 // byKey indexes the managed objects by key.
 func (s manifestState) byKey() map[string]ManifestObject {
@@ -70,6 +152,9 @@ func (s manifestState) hasPlaceholders() bool {
 	if s.m == nil {
 		return false
 	}
+	if len(s.m.Pending) > 0 {
+		return true
+	}
 	for _, o := range s.m.Objects {
 		if o.Blob == "" {
 			return true
@@ -78,8 +163,9 @@ func (s manifestState) hasPlaceholders() bool {
 	return false
 }
 
-// readManifest loads the manifest at key. A missing manifest is not an
-// error; a manifest that cannot be parsed or has a newer version is.
+// readManifest loads the manifest at key: the whole of an inline one, the
+// root of a sharded one (load reads its shards). A missing manifest is not
+// an error; a manifest that cannot be parsed or has a newer version is.
 func readManifest(ctx context.Context, b *store.Bucket, key string) (manifestState, error) {
 	data, etag, err := b.Read(ctx, key)
 	if errors.Is(err, store.ErrNotExist) {
@@ -92,10 +178,29 @@ func readManifest(ctx context.Context, b *store.Bucket, key string) (manifestSta
 	if err := json.Unmarshal(data, &m); err != nil {
 		return manifestState{}, fmt.Errorf("manifest %s is not valid JSON (%v); move it away to start over", key, err)
 	}
-	if m.Version > ManifestVersion {
-		return manifestState{}, fmt.Errorf("manifest %s has format version %d; this ghsync understands up to %d", key, m.Version, ManifestVersion)
+	if m.Version > ShardedManifestVersion {
+		return manifestState{}, fmt.Errorf("manifest %s has format version %d; this ghsync understands up to %d", key, m.Version, ShardedManifestVersion)
 	}
-	return manifestState{m: &m, etag: etag}, nil
+	st := manifestState{m: &m, etag: etag, loaded: m.Version < ShardedManifestVersion, refs: m.Shards}
+	if st.loaded {
+		m.Count = len(m.Objects)
+	}
+	return st, nil
+}
+
+// ReadManifest returns the manifest at key under b with every object in
+// Objects (a sharded manifest's shards read and its pending placeholders
+// applied), or nil when there is none. It is what tests and tools use to
+// look at a destination's record.
+func ReadManifest(ctx context.Context, b *store.Bucket, key string) (*Manifest, error) {
+	st, err := readManifest(ctx, b, key)
+	if err != nil || st.m == nil {
+		return nil, err
+	}
+	if err := st.load(ctx, b, key); err != nil {
+		return nil, err
+	}
+	return st.m, nil
 }
 
 // ErrConcurrentRun reports that another run replaced the manifest while
@@ -103,13 +208,42 @@ func readManifest(ctx context.Context, b *store.Bucket, key string) (manifestSta
 var ErrConcurrentRun = errors.New("another run of this job wrote the manifest first")
 
 // writeManifest replaces the manifest only if it is still the one read at
-// the start (or still absent), so two overlapping runs cannot both win.
-func writeManifest(ctx context.Context, b *store.Bucket, key string, prev manifestState, m *Manifest) (string, error) {
+// the start (or still absent), so two overlapping runs cannot both win. Up
+// to o's inline limit it writes one document; above it a sharded manifest:
+// the shards the previous manifest does not already name, then the root
+// (manifestshard.go). It returns the state the next write must replace;
+// once the root is in place, shards only the replaced manifest named are
+// deleted (best effort: a failure leaves garbage, never a false record).
+func writeManifest(ctx context.Context, o *Options, prev manifestState, m *Manifest) (manifestState, error) {
 	sort.Slice(m.Objects, func(i, j int) bool { return m.Objects[i].Key < m.Objects[j].Key })
-	data, err := json.MarshalIndent(m, "", " ")
-	if err != nil {
-		return "", fmt.Errorf("encode manifest: %w", err)
+	var data []byte
+	var err error
+	var refs []ShardRef
+	if len(m.Objects) <= o.manifestInline() {
+		m.Version, m.Count, m.Shards, m.Pending = ManifestVersion, 0, nil, nil
+		data, err = json.MarshalIndent(m, "", " ")
+	} else {
+		var root *Manifest
+		if root, err = writeShards(ctx, o, prev, m); err != nil {
+			return prev, err
+		}
+		refs = root.Shards
+		data, err = json.Marshal(root)
 	}
+	if err != nil {
+		return prev, fmt.Errorf("encode manifest: %w", err)
+	}
+	etag, err := putRoot(ctx, o.Bucket, o.ManifestKey, prev, data)
+	if err != nil {
+		return prev, err
+	}
+	dropShards(ctx, o, prev.refs, refs)
+	return manifestState{m: m, etag: etag, loaded: true, refs: refs}, nil
+}
+
+// putRoot writes the manifest document conditionally on prev and returns
+// its ETag (read back with one HEAD on schemes whose writes return none).
+func putRoot(ctx context.Context, b *store.Bucket, key string, prev manifestState, data []byte) (string, error) {
 	opts := store.PutOptions{ContentType: "application/json", CacheControl: "no-store", Size: int64(len(data))}
 	if prev.etag != "" {
 		opts.IfMatch = prev.etag
@@ -122,6 +256,13 @@ func writeManifest(ctx context.Context, b *store.Bucket, key string, prev manife
 	}
 	if err != nil {
 		return "", fmt.Errorf("write manifest %s: %w", key, err)
+	}
+	if obj.ETag == "" { // schemes whose writes return no ETag (file://, mem://)
+		st, err := b.Stat(ctx, key)
+		if err != nil {
+			return "", fmt.Errorf("read back manifest %s: %w", key, err)
+		}
+		return st.ETag, nil
 	}
 	return obj.ETag, nil
 }
@@ -137,22 +278,20 @@ func writeManifest(ctx context.Context, b *store.Bucket, key string, prev manife
 // write must replace; the conditional write also stops an overlapping run
 // before it uploads anything.
 func writeIntent(ctx context.Context, o *Options, prev manifestState, plan *Plan, src string) (manifestState, error) {
+	if prev.sharded() && prev.count()+len(plan.Uploads) > o.manifestInline() {
+		return writeShardedIntent(ctx, o, prev, plan, src) // manifestshard.go: the root only
+	}
 	objects := intentObjects(prev, plan) // intent.go
 	if objects == nil {
 		return prev, nil
 	}
 	m := &Manifest{Version: ManifestVersion, Job: o.Job, Owner: o.Owner, Source: src, Mode: o.Mode, WrittenAt: time.Now().UTC()}
 	m.Objects = objects
-	etag, err := writeManifest(ctx, o.Bucket, o.ManifestKey, prev, m)
+	next, err := writeManifest(ctx, o, prev, m)
 	if err != nil {
 		return prev, err
 	}
-	if etag == "" { // schemes whose writes return no ETag (file://, mem://)
-		st, err := o.Bucket.Stat(ctx, o.ManifestKey)
-		if err != nil {
-			return prev, fmt.Errorf("read back manifest %s: %w", o.ManifestKey, err)
-		}
-		etag = st.ETag
-	}
-	return manifestState{m: prev.m, etag: etag}, nil
+	// The final write replaces this intent, and compares against the
+	// previous manifest's content: keep it, with the intent's ETag and shards.
+	return manifestState{m: prev.m, etag: next.etag, loaded: prev.loaded, refs: next.refs, sums: prev.sums}, nil
 }

@@ -117,6 +117,10 @@ type Options struct {
 	TakeOver bool
 	Logger   *slog.Logger
 	Progress func(Progress)
+
+	// inlineLimit and shardAvg override DefaultManifestInline and
+	// DefaultShardSize (tests; a negative inlineLimit shards every manifest).
+	inlineLimit, shardAvg int
 }
 
 // Progress is reported while uploading.

@@ -2,7 +2,6 @@ package reposync
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -89,15 +88,11 @@ func TestManifestWithoutOwnerIsTakenByNextWrite(t *testing.T) {
 
 func (tb *bundle) manifest(t *testing.T) *Manifest {
 	t.Helper()
-	data, _, err := tb.b.Read(context.Background(), DefaultManifestKey)
-	if err != nil {
-		t.Fatal(err)
+	m, err := ReadManifest(context.Background(), tb.b, DefaultManifestKey)
+	if err != nil || m == nil {
+		t.Fatalf("read manifest: %v", err)
 	}
-	var m Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatal(err)
-	}
-	return &m
+	return m
 }
 
 // A take-over by a source with the same content (the same repository

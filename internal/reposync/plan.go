@@ -73,6 +73,9 @@ type planInput struct {
 	listing  map[string]store.Object // nil when the store was not listed
 	opts     *Options
 	manifest string // manifest key
+	// unreadable are source paths the source could not read: what the
+	// manifest records for them is kept and nothing is deleted there.
+	unreadable unreadableSet
 }
 
 // makePlan diffs the source against the manifest (and the listing, when
@@ -104,6 +107,9 @@ func makePlan(in planInput) (*Plan, error) {
 				p.Uploads = append(p.Uploads, it)
 				continue
 			}
+			if it.Content.Path == it.Path {
+				old.MTime = it.Content.MTime // the size and time this content now has
+			}
 			p.Keep = append(p.Keep, old)
 		case isManaged:
 			it.Kind = KindModified
@@ -131,19 +137,29 @@ func planDeletes(p *Plan, in planInput, managed map[string]ManifestObject, wante
 		if wanted[key] || o.Delete == DeleteNone {
 			continue
 		}
+		if in.unreadable.covers(m.Path) {
+			if m.Blob != "" {
+				p.Keep = append(p.Keep, m) // unchanged in the store; the source could not say
+			}
+			continue
+		}
 		if _, listed := in.listing[key]; m.Blob == "" && in.listing != nil && !listed {
 			continue // a placeholder whose upload never happened: nothing to delete
 		}
 		p.Deletes = append(p.Deletes, key)
 	}
 	for key := range in.listing {
-		if wanted[key] || key == in.manifest || strings.HasPrefix(key, path.Dir(in.manifest)+"/") {
+		if wanted[key] || key == in.manifest || strings.HasPrefix(key, path.Dir(in.manifest)+"/") || isShardKey(in.manifest, key) {
 			continue
 		}
 		if _, ok := managed[key]; ok {
 			continue
 		}
 		rel := strings.TrimPrefix(key, o.KeyPrefix)
+		if in.unreadable.covers(rel) {
+			p.Unmanaged++
+			continue
+		}
 		if o.Delete == DeleteAll && strings.HasPrefix(key, o.KeyPrefix) && o.Filter.Match(rel) {
 			p.Deletes = append(p.Deletes, key)
 			continue

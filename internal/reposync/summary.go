@@ -13,20 +13,22 @@ const maxListed = 50
 // Summary is what a run did (or, with DryRun, would do). Its JSON form is
 // the --json output of `ghsync sync` and `ghsync run`.
 type Summary struct {
-	Job               string         `json:"job,omitempty"`
-	Source            string         `json:"source"`
-	Dest              string         `json:"dest"`
-	Commit            string         `json:"commit"`
-	Ref               string         `json:"ref,omitempty"`
-	New               int            `json:"new"`
-	Modified          int            `json:"modified"`
-	Deleted           int            `json:"deleted"`
-	Unchanged         int            `json:"unchanged"`
-	Adopted           int            `json:"adopted"`
-	Repaired          int            `json:"repaired"`
-	Skipped           int            `json:"skipped"` // source paths left out (Skips has the reasons)
-	Skips             Skips          `json:"skips"`
-	Unmanaged         int            `json:"unmanaged"`
+	Job        string `json:"job,omitempty"`
+	Source     string `json:"source"`
+	Dest       string `json:"dest"`
+	Commit     string `json:"commit"`
+	Ref        string `json:"ref,omitempty"`
+	New        int    `json:"new"`
+	Modified   int    `json:"modified"`
+	Deleted    int    `json:"deleted"`
+	Unchanged  int    `json:"unchanged"`
+	Adopted    int    `json:"adopted"`
+	Repaired   int    `json:"repaired"`
+	Skipped    int    `json:"skipped"` // source paths left out (Skips has the reasons)
+	Skips      Skips  `json:"skips"`
+	Unmanaged  int    `json:"unmanaged"`
+	Unreadable int    `json:"unreadable,omitempty"` // source files (and folders) that could not be read and were left as they were
+
 	BytesDownloaded   int64          `json:"bytes_downloaded"`
 	BytesUploaded     int64          `json:"bytes_uploaded"`
 	GitHubRequests    int            `json:"github_requests"`
@@ -51,6 +53,9 @@ type ChangedPaths struct {
 	Modified []string `json:"modified,omitempty"`
 	Deleted  []string `json:"deleted,omitempty"`
 	Skipped  []string `json:"skipped,omitempty"`
+	// Unreadable names the source files (folders end in "/") that could not
+	// be read, with the reason.
+	Unreadable []string `json:"unreadable,omitempty"`
 }
 
 // SkippedText renders the skipped count for a text summary, always (also

@@ -60,6 +60,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 		if prev.m != nil && prev.m.Source == s.Source {
 			hint = source.Hint{Commit: prev.m.Commit, ETag: prev.m.ETag}
+			if err := useKnown(ctx, &o, &prev); err != nil {
+				return s, err
+			}
 		}
 		if rev, err = o.Source.Resolve(ctx, hint); err != nil {
 			return s, fmt.Errorf("resolve %s: %w", s.Source, err)
@@ -73,8 +76,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	settings := o.fingerprint()
 	s.Commit, s.Ref = rev.Commit, rev.Ref
-	if prev.m != nil && hint.Commit == rev.Commit && prev.m.Settings == settings && !o.Verify && !o.recordsOwner(prev) {
-		s.Unchanged, s.UpToDate = len(prev.m.Objects), true
+	// An inline manifest too large to stay inline (an older build's) is
+	// never up to date: the run converts it (manifestshard.go).
+	if prev.m != nil && hint.Commit == rev.Commit && prev.m.Settings == settings && !o.Verify && !o.recordsOwner(prev) &&
+		!(!prev.sharded() && prev.count() > o.manifestInline()) {
+		s.Unchanged, s.UpToDate = prev.count(), true
 		if sk := prev.m.Skips; sk != nil { // what is still left out
 			s.Skips = *sk
 			s.Skipped = sk.Unstorable + sk.Symlinks + sk.Submodules
@@ -82,6 +88,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 		log.Info("up to date", "commit", rev.Commit)
 		return s, nil
+	}
+	if err := prev.load(ctx, o.Bucket, o.ManifestKey); err != nil {
+		return s, err
 	}
 	if o.Mode == ModeArchive {
 		return s, runArchive(ctx, &o, s, rev, prev, settings)
@@ -96,7 +105,8 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			return s, err
 		}
 	}
-	plan, err := makePlan(planInput{entries: entries, prev: prev, listing: listing, opts: &o, manifest: o.ManifestKey})
+	unreadable := unreadableOf(o.Source, s)
+	plan, err := makePlan(planInput{entries: entries, prev: prev, listing: listing, opts: &o, manifest: o.ManifestKey, unreadable: unreadable})
 	if err != nil {
 		return s, err
 	}
@@ -107,7 +117,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	if o.DryRun {
 		s.fromPlan(plan)
-		return s, nil
+		return s, unreadable.err(s)
 	}
 	if prev, err = writeIntent(ctx, &o, prev, plan, s.Source); err != nil {
 		return s, err
@@ -116,8 +126,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return s, err
 	}
-	if !plan.Changed() && prev.m != nil && prev.m.Commit == rev.Commit && prev.m.ETag == rev.ETag && prev.m.Settings == settings && !o.recordsOwner(prev) {
-		return s, nil // verify run found no drift: the manifest is still true
+	if !plan.Changed() && prev.m != nil && prev.m.Commit == rev.Commit && prev.m.ETag == rev.ETag && prev.m.Settings == settings && !o.recordsOwner(prev) &&
+		!(!prev.sharded() && prev.count() > o.manifestInline()) {
+		return s, unreadable.err(s) // verify run found no drift: the manifest is still true
 	}
 	m := &Manifest{Version: ManifestVersion, Job: o.Job, Owner: o.Owner, Source: s.Source, Ref: rev.Ref, Commit: rev.Commit,
 		ETag: rev.ETag, Mode: o.Mode, Settings: settings, WrittenAt: time.Now().UTC(), Objects: objs}
@@ -125,11 +136,14 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		sk := s.Skips
 		m.Skips, m.SkippedPaths = &sk, s.Paths.Skipped
 	}
-	if _, err := writeManifest(ctx, o.Bucket, o.ManifestKey, prev, m); err != nil {
+	if unreadable.any() {
+		m.Commit = "" // the next run is never up to date while files are missing from this one
+	}
+	if _, err := writeManifest(ctx, &o, prev, m); err != nil {
 		return s, err
 	}
 	log.Info("synced", "commit", rev.Commit, "new", s.New, "modified", s.Modified, "deleted", s.Deleted, "unchanged", s.Unchanged)
-	return s, nil
+	return s, unreadable.err(s)
 }
 
 // expandTemplate adds the expanded KeyTemplate to KeyPrefix and moves the

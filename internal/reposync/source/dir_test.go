@@ -237,3 +237,56 @@ func TestDirGOROOTTiming(t *testing.T) {
 	msg := fmt.Sprintf("%d entries, %.1f MB hashed in %v with %d hashers", len(entries), float64(total)/1e6, elapsed, runtime.NumCPU())
 	t.Log(msg)
 }
+
+// The listing records a file's modification time only when it is older than
+// racyWindow, and takes the blob from the record (without reading) only when
+// size and time match it; with Checksum it always reads.
+func TestDirKnownSizeAndTime(t *testing.T) {
+	root := t.TempDir()
+	for name, body := range map[string]string{"old.txt": "old", "new.txt": "new"} {
+		if err := os.WriteFile(filepath.Join(root, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(filepath.Join(root, "old.txt"), old, old); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	list := func(d *Dir) map[string]Entry {
+		t.Helper()
+		if _, err := d.Resolve(ctx, Hint{}); err != nil {
+			t.Fatal(err)
+		}
+		es, err := d.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]Entry{}
+		for _, e := range es {
+			out[e.Path] = e
+		}
+		return out
+	}
+	first := list(NewDir(root, DirOptions{}))
+	if first["old.txt"].MTime != old.UnixNano() || first["new.txt"].MTime != 0 {
+		t.Fatalf("mtimes recorded: old %d (want %d), new %d (want 0: too recent to trust)", first["old.txt"].MTime, old.UnixNano(), first["new.txt"].MTime)
+	}
+	// A record whose blob differs from the content: used only when trusted.
+	fake := "0123456789012345678901234567890123456789"
+	known := func(p string) (Known, bool) {
+		e := first[p]
+		return Known{Size: e.Size, MTime: e.MTime, Blob: fake}, true
+	}
+	d := NewDir(root, DirOptions{})
+	d.UseKnown(known)
+	got := list(d)
+	if got["old.txt"].BlobSHA != fake || got["new.txt"].BlobSHA != first["new.txt"].BlobSHA {
+		t.Fatalf("with the record: old %s (want the record's), new %s (want read)", got["old.txt"].BlobSHA, got["new.txt"].BlobSHA)
+	}
+	d = NewDir(root, DirOptions{Checksum: true})
+	d.UseKnown(known)
+	if got := list(d); got["old.txt"].BlobSHA != first["old.txt"].BlobSHA {
+		t.Fatalf("with Checksum the record was used: %s", got["old.txt"].BlobSHA)
+	}
+}

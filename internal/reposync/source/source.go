@@ -50,6 +50,9 @@ type Entry struct {
 	BlobSHA string
 	// Target is the link text of a symlink; empty otherwise.
 	Target string
+	// MTime is the file's modification time in Unix nanoseconds where the
+	// source has one it trusts (dir: sources; see StatCache); 0 otherwise.
+	MTime int64
 }
 
 // Revision identifies what a source resolved to.

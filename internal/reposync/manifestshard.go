@@ -1,0 +1,389 @@
+package reposync
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"sort"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ghsync/ghsync/internal/store"
+)
+
+// A sharded manifest (version 2) keeps the cost of recording a run
+// proportional to what the run changed, not to the tree:
+//
+//   - The objects, sorted by key, are cut into shards at key-defined
+//     boundaries (a key whose FNV-1a hash is 0 modulo the average shard
+//     size ends a shard; a shard of 8× the average is cut anyway), so
+//     adding, changing or removing one entry changes the shard holding it
+//     and leaves every other shard byte for byte as it was.
+//   - A shard is the compact JSON of its entries, gzip-compressed, stored
+//     under MANIFEST.d/NAME.json.gz where NAME is the SHA-256 (first 128
+//     bits) of the uncompressed JSON. A write uploads only shards the
+//     stored manifest does not already name; reading checks every shard
+//     against its name.
+//   - The root at the manifest key names the shards in key order and holds
+//     the run's identity (commit, settings, owner); it is the commit point,
+//     written conditionally (If-Match / If-None-Match) after its shards.
+//     Shards only the replaced root named are deleted afterwards.
+//   - A run's intent (writeIntent) rewrites only the root: the same shards
+//     plus Pending, a placeholder for each key the run may create,
+//     overwrite or delete, which replaces the shards' entry for that key.
+//     So a failed run leaves a manifest that claims nothing untrue, at the
+//     cost of the keys it touches.
+//
+// Manifests of at most DefaultManifestInline objects stay inline (version 1,
+// readable by older builds); an inline manifest above that size, written
+// by an older build, is converted by the next run without re-uploading any
+// object (Run never treats it as up to date).
+
+// DefaultManifestInline is the largest number of objects kept in one
+// inline manifest document (about 60 KB, written twice by a changing run).
+// It is low enough that the kill -9, fault and overlap suites of e2e (300 to
+// 1,500 files) run on sharded manifests.
+const DefaultManifestInline = 256
+
+// DefaultShardSize is the average number of entries of a manifest shard.
+const DefaultShardSize = 1024
+
+// ShardRef names one shard of a sharded manifest.
+type ShardRef struct {
+	Name  string `json:"name"` // hex SHA-256 prefix of the shard's uncompressed JSON
+	Count int    `json:"n"`    // entries in the shard
+}
+
+// shardEntry is a ManifestObject as a shard stores it (short names; the
+// key only when it differs from the path).
+type shardEntry struct {
+	P string `json:"p"`
+	K string `json:"k,omitempty"`
+	B string `json:"b"`
+	S int64  `json:"s"`
+	T string `json:"t,omitempty"`
+	E string `json:"e"`
+	M int64  `json:"m,omitempty"`
+}
+
+func (o *Options) manifestInline() int {
+	if o.inlineLimit != 0 {
+		return max(o.inlineLimit, 0)
+	}
+	return DefaultManifestInline
+}
+
+func (o *Options) shardSize() int {
+	if o.shardAvg > 0 {
+		return o.shardAvg
+	}
+	return DefaultShardSize
+}
+
+// shardKey is where the shard name is stored.
+func shardKey(manifestKey, name string) string { return manifestKey + ".d/" + name + ".json.gz" }
+
+// isShardKey reports whether key is a shard of the manifest at manifestKey.
+func isShardKey(manifestKey, key string) bool {
+	p := manifestKey + ".d/"
+	return len(key) > len(p) && key[:len(p)] == p
+}
+
+// cutShards splits objects (sorted by key, no placeholders) into shards.
+func cutShards(objects []ManifestObject, avg int) [][]ManifestObject {
+	var out [][]ManifestObject
+	start := 0
+	for i, ob := range objects {
+		h := fnv.New64a()
+		_, _ = io.WriteString(h, ob.Key)
+		if h.Sum64()%uint64(avg) == 0 || i+1-start >= 8*avg || i == len(objects)-1 {
+			out = append(out, objects[start:i+1])
+			start = i + 1
+		}
+	}
+	return out
+}
+
+// encodeShard returns a shard's name and gzip-compressed body.
+func encodeShard(objects []ManifestObject) (string, []byte, error) {
+	entries := make([]shardEntry, len(objects))
+	for i, ob := range objects {
+		e := shardEntry{P: ob.Path, B: ob.Blob, S: ob.Size, T: ob.ContentType, E: ob.ETag, M: ob.MTime}
+		if ob.Key != ob.Path {
+			e.K = ob.Key
+		}
+		entries[i] = e
+	}
+	raw, err := json.Marshal(entries)
+	if err != nil {
+		return "", nil, fmt.Errorf("encode manifest shard: %w", err)
+	}
+	sum := sha256.Sum256(raw)
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if _, err := zw.Write(raw); err != nil {
+		return "", nil, fmt.Errorf("compress manifest shard: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return "", nil, fmt.Errorf("compress manifest shard: %w", err)
+	}
+	return hex.EncodeToString(sum[:16]), buf.Bytes(), nil
+}
+
+// decodeShard checks a shard body against its reference and returns its objects.
+func decodeShard(ref ShardRef, body []byte) ([]ManifestObject, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("shard %s: %w", ref.Name, err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("shard %s: %w", ref.Name, err)
+	}
+	if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:16]) != ref.Name {
+		return nil, fmt.Errorf("shard %s: content does not match its name", ref.Name)
+	}
+	var entries []shardEntry
+	if err := json.Unmarshal(raw, &entries); err != nil {
+		return nil, fmt.Errorf("shard %s: %w", ref.Name, err)
+	}
+	if len(entries) != ref.Count {
+		return nil, fmt.Errorf("shard %s: %d entries, the manifest says %d", ref.Name, len(entries), ref.Count)
+	}
+	out := make([]ManifestObject, len(entries))
+	for i, e := range entries {
+		k := e.K
+		if k == "" {
+			k = e.P
+		}
+		out[i] = ManifestObject{Path: e.P, Key: k, Blob: e.B, Size: e.S, ContentType: e.T, ETag: e.E, MTime: e.M}
+	}
+	return out, nil
+}
+
+// writeShards uploads the shards of m (sorted by key) that prev does not
+// already name and returns the root document to write. Placeholders (no
+// blob) go to the root's Pending, not into shards.
+func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifest) (*Manifest, error) {
+	real := make([]ManifestObject, 0, len(m.Objects))
+	var pending []PendingKey
+	for _, ob := range m.Objects {
+		if ob.Blob == "" {
+			pending = append(pending, pendingKey(ob.Key, ob.Path))
+			continue
+		}
+		real = append(real, ob)
+	}
+	have := make(map[string]bool, len(prev.refs))
+	for _, r := range prev.refs {
+		have[r.Name] = true
+	}
+	cuts := cutShards(real, o.shardSize())
+	refs := make([]ShardRef, len(cuts))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(min(o.Concurrency, 16), 1))
+	for i, objs := range cuts {
+		if ref, ok := prev.sums[shardSum(objs)]; ok && ref.Count == len(objs) && have[ref.Name] {
+			refs[i] = ref // as loaded: no need to encode it again
+			continue
+		}
+		name, body, err := encodeShard(objs)
+		if err != nil {
+			return nil, err
+		}
+		refs[i] = ShardRef{Name: name, Count: len(objs)}
+		dup := have[name]
+		have[name] = true
+		if dup {
+			continue
+		}
+		g.Go(func() error {
+			key := shardKey(o.ManifestKey, name)
+			_, err := o.Bucket.Put(gctx, key, bytes.NewReader(body), store.PutOptions{ContentType: "application/gzip", CacheControl: "no-store", Size: int64(len(body))})
+			if err != nil {
+				return fmt.Errorf("write manifest shard %s: %w", key, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	root := *m
+	root.Version, root.Count, root.Objects, root.Shards, root.Pending = ShardedManifestVersion, len(m.Objects), []ManifestObject{}, refs, pending
+	m.Version, m.Count, m.Shards, m.Pending = root.Version, root.Count, refs, nil
+	return &root, nil
+}
+
+// writeShardedIntent writes the intent of a run over a sharded manifest:
+// the previous root with no commit and no settings, the same shards, and a
+// placeholder in Pending for every key the plan creates, overwrites or
+// deletes (intentObjects documents why each). Only the root is written.
+func writeShardedIntent(ctx context.Context, o *Options, prev manifestState, plan *Plan, src string) (manifestState, error) {
+	touched := make(map[string]string, len(plan.Uploads)+len(plan.Deletes)) // key → path
+	for _, it := range plan.Uploads {
+		touched[it.Key] = it.Path
+	}
+	for _, k := range plan.Deletes {
+		if _, ok := touched[k]; !ok {
+			touched[k] = ""
+		}
+	}
+	if len(touched) == 0 {
+		return prev, nil
+	}
+	count := len(prev.m.Objects)
+	for k, p := range touched {
+		if ob, ok := findObject(prev.m.Objects, k); ok {
+			if p == "" {
+				touched[k] = ob.Path
+			}
+			continue
+		}
+		count++
+	}
+	for _, p := range prev.m.Pending { // an earlier failed run's keys stay unknown
+		if _, ok := touched[p.Key]; !ok {
+			touched[p.Key] = p.path()
+		}
+	}
+	pending := make([]PendingKey, 0, len(touched))
+	for k, p := range touched {
+		pending = append(pending, pendingKey(k, p))
+	}
+	sort.Slice(pending, func(i, j int) bool { return pending[i].Key < pending[j].Key })
+	root := &Manifest{Version: ShardedManifestVersion, Job: o.Job, Owner: o.Owner, Source: src, Mode: o.Mode,
+		WrittenAt: time.Now().UTC(), Objects: []ManifestObject{}, Count: count, Shards: prev.refs, Pending: pending}
+	data, err := json.Marshal(root)
+	if err != nil {
+		return prev, fmt.Errorf("encode manifest: %w", err)
+	}
+	etag, err := putRoot(ctx, o.Bucket, o.ManifestKey, prev, data)
+	if err != nil {
+		return prev, err
+	}
+	return manifestState{m: prev.m, etag: etag, loaded: prev.loaded, refs: prev.refs, sums: prev.sums}, nil
+}
+
+// findObject looks key up in objects sorted by key.
+func findObject(objects []ManifestObject, key string) (ManifestObject, bool) {
+	i := sort.Search(len(objects), func(i int) bool { return objects[i].Key >= key })
+	if i < len(objects) && objects[i].Key == key {
+		return objects[i], true
+	}
+	return ManifestObject{}, false
+}
+
+// load reads the shards of a sharded manifest (at most 16 at a time) into
+// s.m.Objects, sorted by key, with the pending placeholders applied.
+func (s *manifestState) load(ctx context.Context, b *store.Bucket, key string) error {
+	if s.m == nil || s.loaded {
+		return nil
+	}
+	parts := make([][]ManifestObject, len(s.m.Shards))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for i, ref := range s.m.Shards {
+		g.Go(func() error {
+			sk := shardKey(key, ref.Name)
+			body, _, err := b.Read(gctx, sk)
+			if errors.Is(err, store.ErrNotExist) {
+				return fmt.Errorf("manifest %s names shard %s, which is missing: if another run replaced the manifest meanwhile, run again; "+
+					"otherwise move %s away and the next run adopts what the store holds: %w", key, sk, key, err)
+			}
+			if err != nil {
+				return fmt.Errorf("read manifest shard %s: %w", sk, err)
+			}
+			objs, err := decodeShard(ref, body)
+			if err != nil {
+				return fmt.Errorf("manifest %s: %w; move it away and the next run adopts what the store holds", key, err)
+			}
+			parts[i] = objs
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	total := 0
+	for _, p := range parts {
+		total += len(p)
+	}
+	s.sums = make(map[[16]byte]ShardRef, len(parts))
+	for i, p := range parts {
+		s.sums[shardSum(p)] = s.m.Shards[i]
+	}
+	objects := make([]ManifestObject, 0, total+len(s.m.Pending))
+	pending := make(map[string]ManifestObject, len(s.m.Pending))
+	for _, p := range s.m.Pending {
+		pending[p.Key] = ManifestObject{Path: p.path(), Key: p.Key}
+	}
+	for _, p := range parts {
+		for _, ob := range p {
+			if _, ok := pending[ob.Key]; !ok {
+				objects = append(objects, ob)
+			}
+		}
+	}
+	for _, p := range pending {
+		objects = append(objects, p)
+	}
+	sort.Slice(objects, func(i, j int) bool { return objects[i].Key < objects[j].Key })
+	s.m.Objects, s.loaded = objects, true
+	return nil
+}
+
+// shardSum is a cheap digest of a shard's entries (no encoding), to find
+// the shards a write leaves as they were loaded.
+func shardSum(objs []ManifestObject) [16]byte {
+	h := fnv.New128a()
+	var buf [8]byte
+	for _, ob := range objs {
+		for _, f := range [...]string{ob.Path, ob.Key, ob.Blob, ob.ContentType, ob.ETag} {
+			_, _ = io.WriteString(h, f)
+			_, _ = h.Write([]byte{0})
+		}
+		binary.LittleEndian.PutUint64(buf[:], uint64(ob.Size))
+		_, _ = h.Write(buf[:])
+		binary.LittleEndian.PutUint64(buf[:], uint64(ob.MTime))
+		_, _ = h.Write(buf[:])
+	}
+	var out [16]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// dropShards deletes the shards named in old but not in keep, once the root
+// naming keep is in place. A failure is logged, not returned: the run's
+// record is already true, and an unnamed shard is only garbage.
+func dropShards(ctx context.Context, o *Options, old, keep []ShardRef) {
+	if len(old) == 0 {
+		return
+	}
+	kept := make(map[string]bool, len(keep))
+	for _, r := range keep {
+		kept[r.Name] = true
+	}
+	var gone []string
+	for _, r := range old {
+		if !kept[r.Name] {
+			gone = append(gone, shardKey(o.ManifestKey, r.Name))
+			kept[r.Name] = true
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	if err := o.Bucket.Delete(ctx, gone); err != nil {
+		o.Logger.Warn("could not delete replaced manifest shards (garbage only)", "count", len(gone), "error", err.Error())
+	}
+}
