@@ -193,7 +193,7 @@ func TestAllErrorsReported(t *testing.T) {
 	want := []string{
 		`ghsync.yaml:6:5: jobs[0].delete: must be one of none, managed, all (got "some")`,
 		`ghsync.yaml:7:5: jobs[0].mode: must be one of files, archive (got "mirror")`,
-		`ghsync.yaml:8:5: jobs[0].bogus: unknown field "bogus" (known: alerts, archive_format, archive_key, archived, assets, cache_control, cdn, concurrency, content_type, delete, dest, exclude, exclude_repos, include, include_repos, invalidate, key_template, kind, limits, manifest, max_delete, mode, name, repos_from, schedule, skip_unstorable, source, symlinks, timezone, topics, verify, visibility)`,
+		`ghsync.yaml:8:5: jobs[0].bogus: unknown field "bogus" (known: alerts, archive_format, archive_key, archived, assets, cache_control, cdn, checksum, concurrency, content_type, delete, dest, exclude, exclude_repos, include, include_repos, invalidate, key_template, kind, limits, manifest, max_delete, mode, name, repos_from, schedule, skip_unstorable, source, symlinks, timezone, topics, verify, visibility)`,
 		`ghsync.yaml:9:5: jobs[1].repo: is required`,
 		`ghsync.yaml:9:5: jobs[1].branches: at least one branch is required`,
 		`ghsync.yaml:9:5: jobs[1].dest: is required`,
