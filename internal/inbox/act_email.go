@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -93,11 +94,13 @@ func mustRender(src string, vars map[string]string) string {
 	return t.Render(vars)
 }
 
-// sendSMTP delivers p over SMTP: smtp:// requires STARTTLS, smtps:// is TLS
-// from the start; AUTH with the URL's user and password when present.
-func sendSMTP(ctx context.Context, deps *Deps, via *url.URL, p emailPayload, fingerprint string) error {
-	where := redactURL(via)
-	opts := []mail.Option{mail.WithTimeout(30 * time.Second)}
+// NewSMTPClient returns the go-mail client for an email.via SMTP URL:
+// smtp:// requires STARTTLS (port 587 by default), smtps:// is TLS from the
+// start (465); AUTH with the URL's user and password when present. tlsConf,
+// when set, replaces the system's roots (tests); its ServerName defaults
+// to the URL's host. The error says what is wrong without the password.
+func NewSMTPClient(via *url.URL, timeout time.Duration, tlsConf *tls.Config) (*mail.Client, error) {
+	opts := []mail.Option{mail.WithTimeout(timeout)}
 	port := via.Port()
 	if via.Scheme == "smtps" {
 		opts = append(opts, mail.WithSSL())
@@ -112,11 +115,11 @@ func sendSMTP(ctx context.Context, deps *Deps, via *url.URL, p emailPayload, fin
 	}
 	n, err := strconv.Atoi(port)
 	if err != nil {
-		return fmt.Errorf("email via %s: bad port", where)
+		return nil, fmt.Errorf("bad port %q", port)
 	}
 	opts = append(opts, mail.WithPort(n))
-	if deps.SMTPTLS != nil {
-		tc := deps.SMTPTLS.Clone()
+	if tlsConf != nil {
+		tc := tlsConf.Clone()
 		if tc.ServerName == "" {
 			tc.ServerName = via.Hostname()
 		}
@@ -127,7 +130,13 @@ func sendSMTP(ctx context.Context, deps *Deps, via *url.URL, p emailPayload, fin
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover),
 			mail.WithUsername(via.User.Username()), mail.WithPassword(pw))
 	}
-	c, err := mail.NewClient(via.Hostname(), opts...)
+	return mail.NewClient(via.Hostname(), opts...)
+}
+
+// sendSMTP delivers p over SMTP (NewSMTPClient says how it connects).
+func sendSMTP(ctx context.Context, deps *Deps, via *url.URL, p emailPayload, fingerprint string) error {
+	where := redactURL(via)
+	c, err := NewSMTPClient(via, 30*time.Second, deps.SMTPTLS)
 	if err != nil {
 		return fmt.Errorf("email via %s: %w", where, err)
 	}

@@ -5,15 +5,13 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	mail "github.com/wneessen/go-mail"
 
 	"github.com/ghsync/ghsync/internal/config"
-
+	"github.com/ghsync/ghsync/internal/inbox"
 	"github.com/ghsync/ghsync/internal/slogx"
 )
 
@@ -70,31 +68,11 @@ func checkEmail(ctx context.Context, env *Env, via string) Check {
 	}
 	where := u.Redacted()
 	fix := "set email.via to smtp://USER:PASSWORD@HOST:PORT with the SMTP server's user and password"
-	port := u.Port()
-	opts := []mail.Option{mail.WithTimeout(checkTimeout)}
-	if u.Scheme == "smtps" {
-		opts = append(opts, mail.WithSSL())
-		if port == "" {
-			port = "465"
-		}
-	} else {
-		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
-		if port == "" {
-			port = "587"
-		}
-	}
-	n, err := strconv.Atoi(port)
-	if err != nil {
-		return checkFail("email smtp", where+": bad port", fix)
-	}
-	opts = append(opts, mail.WithPort(n))
 	signIn := "no sign-in (no user in email.via)"
 	if u.User != nil {
-		pw, _ := u.User.Password()
-		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(u.User.Username()), mail.WithPassword(pw))
 		signIn = "signed in as " + u.User.Username()
 	}
-	c, err := mail.NewClient(u.Hostname(), opts...)
+	c, err := inbox.NewSMTPClient(u, checkTimeout, nil)
 	if err != nil {
 		return checkFail("email smtp", where+": "+err.Error(), fix)
 	}
