@@ -109,11 +109,6 @@ type headState struct {
 	ETag string `json:"etag"`
 }
 
-// readOwnerState reads the job's state; nil when there is none.
-func readOwnerState(ctx context.Context, b *store.Bucket) (*ownerState, error) {
-	return readOwnerStateAt(ctx, b, ownerStateKey)
-}
-
 // runOwner runs a whole-owner repo job.
 func runOwner(ctx context.Context, env *Env, job *config.Job, r *RepoSettings, ro RunOptions) (*Result, error) {
 	spec, err := source.ParseSpec(r.Source)
@@ -145,32 +140,16 @@ func runOwnerRows(ctx context.Context, env *Env, job *config.Job, r *RepoSetting
 		return err
 	}
 	defer b.Close()
-	prev, err := readOwnerState(ctx, b)
+	v, err := listOwner(ctx, env, b, ownerStateKey, spec.Owner, r.ownerFilter(), "synced")
 	if err != nil {
 		return err
 	}
-	gh, err := env.GitHub(ctx)
-	if err != nil {
-		return err
-	}
-	var prevListing *github.RepoListing
-	if prev != nil {
-		prevListing = prev.Listing
-	}
-	listing, notModified, err := gh.ListOwnerRepos(ctx, spec.Owner, prevListing)
-	if err != nil {
-		// Nothing is removed on a failed listing: it is not an empty one.
-		return fmt.Errorf("list the repositories of %s (nothing synced or removed): %w", spec.Owner, err)
-	}
+	prev, gh, listing, notModified := v.prev, v.gh, v.listing, v.notModified
 	sum.ListingNotModified = notModified
-	f := r.ownerFilter()
-	var keep []string
-	for _, repo := range listing.Repos() {
-		if f.Keep(repo) {
-			keep = append(keep, repo.Name)
-		}
+	keep := make([]string, len(v.keep))
+	for i, repo := range v.keep {
+		keep[i] = repo.Name
 	}
-	sort.Strings(keep)
 	sum.Listed = len(listing.Repos())
 
 	rows := make([]FanoutRow, len(keep))

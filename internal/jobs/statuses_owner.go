@@ -113,31 +113,12 @@ func statusesOwnerRows(ctx context.Context, env *Env, job *config.Job, s *Status
 		return err
 	}
 	defer b.Close()
-	prev, err := readOwnerStateAt(ctx, b, statusesOwnerStateKey)
+	v, err := listOwner(ctx, env, b, statusesOwnerStateKey, owner, s.ownerFilter(), "snapshotted")
 	if err != nil {
 		return err
 	}
-	gh, err := env.GitHub(ctx)
-	if err != nil {
-		return err
-	}
-	var prevListing *github.RepoListing
-	if prev != nil {
-		prevListing = prev.Listing
-	}
-	listing, notModified, err := gh.ListOwnerRepos(ctx, owner, prevListing)
-	if err != nil {
-		return fmt.Errorf("list the repositories of %s (nothing snapshotted or removed): %w", owner, err)
-	}
+	prev, gh, listing, notModified, keep := v.prev, v.gh, v.listing, v.notModified, v.keep
 	sum.Listed, sum.ListingNotModified = len(listing.Repos()), notModified
-	f := s.ownerFilter()
-	var keep []github.OwnerRepo
-	for _, r := range listing.Repos() {
-		if f.Keep(r) {
-			keep = append(keep, r)
-		}
-	}
-	sort.Slice(keep, func(i, j int) bool { return keep[i].Name < keep[j].Name })
 
 	rows := make([]StatusesRow, len(keep))
 	shape := fmt.Sprintf("%s/%d", s.Format, s.HistorySize)
