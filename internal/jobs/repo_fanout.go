@@ -120,15 +120,7 @@ func runFanout(ctx context.Context, env *Env, job *config.Job, r *RepoSettings, 
 	if err != nil {
 		err = fmt.Errorf("%d of %d rows failed: %w", sum.Failed, len(rows), err)
 	}
-	if !ro.DryRun && !ro.NoAlerts {
-		switch {
-		case err != nil:
-			env.Alert(ctx, job, notify.Alert{Level: notify.LevelError, Title: "sync failed", Text: err.Error()})
-		case res.Changed:
-			env.Alert(ctx, job, notify.Alert{Level: notify.LevelChange, Title: "synced", Text: fanoutText(sum),
-				Details: map[string]any{"summary": sum}})
-		}
-	}
+	alertFanout(ctx, env, job, ro, sum, res.Changed, err)
 	return res, err
 }
 
@@ -197,5 +189,21 @@ func writeRemovedText(b *strings.Builder, r FanoutRow, dryRun bool) {
 		fmt.Fprintf(b, "kept    %s (%s): %s\n", r.Row["repo"], r.Dest, r.Removed.Kept)
 	default:
 		fmt.Fprintf(b, "%s %s (%s, left the listing): %d objects deleted (delete: %s)\n", verb, r.Row["repo"], r.Dest, r.Removed.Deleted, r.Removed.Policy)
+	}
+}
+
+// alertFanout sends a fanned-out run's alert (repos_from rows, or a whole
+// owner's repositories): an error alert naming the failed rows, or a change
+// alert with the summary; none for dry runs or when alerts are off.
+func alertFanout(ctx context.Context, env *Env, job *config.Job, ro RunOptions, sum *FanoutSummary, changed bool, err error) {
+	if ro.DryRun || ro.NoAlerts {
+		return
+	}
+	switch {
+	case err != nil:
+		env.Alert(ctx, job, notify.Alert{Level: notify.LevelError, Title: "sync failed", Text: err.Error()})
+	case changed:
+		env.Alert(ctx, job, notify.Alert{Level: notify.LevelChange, Title: "synced", Text: fanoutText(sum),
+			Details: map[string]any{"summary": sum}})
 	}
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/github"
-	"github.com/ghsync/ghsync/internal/notify"
 	"github.com/ghsync/ghsync/internal/reposync/source"
 	"github.com/ghsync/ghsync/internal/store"
 )
@@ -120,15 +119,7 @@ func runOwner(ctx context.Context, env *Env, job *config.Job, r *RepoSettings, r
 	res.SetText(func(w io.Writer) { writeFanoutText(w, sum) })
 	err = runOwnerRows(ctx, env, job, r, spec, ro, sum)
 	res.Changed = sum.Changed()
-	if !ro.DryRun && !ro.NoAlerts {
-		switch {
-		case err != nil:
-			env.Alert(ctx, job, notify.Alert{Level: notify.LevelError, Title: "sync failed", Text: err.Error()})
-		case res.Changed:
-			env.Alert(ctx, job, notify.Alert{Level: notify.LevelChange, Title: "synced", Text: fanoutText(sum),
-				Details: map[string]any{"summary": sum}})
-		}
-	}
+	alertFanout(ctx, env, job, ro, sum, res.Changed, err)
 	return res, err
 }
 
