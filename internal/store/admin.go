@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	gcs "google.golang.org/api/storage/v1"
 )
 
 // bucketAdmin is implemented by the drivers of schemes whose buckets can be
@@ -72,7 +73,8 @@ func (d *gcsDriver) createBucket(ctx context.Context, getenv func(string) string
 		}
 		project = "ghsync"
 	}
-	return d.bucket.Create(ctx, project, nil)
+	_, err := d.svc.Buckets.Insert(project, &gcs.Bucket{Name: d.bucket}).Context(ctx).Do()
+	return err
 }
 
 func (d *gcsDriver) credentialSource(_ context.Context, getenv func(string) string) string {

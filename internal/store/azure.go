@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -15,8 +17,6 @@ import (
 	azblobblob "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
-	"gocloud.dev/blob"
-	_ "gocloud.dev/blob/azureblob" // registers azblob:// with gocloud's URL opener
 )
 
 // azureDriver serves azblob:// through the container client, so blob names
@@ -27,21 +27,21 @@ type azureDriver struct {
 	cc *container.Client
 }
 
-// openAzure opens azblob:// with gocloud's URL opener, which reads
-// AZURE_STORAGE_ACCOUNT / AZURE_STORAGE_KEY (or SAS, connection string,
-// default credentials) and the localemu, domain and protocol parameters used
-// for Azurite.
-func openAzure(ctx context.Context, b *Bucket, t target) (driver, *blob.Bucket, error) {
-	base, err := openGocloud(ctx, t)
+// openAzure opens azblob:// with the Azure SDK's container client, its
+// service URL and credentials found as azureContainer says (the
+// environment variables and URL parameters gocloud's azureblob opener read:
+// AZURE_STORAGE_ACCOUNT / AZURE_STORAGE_KEY, SAS token, connection string,
+// default credentials; localemu, domain, protocol, cdn, storage_account).
+func openAzure(_ context.Context, b *Bucket, t target) (driver, error) {
+	cc, err := azureContainer(t, os.Getenv)
 	if err != nil {
-		return nil, nil, err
+		var ce *CredentialsError
+		if errors.As(err, &ce) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("destination %s: %w", t.redacted, err)
 	}
-	var cc *container.Client
-	if !base.As(&cc) {
-		_ = base.Close()
-		return nil, nil, fmt.Errorf("open %s: the azblob driver did not expose its *container.Client", t.redacted)
-	}
-	return &azureDriver{b: b, cc: cc}, blob.PrefixedBucket(base, t.prefix), nil
+	return &azureDriver{b: b, cc: cc}, nil
 }
 
 func (d *azureDriver) put(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {
@@ -331,4 +331,36 @@ func (d *azureDriver) open(ctx context.Context, key string) (io.ReadCloser, Obje
 		o.ModTime = *resp.LastModified
 	}
 	return resp.Body, o, nil
+}
+
+// copy copies src to dst inside the storage account (Copy Blob: the
+// service copies; the bytes never pass through ghsync), keeping content
+// type, cache control, content encoding and metadata, and waits for a copy
+// the service reports pending.
+func (d *azureDriver) copy(ctx context.Context, dst, src string) error {
+	dc := d.cc.NewBlobClient(dst)
+	resp, err := dc.StartCopyFromURL(ctx, d.cc.NewBlobClient(src).URL(), nil)
+	if err != nil {
+		return fmt.Errorf("Copy Blob: %w", err)
+	}
+	status := deref(resp.CopyStatus)
+	for fails := 0; status == azblobblob.CopyStatusTypePending; {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("Copy Blob: %w", ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+		p, err := dc.GetProperties(ctx, nil)
+		if err != nil {
+			if fails++; fails == 3 {
+				return fmt.Errorf("Copy Blob: wait for the copy: %w", err)
+			}
+			continue
+		}
+		status = deref(p.CopyStatus)
+	}
+	if status != azblobblob.CopyStatusTypeSuccess {
+		return fmt.Errorf("Copy Blob of %s ended with status %q", src, status)
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -22,4 +23,16 @@ func (b *Bucket) Delete(ctx context.Context, keys []string) error {
 		full[i] = b.full(k)
 	}
 	return b.drv.delete(ctx, full)
+}
+
+// deleteEach deletes keys one request each, at most b.conc in flight; keys
+// that do not exist are not errors. All keys are attempted.
+func deleteEach(ctx context.Context, b *Bucket, keys []string, del func(context.Context, string) error) error {
+	return eachBounded(ctx, b.conc, keys, func(k string) error {
+		b.stats.add(KindDelete, 1)
+		if err := classify(del(ctx, k)); err != nil && !errors.Is(err, ErrNotExist) {
+			return fmt.Errorf("delete %s: %w", k, err)
+		}
+		return nil
+	})
 }

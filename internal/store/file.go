@@ -31,10 +31,14 @@ import (
 // rewritten (which removes it), and it is removed with NAME. ETags are the
 // same (modification time and size), so such a folder is adopted without
 // rewriting anything.
+//
+// With sidecar set (?metadata=sidecar) attributes live in side files
+// instead, and keys are stored under fileblob's names (sidecar.go).
 type fileDriver struct {
-	b     *Bucket
-	dir   string // absolute root directory
-	attrs bool   // extended attributes are written and read
+	b       *Bucket
+	dir     string // absolute root directory
+	attrs   bool   // attributes are written and read
+	sidecar bool   // ... in side files NAME.attrs, not extended attributes
 	// pages holds the rest of listings being paged (token → objects).
 	pagesMu sync.Mutex
 	pages   map[string][]Object
@@ -61,7 +65,12 @@ type legacyAttrs struct {
 	MD5             []byte            `json:"md5"`
 }
 
-func (d *fileDriver) path(key string) string { return filepath.Join(d.dir, filepath.FromSlash(key)) }
+func (d *fileDriver) path(key string) string {
+	if d.sidecar {
+		key = fileName(key)
+	}
+	return filepath.Join(d.dir, filepath.FromSlash(key))
+}
 
 func (d *fileDriver) lock(ctx context.Context) (func(), error) { return lockDir(ctx, d.dir) }
 
@@ -128,21 +137,28 @@ func (d *fileDriver) write(key string, r io.Reader, o PutOptions) (Object, error
 			_ = os.Remove(tmp)
 		}
 	}()
-	n, err := f.Write(h.data)
+	w, sum := d.sideHash(f)
+	n, err := w.Write(h.data)
 	if err != nil {
 		return Object{}, fmt.Errorf("write %s: %w", tmp, err)
 	}
 	size := int64(n)
 	if !h.whole {
-		m, err := d.b.bufs.copyBody(f, h.rest)
+		m, err := d.b.bufs.copyBody(w, h.rest)
 		if err != nil {
 			return Object{}, fmt.Errorf("write body: %w", err)
 		}
 		size += m
 	}
-	if d.attrs {
-		if err := setAttrs(f, fileAttrs{ContentType: o.ContentType, CacheControl: o.CacheControl,
-			ContentEncoding: o.ContentEncoding, Metadata: o.Metadata}); err != nil {
+	a := fileAttrs{ContentType: o.ContentType, CacheControl: o.CacheControl,
+		ContentEncoding: o.ContentEncoding, Metadata: o.Metadata}
+	switch {
+	case d.sidecar: // the side file first, as fileblob: the object never appears without it
+		if err := writeSide(final, a, sum.Sum(nil)); err != nil {
+			return Object{}, err
+		}
+	case d.attrs:
+		if err := setAttrs(f, a); err != nil {
 			return Object{}, fmt.Errorf("set the attributes of %s: %w", tmp, err)
 		}
 	}
@@ -217,6 +233,9 @@ func legacy(path string) (a legacyAttrs, ok bool) {
 // path, so its attributes are never taken for those of new content. A file
 // NAME.attrs that is not a fileblob record is an object and stays.
 func (d *fileDriver) dropLegacy(path string) error {
+	if d.sidecar {
+		return nil
+	}
 	if _, ok := legacy(path); !ok {
 		return nil
 	}
@@ -231,6 +250,9 @@ func (d *fileDriver) dropLegacy(path string) error {
 func (d *fileDriver) attrsOf(f *os.File, path string) (fileAttrs, []byte) {
 	if !d.attrs {
 		return fileAttrs{}, nil
+	}
+	if d.sidecar {
+		return sideAttrs(path)
 	}
 	if a, ok := getAttrs(f); ok {
 		return a, nil
@@ -369,6 +391,12 @@ func (d *fileDriver) walk(prefix string) ([]Object, error) {
 			return err
 		}
 		key := filepath.ToSlash(rel)
+		if d.sidecar {
+			var ok bool
+			if key, ok = sideKey(key); !ok {
+				return nil
+			}
+		}
 		if !strings.HasPrefix(key, prefix) {
 			return nil
 		}
@@ -378,7 +406,7 @@ func (d *fileDriver) walk(prefix string) ([]Object, error) {
 		} else if err != nil {
 			return err
 		}
-		if strings.HasSuffix(key, attrsExt) {
+		if !d.sidecar && strings.HasSuffix(key, attrsExt) {
 			attrsNames = append(attrsNames, len(out))
 		}
 		out = append(out, Object{Key: key, Size: fi.Size(), ETag: synthETag(fi.ModTime(), fi.Size()), ModTime: fi.ModTime()})
@@ -422,8 +450,8 @@ func (d *fileDriver) delete(ctx context.Context, keys []string) error {
 		if err := os.Remove(p); err != nil {
 			return notExist(err)
 		}
-		if side {
-			_ = os.Remove(p + attrsExt)
+		if side || d.sidecar {
+			return removeSide(p)
 		}
 		return nil
 	})
@@ -437,7 +465,7 @@ func (d *fileDriver) copy(_ context.Context, dst, src string) error {
 		return err
 	}
 	defer in.Close()
-	a, _ := d.attrsOf(in, d.path(src))
+	a, sum := d.attrsOf(in, d.path(src))
 	final := d.path(dst)
 	out, tmp, err := createTemp(final)
 	if err != nil {
@@ -448,7 +476,13 @@ func (d *fileDriver) copy(_ context.Context, dst, src string) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("copy to %s: %w", tmp, err)
 	}
-	if d.attrs {
+	if d.sidecar {
+		if err := writeSide(final, a, sum); err != nil {
+			_ = out.Close()
+			_ = os.Remove(tmp)
+			return err
+		}
+	} else if d.attrs {
 		if err := setAttrs(out, a); err != nil {
 			_ = out.Close()
 			_ = os.Remove(tmp)

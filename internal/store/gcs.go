@@ -3,198 +3,249 @@ package store
 import (
 	"bytes"
 	"context"
-	"errors"
+	"encoding/base64"
 	"fmt"
 	"io"
-	"net/url"
+	"net/http"
 	"os"
-	"strconv"
+	"strings"
+	"time"
 
-	"cloud.google.com/go/storage"
-	"gocloud.dev/blob"
-	"gocloud.dev/blob/gcsblob"
-	"gocloud.dev/gcp"
-	"google.golang.org/api/iterator"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/google"
+	"google.golang.org/api/googleapi"
 	"google.golang.org/api/option"
+	gcs "google.golang.org/api/storage/v1"
 )
 
-// gcsDriver serves gs:// through the Cloud Storage client, so keys are sent
+// gcsDriver serves gs:// through the Cloud Storage JSON API client
+// (google.golang.org/api/storage/v1, as rclone does), so keys are sent
 // verbatim and conditional writes use generation preconditions.
 type gcsDriver struct {
 	b      *Bucket
-	bucket *storage.BucketHandle
+	svc    *gcs.Service
+	bucket string
 }
 
-// openGCS opens gs://. With STORAGE_EMULATOR_HOST set (host:port or a URL,
+// gcsScope is the OAuth scope the driver asks for: it reads, writes,
+// deletes objects and creates buckets.
+const gcsScope = "https://www.googleapis.com/auth/devstorage.full_control"
+
+// gcsParams are the query parameters gs:// accepts: those gocloud's gcsblob
+// opener took. access_id and private_key_path only served gocloud's signed
+// URLs, which ghsync never makes: access_id=- asks for an unauthenticated
+// client (as anonymous=true), other values are accepted and unused.
+var gcsParams = map[string]bool{"anonymous": true, "access_id": true, "private_key_path": true,
+	"universe_domain": true, "grpc": true, "zonal": true}
+
+// openGCS opens gs://. With STORAGE_EMULATOR_HOST set (HOST:PORT or a URL,
 // as Google's client libraries accept it) the client talks to that emulator
-// without credentials; with ?anonymous=true it makes unauthenticated requests
-// (public buckets). Both build the Cloud Storage client directly, so no
-// credential lookup happens. Otherwise gocloud's URL opener finds the
-// credentials (Application Default Credentials) and reads its parameters.
-func openGCS(ctx context.Context, b *Bucket, t target) (driver, *blob.Bucket, error) {
-	emulator := os.Getenv("STORAGE_EMULATOR_HOST") != ""
-	anonymous := false
-	if v := t.query.Get("anonymous"); v != "" {
-		on, err := parseBool(v)
-		if err != nil {
-			return nil, nil, fmt.Errorf("destination %s: anonymous: %w", t.redacted, err)
-		}
-		anonymous = on
+// without credentials; with ?anonymous=true (or access_id=-) it makes
+// unauthenticated requests (public buckets). Otherwise it uses Application
+// Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud's user
+// credentials, the metadata server); finding none is a *CredentialsError
+// before any request. universe_domain chooses another Google Cloud universe.
+// Only the JSON API is spoken: grpc=true and zonal=true are refused.
+func openGCS(ctx context.Context, b *Bucket, t target) (driver, error) {
+	p, err := gcsOptions(t)
+	if err != nil {
+		return nil, fmt.Errorf("destination %s: %w", t.redacted, err)
 	}
-	var base *blob.Bucket
-	var client *storage.Client
-	if emulator || anonymous {
+	emulator := os.Getenv("STORAGE_EMULATOR_HOST")
+	if emulator != "" || p.anonymous {
 		for k := range t.query {
 			if k != "anonymous" {
-				return nil, nil, fmt.Errorf("destination %s: query parameter %q is not used with STORAGE_EMULATOR_HOST or anonymous=true", t.redacted, k)
+				return nil, fmt.Errorf("destination %s: query parameter %q is not used with STORAGE_EMULATOR_HOST or anonymous=true", t.redacted, k)
 			}
 		}
-		c, err := storage.NewClient(ctx, option.WithoutAuthentication())
-		if err != nil {
-			return nil, nil, fmt.Errorf("open %s: %w", t.redacted, err)
-		}
-		if base, err = gcsblob.OpenBucket(ctx, nil, t.bucket, &gcsblob.Options{Client: c}); err != nil {
-			_ = c.Close()
-			return nil, nil, fmt.Errorf("open %s: %w", t.redacted, err)
-		}
-		client = c
-	} else {
-		var err error
-		if base, err = openGCSURL(ctx, t); err != nil {
-			return nil, nil, err
-		}
-		if !base.As(&client) {
-			_ = base.Close()
-			return nil, nil, fmt.Errorf("open %s: the gs driver did not expose its *storage.Client", t.redacted)
-		}
 	}
-	return &gcsDriver{b: b, bucket: client.Bucket(t.bucket)}, blob.PrefixedBucket(base, t.prefix), nil
-}
-
-// openGCSURL opens gs:// with gocloud's URL opener over credentials looked
-// up here, so that missing credentials are one clear error (a
-// *CredentialsError) before any request, and gocloud's default opener does
-// not print its own warning on stdout and carry on with empty credentials.
-func openGCSURL(ctx context.Context, t target) (*blob.Bucket, error) {
-	u := url.URL{Scheme: t.kind, Host: t.bucket, RawQuery: t.query.Encode()}
-	anon, _ := strconv.ParseBool(t.query.Get("anonymous"))
-	o := &gcsblob.URLOpener{}
-	if anon || t.query.Get("access_id") == "-" {
-		o.Client = gcp.NewAnonymousHTTPClient(gcp.DefaultTransport())
-	} else {
-		creds, err := gcp.DefaultCredentials(ctx)
+	opts := []option.ClientOption{}
+	switch {
+	case emulator != "":
+		base := emulator
+		if !strings.Contains(base, "://") {
+			base = "http://" + base
+		}
+		opts = append(opts, option.WithHTTPClient(&http.Client{Transport: gcsTransport()}),
+			option.WithEndpoint(strings.TrimSuffix(base, "/")+"/storage/v1/"))
+	case p.anonymous:
+		opts = append(opts, option.WithHTTPClient(&http.Client{Transport: gcsTransport()}))
+	default:
+		creds, err := google.FindDefaultCredentialsWithParams(ctx, google.CredentialsParams{
+			Scopes: []string{gcsScope}, UniverseDomain: p.universe})
 		if err != nil {
 			ce := gcpCredentials
 			ce.URL, ce.Cause = t.redacted, err
 			return nil, &ce
 		}
-		o.TokenSource = gcp.CredentialsTokenSource(creds)
-		if o.Client, err = gcp.NewHTTPClient(gcp.DefaultTransport(), o.TokenSource); err != nil {
-			return nil, fmt.Errorf("open %s: %w", t.redacted, err)
+		hc := &http.Client{Transport: &oauth2.Transport{Source: creds.TokenSource, Base: gcsTransport()}}
+		opts = append(opts, option.WithHTTPClient(hc))
+		if p.universe != "" {
+			opts = append(opts, option.WithUniverseDomain(p.universe))
 		}
 	}
-	b, err := o.OpenBucketURL(ctx, &u)
+	svc, err := gcs.NewService(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", t.redacted, err)
 	}
-	return b, nil
+	return &gcsDriver{b: b, svc: svc, bucket: t.bucket}, nil
+}
+
+// gcsURLParams are the parsed gs:// parameters.
+type gcsURLParams struct {
+	anonymous bool
+	universe  string
+}
+
+// gcsOptions checks t's parameters (see gcsParams).
+func gcsOptions(t target) (gcsURLParams, error) {
+	var p gcsURLParams
+	for k, vs := range t.query {
+		if !gcsParams[k] {
+			return p, fmt.Errorf("unknown query parameter %q (gs:// takes anonymous, access_id, private_key_path, universe_domain and prefix)", k)
+		}
+		if len(vs) != 1 {
+			return p, fmt.Errorf("query parameter %s is given %d times", k, len(vs))
+		}
+		v := vs[0]
+		switch k {
+		case "anonymous", "grpc", "zonal":
+			on, err := parseBool(v)
+			if err != nil {
+				return p, fmt.Errorf("%s: %w", k, err)
+			}
+			if k == "anonymous" {
+				p.anonymous = on
+			} else if on {
+				return p, fmt.Errorf("%s=true: ghsync speaks Cloud Storage's JSON API only (no gRPC client is built in)", k)
+			}
+		case "access_id":
+			p.anonymous = p.anonymous || v == "-"
+		case "private_key_path":
+			if v != "" {
+				if _, err := os.Stat(v); err != nil {
+					return p, fmt.Errorf("private_key_path: %w", err)
+				}
+			}
+		case "universe_domain":
+			p.universe = v
+		}
+	}
+	return p, nil
+}
+
+// gcsTransport is the HTTP transport of the Cloud Storage client: Go's
+// default one, keeping as many idle connections as a sync has uploads.
+func gcsTransport() *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = maxIdleConnsPerHost
+	return tr
 }
 
 func (d *gcsDriver) put(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {
-	obj := d.bucket.Object(key)
+	obj := &gcs.Object{Name: key, CacheControl: o.CacheControl, ContentEncoding: o.ContentEncoding, Metadata: o.Metadata}
+	call := d.svc.Objects.Insert(d.bucket, obj)
 	switch {
 	case o.IfNoneMatch:
-		obj = obj.If(storage.Conditions{DoesNotExist: true})
+		call.IfGenerationMatch(0)
 	case o.IfMatch != "":
 		// The ETag is compared here and the write is made conditional on
 		// the generation that carried it: atomic, since any other write in
 		// between creates a new generation.
 		d.b.stats.add(KindHead, 1)
-		cur, err := obj.Attrs(ctx)
+		cur, err := d.attrs(ctx, key)
 		if err != nil {
 			return Object{}, fmt.Errorf("check condition: %w", err)
 		}
 		if err := conditionHolds(o, true, cur.Etag); err != nil {
 			return Object{}, err
 		}
-		obj = obj.If(storage.Conditions{GenerationMatch: cur.Generation})
+		call.IfGenerationMatch(cur.Generation)
 	}
-	// Read up to one part first: a shorter body goes in one request with a
-	// buffer of its own size (not a part-sized one per small file).
+	// Read up to one part first: a shorter body goes in one request without
+	// a part-sized buffer; a longer one as a resumable upload of part-sized
+	// chunks (nothing is written unless every chunk arrives).
 	h, err := d.b.bufs.readHead(r, d.b.part, o.Size)
 	if err != nil {
 		return Object{}, fmt.Errorf("read body: %w", err)
 	}
 	defer h.release()
-	chunk := int(d.b.part)
-	if h.whole {
-		const quantum = 256 << 10 // the client rounds chunk sizes to 256 KiB
-		chunk = (len(h.data)/quantum + 1) * quantum
+	obj.ContentType = o.ContentType
+	if obj.ContentType == "" {
+		obj.ContentType = sniffType(h.data)
 	}
-	ct := o.ContentType
-	if ct == "" {
-		ct = sniffType(h.data)
-	}
-	r = bytes.NewReader(h.data)
+	chunk := googleapi.ChunkSize(0) // one request
+	cr := &countingReader{r: bytes.NewReader(h.data)}
 	if !h.whole {
-		r = io.MultiReader(r, h.rest)
+		cr.r = io.MultiReader(cr.r, h.rest)
+		chunk = googleapi.ChunkSize(int(d.b.part))
 	}
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	d.b.stats.add(KindPut, 1)
-	w := obj.NewWriter(wctx)
-	w.ChunkSize = chunk
-	w.ContentType = ct
-	w.CacheControl = o.CacheControl
-	w.ContentEncoding = o.ContentEncoding
-	w.Metadata = o.Metadata
-	n, err := io.Copy(w, r)
+	res, err := call.Context(ctx).Media(cr, chunk, googleapi.ContentType(obj.ContentType)).Do()
 	if err != nil {
-		cancel() // abandons the upload: nothing is written
-		_ = w.Close()
-		return Object{}, fmt.Errorf("write body: %w", err)
+		if cr.err != nil {
+			return Object{}, fmt.Errorf("read body: %w", cr.err)
+		}
+		return Object{}, fmt.Errorf("objects.insert: %w", err)
 	}
-	if err := w.Close(); err != nil {
-		return Object{}, fmt.Errorf("finish write: %w", err)
-	}
-	d.b.stats.uploaded(n)
-	return gcsObject(w.Attrs()), nil
+	d.b.stats.uploaded(cr.n)
+	return gcsObject(res), nil
 }
 
-func gcsObject(a *storage.ObjectAttrs) Object {
+// gcsObject converts the API's object resource.
+func gcsObject(a *gcs.Object) Object {
 	md := a.Metadata
 	if md == nil {
 		md = map[string]string{}
 	}
-	return Object{Key: a.Name, Size: a.Size, ETag: a.Etag, MD5: a.MD5, Metadata: md,
-		ContentType: a.ContentType, CacheControl: a.CacheControl, ContentEncoding: a.ContentEncoding, ModTime: a.Updated}
+	o := Object{Key: a.Name, Size: int64(a.Size), ETag: a.Etag, Metadata: md, ContentType: a.ContentType,
+		CacheControl: a.CacheControl, ContentEncoding: a.ContentEncoding}
+	if a.Md5Hash != "" {
+		o.MD5, _ = base64.StdEncoding.DecodeString(a.Md5Hash)
+	}
+	if a.Updated != "" {
+		o.ModTime, _ = time.Parse(time.RFC3339Nano, a.Updated)
+	}
+	return o
+}
+
+// attrs returns the object's resource (objects.get).
+func (d *gcsDriver) attrs(ctx context.Context, key string) (*gcs.Object, error) {
+	return d.svc.Objects.Get(d.bucket, key).Context(ctx).Do()
+}
+
+// download opens the stored bytes of one generation of the object:
+// Accept-Encoding: gzip keeps the service from transcoding (gunzipping) an
+// object stored with Content-Encoding: gzip, and, being set here, keeps Go's
+// transport from gunzipping it on the way.
+func (d *gcsDriver) download(ctx context.Context, key string, gen int64) (io.ReadCloser, error) {
+	call := d.svc.Objects.Get(d.bucket, key).Generation(gen).Context(ctx)
+	call.Header().Set("Accept-Encoding", "gzip")
+	resp, err := call.Download()
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
 }
 
 // read makes a HEAD for the ETag (the GET response does not carry it) and
 // reads that generation, so content and ETag agree.
 func (d *gcsDriver) read(ctx context.Context, key string) ([]byte, string, error) {
-	d.b.stats.add(KindHead, 1)
-	a, err := d.bucket.Object(key).Attrs(ctx)
+	rc, obj, err := d.open(ctx, key)
 	if err != nil {
 		return nil, "", err
 	}
-	d.b.stats.add(KindGet, 1)
-	// ReadCompressed: the stored bytes, never a transcoded (gunzipped) body.
-	r, err := d.bucket.Object(key).Generation(a.Generation).ReadCompressed(true).NewReader(ctx)
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, maxRead+1))
 	if err != nil {
 		return nil, "", err
 	}
-	defer r.Close()
-	data, err := io.ReadAll(io.LimitReader(r, maxRead+1))
-	if err != nil {
-		return nil, "", err
-	}
-	return data, a.Etag, nil
+	return data, obj.ETag, nil
 }
 
 func (d *gcsDriver) stat(ctx context.Context, key string) (Object, error) {
 	d.b.stats.add(KindHead, 1)
-	a, err := d.bucket.Object(key).Attrs(ctx)
+	a, err := d.attrs(ctx, key)
 	if err != nil {
 		return Object{}, err
 	}
@@ -203,59 +254,62 @@ func (d *gcsDriver) stat(ctx context.Context, key string) (Object, error) {
 
 func (d *gcsDriver) listPage(ctx context.Context, prefix, token string) ([]Object, string, error) {
 	d.b.stats.add(KindList, 1)
-	q := &storage.Query{Prefix: prefix}
-	if err := q.SetAttrSelection([]string{"Name", "Size", "Etag", "MD5", "Updated"}); err != nil {
-		return nil, "", err
+	call := d.svc.Objects.List(d.bucket).Prefix(prefix).MaxResults(listPage).
+		Fields("items(name,size,etag,md5Hash,updated)", "nextPageToken").Context(ctx)
+	if token != "" {
+		call.PageToken(token)
 	}
-	var page []*storage.ObjectAttrs
-	next, err := iterator.NewPager(d.bucket.Objects(ctx, q), listPage, token).NextPage(&page)
+	page, err := call.Do()
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]Object, 0, len(page))
-	for _, a := range page {
-		if a.Prefix != "" {
-			continue
-		}
+	out := make([]Object, 0, len(page.Items))
+	for _, a := range page.Items {
 		o := gcsObject(a)
 		o.Metadata = nil
 		out = append(out, o)
 	}
-	return out, next, nil
+	return out, page.NextPageToken, nil
 }
 
 func (d *gcsDriver) delete(ctx context.Context, keys []string) error {
 	return deleteEach(ctx, d.b, keys, func(ctx context.Context, k string) error {
-		return d.bucket.Object(k).Delete(ctx)
+		return d.svc.Objects.Delete(d.bucket, k).Context(ctx).Do()
 	})
-}
-
-// gcsNotFound reports the Cloud Storage client's not-found errors.
-func gcsNotFound(err error) bool {
-	return errors.Is(err, storage.ErrObjectNotExist) || errors.Is(err, storage.ErrBucketNotExist)
 }
 
 // open makes a HEAD for the ETag (a GET response does not carry it) and
 // reads that generation, so content and ETag agree.
 func (d *gcsDriver) open(ctx context.Context, key string) (io.ReadCloser, Object, error) {
 	d.b.stats.add(KindHead, 1)
-	a, err := d.bucket.Object(key).Attrs(ctx)
+	a, err := d.attrs(ctx, key)
 	if err != nil {
 		return nil, Object{}, err
 	}
 	d.b.stats.add(KindGet, 1)
-	r, err := d.bucket.Object(key).Generation(a.Generation).ReadCompressed(true).NewReader(ctx)
+	rc, err := d.download(ctx, key, a.Generation)
 	if err != nil {
 		return nil, Object{}, err
 	}
-	return r, gcsObject(a), nil
+	return rc, gcsObject(a), nil
 }
 
-// copy rewrites src to dst inside the store (Objects: rewrite, repeated by
-// the client until done), keeping the object's attributes.
+// copy rewrites src to dst inside the store (objects.rewrite, repeated with
+// its token until done), keeping the object's attributes.
 func (d *gcsDriver) copy(ctx context.Context, dst, src string) error {
-	if _, err := d.bucket.Object(dst).CopierFrom(d.bucket.Object(src)).Run(ctx); err != nil {
-		return fmt.Errorf("rewrite: %w", err)
+	token := ""
+	for {
+		call := d.svc.Objects.Rewrite(d.bucket, src, d.bucket, dst, &gcs.Object{}).Context(ctx)
+		if token != "" {
+			call.RewriteToken(token)
+		}
+		res, err := call.Do()
+		if err != nil {
+			return fmt.Errorf("rewrite: %w", err)
+		}
+		if res.Done {
+			return nil
+		}
+		token = res.RewriteToken
 	}
-	return nil
 }

@@ -12,9 +12,6 @@ import (
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"gocloud.dev/blob"
-	"gocloud.dev/blob/fileblob"
-	"gocloud.dev/blob/s3blob"
 )
 
 // memRegistry holds the named mem:// buckets. It is deliberately process-wide
@@ -29,13 +26,18 @@ var memRegistry = struct {
 //
 // Forms:
 //   - s3://bucket/prefix/?region=R&endpoint=http://127.0.0.1:7070&use_path_style=true&disable_https=true
-//     (also path_style=true, and gocloud's own parameters such as
-//     s3ForcePathStyle, hostname_immutable, awssdk, profile). Request checksums
+//     (also path_style=true, and the parameters gocloud's s3blob took, such
+//     as s3ForcePathStyle, hostname_immutable, awssdk, profile). Request checksums
 //     default to request_checksum_calculation=when_required and
 //     response_checksum_validation=when_required, which S3-compatible servers
 //     need; the region defaults to us-east-1 when neither the URL nor the
 //     environment sets one. Credentials come from the environment.
-//   - gs://bucket/prefix, azblob://container/prefix (gocloud's parameters).
+//   - gs://bucket/prefix?anonymous=true (also access_id, private_key_path,
+//     universe_domain, grpc=false: see openGCS); STORAGE_EMULATOR_HOST
+//     selects an emulator.
+//   - azblob://container/prefix?localemu=true&domain=127.0.0.1:10000&protocol=http
+//     (also cdn, storage_account: see openAzure); credentials from
+//     AZURE_STORAGE_* or the default Azure credential chain.
 //   - file:///abs/path, file://./rel (relative to the working directory); the
 //     directory is created. Its prefix comes from ?prefix=a/b only. One file
 //     per object at exactly its key; each object's attributes (content type,
@@ -44,7 +46,8 @@ var memRegistry = struct {
 //     file system has no extended attributes, and with ?metadata=skip,
 //     objects keep no attributes (Capabilities.StoresAttributes is false).
 //     ?metadata=sidecar keeps them in side files NAME.attrs instead
-//     (gocloud's fileblob, the earlier default; ".attrs" names reserved).
+//     (gocloud fileblob's format, the earlier default; ".attrs" names
+//     reserved: sidecar.go).
 //   - mem://name/prefix: named in-process buckets shared within the process;
 //     mem:// without a name is a fresh private bucket.
 //
@@ -76,34 +79,23 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Bucket, error) {
 	if b.conc <= 0 {
 		b.conc = DefaultConcurrency
 	}
-	drv, view, err := def.open(ctx, b, t)
+	drv, err := def.open(ctx, b, t)
 	if err != nil {
 		return nil, err
 	}
-	b.drv, b.view = drv, view
+	b.drv = drv
 	b.store = storeID(t, b)
 	b.log.Debug("store opened", "url", b.url, "prefix", b.prefix)
 	return b, nil
 }
 
-// openGocloud opens a gs:// or azblob:// URL with gocloud's URL opener, which
-// reads the scheme's parameters, credentials and emulator settings.
-func openGocloud(ctx context.Context, t target) (*blob.Bucket, error) {
-	u := url.URL{Scheme: t.kind, Host: t.bucket, RawQuery: t.query.Encode()}
-	base, err := blob.OpenBucket(ctx, u.String())
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", t.redacted, err)
-	}
-	return base, nil
-}
-
-// openS3 builds the S3 client itself (so that checksum defaults apply to every
-// request ghsync makes) and hands it to s3blob.
 // maxIdleConnsPerHost is how many idle connections to the S3 endpoint are
 // kept for reuse: enough for the most concurrent uploads a sync allows.
 const maxIdleConnsPerHost = 256
 
-func openS3(ctx context.Context, b *Bucket, t target) (driver, *blob.Bucket, error) {
+// openS3 builds the S3 client (checksum defaults apply to every request
+// ghsync makes) from the URL's parameters and the environment.
+func openS3(ctx context.Context, b *Bucket, t target) (driver, error) {
 	q := url.Values{}
 	var clientOpts []func(*s3.Options)
 	for k, vs := range t.query {
@@ -112,7 +104,7 @@ func openS3(ctx context.Context, b *Bucket, t target) (driver, *blob.Bucket, err
 		case "use_path_style", "s3ForcePathStyle", "disable_https", "accelerate":
 			on, err := parseBool(v)
 			if err != nil {
-				return nil, nil, fmt.Errorf("destination %s: %s: %w", t.redacted, k, err)
+				return nil, fmt.Errorf("destination %s: %s: %w", t.redacted, k, err)
 			}
 			switch k {
 			case "disable_https":
@@ -123,7 +115,7 @@ func openS3(ctx context.Context, b *Bucket, t target) (driver, *blob.Bucket, err
 				clientOpts = append(clientOpts, func(o *s3.Options) { o.UsePathStyle = on })
 			}
 		case "ssetype", "kmskeyid":
-			return nil, nil, fmt.Errorf("destination %s: %s is not supported yet", t.redacted, k)
+			return nil, fmt.Errorf("destination %s: %s is not supported yet", t.redacted, k)
 		case "awssdk":
 			// gocloud's SDK selector; only v2 exists now.
 		default:
@@ -138,7 +130,7 @@ func openS3(ctx context.Context, b *Bucket, t target) (driver, *blob.Bucket, err
 	}
 	cfg, err := awsConfig(ctx, q, b.log)
 	if err != nil {
-		return nil, nil, fmt.Errorf("destination %s: %w", t.redacted, err)
+		return nil, fmt.Errorf("destination %s: %w", t.redacted, err)
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
@@ -151,14 +143,7 @@ func openS3(ctx context.Context, b *Bucket, t target) (driver, *blob.Bucket, err
 			tr.MaxIdleConnsPerHost = max(tr.MaxIdleConnsPerHost, maxIdleConnsPerHost)
 		})
 	}
-	d := &s3Driver{b: b, client: s3.NewFromConfig(cfg, clientOpts...), name: t.bucket}
-	bkt, err := s3blob.OpenBucket(ctx, d.client, t.bucket, &s3blob.Options{
-		RequestChecksumCalculation: cfg.RequestChecksumCalculation,
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("open %s: %w", t.redacted, err)
-	}
-	return d, blob.PrefixedBucket(bkt, t.prefix), nil
+	return &s3Driver{b: b, client: s3.NewFromConfig(cfg, clientOpts...), name: t.bucket}, nil
 }
 
 func parseBool(v string) (bool, error) {
@@ -172,41 +157,30 @@ func parseBool(v string) (bool, error) {
 }
 
 // openFile opens (creating if needed) a directory bucket: ghsync's own file
-// driver, or with ?metadata=sidecar gocloud's fileblob (side files).
-// Temporary files are written next to their final name so the rename never
-// crosses filesystems.
-func openFile(_ context.Context, b *Bucket, t target) (driver, *blob.Bucket, error) {
+// driver, attributes in extended attributes or (?metadata=sidecar) in side
+// files NAME.attrs. Temporary files are written next to their final name so
+// the rename never crosses filesystems.
+func openFile(_ context.Context, b *Bucket, t target) (driver, error) {
 	dir, err := filepath.Abs(t.dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("destination %s: %w", t.redacted, err)
+		return nil, fmt.Errorf("destination %s: %w", t.redacted, err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, nil, fmt.Errorf("destination %s: create directory: %w", t.redacted, err)
+		return nil, fmt.Errorf("destination %s: create directory: %w", t.redacted, err)
 	}
-	if t.variant != fileSidecar {
-		if b.caps.StoresAttributes && !xattrsSupported(dir) {
-			b.log.Info("file://: the file system keeps no extended attributes; objects keep no content type or metadata", "dir", dir)
-			b.caps = withoutAttributes(b.caps)
-		}
-		return &fileDriver{b: b, dir: dir, attrs: b.caps.StoresAttributes}, nil, nil
+	if t.variant == fileSidecar {
+		return &fileDriver{b: b, dir: dir, attrs: true, sidecar: true}, nil
 	}
-	fo := &fileblob.Options{NoTempDir: true}
-	bkt, err := fileblob.OpenBucket(dir, fo)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open %s: %w", t.redacted, err)
+	if b.caps.StoresAttributes && !xattrsSupported(dir) {
+		b.log.Info("file://: the file system keeps no extended attributes; objects keep no content type or metadata", "dir", dir)
+		b.caps = withoutAttributes(b.caps)
 	}
-	root, err := fileblob.OpenBucket(dir, fo)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open %s: %w", t.redacted, err)
-	}
-	view := blob.PrefixedBucket(bkt, t.prefix)
-	return &gocloudDriver{b: b, view: view, root: root, prefix: t.prefix, dir: dir,
-		lock: func(ctx context.Context) (func(), error) { return lockDir(ctx, dir) }}, view, nil
+	return &fileDriver{b: b, dir: dir, attrs: b.caps.StoresAttributes}, nil
 }
 
 // openMem opens the named in-process bucket (a fresh private one when the
 // name is "").
-func openMem(_ context.Context, b *Bucket, t target) (driver, *blob.Bucket, error) {
+func openMem(_ context.Context, b *Bucket, t target) (driver, error) {
 	var s *memStore
 	if t.bucket == "" {
 		s = &memStore{objs: map[string]*memObj{}}
@@ -219,7 +193,7 @@ func openMem(_ context.Context, b *Bucket, t target) (driver, *blob.Bucket, erro
 		}
 		memRegistry.Unlock()
 	}
-	return &memDriver{b: b, s: s}, nil, nil
+	return &memDriver{b: b, s: s}, nil
 }
 
 // storeID identifies the store a target opens (see Bucket.store): scheme,

@@ -141,3 +141,16 @@ func (c *ctypeCache) normalize(raw string) (string, error) {
 	}
 	return v, nil
 }
+
+// conditionHolds checks o's condition against an object's existence and ETag.
+func conditionHolds(o PutOptions, exists bool, etag string) error {
+	switch {
+	case o.IfNoneMatch && exists:
+		return fmt.Errorf("%w: object exists (ETag %s)", ErrPreconditionFailed, etag)
+	case o.IfMatch != "" && !exists:
+		return fmt.Errorf("%w: If-Match %s: %w", ErrPreconditionFailed, o.IfMatch, ErrNotExist)
+	case o.IfMatch != "" && normETag(etag) != normETag(o.IfMatch):
+		return fmt.Errorf("%w: If-Match %s but current ETag is %s", ErrPreconditionFailed, o.IfMatch, etag)
+	}
+	return nil
+}

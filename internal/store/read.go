@@ -10,7 +10,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
-	"gocloud.dev/gcerrors"
 	"google.golang.org/api/googleapi"
 )
 
@@ -18,7 +17,7 @@ import (
 const maxRead = 256 << 20
 
 // classify wraps err with ErrNotExist or ErrPreconditionFailed when the store
-// reported one of those conditions (through gocloud or the S3 API directly).
+// reported one of those conditions (HTTP 404 / 412 and the SDKs' codes for them).
 func classify(err error) error {
 	if err == nil {
 		return nil
@@ -28,15 +27,6 @@ func classify(err error) error {
 	}
 	if ce := credentialsError(err); ce != nil {
 		return ce
-	}
-	switch gcerrors.Code(err) {
-	case gcerrors.NotFound:
-		return fmt.Errorf("%w: %w", ErrNotExist, err)
-	case gcerrors.FailedPrecondition:
-		return fmt.Errorf("%w: %w", ErrPreconditionFailed, err)
-	}
-	if gcsNotFound(err) {
-		return fmt.Errorf("%w: %w", ErrNotExist, err)
 	}
 	var ge *googleapi.Error
 	if errors.As(err, &ge) {

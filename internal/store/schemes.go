@@ -7,8 +7,6 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
-
-	"gocloud.dev/blob"
 )
 
 // Capabilities declares what a destination scheme can do and how. There is
@@ -60,7 +58,7 @@ type Capabilities struct {
 	// ServerCopy is true when the store copies an object to another key of
 	// the same store itself (Bucket.Copy), without the bytes passing
 	// through ghsync: S3 CopyObject (objects up to 5 GiB; larger ones are
-	// streamed), GCS rewrite, a file copy on file://, mem://.
+	// streamed), GCS rewrite, Azure Copy Blob, a file copy on file://, mem://.
 	ServerCopy bool
 }
 
@@ -95,11 +93,10 @@ type schemeDef struct {
 	parse func(u *url.URL, q url.Values, t *target) error
 	// pathIsDir: the URL path is a directory, not a key prefix (file://).
 	pathIsDir bool
-	// open connects the driver and returns alongside the gocloud bucket
-	// scoped to the prefix (for Raw and Close). blob.PrefixedBucket marks the
-	// bucket it wraps as closed, so a driver keeps the SDK client or the view.
-	// It reads b.caps (already the variant's) for what the URL asked for.
-	open func(ctx context.Context, b *Bucket, t target) (driver, *blob.Bucket, error)
+	// open connects the driver. It reads b.caps (already the variant's) for
+	// what the URL asked for. A driver that holds resources implements
+	// io.Closer (Bucket.Close calls it).
+	open func(ctx context.Context, b *Bucket, t target) (driver, error)
 	// variants are the scheme's other declared capabilities, chosen by a URL
 	// parameter (parse sets target.variant to the key).
 	variants map[string]Capabilities
@@ -157,7 +154,7 @@ var schemes = map[string]schemeDef{
 		VerbatimKeys: true, StoresAttributes: true, ServerCopy: true}, parse: parseCloud, open: openGCS},
 	"azblob": {caps: Capabilities{Scheme: "azblob", CAS: "blob ETag access conditions (If-Match / If-None-Match: *)",
 		PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: azureBatch,
-		ReservedChars: `\`, VerbatimKeys: true, StoresAttributes: true}, parse: parseCloud, open: openAzure},
+		ReservedChars: `\`, VerbatimKeys: true, StoresAttributes: true, ServerCopy: true}, parse: parseCloud, open: openAzure},
 	"file": {caps: fileCaps, parse: parseFile, pathIsDir: true, open: openFile,
 		variants: map[string]Capabilities{fileNoAttrs: withoutAttributes(fileCaps), fileSidecar: fileSidecarCaps}},
 	"mem": {caps: Capabilities{Scheme: "mem", CAS: "a mutex per named bucket (one process)",

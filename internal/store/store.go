@@ -3,20 +3,23 @@
 // sync needs (read, stat, streaming put that reports the store's ETag,
 // conditional put, list with ETags, batch delete) with request counting.
 //
-// gocloud.dev/blob opens gs:// and azblob:// (URL parameters, credentials,
-// emulator settings). Each scheme declares its Capabilities once (schemes.go). On s3://,
-// gs:// and azblob:// the requests go through the cloud SDK's own client,
-// obtained from the gocloud bucket with As, so that keys are stored verbatim
-// (gocloud escapes some characters, e.g. "%" "#" "?" on Azure and "__0x…__"
-// everywhere) and conditional writes use the store's native preconditions:
-// If-Match / If-None-Match on S3, generation preconditions on GCS, ETag access
-// conditions on Azure. file:// is ghsync's own driver (file.go: one file per
-// object, attributes in an extended attribute) and so is mem:// (mem.go);
-// file://?metadata=sidecar goes through gocloud's fileblob inside its driver.
+// Each scheme is one driver (the driver interface, schemes.go) registered
+// once in schemes with its Capabilities, and held to the conformance suite
+// (internal/storetest). s3:// goes through the AWS SDK's S3 client (s3.go),
+// gs:// through the Cloud Storage JSON API client google.golang.org/api/storage/v1
+// with Application Default Credentials from golang.org/x/oauth2/google
+// (gcs.go), azblob:// through the Azure SDK's container client (azure.go,
+// opened the way gocloud's azureblob opener did: the same environment
+// variables and URL parameters). Keys are sent verbatim and conditional
+// writes use the store's native preconditions: If-Match / If-None-Match on
+// S3, generation preconditions on GCS, ETag access conditions on Azure.
+// file:// is ghsync's own driver (file.go: one file per object, attributes in
+// an extended attribute, or with ?metadata=sidecar in side files NAME.attrs
+// of gocloud fileblob's format, sidecar.go) and so is mem:// (mem.go).
 // Conditional writes there are made atomic with an flock on the bucket
-// directory (across processes) and a per-bucket mutex. Every consumer
-// goes through Bucket (Put, Read, NewReader, Copy, Stat, List, Delete):
-// nothing underneath is exported.
+// directory (across processes) and a per-bucket mutex. Every consumer goes
+// through Bucket (Put, Read, NewReader, Copy, Stat, List, Delete): nothing
+// underneath is exported.
 package store
 
 import (
@@ -28,8 +31,6 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
-
-	"gocloud.dev/blob"
 )
 
 // ErrNotExist is matched (errors.Is) by errors for objects that do not exist.
@@ -134,7 +135,6 @@ type Bucket struct {
 	url    string // redacted
 	prefix string
 	drv    driver
-	view   *blob.Bucket // gocloud bucket scoped to prefix, closed by Close (nil when the driver has none)
 	// store identifies the bucket, container or directory and the parameters
 	// it was opened with: Copy between two Buckets with the same store may be
 	// made by the store itself.
@@ -170,12 +170,6 @@ func (b *Bucket) Close() error {
 		if err := c.Close(); err != nil {
 			return fmt.Errorf("close %s: %w", b.url, err)
 		}
-	}
-	if b.view == nil {
-		return nil
-	}
-	if err := b.view.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", b.url, err)
 	}
 	return nil
 }
