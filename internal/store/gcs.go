@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +26,7 @@ import (
 type gcsDriver struct {
 	b      *Bucket
 	svc    *gcs.Service
+	hc     *http.Client // the client svc sends with (downloads go through it directly)
 	bucket string
 }
 
@@ -59,17 +62,16 @@ func openGCS(ctx context.Context, b *Bucket, t target) (driver, error) {
 			}
 		}
 	}
-	opts := []option.ClientOption{}
+	hc := &http.Client{Transport: gcsTransport()}
+	var opts []option.ClientOption
 	switch {
 	case emulator != "":
 		base := emulator
 		if !strings.Contains(base, "://") {
 			base = "http://" + base
 		}
-		opts = append(opts, option.WithHTTPClient(&http.Client{Transport: gcsTransport()}),
-			option.WithEndpoint(strings.TrimSuffix(base, "/")+"/storage/v1/"))
+		opts = append(opts, option.WithEndpoint(strings.TrimSuffix(base, "/")+"/storage/v1/"))
 	case p.anonymous:
-		opts = append(opts, option.WithHTTPClient(&http.Client{Transport: gcsTransport()}))
 	default:
 		creds, err := google.FindDefaultCredentialsWithParams(ctx, google.CredentialsParams{
 			Scopes: []string{gcsScope}, UniverseDomain: p.universe})
@@ -78,17 +80,16 @@ func openGCS(ctx context.Context, b *Bucket, t target) (driver, error) {
 			ce.URL, ce.Cause = t.redacted, err
 			return nil, &ce
 		}
-		hc := &http.Client{Transport: &oauth2.Transport{Source: creds.TokenSource, Base: gcsTransport()}}
-		opts = append(opts, option.WithHTTPClient(hc))
+		hc.Transport = &oauth2.Transport{Source: creds.TokenSource, Base: hc.Transport}
 		if p.universe != "" {
 			opts = append(opts, option.WithUniverseDomain(p.universe))
 		}
 	}
-	svc, err := gcs.NewService(ctx, opts...)
+	svc, err := gcs.NewService(ctx, append(opts, option.WithHTTPClient(hc))...)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", t.redacted, err)
 	}
-	return &gcsDriver{b: b, svc: svc, bucket: t.bucket}, nil
+	return &gcsDriver{b: b, svc: svc, hc: hc, bucket: t.bucket}, nil
 }
 
 // gcsURLParams are the parsed gs:// parameters.
@@ -214,15 +215,25 @@ func (d *gcsDriver) attrs(ctx context.Context, key string) (*gcs.Object, error) 
 	return d.svc.Objects.Get(d.bucket, key).Context(ctx).Do()
 }
 
-// download opens the stored bytes of one generation of the object:
-// Accept-Encoding: gzip keeps the service from transcoding (gunzipping) an
-// object stored with Content-Encoding: gzip, and, being set here, keeps Go's
-// transport from gunzipping it on the way.
+// download opens the stored bytes of one generation of the object (a GET
+// of its media, sent here: the API client refuses a custom
+// Accept-Encoding). Accept-Encoding: gzip keeps the service from
+// transcoding (gunzipping) an object stored with Content-Encoding: gzip,
+// and, being set here, keeps Go's transport from gunzipping it on the way.
 func (d *gcsDriver) download(ctx context.Context, key string, gen int64) (io.ReadCloser, error) {
-	call := d.svc.Objects.Get(d.bucket, key).Generation(gen).Context(ctx)
-	call.Header().Set("Accept-Encoding", "gzip")
-	resp, err := call.Download()
+	u := d.svc.BasePath + "b/" + url.PathEscape(d.bucket) + "/o/" + url.PathEscape(key) +
+		"?alt=media&generation=" + strconv.FormatInt(gen, 10)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := d.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if err := googleapi.CheckResponse(resp); err != nil {
+		_ = resp.Body.Close()
 		return nil, err
 	}
 	return resp.Body, nil

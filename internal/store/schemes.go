@@ -116,13 +116,13 @@ var fileCaps = Capabilities{Scheme: "file", CAS: "an flock on the bucket directo
 	PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: 1, VerbatimKeys: true,
 	LocalWrites: true, StoresAttributes: true, ServerCopy: true}
 
-// fileSidecarCaps are those of ?metadata=sidecar: gocloud's fileblob keeps
-// attributes in NAME.attrs, so names ending in ".attrs" are reserved (it
-// refuses such keys, leaves such files out of listings and removes
-// NAME.attrs with NAME), and names holding gocloud's escape form "__0x…__"
-// are stored under an escaped file name.
+// fileSidecarCaps are those of ?metadata=sidecar: attributes in side files
+// NAME.attrs of gocloud fileblob's format (sidecar.go), so names ending in
+// ".attrs" are reserved (refused as keys, left out of listings, NAME.attrs
+// removed with NAME), and names holding gocloud's escape form "__0x…__" are
+// stored under fileblob's escaped file name.
 var fileSidecarCaps = Capabilities{Scheme: "file", CAS: fileCaps.CAS,
-	ListETags: true, ReadReturnsETag: true, DeleteBatch: 1,
+	PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: 1,
 	ReservedSuffixes: []string{".attrs"}, LocalWrites: true, StoresAttributes: true, ServerCopy: true}
 
 // withoutAttributes returns c for a variant that stores no object attributes.
