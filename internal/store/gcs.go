@@ -57,7 +57,7 @@ func openGCS(ctx context.Context, b *Bucket, t target) (driver, error) {
 	emulator := os.Getenv("STORAGE_EMULATOR_HOST")
 	if emulator != "" || p.anonymous {
 		for k := range t.query {
-			if k != "anonymous" {
+			if k != "anonymous" && (k != "access_id" || t.query.Get(k) != "-") {
 				return nil, fmt.Errorf("destination %s: query parameter %q is not used with STORAGE_EMULATOR_HOST or anonymous=true", t.redacted, k)
 			}
 		}
