@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -272,6 +273,11 @@ func (d *gcsDriver) listPage(ctx context.Context, prefix, token string) ([]Objec
 	}
 	page, err := call.Do()
 	if err != nil {
+		var ge *googleapi.Error
+		if errors.As(err, &ge) && ge.Code == http.StatusNotFound {
+			// A listing has nothing else to miss (`ghsync check` tells the user so).
+			return nil, "", fmt.Errorf("bucket does not exist (%s): %w", d.bucket, err)
+		}
 		return nil, "", err
 	}
 	out := make([]Object, 0, len(page.Items))
