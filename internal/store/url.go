@@ -32,6 +32,7 @@ var safeParams = map[string]bool{
 	"request_checksum_calculation": true, "response_checksum_validation": true,
 	"rate_limiter_capacity": true, "anonymous": true, "prefix": true, "domain": true,
 	"protocol": true, "localemu": true, "storage_account": true, "metadata": true,
+	"cdn": true, "universe_domain": true,
 }
 
 // s3Params are the query parameters accepted for s3:// URLs.
@@ -179,7 +180,7 @@ func parseS3(u *url.URL, q url.Values, _ *target) error {
 }
 
 // parseCloud checks a gs:// or azblob:// URL's bucket (container) name; the
-// parameters are gocloud's and checked when the bucket is opened.
+// parameters are checked when the bucket is opened (gcsOptions, azureService.withParams).
 func parseCloud(u *url.URL, _ url.Values, _ *target) error {
 	if !bucketName.MatchString(u.Host) {
 		return fmt.Errorf("missing or invalid bucket name %q", u.Host)

@@ -114,7 +114,7 @@ func TestRedaction(t *testing.T) {
 		t.Run(c.raw, func(t *testing.T) {
 			tg, err := parseURL(c.raw)
 			if err != nil {
-				// gs/azblob params are validated by gocloud at Open, not here.
+				// gs/azblob parameters are validated at Open, not here.
 				t.Fatal(err)
 			}
 			if tg.redacted != c.want {
