@@ -55,14 +55,7 @@ func azureConnString(getenv func(string) string) string {
 
 // withParams returns s with the URL's parameters applied.
 func (s azureService) withParams(q url.Values) (azureService, error) {
-	for k, vs := range q {
-		if !azureParams[k] {
-			return s, fmt.Errorf("unknown query parameter %q (azblob:// takes domain, protocol, cdn, localemu, storage_account and prefix)", k)
-		}
-		if len(vs) != 1 {
-			return s, fmt.Errorf("query parameter %s is given %d times", k, len(vs))
-		}
-		v := vs[0]
+	err := eachParam(q, azureParams, "azblob:// takes domain, protocol, cdn, localemu, storage_account and prefix", func(k, v string) error {
 		switch k {
 		case "domain":
 			s.domain = v
@@ -73,7 +66,7 @@ func (s azureService) withParams(q url.Values) (azureService, error) {
 		case "cdn", "localemu":
 			on, err := strconv.ParseBool(v)
 			if err != nil {
-				return s, fmt.Errorf("%s: %w", k, err)
+				return fmt.Errorf("%s: %w", k, err)
 			}
 			if k == "cdn" {
 				s.cdn = on
@@ -81,8 +74,9 @@ func (s azureService) withParams(q url.Values) (azureService, error) {
 				s.localEmu = on
 			}
 		}
-	}
-	return s, nil
+		return nil
+	})
+	return s, err
 }
 
 // serviceURL is "<protocol>://<account>.<domain>" (domain
@@ -173,4 +167,22 @@ func azureContainer(t target, getenv func(string) string) (*container.Client, er
 		return nil, &ce
 	}
 	return container.NewClient(cu.String(), cred, nil)
+}
+
+// eachParam calls fn with each query parameter of q and its value, refusing
+// parameters not in allowed (the error says what the scheme takes: usage)
+// and parameters given more than once.
+func eachParam(q url.Values, allowed map[string]bool, usage string, fn func(k, v string) error) error {
+	for k, vs := range q {
+		if !allowed[k] {
+			return fmt.Errorf("unknown query parameter %q (%s)", k, usage)
+		}
+		if len(vs) != 1 {
+			return fmt.Errorf("query parameter %s is given %d times", k, len(vs))
+		}
+		if err := fn(k, vs[0]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

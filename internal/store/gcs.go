@@ -102,38 +102,32 @@ type gcsURLParams struct {
 // gcsOptions checks t's parameters (see gcsParams).
 func gcsOptions(t target) (gcsURLParams, error) {
 	var p gcsURLParams
-	for k, vs := range t.query {
-		if !gcsParams[k] {
-			return p, fmt.Errorf("unknown query parameter %q (gs:// takes anonymous, access_id, private_key_path, universe_domain and prefix)", k)
-		}
-		if len(vs) != 1 {
-			return p, fmt.Errorf("query parameter %s is given %d times", k, len(vs))
-		}
-		v := vs[0]
+	err := eachParam(t.query, gcsParams, "gs:// takes anonymous, access_id, private_key_path, universe_domain and prefix", func(k, v string) error {
 		switch k {
 		case "anonymous", "grpc", "zonal":
 			on, err := parseBool(v)
 			if err != nil {
-				return p, fmt.Errorf("%s: %w", k, err)
+				return fmt.Errorf("%s: %w", k, err)
 			}
 			if k == "anonymous" {
 				p.anonymous = on
 			} else if on {
-				return p, fmt.Errorf("%s=true: ghsync speaks Cloud Storage's JSON API only (no gRPC client is built in)", k)
+				return fmt.Errorf("%s=true: ghsync speaks Cloud Storage's JSON API only (no gRPC client is built in)", k)
 			}
 		case "access_id":
 			p.anonymous = p.anonymous || v == "-"
 		case "private_key_path":
 			if v != "" {
 				if _, err := os.Stat(v); err != nil {
-					return p, fmt.Errorf("private_key_path: %w", err)
+					return fmt.Errorf("private_key_path: %w", err)
 				}
 			}
 		case "universe_domain":
 			p.universe = v
 		}
-	}
-	return p, nil
+		return nil
+	})
+	return p, err
 }
 
 // gcsTransport is the HTTP transport of the Cloud Storage client: Go's
