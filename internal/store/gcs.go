@@ -63,7 +63,7 @@ func openGCS(ctx context.Context, b *Bucket, t target) (driver, error) {
 			}
 		}
 	}
-	hc := &http.Client{Transport: gcsTransport()}
+	hc := &http.Client{Transport: &gcsRetryTransport{base: gcsTransport(), pause: 100 * time.Millisecond}}
 	var opts []option.ClientOption
 	switch {
 	case emulator != "":
@@ -170,14 +170,16 @@ func (d *gcsDriver) put(ctx context.Context, key string, r io.Reader, o PutOptio
 	if obj.ContentType == "" {
 		obj.ContentType = sniffType(h.data)
 	}
-	chunk := googleapi.ChunkSize(0) // one request
+	// One request with a buffer of the body's own size (the client rounds
+	// chunk sizes up to 256 KiB), which the client can send again.
+	chunk := googleapi.ChunkSize((len(h.data)/googleapi.MinUploadChunkSize + 1) * googleapi.MinUploadChunkSize)
 	cr := &countingReader{r: bytes.NewReader(h.data)}
 	if !h.whole {
 		cr.r = io.MultiReader(cr.r, h.rest)
 		chunk = googleapi.ChunkSize(int(d.b.part))
 	}
 	d.b.stats.add(KindPut, 1)
-	res, err := call.Context(ctx).Media(cr, chunk, googleapi.ContentType(obj.ContentType)).Do()
+	res, err := call.Context(ctx).Media(cr, chunk, googleapi.ContentType(obj.ContentType)).WithRetry(nil, nil).Do()
 	if err != nil {
 		if cr.err != nil {
 			return Object{}, fmt.Errorf("read body: %w", cr.err)

@@ -1,0 +1,89 @@
+package store
+
+import (
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// gcsRetries is how many times a failed Cloud Storage request is sent again.
+const gcsRetries = 3
+
+// gcsRetryTransport sends a Cloud Storage request again, after a growing
+// pause, when it failed in a way worth retrying (a dropped or refused
+// connection, 408, 429 or 5xx), as Google's client libraries do
+// (https://cloud.google.com/storage/docs/retry-strategy). The JSON API
+// client retries uploads itself (Insert's WithRetry, resumable chunks), so
+// only the requests that are safe to repeat and that it would not retry go
+// through here: reads, listings, deletes (a repeated delete of a deleted
+// object is "not found", which Delete ignores) and rewrites.
+type gcsRetryTransport struct {
+	base  http.RoundTripper
+	pause time.Duration // the first pause (doubled each time)
+}
+
+func (t *gcsRetryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !gcsRetryable(req) {
+		return t.base.RoundTrip(req)
+	}
+	pause := t.pause
+	for attempt := 0; ; attempt++ {
+		r := req
+		if attempt > 0 && req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			r = req.Clone(req.Context())
+			r.Body = body
+		}
+		resp, err := t.base.RoundTrip(r)
+		if attempt == gcsRetries || !gcsTransient(resp, err) || req.Context().Err() != nil {
+			return resp, err
+		}
+		if resp != nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			_ = resp.Body.Close()
+		}
+		select {
+		case <-req.Context().Done():
+			return nil, req.Context().Err()
+		case <-time.After(pause + rand.N(pause/2+1)):
+		}
+		pause *= 2
+	}
+}
+
+// gcsRetryable reports whether req is one gcsRetryTransport may repeat.
+func gcsRetryable(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodDelete:
+		return true
+	case http.MethodPost:
+		return strings.Contains(req.URL.Path, "/rewriteTo/") && req.GetBody != nil
+	}
+	return false
+}
+
+// gcsTransient reports a failure worth retrying.
+func gcsTransient(resp *http.Response, err error) bool {
+	if err != nil {
+		return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+			errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) || isTimeout(err)
+	}
+	switch c := resp.StatusCode; {
+	case c == http.StatusRequestTimeout, c == http.StatusTooManyRequests, c >= 500:
+		return true
+	}
+	return false
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
