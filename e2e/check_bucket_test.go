@@ -10,10 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"cloud.google.com/go/storage"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"google.golang.org/api/iterator"
 
 	"github.com/ghsync/ghsync/internal/gcstest"
 	"github.com/ghsync/ghsync/internal/s3test"
@@ -81,8 +79,7 @@ func TestCheckMissingGCSBucket(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "created") {
 		t.Fatalf("--create-bucket: exit %d, stdout:\n%s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
-	it := c.Bucket(name).Objects(context.Background(), &storage.Query{})
-	if o, err := it.Next(); err != iterator.Done {
-		t.Errorf("check left an object: %v %v", o, err)
+	if page, err := c.Objects.List(name).Context(context.Background()).Do(); err != nil || len(page.Items) != 0 {
+		t.Errorf("check left objects (%v): %v", page, err)
 	}
 }

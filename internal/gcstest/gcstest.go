@@ -12,15 +12,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ghsync/ghsync/internal/testkit/testname"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"cloud.google.com/go/storage"
-	"google.golang.org/api/iterator"
+	"github.com/ghsync/ghsync/internal/testkit/testname"
+	"google.golang.org/api/googleapi"
 	"google.golang.org/api/option"
+	gcs "google.golang.org/api/storage/v1"
 )
 
 // Environment variables read by this package.
@@ -54,15 +55,19 @@ func Emulator(t testing.TB) string {
 	return host
 }
 
-// Client returns an unauthenticated client for the emulator.
-func Client(t testing.TB) *storage.Client {
+// Client returns an unauthenticated client of the emulator's JSON API (the
+// one the store speaks).
+func Client(t testing.TB) *gcs.Service {
 	t.Helper()
-	Emulator(t)
-	c, err := storage.NewClient(context.Background(), option.WithoutAuthentication())
+	host := Emulator(t)
+	if !strings.Contains(host, "://") {
+		host = "http://" + host
+	}
+	c, err := gcs.NewService(context.Background(), option.WithoutAuthentication(),
+		option.WithEndpoint(strings.TrimSuffix(host, "/")+"/storage/v1/"))
 	if err != nil {
 		t.Fatalf("gcstest: client: %v", err)
 	}
-	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
 
@@ -76,7 +81,7 @@ func Bucket(t testing.TB) string {
 	name := testname.Unique(t.Name())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := c.Bucket(name).Create(ctx, "test-project", nil); err != nil {
+	if _, err := c.Buckets.Insert("test-project", &gcs.Bucket{Name: name}).Context(ctx).Do(); err != nil {
 		t.Fatalf("gcstest: create bucket %s on %s: %v", name, host, err)
 	}
 	t.Cleanup(func() {
@@ -90,21 +95,21 @@ func Bucket(t testing.TB) string {
 }
 
 // Remove deletes every object in the bucket, then the bucket.
-func Remove(ctx context.Context, c *storage.Client, name string) error {
-	it := c.Bucket(name).Objects(ctx, nil)
-	for {
-		a, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			break
+func Remove(ctx context.Context, c *gcs.Service, name string) error {
+	err := c.Objects.List(name).Pages(ctx, func(page *gcs.Objects) error {
+		for _, o := range page.Items {
+			err := c.Objects.Delete(name, o.Name).Context(ctx).Do()
+			var ge *googleapi.Error
+			if err != nil && !(errors.As(err, &ge) && ge.Code == http.StatusNotFound) {
+				return fmt.Errorf("delete %s/%s: %w", name, o.Name, err)
+			}
 		}
-		if err != nil {
-			return fmt.Errorf("list %s: %w", name, err)
-		}
-		if err := c.Bucket(name).Object(a.Name).Delete(ctx); err != nil && !errors.Is(err, storage.ErrObjectNotExist) {
-			return fmt.Errorf("delete %s/%s: %w", name, a.Name, err)
-		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("empty %s: %w", name, err)
 	}
-	if err := c.Bucket(name).Delete(ctx); err != nil {
+	if err := c.Buckets.Delete(name).Context(ctx).Do(); err != nil {
 		return fmt.Errorf("delete bucket %s: %w", name, err)
 	}
 	return nil

@@ -3,7 +3,10 @@ package gcstest
 import (
 	"context"
 	"net/url"
+	"strings"
 	"testing"
+
+	gcs "google.golang.org/api/storage/v1"
 )
 
 // TestBucketIsFreshAndUsable: Bucket returns a gs:// URL of an existing,
@@ -16,18 +19,15 @@ func TestBucketIsFreshAndUsable(t *testing.T) {
 	}
 	c := Client(t)
 	ctx := context.Background()
-	if _, err := c.Bucket(u.Host).Attrs(ctx); err != nil {
+	if _, err := c.Buckets.Get(u.Host).Context(ctx).Do(); err != nil {
 		t.Fatalf("bucket %s: %v", u.Host, err)
 	}
-	w := c.Bucket(u.Host).Object(`keeps\back+slash %.txt`).NewWriter(ctx)
-	if _, err := w.Write([]byte("x")); err != nil {
+	name := `keeps\back+slash %.txt`
+	if _, err := c.Objects.Insert(u.Host, &gcs.Object{Name: name}).Media(strings.NewReader("x")).Context(ctx).Do(); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	a, err := c.Bucket(u.Host).Object(`keeps\back+slash %.txt`).Attrs(ctx)
-	if err != nil || a.Name != `keeps\back+slash %.txt` {
+	a, err := c.Objects.Get(u.Host, name).Context(ctx).Do()
+	if err != nil || a.Name != name {
 		t.Fatalf("object name %q, %v", a.Name, err)
 	}
 }

@@ -2,15 +2,13 @@ package storetest
 
 import (
 	"context"
-	"errors"
 	"net/url"
 	"testing"
 
-	"cloud.google.com/go/storage"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"google.golang.org/api/iterator"
+	gcs "google.golang.org/api/storage/v1"
 
 	"github.com/ghsync/ghsync/internal/aztest"
 	"github.com/ghsync/ghsync/internal/gcstest"
@@ -42,16 +40,14 @@ func rawNames(t testing.TB, scheme, root string) (names map[string]bool, ok bool
 			}
 		}
 	case "gs":
-		it := gcstest.Client(t).Bucket(u.Host).Objects(ctx, &storage.Query{})
-		for {
-			a, err := it.Next()
-			if errors.Is(err, iterator.Done) {
-				break
+		err := gcstest.Client(t).Objects.List(u.Host).Pages(ctx, func(page *gcs.Objects) error {
+			for _, a := range page.Items {
+				names[a.Name] = true
 			}
-			if err != nil {
-				t.Fatalf("raw GCS listing: %v", err)
-			}
-			names[a.Name] = true
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("raw GCS listing: %v", err)
 		}
 	case "azblob":
 		p := aztest.Client(t).NewListBlobsFlatPager(u.Host, &azblob.ListBlobsFlatOptions{})
