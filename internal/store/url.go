@@ -243,6 +243,6 @@ const (
 	// fileMetaSkip: objects keep no attributes (Capabilities.StoresAttributes is false).
 	fileMetaSkip = "skip"
 	// fileMetaSidecar: each object's attributes in a side file NAME.attrs
-	// (gocloud's fileblob; names ending in .attrs are reserved).
+	// (gocloud fileblob's format; names ending in .attrs are reserved).
 	fileMetaSidecar = "sidecar"
 )
