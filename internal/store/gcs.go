@@ -31,9 +31,9 @@ type gcsDriver struct {
 	bucket string
 }
 
-// gcsScope is the OAuth scope the driver asks for: it reads, writes,
-// deletes objects and creates buckets.
-const gcsScope = "https://www.googleapis.com/auth/devstorage.full_control"
+// gcsScope is the OAuth scope the driver asks for: the one gocloud's gcp
+// package asked for (credentials that worked before keep working).
+const gcsScope = "https://www.googleapis.com/auth/cloud-platform"
 
 // gcsParams are the query parameters gs:// accepts: those gocloud's gcsblob
 // opener took. access_id and private_key_path only served gocloud's signed
