@@ -211,9 +211,14 @@ func (e *Env) SharedErr(key string, create func() (any, error)) (any, error) {
 // OpenStore opens the store at url (see store.Open) with the Env's logger;
 // a URL that cannot be opened is a usage error (missing credentials are not:
 // they fail the run as a *store.CredentialsError). Close the bucket after use.
+// Under a ReadOnly context a file:// folder that does not exist is not
+// created: an empty bucket stands for it.
 func (e *Env) OpenStore(ctx context.Context, url string, o store.Options) (*store.Bucket, error) {
 	if o.Logger == nil {
 		o.Logger = e.Logger
+	}
+	if isReadOnly(ctx) && absentFolder(url) {
+		url = "mem://" // a private, empty bucket: nothing is stored in a folder that does not exist
 	}
 	b, err := store.Open(ctx, url, o)
 	if errors.Is(err, store.ErrNoCredentials) {
