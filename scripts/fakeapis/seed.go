@@ -13,6 +13,7 @@ import (
 //   - acme/docs@main        lambda.yaml (nightly-docs)
 //   - brn-org/*-tpl         skill-app-sync.yaml's template repositories, one
 //     release each, as the Airtable rows below name them
+//   - DemocracyClub/UK-Polling-Stations  the inbox examples' issues
 //
 // and an installation on acme for the App (torchci.yaml's redeliver job).
 func seedGitHub(gh *githubtest.Server) {
@@ -49,6 +50,7 @@ func seedGitHub(gh *githubtest.Server) {
 		r.Tag(t.tag, r.Commit("main", map[string]string{"README.md": t.repo + "\n", "src/main.txt": "hello " + t.repo + "\n"}))
 		r.AddRelease(t.tag)
 	}
+	gh.AddRepo("DemocracyClub", "UK-Polling-Stations").Commit("main", map[string]string{"README.md": "# UK-Polling-Stations\n"})
 	gh.AddInstallation("acme")
 }
 
