@@ -19,7 +19,7 @@
 # first when offline from the npm registry's cache).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)" # the module root, even through a symbolic link
 
 usage() {
 	echo "usage: $0 start DIR | env DIR | stop DIR" >&2

@@ -112,9 +112,11 @@ func (f *Fakes) CatchMail(ctx context.Context, dir string) {
 			written++
 			_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d.eml", written)), m.Raw, 0o644)
 		}
+		if ctx.Err() != nil {
+			return // after a last look: a message accepted just before the stop is written too
+		}
 		select {
 		case <-ctx.Done():
-			return
 		case <-tick.C:
 		}
 	}
