@@ -112,6 +112,7 @@ func TestExamplesRunAsDocumented(t *testing.T) {
 		},
 		"torchci.yaml": func(t *testing.T, w, out string) {
 			wantFiles(t, w, "tmp/torchci.cfn.yaml", "examples/data/torchci.db")
+			wantText(t, out, "2 missing; 0 redeliveries requested", "2 missing; 2 redeliveries requested")
 		},
 	}
 	env := append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "GHSYNC_REQUIRE_CONTRACTS=1")
@@ -151,7 +152,7 @@ func withoutGitHubEnv(env []string) []string {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
 		case "GITHUB_TOKEN", "GITHUB_APP_ID", "GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_FILE", "GITHUB_API_URL",
-			"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN", "SSL_CERT_FILE", "GHSYNC_STORAGE", "GHSYNC_DATABASE":
+			"GITHUB_APP_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN", "SSL_CERT_FILE", "GHSYNC_STORAGE", "GHSYNC_DATABASE":
 			continue
 		}
 		out = append(out, kv)

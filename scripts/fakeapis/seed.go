@@ -1,6 +1,9 @@
 package fakeapis
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/ghsync/ghsync/internal/apisync/apisynctest"
 	"github.com/ghsync/ghsync/internal/githubtest"
 )
@@ -15,7 +18,8 @@ import (
 //     release each, as the Airtable rows below name them
 //   - DemocracyClub/UK-Polling-Stations  the inbox examples' issues
 //
-// and an installation on acme for the App (torchci.yaml's redeliver job).
+// and an installation on acme for the App, with two failed hook deliveries
+// (torchci.yaml's redeliver job).
 func seedGitHub(gh *githubtest.Server) {
 	site := gh.AddRepo("acme", "site")
 	site.Commit("main", map[string]string{
@@ -51,7 +55,13 @@ func seedGitHub(gh *githubtest.Server) {
 		r.AddRelease(t.tag)
 	}
 	gh.AddRepo("DemocracyClub", "UK-Polling-Stations").Commit("main", map[string]string{"README.md": "# UK-Polling-Stations\n"})
-	gh.AddInstallation("acme")
+	inst := gh.AddInstallation("acme")
+	// Two deliveries the App made an hour ago, never received (torchci.yaml's
+	// recover job asks GitHub to redeliver them).
+	for i, ev := range []string{"workflow_job", "check_run"} {
+		gh.AddHookDelivery(githubtest.HookDelivery{GUID: fmt.Sprintf("0b1c2d3e-0000-11ef-8000-00000000000%d", i+1), Event: ev, Action: "completed",
+			DeliveredAt: time.Now().Add(-time.Hour), Status: "failed to connect", StatusCode: 502, InstallationID: inst})
+	}
 }
 
 // assessments is the Airtable table skill-app-sync.yaml copies; its rows
