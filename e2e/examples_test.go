@@ -112,7 +112,7 @@ func TestExamplesRunAsDocumented(t *testing.T) {
 		},
 		"torchci.yaml": func(t *testing.T, w, out string) {
 			wantFiles(t, w, "tmp/torchci.cfn.yaml", "examples/data/torchci.db")
-			wantText(t, out, "2 missing; 0 redeliveries requested", "2 missing; 2 redeliveries requested")
+			wantText(t, out, "2 missing; 2 redeliveries requested", "(dry run: nothing requested)", "requested 0b1c2d3e-0000-11ef-8000-000000000002")
 		},
 	}
 	env := append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "GHSYNC_REQUIRE_CONTRACTS=1")
