@@ -73,6 +73,7 @@ func TestExamplesRunAsDocumented(t *testing.T) {
 				t.Error("site: the excluded app.js.map was written")
 			}
 			wantText(t, out, "0 failed")
+			wantAlerts(t, w, `"text"`)
 		},
 		"inbox-local.yaml": func(t *testing.T, w, out string) {
 			wantFiles(t, w, "examples/final/E07000223/2026-05-07/1700000000/report.json", "examples/final/E07000223/2026-05-07/1700000000/dc_stations.csv")
@@ -94,6 +95,7 @@ func TestExamplesRunAsDocumented(t *testing.T) {
 		"lambda.yaml": func(t *testing.T, w, out string) {
 			wantFiles(t, w, "tmp/ghsync.cfn.yaml", "examples/lambda-store/site/public/index.html",
 				"examples/lambda-store/docs/index.md", "examples/lambda-store/hud/acme/app/main.json")
+			wantAlerts(t, w, `"text"`)
 		},
 		"skill-app-sync.yaml": func(t *testing.T, w, out string) {
 			wantFiles(t, w, "examples/skill-templates/python-tpl/v1.0/src/main.txt", "examples/skill-templates/go-tpl/v2.1/src/main.txt")
@@ -175,6 +177,19 @@ func wantFiles(t *testing.T, dir string, names ...string) {
 		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
 			t.Errorf("missing %s: %v", n, err)
 		}
+	}
+}
+
+// wantAlerts checks that the fakes' Slack catcher got alerts containing sub.
+func wantAlerts(t *testing.T, w, sub string) {
+	t.Helper()
+	alerts, _ := filepath.Glob(filepath.Join(w, "tmp/ghsync-fakes/alerts/*.json"))
+	if len(alerts) == 0 {
+		t.Error("no alert reached the Slack catcher")
+	}
+	for _, a := range alerts {
+		b, _ := os.ReadFile(a)
+		wantText(t, string(b), sub)
 	}
 }
 

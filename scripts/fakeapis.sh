@@ -2,8 +2,9 @@
 # fakeapis.sh — run the project's test fakes as one local process, so the
 # examples in examples/ run without any cloud account (docs/examples.md):
 # GitHub (REST + GraphQL, held to GitHub's OpenAPI description; the
-# repositories the examples name), Airtable, Badgr and an SMTP catcher (STARTTLS;
-# each message caught is written to DIR/mail/N.eml). See scripts/fakeapis/.
+# repositories the examples name), Airtable, Badgr, an SMTP catcher (STARTTLS;
+# each message caught is written to DIR/mail/N.eml) and a Slack webhook catcher
+# (each alert to DIR/alerts/N.json). See scripts/fakeapis/.
 #
 #   scripts/fakeapis.sh start DIR   build the fakes (go test -c, once), start them on
 #                                   free loopback ports, wait, print the exports
@@ -13,7 +14,7 @@
 # Use:  eval "$(scripts/fakeapis.sh start /tmp/ghsync-fakes)"
 # The exports point ghsync at the fakes: GITHUB_API_URL, GITHUB_TOKEN,
 # AIRTABLE_API_URL/TOKEN/BASE_ID, BADGR_API_URL/USERNAME/PASSWORD/ISSUER_ID,
-# EMAIL_VIA (smtp://…) and SSL_CERT_FILE (the catcher's certificate: set it
+# EMAIL_VIA (smtp://…), SLACK_WEBHOOK_URL and SSL_CERT_FILE (the catcher's certificate: set it
 # only for ghsync runs against these fakes). All credentials are test-only values.
 # The GitHub contract documents come from scripts/fetch-contracts.sh (run
 # first when offline from the npm registry's cache).
@@ -37,7 +38,7 @@ start() {
 		cat "$dir/env"
 		return
 	fi
-	rm -f "$dir/env"
+	rm -rf "$dir/env" "$dir/mail" "$dir/alerts" # what a previous run caught
 	echo "fakeapis: building the fakes (first time: a minute or more)" >&2
 	(cd "$ROOT" && go test -c -o "$dir/fakeapis.test" ./scripts/fakeapis)
 	# setsid: the fakes must not die with the shell that started them.
@@ -53,7 +54,7 @@ start() {
 			exit 1
 		fi
 		if [[ -f "$dir/env" ]]; then
-			echo "fakeapis: pid $pid, exports in $dir/env, mail caught in $dir/mail" >&2
+			echo "fakeapis: pid $pid, exports in $dir/env, mail and alerts caught in $dir/mail, $dir/alerts" >&2
 			cat "$dir/env"
 			return
 		fi

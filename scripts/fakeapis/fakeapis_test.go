@@ -37,7 +37,7 @@ func TestServe(t *testing.T) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	f.CatchMail(ctx, filepath.Join(dir, "mail"))
+	f.Catch(ctx, dir)
 	// Contract violations found while serving are reported by the fake's
 	// cleanup (the test fails, and the log says which request).
 }
