@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ghsync/ghsync/internal/apisync/apisynctest"
 	"github.com/ghsync/ghsync/internal/githubtest"
 )
 
@@ -37,13 +38,16 @@ func tree(t *testing.T, dir string) []string {
 // manifest) and every verb's --dry-run leave the working folder exactly as
 // it was — no destination folder of a file:// job (the store used to
 // create it on open), no inbox `final` folder, no SQLite database or its
-// folder.
+// folder (an Airtable job's target database used to be created).
 func TestDryRunsAndJobsWriteNothing(t *testing.T) {
 	binary(t) // built before the runs' one-minute timeouts start
 	gh := githubtest.New(t, githubtest.Options{})
 	gh.Token = "ghp_dry"
 	app := gh.AddRepo("acme", "app")
 	app.Commit("main", map[string]string{"a.txt": "A"})
+	at := apisynctest.NewAirtable(t, "patDRY")
+	at.SetRecords("appAAAAAAAAAAAAAA", "Assessments", []apisynctest.AirtableRecord{
+		{ID: "rec00000000000001", CreatedTime: "2024-01-01T00:00:00.000Z", Fields: map[string]any{"Name": "Python"}}})
 	b, err := os.ReadFile(filepath.Join("..", "internal", "inbox", "testdata", "files", "incomplete.csv"))
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +76,14 @@ jobs:
     watch: file://./uploads/
     final: file://./final/
     format: wdiv
+  - name: table
+    kind: airtable
+    base: appAAAAAAAAAAAAAA
+    table: Assessments
+    token: patDRY
+    target: assessment
+    api_url: ` + at.URL() + `
+    database: sqlite://./brn/brn.db
 `})
 	env := map[string]string{"GITHUB_API_URL": gh.URL, "GITHUB_TOKEN": gh.Token}
 	before := tree(t, dir)
@@ -82,6 +94,7 @@ jobs:
 		{"run", "mirror", "--dry-run"},
 		{"run", "hud", "--dry-run"},
 		{"run", "uploads", "--dry-run"},
+		{"run", "table", "--dry-run"},
 		{"sync", "dir:src", "file://./adhoc/", "--dry-run"},
 		{"sync", "github:acme/app@main", "./adhoc2", "--dry-run"},
 		{"statuses", "acme/app", "file://./hud2/", "--branch", "main", "--dry-run"},

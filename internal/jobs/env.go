@@ -170,8 +170,13 @@ func (e *Env) OpenDB(ctx context.Context, url string) (*db.DB, error) {
 	if url == "" || url == e.Config.Database {
 		return e.DB(ctx)
 	}
+	open := url
+	if isReadOnly(ctx) && absentSQLite(url) {
+		// A dry run plans against an empty database rather than create one.
+		open, url = emptySQLite(url), "dry-run:"+url
+	}
 	v, err := e.once("env.db:"+url, func() (any, error) {
-		d, err := db.Open(ctx, url, e.Logger)
+		d, err := db.Open(ctx, open, e.Logger)
 		if err != nil {
 			return nil, err
 		}

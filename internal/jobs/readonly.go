@@ -3,8 +3,11 @@ package jobs
 import (
 	"context"
 	"errors"
+	"hash/fnv"
 	"io/fs"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/ghsync/ghsync/internal/store"
 )
@@ -15,7 +18,8 @@ type readOnlyKey struct{}
 // only read: a file:// folder that does not exist yet is not created (an
 // empty private bucket stands for it, since nothing is stored there).
 // Dry runs (RunOptions.DryRun) and Last (`ghsync jobs`, the UI) run under
-// it, so that looking never writes.
+// it, so that looking never writes. Env.OpenDB likewise stands an empty
+// in-memory database for a SQLite file that does not exist yet.
 func ReadOnly(ctx context.Context) context.Context {
 	return context.WithValue(ctx, readOnlyKey{}, true)
 }
@@ -35,4 +39,31 @@ func absentFolder(url string) bool {
 	}
 	_, err = os.Stat(loc.Dir)
 	return errors.Is(err, fs.ErrNotExist)
+}
+
+// absentSQLite reports whether url is a SQLite database whose file does
+// not exist (opening it would create it and its folder).
+func absentSQLite(url string) bool {
+	scheme, rest, ok := strings.Cut(url, "://")
+	if !ok || (scheme != "sqlite" && scheme != "sqlite3") {
+		return false
+	}
+	path, _, _ := strings.Cut(rest, "?")
+	if path == "" || path == ":memory:" {
+		return false
+	}
+	_, err := os.Stat(path)
+	return errors.Is(err, fs.ErrNotExist)
+}
+
+// emptySQLite names a private in-memory SQLite database standing for url
+// (shared by the connections of one handle, gone when it is closed).
+func emptySQLite(url string) string {
+	return "sqlite://ghsync-dry-run-" + strconv.FormatUint(uint64(hashString(url)), 36) + "?mode=memory&cache=shared"
+}
+
+func hashString(s string) uint32 {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(s))
+	return h.Sum32()
 }
