@@ -20,8 +20,11 @@ for ex in "$@"; do
 	# Each command is echoed, then run; the first failure ends the example
 	# (and stops the fakes it started).
 	script='set -eo pipefail
-trap '\''[[ -f /tmp/ghsync-fakes/pid ]] && scripts/fakeapis.sh stop /tmp/ghsync-fakes >/dev/null 2>&1'\'' EXIT
 '
+	fakes="$(sed -n 's|.*scripts/fakeapis.sh start \([^ )"]*\).*|\1|p' <<<"$cmds" | head -n 1)"
+	if [[ -n "$fakes" ]]; then
+		script+="trap '[[ -f $fakes/pid ]] && scripts/fakeapis.sh stop $fakes >/dev/null 2>&1' EXIT"$'\n'
+	fi
 	while IFS= read -r c; do
 		script+="echo \"\$ $(printf '%s' "$c" | sed 's/[\\"$`]/\\&/g')\""$'\n'"$c"$'\n'
 	done <<<"$cmds"
