@@ -62,9 +62,8 @@ func New(o Options) (*Handler, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	t, err := template.New("hud").Funcs(template.FuncMap{
-		"short": func(s string) string { return s[:min(7, len(s))] },
-		"secs":  func(d time.Duration) int { return int(d / time.Second) },
+	t, err := template.New("hud").Funcs(gridFuncs).Funcs(template.FuncMap{
+		"secs": func(d time.Duration) int { return int(d / time.Second) },
 	}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("hud templates: %w", err)
@@ -75,6 +74,21 @@ func New(o Options) (*Handler, error) {
 	h.mux.HandleFunc("GET /b/{key...}", h.branch)
 	h.mux.HandleFunc("GET /{$}", h.index)
 	return h, nil
+}
+
+// gridFuncs are the functions templates/gridparts.html calls.
+var gridFuncs = template.FuncMap{"hudShort": func(s string) string { return s[:min(7, len(s))] }}
+
+// AddGridParts adds the HUD grid's legend and table to t, as the templates
+// "hud-legend" and "hud-table" (data: a GridPage), so that a page embedding
+// the HUD in its own layout (the web UI) renders the very grid the HUD's
+// own page does.
+func AddGridParts(t *template.Template) (*template.Template, error) {
+	t, err := t.Funcs(gridFuncs).ParseFS(templateFS, "templates/gridparts.html")
+	if err != nil {
+		return nil, fmt.Errorf("hud grid templates: %w", err)
+	}
+	return t, nil
 }
 
 // ServeHTTP implements http.Handler.

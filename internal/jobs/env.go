@@ -170,8 +170,13 @@ func (e *Env) OpenDB(ctx context.Context, url string) (*db.DB, error) {
 	if url == "" || url == e.Config.Database {
 		return e.DB(ctx)
 	}
+	open := url
+	if isReadOnly(ctx) && absentSQLite(url) {
+		// A dry run plans against an empty database rather than create one.
+		open, url = emptySQLite(url), "dry-run:"+url
+	}
 	v, err := e.once("env.db:"+url, func() (any, error) {
-		d, err := db.Open(ctx, url, e.Logger)
+		d, err := db.Open(ctx, open, e.Logger)
 		if err != nil {
 			return nil, err
 		}
@@ -211,9 +216,14 @@ func (e *Env) SharedErr(key string, create func() (any, error)) (any, error) {
 // OpenStore opens the store at url (see store.Open) with the Env's logger;
 // a URL that cannot be opened is a usage error (missing credentials are not:
 // they fail the run as a *store.CredentialsError). Close the bucket after use.
+// Under a ReadOnly context a file:// folder that does not exist is not
+// created: an empty bucket stands for it.
 func (e *Env) OpenStore(ctx context.Context, url string, o store.Options) (*store.Bucket, error) {
 	if o.Logger == nil {
 		o.Logger = e.Logger
+	}
+	if isReadOnly(ctx) && absentFolder(url) {
+		url = "mem://" // a private, empty bucket: nothing is stored in a folder that does not exist
 	}
 	b, err := store.Open(ctx, url, o)
 	if errors.Is(err, store.ErrNoCredentials) {

@@ -183,6 +183,9 @@ func SyncRepo(ctx context.Context, env *Env, name string, rj *RepoSettings, ro R
 		o.Progress = func(p reposync.Progress) { ro.Progress(p.Done, p.Total, p.BytesUploaded) }
 	}
 	sum, err := reposync.Run(ctx, o)
+	if sum != nil && b.Kind() == "mem" && !strings.HasPrefix(rj.Dest, "mem:") {
+		sum.Dest = store.Redact(rj.Dest) // a dry run's stand-in for a folder not created yet (see ReadOnly)
+	}
 	if errors.Is(err, reposync.ErrOwned) {
 		err = Usage(err) // exit 2, not retried: the destination belongs to another source
 	}

@@ -77,6 +77,9 @@ func runFanout(ctx context.Context, env *Env, job *config.Job, r *RepoSettings, 
 		return nil, fmt.Errorf("repos_from: %w", err)
 	}
 	rows, err := apisync.QueryRowsDB(ctx, d, r.ReposFrom.Query)
+	if err != nil && ro.DryRun && absentSQLite(r.ReposFrom.Database) {
+		return nil, fmt.Errorf("repos_from: %s does not exist yet (nothing to fan out; a dry run does not create it): %w", r.ReposFrom.Database, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("repos_from query: %w", err)
 	}

@@ -118,6 +118,9 @@ func (r *Runner) Run(ctx context.Context, name string, ro RunOptions) (*Result, 
 func (r *Runner) RunJob(ctx context.Context, job *config.Job, ro RunOptions) (*Result, error) {
 	r.init()
 	ctx, _ = github.EnsureRetryBudget(ctx)
+	if ro.DryRun {
+		ctx = ReadOnly(ctx) // a dry run writes nothing, not even a destination folder
+	}
 	k, err := r.reg.For(job)
 	if err != nil {
 		return nil, err
@@ -151,6 +154,9 @@ func (r *Runner) HandleObjects(ctx context.Context, job *config.Job, objs []Obje
 		return nil, Usagef("job %q (kind %s) does not handle object-created events", job.Name, job.Kind)
 	}
 	ctx, _ = github.EnsureRetryBudget(ctx) // one budget per event, as per run
+	if ro.DryRun {
+		ctx = ReadOnly(ctx)
+	}
 	res, err := h.HandleObjects(ctx, r.env, job, objs, ro)
 	if res != nil {
 		res.Job, res.Kind = job.Name, job.Kind
@@ -182,7 +188,7 @@ func (r *Runner) Last(ctx context.Context, job *config.Job) *LastRun {
 	if !ok {
 		return nil
 	}
-	return lr.Last(ctx, r.env, job)
+	return lr.Last(ReadOnly(ctx), r.env, job) // looking writes nothing
 }
 
 // GitHub returns the shared GitHub client (see Env.GitHub).

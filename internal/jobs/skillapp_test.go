@@ -42,15 +42,15 @@ func TestSkillAppSyncExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The example's Airtable and Badgr URLs are the real APIs; point them at the fakes.
-	text := strings.Replace(string(data), "api_url: https://api.badgr.io", "api_url: "+bg.URL(), 1)
-	text = strings.Replace(text, "    lists: comma", "    lists: comma\n    api_url: "+at.URL(), 1)
+	// The example's Airtable and Badgr URLs default to the real APIs; its
+	// ${VAR}s point them (and the templates' bucket) at the fakes.
+	text := string(data)
 	env := map[string]string{
+		"AIRTABLE_API_URL": at.URL(), "BADGR_API_URL": bg.URL(), "TEMPLATES_DEST": "file://" + filepath.Join(dir, "templates") + "/",
 		"GITHUB_TOKEN": "ghp_test", "GITHUB_API_URL": gh.URL, "AIRTABLE_TOKEN": "patTEST", "AIRTABLE_BASE_ID": "appAAAAAAAAAAAAAA",
 		"BADGR_USERNAME": "ops@example.com", "BADGR_PASSWORD": "pw", "BADGR_ISSUER_ID": "ISSUER1",
 		"BRN_DATABASE_URL": "sqlite://" + filepath.Join(dir, "brn.db"), "GHSYNC_DATABASE": "sqlite://" + filepath.Join(dir, "ghsync.db"),
 	}
-	text = strings.ReplaceAll(text, "dest: s3://skill-templates/templates/", "dest: file://"+filepath.Join(dir, "templates")+"/")
 	getenv := func(k string) string { return env[k] }
 	cfg, err := ParseConfig([]byte(text), "skill-app-sync.yaml", getenv)
 	if err != nil {

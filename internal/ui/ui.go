@@ -47,6 +47,7 @@ import (
 
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/db"
+	"github.com/ghsync/ghsync/internal/hud"
 	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/scheduler"
 )
@@ -123,6 +124,9 @@ func New(o Options) (http.Handler, error) {
 	funcs := h.funcs()
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name)
+		if err == nil && name == "hudgrid.html" {
+			t, err = hud.AddGridParts(t) // the HUD's own grid, in the UI's layout
+		}
 		if err != nil {
 			return nil, fmt.Errorf("ui: template %s: %w", name, err)
 		}
