@@ -6,7 +6,11 @@
 # with a symbol table) and sums `go tool nm -size` by module: each symbol's
 # package (from its name) mapped to its module with `go list -deps`.
 # Standard library packages count as "std"; what no symbol names (the
-# pclntab, file headers) is the difference to the file size.
+# pclntab, file headers) is the difference to the file size. Last, the
+# release binary's `ghsync --help` peak RSS (GNU time, median of 5; the binary
+# is copied first so its page-cache state is that of an installed file, not
+# the linker's) and the 10 package inits that allocate most
+# (GODEBUG=inittrace=1). On a shared machine wrap it: flock /tmp/measure.lock bench/binsize.sh
 # Usage: bench/binsize.sh [-o FILE]   (-o also writes the report to FILE)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -54,4 +58,11 @@ bss=$(readelf -SW "$work/ghsync-syms" | awk '$2 == ".bss" || $2 == ".noptrbss" {
 		printf "~file MB: the same scaled by file size / sum of symbols (%.2f): the .gopclntab tables\n", scale
 		printf "(%.1f MB not in any symbol) grow with each function, so a module costs about this much of the file.\n", (filesize - total) / 1e6
 	}' "$work/pkgs" "$work/nm"
+	echo
+	cp "$work/ghsync" "$work/ghsync-installed"
+	rss=$(for _ in 1 2 3 4 5; do /usr/bin/time -f %M "$work/ghsync-installed" --help 2>&1 >/dev/null | tail -1; done | sort -n | sed -n 3p)
+	echo "ghsync --help peak RSS: $rss KB (median of 5, /usr/bin/time)"
+	echo "package inits allocating most at start (GODEBUG=inittrace=1 ghsync --help): bytes, ms, package"
+	GODEBUG=inittrace=1 "$work/ghsync-installed" --help 2>&1 >/dev/null | awk '/^init /{print $(NF-3), $(NF-6), $2}' | sort -rn | head -10
+	GODEBUG=inittrace=1 "$work/ghsync-installed" --help 2>&1 >/dev/null | awk '/^init /{n++; b += $(NF-3); c += $(NF-6)} END {printf "all %d package inits: %d bytes, %.1f ms\n", n, b, c}'
 } | tee ${out:+"$out"}
