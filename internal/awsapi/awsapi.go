@@ -106,9 +106,11 @@ func (c *Client) Do(ctx context.Context, req Request) ([]byte, error) {
 			}
 			return nil, err
 		}
-		if release, err = c.retryToken(ctx, err); err != nil {
+		next, terr := c.retryer.GetRetryToken(ctx, err)
+		if terr != nil { // the retry quota is spent
 			return nil, err
 		}
+		release = next
 		delay, derr := c.retryer.RetryDelay(attempt, err)
 		if derr != nil {
 			return nil, err
@@ -121,16 +123,6 @@ func (c *Client) Do(ctx context.Context, req Request) ([]byte, error) {
 		case <-t.C:
 		}
 	}
-}
-
-// retryToken takes a retry token from the retryer's quota; when the quota
-// is spent the original error is returned.
-func (c *Client) retryToken(ctx context.Context, opErr error) (func(error) error, error) {
-	release, err := c.retryer.GetRetryToken(ctx, opErr)
-	if err != nil {
-		return nil, opErr
-	}
-	return release, nil
 }
 
 // once sends one signed attempt.

@@ -86,14 +86,11 @@ func ResolveEndpoint(ctx context.Context, cfg aws.Config, s Service, override st
 	if wantsVariant(ctx, cfg) {
 		return Endpoint{}, fmt.Errorf("%s: FIPS or dual-stack endpoints are asked for (AWS_USE_FIPS_ENDPOINT / AWS_USE_DUALSTACK_ENDPOINT) but ghsync does not derive them: name the endpoint (AWS_ENDPOINT_URL_%s, or ?endpoint=)", s.Name, strings.ToUpper(strings.ReplaceAll(s.SDKID, " ", "_")))
 	}
-	p := partitionOf(region)
-	if s.Global {
-		if p.homeRegion == "us-east-1" {
-			return Endpoint{URL: "https://" + s.Host + "." + p.dnsSuffix, SigningRegion: region}, nil
-		}
-		return Endpoint{URL: "https://" + s.Host + "." + region + "." + p.dnsSuffix, SigningRegion: region}, nil
+	host := s.Host + "." + region + "." + partitionOf(region).dnsSuffix
+	if s.Global && region == "us-east-1" { // cloudfront.amazonaws.com
+		host = s.Host + "." + partitionOf(region).dnsSuffix
 	}
-	return Endpoint{URL: "https://" + s.Host + "." + region + "." + p.dnsSuffix, SigningRegion: region}, nil
+	return Endpoint{URL: "https://" + host, SigningRegion: region}, nil
 }
 
 // configuredEndpoint reads the endpoint configured for s in cfg's sources
