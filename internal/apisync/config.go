@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // FieldError is one problem in a job's configuration. Key is the configuration
@@ -99,8 +100,8 @@ type BadgrTables struct {
 }
 
 var (
-	tableNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
-	airBaseRE   = regexp.MustCompile(`^app[A-Za-z0-9]{14}$`)
+	tableNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`) })
+	airBaseRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^app[A-Za-z0-9]{14}$`) })
 )
 
 // Validate reports every problem in the configuration, each naming its key.
@@ -110,7 +111,7 @@ func (c AirtableConfig) Validate() []FieldError {
 	switch {
 	case c.Base == "":
 		add("base", "required (the base id, appXXXXXXXXXXXXXX)")
-	case !airBaseRE.MatchString(c.Base):
+	case !airBaseRE().MatchString(c.Base):
 		add("base", "%q is not a base id (app followed by 14 letters or digits)", c.Base)
 	}
 	if strings.TrimSpace(c.Table) == "" {
@@ -214,7 +215,7 @@ func validateTarget(errs *[]FieldError, key, name string) {
 	switch {
 	case name == "":
 		*errs = append(*errs, FieldError{key, "required (an SQL table name)"})
-	case !tableNameRE.MatchString(name):
+	case !tableNameRE().MatchString(name):
 		*errs = append(*errs, FieldError{key, fmt.Sprintf("%q is not a plain SQL table name (letters, digits, _; at most 63)", name)})
 	}
 }

@@ -136,7 +136,7 @@ func (c *Checker) OwnerRepo(key, v string) {
 	switch {
 	case v == "":
 		c.Errorf(key, "is required")
-	case !ownerRepoRE.MatchString(v):
+	case !ownerRepoRE().MatchString(v):
 		c.Errorf(key, "must be OWNER/REPO (got %q)", truncate(v, 60))
 	}
 }

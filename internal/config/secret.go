@@ -6,26 +6,19 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"time"
-
-	"gocloud.dev/runtimevar"
-	// Secret-store drivers for Secret.Resolve.
-	_ "gocloud.dev/runtimevar/awsparamstore"
-	_ "gocloud.dev/runtimevar/awssecretsmanager"
-	_ "gocloud.dev/runtimevar/filevar"
 )
 
 // redacted is what every printed form of a Secret shows.
 const redacted = "[redacted]"
 
-// secretStoreSchemes are the URL schemes resolved through gocloud.dev/runtimevar.
+// secretStoreSchemes are the URL schemes of secret stores (see resolveStore).
 var secretStoreSchemes = []string{"awssecretsmanager://", "awsparamstore://", "file://"}
 
 // Secret is a secret-valued setting: a literal value (discouraged), a value
 // that came from ${ENV} expansion, "file:/path" (the file's content, read at
 // Resolve time, trailing newlines trimmed), or a secret-store URL
 // ("awssecretsmanager://NAME?region=R", "awsparamstore://NAME?region=R",
-// "file:///abs/path") resolved through gocloud.dev/runtimevar.
+// "file:///abs/path"); see resolveStore for the stores' URL parameters.
 //
 // Every printed form (fmt verbs, JSON, YAML, slog) is "[redacted]"; only
 // Resolve reveals the value.
@@ -94,10 +87,6 @@ func (s Secret) MarshalYAML() (any, error) { return redacted, nil }
 // LogValue makes slog print "[redacted]".
 func (s Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
 
-// defaultStoreTimeout bounds a secret-store lookup when ctx has no deadline,
-// because runtimevar waits for a first good value indefinitely.
-const defaultStoreTimeout = 30 * time.Second
-
 // Resolve returns the secret's value: the literal, the content of a
 // "file:/path" (trailing CR/LF trimmed), or the current value of a secret-store
 // reference. An unset secret resolves to "" without error. Errors name the
@@ -117,34 +106,5 @@ func (s Secret) Resolve(ctx context.Context) (string, error) {
 		return resolveStore(ctx, s.ref)
 	default:
 		return s.ref, nil
-	}
-}
-
-// resolveStore reads the latest value of a runtimevar URL.
-func resolveStore(ctx context.Context, ref string) (string, error) {
-	desc := Secret{ref: ref}.Describe()
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultStoreTimeout)
-		defer cancel()
-	}
-	v, err := runtimevar.OpenVariable(ctx, ref)
-	if err != nil {
-		return "", fmt.Errorf("open secret %s: %w", desc, err)
-	}
-	defer func() { _ = v.Close() }()
-	snap, err := v.Latest(ctx)
-	if err != nil {
-		return "", fmt.Errorf("read secret %s: %w", desc, err)
-	}
-	switch val := snap.Value.(type) {
-	case []byte:
-		return strings.TrimRight(string(val), "\r\n"), nil
-	case string:
-		return strings.TrimRight(val, "\r\n"), nil
-	case nil:
-		return "", fmt.Errorf("read secret %s: no value before deadline: %w", desc, context.Cause(ctx))
-	default:
-		return "", fmt.Errorf("read secret %s: unexpected value type %T (use decoder=string or bytes)", desc, snap.Value)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	// Embedded zone data, so that timezone validation (and schedules) behave
 	// the same on minimal images without /usr/share/zoneinfo.
@@ -12,8 +13,10 @@ import (
 
 var (
 	jobNameRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
-	ownerRepoRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$`)
-	appIDRE     = regexp.MustCompile(`^(?:[0-9]+|Iv[0-9A-Za-z.]+)$`)
+	ownerRepoRE = sync.OnceValue(func() *regexp.Regexp { // compiled on first use: counted repeats cost ~300 KB at init
+		return regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$`)
+	})
+	appIDRE = regexp.MustCompile(`^(?:[0-9]+|Iv[0-9A-Za-z.]+)$`)
 )
 
 // maxJobName bounds job names (they become schedule and metric names).

@@ -2,6 +2,7 @@ package config
 
 import (
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -107,7 +108,7 @@ const DefaultWebhookRetention = 30 * 24 * time.Hour
 const DefaultDynamoPrefix = "torchci-"
 
 var (
-	dynamoPrefixRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,200}$`)
+	dynamoPrefixRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.-]{1,200}$`) })
 	awsRegionRE    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 )
 
@@ -187,7 +188,7 @@ func validateWebhookExtras(w *Webhooks, p *problems) {
 		p.field("webhooks.logs.max_classify_bytes", "must be at most 1GiB (it is held in memory per download)")
 	}
 	if d := w.DynamoDB; d != nil {
-		if !dynamoPrefixRE.MatchString(d.TablePrefix) {
+		if !dynamoPrefixRE().MatchString(d.TablePrefix) {
 			p.field("webhooks.dynamodb.table_prefix", "must be letters, digits, '_', '-' or '.' (DynamoDB table name characters), got %q", truncate(d.TablePrefix, 60))
 		}
 		if d.Region != "" && !awsRegionRE.MatchString(d.Region) {

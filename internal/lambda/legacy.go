@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ghsync/ghsync/internal/config"
 	"github.com/ghsync/ghsync/internal/jobs"
@@ -25,7 +26,9 @@ type legacyEvent struct {
 	HistorySize json.RawMessage `json:"history_size"`
 }
 
-var legacyRepoRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$`)
+var legacyRepoRE = sync.OnceValue(func() *regexp.Regexp { // compiled on first use, not at init
+	return regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$`)
+})
 
 // FromLegacy builds the statuses job the original status Lambda would have
 // run from its environment (bucket, branches, user, repo, history_size; read
@@ -125,7 +128,7 @@ func legacyStatusesJob(name string, l config.LegacyEnv) (*config.Job, error) {
 		}
 		size = n
 	}
-	if l.User != "" && l.Repo != "" && !legacyRepoRE.MatchString(l.User+"/"+l.Repo) {
+	if l.User != "" && l.Repo != "" && !legacyRepoRE().MatchString(l.User+"/"+l.Repo) {
 		bad("repo", "user/repo must form OWNER/REPO (got %q)", config.Truncate(l.User+"/"+l.Repo, 60))
 	}
 	if len(errs) > 0 {

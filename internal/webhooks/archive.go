@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ghsync/ghsync/internal/db"
@@ -273,11 +274,13 @@ func ndjsonGzip(rows []archRow) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-var safeRE = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$`)
+var safeRE = sync.OnceValue(func() *regexp.Regexp { // compiled on first use, not at init
+	return regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$`)
+})
 
 // safeSegment returns s when it is a harmless object-key segment, else a hash.
 func safeSegment(s string) string {
-	if safeRE.MatchString(s) {
+	if safeRE().MatchString(s) {
 		return s
 	}
 	h := sha256.Sum256([]byte(s))

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Kind of a source spec.
@@ -32,8 +33,8 @@ type Spec struct {
 }
 
 var (
-	ownerRe = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$`)
-	repoRe  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
+	ownerRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$`) })
+	repoRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`) })
 )
 
 // ParseSpec parses the source forms of repo sync:
@@ -117,8 +118,8 @@ func parseGitHub(orig, rest string) (Spec, error) {
 	repoPart, ref, _ := strings.Cut(rest, "@")
 	owner, repo, ok := strings.Cut(repoPart, "/")
 	// github:OWNER/* is every repository of the owner (jobs only).
-	wholeOwner := repo == AllRepos && strings.HasPrefix(orig, "github:") && ownerRe.MatchString(owner)
-	if !wholeOwner && (!ok || !ownerRe.MatchString(owner) || !repoRe.MatchString(repo)) {
+	wholeOwner := repo == AllRepos && strings.HasPrefix(orig, "github:") && ownerRe().MatchString(owner)
+	if !wholeOwner && (!ok || !ownerRe().MatchString(owner) || !repoRe().MatchString(repo)) {
 		return Spec{}, fmt.Errorf("source %q: expected github:OWNER/REPO[@REF] with a valid owner and repository name", orig)
 	}
 	sp := Spec{Kind: KindGitHub, Owner: owner, Repo: repo}
