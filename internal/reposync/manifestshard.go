@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -174,14 +176,17 @@ func decodeShard(ref ShardRef, body []byte) ([]ManifestObject, error) {
 // already name and returns the root document to write. Placeholders (no
 // blob) go to the root's Pending, not into shards.
 func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifest) (*Manifest, error) {
-	real := make([]ManifestObject, 0, len(m.Objects))
+	real := m.Objects // copied only when there are placeholders to take out
 	var pending []PendingKey
-	for _, ob := range m.Objects {
-		if ob.Blob == "" {
-			pending = append(pending, pendingKey(ob.Key, ob.Path))
-			continue
+	if slices.ContainsFunc(m.Objects, func(ob ManifestObject) bool { return ob.Blob == "" }) {
+		real = make([]ManifestObject, 0, len(m.Objects))
+		for _, ob := range m.Objects {
+			if ob.Blob == "" {
+				pending = append(pending, pendingKey(ob.Key, ob.Path))
+				continue
+			}
+			real = append(real, ob)
 		}
-		real = append(real, ob)
 	}
 	have := make(map[string]bool, len(prev.refs))
 	for _, r := range prev.refs {
@@ -224,43 +229,37 @@ func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifes
 	return &root, nil
 }
 
-// writeShardedIntent writes the intent of a run over a sharded manifest:
-// the previous root with no commit and no settings, the same shards, and a
-// placeholder in Pending for every key the plan creates, overwrites or
-// deletes (intentObjects documents why each). Only the root is written.
+// writeShardedIntent writes the intent of a run whose manifest is or
+// becomes sharded (prev sharded, or none yet): the previous root with no
+// commit and no settings, the same shards, and a placeholder in Pending
+// for every key the plan creates, overwrites or deletes (intentObjects
+// documents why each). Only the root is written.
 func writeShardedIntent(ctx context.Context, o *Options, prev manifestState, plan *Plan, src string) (manifestState, error) {
-	touched := make(map[string]string, len(plan.Uploads)+len(plan.Deletes)) // key → path
-	for _, it := range plan.Uploads {
-		touched[it.Key] = it.Path
-	}
-	for _, k := range plan.Deletes {
-		if _, ok := touched[k]; !ok {
-			touched[k] = ""
-		}
-	}
+	touched := touchedKeys(prev, plan) // intent.go
 	if len(touched) == 0 {
 		return prev, nil
 	}
-	count := len(prev.m.Objects)
-	for k, p := range touched {
-		if ob, ok := findObject(prev.m.Objects, k); ok {
-			if p == "" {
-				touched[k] = ob.Path
-			}
-			continue
+	var objects []ManifestObject
+	var earlier []PendingKey
+	if prev.m != nil {
+		objects, earlier = prev.m.Objects, prev.m.Pending
+	}
+	count := len(objects)
+	pending := make([]PendingKey, 0, len(touched)+len(earlier))
+	for _, t := range touched {
+		if _, ok := searchObject(objects, t.key); !ok {
+			count++
 		}
-		count++
+		pending = append(pending, pendingKey(t.key, t.path))
 	}
-	for _, p := range prev.m.Pending { // an earlier failed run's keys stay unknown
-		if _, ok := touched[p.Key]; !ok {
-			touched[p.Key] = p.path()
+	for _, p := range earlier { // an earlier failed run's keys stay unknown
+		if _, ok := searchTouch(touched, p.Key); !ok {
+			pending = append(pending, p)
 		}
 	}
-	pending := make([]PendingKey, 0, len(touched))
-	for k, p := range touched {
-		pending = append(pending, pendingKey(k, p))
+	if len(pending) > len(touched) {
+		slices.SortFunc(pending, func(a, b PendingKey) int { return strings.Compare(a.Key, b.Key) })
 	}
-	sort.Slice(pending, func(i, j int) bool { return pending[i].Key < pending[j].Key })
 	root := &Manifest{Version: ShardedManifestVersion, Job: o.Job, Owner: o.Owner, Source: src, Mode: o.Mode,
 		WrittenAt: time.Now().UTC(), Objects: []ManifestObject{}, Count: count, Shards: prev.refs, Pending: pending}
 	data, err := json.Marshal(root)
