@@ -38,6 +38,9 @@ type applier struct {
 	done   atomic.Int64
 	total  int
 	readIn atomic.Int64
+	// listing is the source listing the items point into: a run of
+	// uploads that is a stretch of it is fetched without a copy.
+	listing []source.Entry
 }
 
 // apply uploads, adopts and deletes as planned, returning the objects the
@@ -47,7 +50,7 @@ type applier struct {
 func apply(ctx context.Context, o *Options, p *Plan, s *Summary) ([]ManifestObject, error) {
 	objs := slices.Grow(p.Keep, len(p.Uploads)+len(p.Adopt))
 	p.Keep = nil
-	a := &applier{o: o, s: s, objs: objs}
+	a := &applier{o: o, s: s, objs: objs, listing: p.listing}
 	rest, err := a.adopt(ctx, p.Adopt)
 	if err != nil {
 		return nil, err
@@ -87,7 +90,7 @@ func (a *applier) adopt(ctx context.Context, items []Item) ([]Item, error) {
 	for _, it := range items {
 		g.Go(func() error {
 			obj, err := a.o.Bucket.Stat(gctx, it.Key)
-			if err == nil && obj.Metadata[MetaBlob] == it.Blob && obj.Size == it.Size {
+			if err == nil && obj.Metadata[MetaBlob] == it.Blob() && obj.Size == it.Size() {
 				a.record(it, obj.ETag, true)
 				return nil
 			}
@@ -143,9 +146,12 @@ func (a *applier) upload(ctx context.Context, items []Item) error {
 				}
 			}
 		}
-		entries := make([]source.Entry, len(round))
-		for i, it := range round {
-			entries[i] = *it.Content
+		entries := a.stretch(round)
+		if entries == nil {
+			entries = make([]source.Entry, len(round))
+			for i, it := range round {
+				entries[i] = *it.Content
+			}
 		}
 		var again []Item
 		var mu sync.Mutex
@@ -178,22 +184,42 @@ func (a *applier) upload(ctx context.Context, items []Item) error {
 	return nil
 }
 
+// stretch returns the part of the source listing that items' contents are,
+// one after the other, or nil when they are not such a stretch (a cold run
+// uploads the whole listing: it is not copied).
+func (a *applier) stretch(items []Item) []source.Entry {
+	if len(items) == 0 {
+		return nil
+	}
+	first := items[0].Content
+	k, ok := slices.BinarySearchFunc(a.listing, first.Path, func(x source.Entry, p string) int { return strings.Compare(x.Path, p) })
+	if !ok || &a.listing[k] != first || k+len(items) > len(a.listing) {
+		return nil
+	}
+	for i, it := range items {
+		if it.Content != &a.listing[k+i] {
+			return nil
+		}
+	}
+	return a.listing[k : k+len(items) : k+len(items)]
+}
+
 // byContentPath orders items by the path of their content entry.
 func byContentPath(x, y Item) int { return strings.Compare(x.Content.Path, y.Content.Path) }
 
 // put writes one object (or adopts it when its MD5 matches).
 func (a *applier) put(ctx context.Context, it Item, r io.Reader) error {
-	opts := store.PutOptions{ContentType: it.ContentType, CacheControl: it.CacheControl, Size: it.Size,
-		Metadata: map[string]string{MetaBlob: it.Blob}}
-	if it.LinkTarget != "" {
+	opts := store.PutOptions{ContentType: it.ContentType, CacheControl: it.CacheControl, Size: it.Size(),
+		Metadata: map[string]string{MetaBlob: it.Blob()}}
+	if it.link {
 		opts.Metadata[MetaSymlink] = "true"
-		opts.Size = int64(len(it.LinkTarget))
+		opts.Size = int64(len(it.LinkTarget()))
 		if _, err := io.Copy(io.Discard, r); err != nil {
 			return fmt.Errorf("read %s: %w", it.Path, err)
 		}
-		r = strings.NewReader(it.LinkTarget)
+		r = strings.NewReader(it.LinkTarget())
 	}
-	if want := existingMD5(it.existing); want != "" && it.Size <= md5CheckLimit && it.LinkTarget == "" {
+	if want := existingMD5(it.existing); want != "" && it.Size() <= md5CheckLimit && !it.link {
 		body, err := io.ReadAll(r)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", it.Path, err)
@@ -216,8 +242,8 @@ func (a *applier) put(ctx context.Context, it Item, r io.Reader) error {
 // record adds an object to the manifest and the summary.
 func (a *applier) record(it Item, etag string, adopted bool) {
 	a.mu.Lock()
-	ob := ManifestObject{Path: it.Path, Key: it.Key, Blob: it.Blob, Size: it.Size, ContentType: it.ContentType, ETag: etag}
-	if it.Content.Path == it.Path && it.LinkTarget == "" {
+	ob := ManifestObject{Path: it.Path, Key: it.Key, Blob: it.Blob(), Size: it.Size(), ContentType: it.ContentType, ETag: etag}
+	if it.Content.Path == it.Path && !it.link {
 		ob.MTime = it.Content.MTime
 	}
 	a.objs = append(a.objs, ob)

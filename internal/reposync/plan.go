@@ -19,18 +19,32 @@ const (
 
 // Item is one object the run wants under the prefix. It is kept small (a
 // plan can hold a million): the content entry is a pointer into the source
-// listing, and the strings share the listing's.
+// listing, which gives the blob, size and link target, and the strings
+// share the listing's.
 type Item struct {
 	Path         string // repo-relative path (the object's name in the source)
 	Key          string // object key relative to the bucket prefix
-	Blob         string // git blob SHA recorded as ghsync-blob
-	Size         int64
 	ContentType  string
 	CacheControl string
 	Kind         string        // for uploads: new, modified or repair
-	Content      *source.Entry // the entry whose content is uploaded (differs from Path for followed symlinks); nil in archive mode
-	LinkTarget   string        // symlinks: object mode; the body is the target
+	Content      *source.Entry // the entry whose content is uploaded (differs from Path for followed symlinks)
 	existing     *store.Object
+	link         bool // a symlink in object mode: the body is the link's target
+}
+
+// Blob is the git blob SHA recorded as ghsync-blob.
+func (it *Item) Blob() string { return it.Content.BlobSHA }
+
+// Size is the size of the content.
+func (it *Item) Size() int64 { return it.Content.Size }
+
+// LinkTarget is, for a symlink in object mode, the link's target (the
+// object's body); "" otherwise.
+func (it *Item) LinkTarget() string {
+	if it.link {
+		return it.Content.Target
+	}
+	return ""
 }
 
 // Plan is what a run will do. It is a plain value: --dry-run prints it,
@@ -44,6 +58,8 @@ type Plan struct {
 	Skipped   []string         // paths skipped by policy (symlinks, submodules) or, with SkipUnstorable, unstorable names
 	Skips     Skips            // Skipped by reason
 	Unmanaged int              // objects under the prefix that ghsync does not manage and leaves alone
+
+	listing []source.Entry // the source listing the items' Content points into
 }
 
 // Skips counts the source paths a run left out, by reason.
@@ -88,7 +104,7 @@ type planInput struct {
 // objects; no per-object map is built, and the wanted objects are not held
 // beside the plan.
 func makePlan(in planInput) (*Plan, error) {
-	p := &Plan{}
+	p := &Plan{listing: in.entries}
 	var managed []ManifestObject
 	if in.prev.m != nil {
 		managed = in.prev.m.Objects
@@ -109,7 +125,7 @@ func makePlan(in planInput) (*Plan, error) {
 			delete(in.listing, it.Key) // wanted: what remains is unmanaged or to delete
 		}
 		switch {
-		case isManaged && old.Blob == it.Blob && old.ContentType == it.ContentType:
+		case isManaged && old.Blob == it.Blob() && old.ContentType == it.ContentType:
 			// A size other than the recorded one is drift too, even under the
 			// recorded ETag: builds before the body checks could store a
 			// download cut short and record its ETag.
@@ -125,7 +141,7 @@ func makePlan(in planInput) (*Plan, error) {
 		case isManaged:
 			it.Kind = KindModified
 			p.Uploads = append(p.Uploads, it)
-		case listed && obj.Size == it.Size:
+		case listed && obj.Size == it.Size():
 			it.Kind = KindNew
 			it.existing = &obj
 			p.Adopt = append(p.Adopt, it)
@@ -220,7 +236,7 @@ func eachDesired(entries []source.Entry, o *Options, skips *Skips, fn func(Item)
 		if !o.Filter.Match(e.Path) {
 			continue
 		}
-		it := Item{Path: e.Path, Key: o.KeyPrefix + e.Path, Blob: e.BlobSHA, Size: e.Size, Content: e}
+		it := Item{Path: e.Path, Key: o.KeyPrefix + e.Path, Content: e}
 		if err := o.Bucket.CheckKey(it.Key); err != nil {
 			if !o.SkipUnstorable {
 				unstorable = append(unstorable, fmt.Sprintf("%q (%v)", e.Path, err))
@@ -251,14 +267,10 @@ func eachDesired(entries []source.Entry, o *Options, skips *Skips, fn func(Item)
 				skips.Symlinks++
 				continue
 			}
-			if o.Symlinks == SymlinksObject {
-				it.LinkTarget = e.Target
-			} else {
-				it.Content, it.Blob, it.Size = target, target.BlobSHA, target.Size
-			}
+			it.Content, it.link = target, o.Symlinks == SymlinksObject
 		}
 		it.ContentType = ContentType(o.ContentTypes, e.Path)
-		if it.LinkTarget != "" {
+		if it.link {
 			it.ContentType = "text/plain; charset=utf-8"
 		}
 		it.CacheControl, _ = firstMatch(o.CacheControl, e.Path)
