@@ -110,6 +110,9 @@ func makePlan(in planInput) (*Plan, error) {
 		managed = in.prev.m.Objects
 	}
 	wanted := make([]bool, len(managed)) // managed keys the source still has
+	if len(managed) > 0 {
+		p.Keep = make([]ManifestObject, 0, len(managed)+16) // most are kept; room for a few more in apply
+	}
 	skipped, err := eachDesired(in.entries, in.opts, &p.Skips, func(it Item) {
 		i, isManaged := searchObject(managed, it.Key)
 		var old ManifestObject
