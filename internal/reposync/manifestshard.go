@@ -141,35 +141,35 @@ func encodeShard(objects []ManifestObject) (string, []byte, error) {
 	return hex.EncodeToString(sum[:16]), buf.Bytes(), nil
 }
 
-// decodeShard checks a shard body against its reference and returns its objects.
-func decodeShard(ref ShardRef, body []byte) ([]ManifestObject, error) {
+// decodeShard checks a shard body against its reference and fills dst
+// (of length ref.Count) with its objects.
+func decodeShard(ref ShardRef, body []byte, dst []ManifestObject) error {
 	zr, err := gzip.NewReader(bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("shard %s: %w", ref.Name, err)
+		return fmt.Errorf("shard %s: %w", ref.Name, err)
 	}
 	raw, err := io.ReadAll(zr)
 	if err != nil {
-		return nil, fmt.Errorf("shard %s: %w", ref.Name, err)
+		return fmt.Errorf("shard %s: %w", ref.Name, err)
 	}
 	if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:16]) != ref.Name {
-		return nil, fmt.Errorf("shard %s: content does not match its name", ref.Name)
+		return fmt.Errorf("shard %s: content does not match its name", ref.Name)
 	}
 	var entries []shardEntry
 	if err := json.Unmarshal(raw, &entries); err != nil {
-		return nil, fmt.Errorf("shard %s: %w", ref.Name, err)
+		return fmt.Errorf("shard %s: %w", ref.Name, err)
 	}
-	if len(entries) != ref.Count {
-		return nil, fmt.Errorf("shard %s: %d entries, the manifest says %d", ref.Name, len(entries), ref.Count)
+	if len(entries) != ref.Count || len(dst) != ref.Count {
+		return fmt.Errorf("shard %s: %d entries, the manifest says %d", ref.Name, len(entries), ref.Count)
 	}
-	out := make([]ManifestObject, len(entries))
 	for i, e := range entries {
 		k := e.K
 		if k == "" {
 			k = e.P
 		}
-		out[i] = ManifestObject{Path: e.P, Key: k, Blob: e.B, Size: e.S, ContentType: e.T, ETag: e.E, MTime: e.M}
+		dst[i] = ManifestObject{Path: e.P, Key: k, Blob: e.B, Size: e.S, ContentType: e.T, ETag: e.E, MTime: e.M}
 	}
-	return out, nil
+	return nil
 }
 
 // writeShards uploads the shards of m (sorted by key) that prev does not
@@ -283,12 +283,21 @@ func findObject(objects []ManifestObject, key string) (ManifestObject, bool) {
 }
 
 // load reads the shards of a sharded manifest (at most 16 at a time) into
-// s.m.Objects, sorted by key, with the pending placeholders applied.
+// s.m.Objects, sorted by key, with the pending placeholders applied. Each
+// shard is decoded into its place in one slice sized from the root's
+// counts, so the objects are never held twice.
 func (s *manifestState) load(ctx context.Context, b *store.Bucket, key string) error {
 	if s.m == nil || s.loaded {
 		return nil
 	}
-	parts := make([][]ManifestObject, len(s.m.Shards))
+	offs := make([]int, len(s.m.Shards)+1)
+	for i, ref := range s.m.Shards {
+		if ref.Count < 0 {
+			return fmt.Errorf("manifest %s: shard %s has a negative count; move it away and the next run adopts what the store holds", key, ref.Name)
+		}
+		offs[i+1] = offs[i] + ref.Count
+	}
+	objects := make([]ManifestObject, offs[len(s.m.Shards)], offs[len(s.m.Shards)]+len(s.m.Pending))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(16)
 	for i, ref := range s.m.Shards {
@@ -302,39 +311,37 @@ func (s *manifestState) load(ctx context.Context, b *store.Bucket, key string) e
 			if err != nil {
 				return fmt.Errorf("read manifest shard %s: %w", sk, err)
 			}
-			objs, err := decodeShard(ref, body)
-			if err != nil {
+			if err := decodeShard(ref, body, objects[offs[i]:offs[i+1]]); err != nil {
 				return fmt.Errorf("manifest %s: %w; move it away and the next run adopts what the store holds", key, err)
 			}
-			parts[i] = objs
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	total := 0
-	for _, p := range parts {
-		total += len(p)
+	s.sums = make(map[[16]byte]ShardRef, len(s.m.Shards))
+	for i, ref := range s.m.Shards {
+		s.sums[shardSum(objects[offs[i]:offs[i+1]])] = ref
 	}
-	s.sums = make(map[[16]byte]ShardRef, len(parts))
-	for i, p := range parts {
-		s.sums[shardSum(p)] = s.m.Shards[i]
-	}
-	objects := make([]ManifestObject, 0, total+len(s.m.Pending))
-	pending := make(map[string]ManifestObject, len(s.m.Pending))
-	for _, p := range s.m.Pending {
-		pending[p.Key] = ManifestObject{Path: p.path(), Key: p.Key}
-	}
-	for _, p := range parts {
-		for _, ob := range p {
-			if _, ok := pending[ob.Key]; !ok {
-				objects = append(objects, ob)
+	if len(s.m.Pending) > 0 {
+		pending := make(map[string]bool, len(s.m.Pending))
+		for _, p := range s.m.Pending {
+			pending[p.Key] = true
+		}
+		kept := objects[:0] // in place: the shards' entries a pending key replaces go
+		for _, ob := range objects {
+			if !pending[ob.Key] {
+				kept = append(kept, ob)
 			}
 		}
-	}
-	for _, p := range pending {
-		objects = append(objects, p)
+		objects = kept
+		for _, p := range s.m.Pending {
+			if pending[p.Key] { // once per key
+				pending[p.Key] = false
+				objects = append(objects, ManifestObject{Path: p.path(), Key: p.Key})
+			}
+		}
 	}
 	sort.Slice(objects, func(i, j int) bool { return objects[i].Key < objects[j].Key })
 	s.m.Objects, s.loaded = objects, true
