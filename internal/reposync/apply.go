@@ -38,13 +38,19 @@ type applier struct {
 	done   atomic.Int64
 	total  int
 	readIn atomic.Int64
+	// listing is the source listing the items point into: a run of
+	// uploads that is a stretch of it is fetched without a copy.
+	listing []source.Entry
 }
 
 // apply uploads, adopts and deletes as planned, returning the objects the
 // new manifest must list. Deletes run only after every upload succeeded.
+// The returned objects start with p.Keep, which apply takes over (p.Keep
+// is nil afterwards: the objects are not held twice).
 func apply(ctx context.Context, o *Options, p *Plan, s *Summary) ([]ManifestObject, error) {
-	objs := make([]ManifestObject, 0, len(p.Keep)+len(p.Uploads)+len(p.Adopt))
-	a := &applier{o: o, s: s, objs: append(objs, p.Keep...)}
+	objs := slices.Grow(p.Keep, len(p.Uploads)+len(p.Adopt))
+	p.Keep = nil
+	a := &applier{o: o, s: s, objs: objs, listing: p.listing}
 	rest, err := a.adopt(ctx, p.Adopt)
 	if err != nil {
 		return nil, err
@@ -84,7 +90,7 @@ func (a *applier) adopt(ctx context.Context, items []Item) ([]Item, error) {
 	for _, it := range items {
 		g.Go(func() error {
 			obj, err := a.o.Bucket.Stat(gctx, it.Key)
-			if err == nil && obj.Metadata[MetaBlob] == it.Blob && obj.Size == it.Size {
+			if err == nil && obj.Metadata[MetaBlob] == it.Blob() && obj.Size == it.Size() {
 				a.record(it, obj.ETag, true)
 				return nil
 			}
@@ -115,30 +121,48 @@ const contentRetries = 2
 // store reads it, so a short or wrong body fails the Put and is never
 // recorded; such items are fetched again, up to contentRetries times, after
 // the others. Items sharing one content entry (followed symlinks) go in
-// later rounds.
+// later rounds. The content entries are looked up by path in a slice sorted
+// by path (no per-item map).
 func (a *applier) upload(ctx context.Context, items []Item) error {
 	tries := map[string]int{} // key → content mismatches so far
 	for len(items) > 0 {
-		byContent := make(map[string]int, len(items)) // content path → index in items
-		entries := make([]source.Entry, 0, len(items))
-		var later, again []Item
-		var mu sync.Mutex
-		for i, it := range items {
-			if _, dup := byContent[it.Content.Path]; dup {
-				later = append(later, it)
-				continue
-			}
-			byContent[it.Content.Path] = i
-			entries = append(entries, it.Content)
+		if !slices.IsSortedFunc(items, byContentPath) {
+			items = slices.Clone(items)
+			slices.SortStableFunc(items, byContentPath)
 		}
+		round, later := items, []Item(nil) // round: one item per content entry
+		for i := 1; i < len(items); i++ {
+			if items[i].Content.Path == items[i-1].Content.Path {
+				round, later = nil, nil
+				break
+			}
+		}
+		if round == nil {
+			for i, it := range items {
+				if i > 0 && it.Content.Path == items[i-1].Content.Path {
+					later = append(later, it)
+				} else {
+					round = append(round, it)
+				}
+			}
+		}
+		entries := a.stretch(round)
+		if entries == nil {
+			entries = make([]source.Entry, len(round))
+			for i, it := range round {
+				entries[i] = *it.Content
+			}
+		}
+		var again []Item
+		var mu sync.Mutex
 		conc := a.o.Bucket.WriteConcurrency(a.o.Concurrency)
 		err := a.o.Source.Fetch(ctx, entries, conc, func(ctx context.Context, e source.Entry, r io.Reader) error {
-			i, ok := byContent[e.Path]
+			i, ok := slices.BinarySearchFunc(entries, e.Path, func(x source.Entry, p string) int { return strings.Compare(x.Path, p) })
 			if !ok {
 				return fmt.Errorf("source returned %q, which was not asked for", e.Path)
 			}
-			it := items[i]
-			err := a.put(ctx, it, &countingReader{r: source.Verify(r, it.Content), n: &a.readIn})
+			it := round[i]
+			err := a.put(ctx, it, &countingReader{r: source.Verify(r, *it.Content), n: &a.readIn})
 			if err == nil || !errors.Is(err, source.ErrContentMismatch) {
 				return err
 			}
@@ -160,19 +184,42 @@ func (a *applier) upload(ctx context.Context, items []Item) error {
 	return nil
 }
 
+// stretch returns the part of the source listing that items' contents are,
+// one after the other, or nil when they are not such a stretch (a cold run
+// uploads the whole listing: it is not copied).
+func (a *applier) stretch(items []Item) []source.Entry {
+	if len(items) == 0 {
+		return nil
+	}
+	first := items[0].Content
+	k, ok := slices.BinarySearchFunc(a.listing, first.Path, func(x source.Entry, p string) int { return strings.Compare(x.Path, p) })
+	if !ok || &a.listing[k] != first || k+len(items) > len(a.listing) {
+		return nil
+	}
+	for i, it := range items {
+		if it.Content != &a.listing[k+i] {
+			return nil
+		}
+	}
+	return a.listing[k : k+len(items) : k+len(items)]
+}
+
+// byContentPath orders items by the path of their content entry.
+func byContentPath(x, y Item) int { return strings.Compare(x.Content.Path, y.Content.Path) }
+
 // put writes one object (or adopts it when its MD5 matches).
 func (a *applier) put(ctx context.Context, it Item, r io.Reader) error {
-	opts := store.PutOptions{ContentType: it.ContentType, CacheControl: it.CacheControl, Size: it.Size,
-		Metadata: map[string]string{MetaBlob: it.Blob}}
-	if it.LinkTarget != "" {
+	opts := store.PutOptions{ContentType: it.ContentType, CacheControl: it.CacheControl, Size: it.Size(),
+		Metadata: map[string]string{MetaBlob: it.Blob()}}
+	if it.link {
 		opts.Metadata[MetaSymlink] = "true"
-		opts.Size = int64(len(it.LinkTarget))
+		opts.Size = int64(len(it.LinkTarget()))
 		if _, err := io.Copy(io.Discard, r); err != nil {
 			return fmt.Errorf("read %s: %w", it.Path, err)
 		}
-		r = strings.NewReader(it.LinkTarget)
+		r = strings.NewReader(it.LinkTarget())
 	}
-	if want := existingMD5(it.existing); want != "" && it.Size <= md5CheckLimit && it.LinkTarget == "" {
+	if want := existingMD5(it.existing); want != "" && it.Size() <= md5CheckLimit && !it.link {
 		body, err := io.ReadAll(r)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", it.Path, err)
@@ -195,8 +242,8 @@ func (a *applier) put(ctx context.Context, it Item, r io.Reader) error {
 // record adds an object to the manifest and the summary.
 func (a *applier) record(it Item, etag string, adopted bool) {
 	a.mu.Lock()
-	ob := ManifestObject{Path: it.Path, Key: it.Key, Blob: it.Blob, Size: it.Size, ContentType: it.ContentType, ETag: etag}
-	if it.Content.Path == it.Path && it.LinkTarget == "" {
+	ob := ManifestObject{Path: it.Path, Key: it.Key, Blob: it.Blob(), Size: it.Size(), ContentType: it.ContentType, ETag: etag}
+	if it.Content.Path == it.Path && !it.link {
 		ob.MTime = it.Content.MTime
 	}
 	a.objs = append(a.objs, ob)

@@ -41,8 +41,7 @@ func (o *Options) archiveKey(src string) string {
 // source (GitHub's tarball/zipball) or packed on the fly, never held whole.
 func runArchive(ctx context.Context, o *Options, s *Summary, rev source.Revision, prev manifestState, settings string) error {
 	key := o.archiveKey(s.Source)
-	it := Item{Path: path.Base(key), Key: key, Blob: rev.Commit, Size: -1, Kind: KindNew,
-		ContentType: ContentType(nil, key)}
+	it := Item{Path: path.Base(key), Key: key, Kind: KindNew, ContentType: ContentType(nil, key)} // no Content: the archive is streamed
 	old := prev.byKey()
 	if _, ok := old[key]; ok {
 		it.Kind = KindModified

@@ -1,5 +1,10 @@
 package reposync
 
+import (
+	"slices"
+	"strings"
+)
+
 // intentObjects returns the objects the intent manifest (writeIntent) must
 // list before this run writes or deletes anything, or nil when the plan
 // writes and deletes nothing. Every key the run may change is recorded as
@@ -19,15 +24,7 @@ package reposync
 // does not touch it. So at every moment each blob the manifest records is
 // what the store holds at that key.
 func intentObjects(prev manifestState, plan *Plan) []ManifestObject {
-	touched := make(map[string]string, len(plan.Uploads)+len(plan.Deletes)) // key → path
-	for _, it := range plan.Uploads {
-		touched[it.Key] = it.Path
-	}
-	for _, k := range plan.Deletes {
-		if _, ok := touched[k]; !ok {
-			touched[k] = ""
-		}
-	}
+	touched := touchedKeys(prev, plan)
 	if len(touched) == 0 {
 		return nil
 	}
@@ -35,18 +32,54 @@ func intentObjects(prev manifestState, plan *Plan) []ManifestObject {
 	if prev.m != nil {
 		out = make([]ManifestObject, 0, len(prev.m.Objects)+len(plan.Uploads))
 		for _, o := range prev.m.Objects {
-			if path, ok := touched[o.Key]; ok {
-				if path == "" {
-					path = o.Path
-				}
-				touched[o.Key] = path
+			if _, ok := searchTouch(touched, o.Key); ok {
 				continue // recorded as a placeholder below
 			}
 			out = append(out, o)
 		}
 	}
-	for key, path := range touched {
-		out = append(out, ManifestObject{Path: path, Key: key})
+	for _, t := range touched {
+		out = append(out, ManifestObject{Path: t.path, Key: t.key})
 	}
 	return out
+}
+
+// touch is a key a run may change, with its source path ("" when neither
+// the plan nor the previous manifest knows one).
+type touch struct{ key, path string }
+
+// touchedKeys returns the keys plan creates, overwrites or deletes, sorted
+// by key, each once: an upload's with its path, a delete's with the path
+// the previous manifest records for it. A sorted slice, not a map: a cold
+// run touches every key of the tree.
+func touchedKeys(prev manifestState, plan *Plan) []touch {
+	if len(plan.Uploads)+len(plan.Deletes) == 0 {
+		return nil
+	}
+	out := make([]touch, 0, len(plan.Uploads)+len(plan.Deletes))
+	for _, it := range plan.Uploads {
+		out = append(out, touch{it.Key, it.Path})
+	}
+	for _, k := range plan.Deletes {
+		out = append(out, touch{k, ""})
+	}
+	// Stable: of an uploaded and deleted key, the upload (with its path) comes first and stays.
+	slices.SortStableFunc(out, func(a, b touch) int { return strings.Compare(a.key, b.key) })
+	out = slices.CompactFunc(out, func(a, b touch) bool { return a.key == b.key })
+	if prev.m != nil && len(plan.Deletes) > 0 {
+		for i := range out {
+			if out[i].path != "" {
+				continue
+			}
+			if j, ok := searchObject(prev.m.Objects, out[i].key); ok {
+				out[i].path = prev.m.Objects[j].Path
+			}
+		}
+	}
+	return out
+}
+
+// searchTouch finds key in touched (sorted by key).
+func searchTouch(touched []touch, key string) (int, bool) {
+	return slices.BinarySearchFunc(touched, key, func(t touch, k string) int { return strings.Compare(t.key, k) })
 }

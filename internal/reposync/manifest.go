@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ghsync/ghsync/internal/store"
@@ -163,6 +165,35 @@ func (s manifestState) hasPlaceholders() bool {
 	return false
 }
 
+// sortedObjects returns objects sorted by key, one per key (the last
+// recorded), as the planner looks keys up: an inline manifest an older
+// build wrote may be neither.
+func sortedObjects(objects []ManifestObject) []ManifestObject {
+	if slices.IsSortedFunc(objects, func(a, b ManifestObject) int { return strings.Compare(a.Key, b.Key) }) &&
+		!hasDuplicateKeys(objects) {
+		return objects
+	}
+	slices.SortStableFunc(objects, func(a, b ManifestObject) int { return strings.Compare(a.Key, b.Key) })
+	out := objects[:0]
+	for i, ob := range objects {
+		if i+1 < len(objects) && objects[i+1].Key == ob.Key {
+			continue // a later record of the key wins
+		}
+		out = append(out, ob)
+	}
+	return out
+}
+
+// hasDuplicateKeys reports whether objects sorted by key repeat a key.
+func hasDuplicateKeys(objects []ManifestObject) bool {
+	for i := 1; i < len(objects); i++ {
+		if objects[i].Key == objects[i-1].Key {
+			return true
+		}
+	}
+	return false
+}
+
 // readManifest loads the manifest at key: the whole of an inline one, the
 // root of a sharded one (load reads its shards). A missing manifest is not
 // an error; a manifest that cannot be parsed or has a newer version is.
@@ -183,6 +214,7 @@ func readManifest(ctx context.Context, b *store.Bucket, key string) (manifestSta
 	}
 	st := manifestState{m: &m, etag: etag, loaded: m.Version < ShardedManifestVersion, refs: m.Shards}
 	if st.loaded {
+		m.Objects = sortedObjects(m.Objects)
 		m.Count = len(m.Objects)
 	}
 	return st, nil
@@ -278,7 +310,7 @@ func putRoot(ctx context.Context, b *store.Bucket, key string, prev manifestStat
 // write must replace; the conditional write also stops an overlapping run
 // before it uploads anything.
 func writeIntent(ctx context.Context, o *Options, prev manifestState, plan *Plan, src string) (manifestState, error) {
-	if prev.sharded() && prev.count()+len(plan.Uploads) > o.manifestInline() {
+	if (prev.sharded() || prev.m == nil) && prev.count()+len(plan.Uploads) > o.manifestInline() {
 		return writeShardedIntent(ctx, o, prev, plan, src) // manifestshard.go: the root only
 	}
 	objects := intentObjects(prev, plan) // intent.go

@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -139,49 +141,52 @@ func encodeShard(objects []ManifestObject) (string, []byte, error) {
 	return hex.EncodeToString(sum[:16]), buf.Bytes(), nil
 }
 
-// decodeShard checks a shard body against its reference and returns its objects.
-func decodeShard(ref ShardRef, body []byte) ([]ManifestObject, error) {
+// decodeShard checks a shard body against its reference and fills dst
+// (of length ref.Count) with its objects.
+func decodeShard(ref ShardRef, body []byte, dst []ManifestObject) error {
 	zr, err := gzip.NewReader(bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("shard %s: %w", ref.Name, err)
+		return fmt.Errorf("shard %s: %w", ref.Name, err)
 	}
 	raw, err := io.ReadAll(zr)
 	if err != nil {
-		return nil, fmt.Errorf("shard %s: %w", ref.Name, err)
+		return fmt.Errorf("shard %s: %w", ref.Name, err)
 	}
 	if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:16]) != ref.Name {
-		return nil, fmt.Errorf("shard %s: content does not match its name", ref.Name)
+		return fmt.Errorf("shard %s: content does not match its name", ref.Name)
 	}
 	var entries []shardEntry
 	if err := json.Unmarshal(raw, &entries); err != nil {
-		return nil, fmt.Errorf("shard %s: %w", ref.Name, err)
+		return fmt.Errorf("shard %s: %w", ref.Name, err)
 	}
-	if len(entries) != ref.Count {
-		return nil, fmt.Errorf("shard %s: %d entries, the manifest says %d", ref.Name, len(entries), ref.Count)
+	if len(entries) != ref.Count || len(dst) != ref.Count {
+		return fmt.Errorf("shard %s: %d entries, the manifest says %d", ref.Name, len(entries), ref.Count)
 	}
-	out := make([]ManifestObject, len(entries))
 	for i, e := range entries {
 		k := e.K
 		if k == "" {
 			k = e.P
 		}
-		out[i] = ManifestObject{Path: e.P, Key: k, Blob: e.B, Size: e.S, ContentType: e.T, ETag: e.E, MTime: e.M}
+		dst[i] = ManifestObject{Path: e.P, Key: k, Blob: e.B, Size: e.S, ContentType: e.T, ETag: e.E, MTime: e.M}
 	}
-	return out, nil
+	return nil
 }
 
 // writeShards uploads the shards of m (sorted by key) that prev does not
 // already name and returns the root document to write. Placeholders (no
 // blob) go to the root's Pending, not into shards.
 func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifest) (*Manifest, error) {
-	real := make([]ManifestObject, 0, len(m.Objects))
+	real := m.Objects // copied only when there are placeholders to take out
 	var pending []PendingKey
-	for _, ob := range m.Objects {
-		if ob.Blob == "" {
-			pending = append(pending, pendingKey(ob.Key, ob.Path))
-			continue
+	if slices.ContainsFunc(m.Objects, func(ob ManifestObject) bool { return ob.Blob == "" }) {
+		real = make([]ManifestObject, 0, len(m.Objects))
+		for _, ob := range m.Objects {
+			if ob.Blob == "" {
+				pending = append(pending, pendingKey(ob.Key, ob.Path))
+				continue
+			}
+			real = append(real, ob)
 		}
-		real = append(real, ob)
 	}
 	have := make(map[string]bool, len(prev.refs))
 	for _, r := range prev.refs {
@@ -224,43 +229,37 @@ func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifes
 	return &root, nil
 }
 
-// writeShardedIntent writes the intent of a run over a sharded manifest:
-// the previous root with no commit and no settings, the same shards, and a
-// placeholder in Pending for every key the plan creates, overwrites or
-// deletes (intentObjects documents why each). Only the root is written.
+// writeShardedIntent writes the intent of a run whose manifest is or
+// becomes sharded (prev sharded, or none yet): the previous root with no
+// commit and no settings, the same shards, and a placeholder in Pending
+// for every key the plan creates, overwrites or deletes (intentObjects
+// documents why each). Only the root is written.
 func writeShardedIntent(ctx context.Context, o *Options, prev manifestState, plan *Plan, src string) (manifestState, error) {
-	touched := make(map[string]string, len(plan.Uploads)+len(plan.Deletes)) // key → path
-	for _, it := range plan.Uploads {
-		touched[it.Key] = it.Path
-	}
-	for _, k := range plan.Deletes {
-		if _, ok := touched[k]; !ok {
-			touched[k] = ""
-		}
-	}
+	touched := touchedKeys(prev, plan) // intent.go
 	if len(touched) == 0 {
 		return prev, nil
 	}
-	count := len(prev.m.Objects)
-	for k, p := range touched {
-		if ob, ok := findObject(prev.m.Objects, k); ok {
-			if p == "" {
-				touched[k] = ob.Path
-			}
-			continue
+	var objects []ManifestObject
+	var earlier []PendingKey
+	if prev.m != nil {
+		objects, earlier = prev.m.Objects, prev.m.Pending
+	}
+	count := len(objects)
+	pending := make([]PendingKey, 0, len(touched)+len(earlier))
+	for _, t := range touched {
+		if _, ok := searchObject(objects, t.key); !ok {
+			count++
 		}
-		count++
+		pending = append(pending, pendingKey(t.key, t.path))
 	}
-	for _, p := range prev.m.Pending { // an earlier failed run's keys stay unknown
-		if _, ok := touched[p.Key]; !ok {
-			touched[p.Key] = p.path()
+	for _, p := range earlier { // an earlier failed run's keys stay unknown
+		if _, ok := searchTouch(touched, p.Key); !ok {
+			pending = append(pending, p)
 		}
 	}
-	pending := make([]PendingKey, 0, len(touched))
-	for k, p := range touched {
-		pending = append(pending, pendingKey(k, p))
+	if len(pending) > len(touched) {
+		slices.SortFunc(pending, func(a, b PendingKey) int { return strings.Compare(a.Key, b.Key) })
 	}
-	sort.Slice(pending, func(i, j int) bool { return pending[i].Key < pending[j].Key })
 	root := &Manifest{Version: ShardedManifestVersion, Job: o.Job, Owner: o.Owner, Source: src, Mode: o.Mode,
 		WrittenAt: time.Now().UTC(), Objects: []ManifestObject{}, Count: count, Shards: prev.refs, Pending: pending}
 	data, err := json.Marshal(root)
@@ -284,12 +283,21 @@ func findObject(objects []ManifestObject, key string) (ManifestObject, bool) {
 }
 
 // load reads the shards of a sharded manifest (at most 16 at a time) into
-// s.m.Objects, sorted by key, with the pending placeholders applied.
+// s.m.Objects, sorted by key, with the pending placeholders applied. Each
+// shard is decoded into its place in one slice sized from the root's
+// counts, so the objects are never held twice.
 func (s *manifestState) load(ctx context.Context, b *store.Bucket, key string) error {
 	if s.m == nil || s.loaded {
 		return nil
 	}
-	parts := make([][]ManifestObject, len(s.m.Shards))
+	offs := make([]int, len(s.m.Shards)+1)
+	for i, ref := range s.m.Shards {
+		if ref.Count < 0 {
+			return fmt.Errorf("manifest %s: shard %s has a negative count; move it away and the next run adopts what the store holds", key, ref.Name)
+		}
+		offs[i+1] = offs[i] + ref.Count
+	}
+	objects := make([]ManifestObject, offs[len(s.m.Shards)], offs[len(s.m.Shards)]+len(s.m.Pending))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(16)
 	for i, ref := range s.m.Shards {
@@ -303,39 +311,37 @@ func (s *manifestState) load(ctx context.Context, b *store.Bucket, key string) e
 			if err != nil {
 				return fmt.Errorf("read manifest shard %s: %w", sk, err)
 			}
-			objs, err := decodeShard(ref, body)
-			if err != nil {
+			if err := decodeShard(ref, body, objects[offs[i]:offs[i+1]]); err != nil {
 				return fmt.Errorf("manifest %s: %w; move it away and the next run adopts what the store holds", key, err)
 			}
-			parts[i] = objs
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	total := 0
-	for _, p := range parts {
-		total += len(p)
+	s.sums = make(map[[16]byte]ShardRef, len(s.m.Shards))
+	for i, ref := range s.m.Shards {
+		s.sums[shardSum(objects[offs[i]:offs[i+1]])] = ref
 	}
-	s.sums = make(map[[16]byte]ShardRef, len(parts))
-	for i, p := range parts {
-		s.sums[shardSum(p)] = s.m.Shards[i]
-	}
-	objects := make([]ManifestObject, 0, total+len(s.m.Pending))
-	pending := make(map[string]ManifestObject, len(s.m.Pending))
-	for _, p := range s.m.Pending {
-		pending[p.Key] = ManifestObject{Path: p.path(), Key: p.Key}
-	}
-	for _, p := range parts {
-		for _, ob := range p {
-			if _, ok := pending[ob.Key]; !ok {
-				objects = append(objects, ob)
+	if len(s.m.Pending) > 0 {
+		pending := make(map[string]bool, len(s.m.Pending))
+		for _, p := range s.m.Pending {
+			pending[p.Key] = true
+		}
+		kept := objects[:0] // in place: the shards' entries a pending key replaces go
+		for _, ob := range objects {
+			if !pending[ob.Key] {
+				kept = append(kept, ob)
 			}
 		}
-	}
-	for _, p := range pending {
-		objects = append(objects, p)
+		objects = kept
+		for _, p := range s.m.Pending {
+			if pending[p.Key] { // once per key
+				pending[p.Key] = false
+				objects = append(objects, ManifestObject{Path: p.path(), Key: p.Key})
+			}
+		}
 	}
 	sort.Slice(objects, func(i, j int) bool { return objects[i].Key < objects[j].Key })
 	s.m.Objects, s.loaded = objects, true

@@ -17,18 +17,34 @@ const (
 	KindRepair   = "repair" // unchanged in the source, but drifted in the store (--verify)
 )
 
-// Item is one object the run wants under the prefix.
+// Item is one object the run wants under the prefix. It is kept small (a
+// plan can hold a million): the content entry is a pointer into the source
+// listing, which gives the blob, size and link target, and the strings
+// share the listing's.
 type Item struct {
 	Path         string // repo-relative path (the object's name in the source)
 	Key          string // object key relative to the bucket prefix
-	Blob         string // git blob SHA recorded as ghsync-blob
-	Size         int64
 	ContentType  string
 	CacheControl string
-	Kind         string       // for uploads: new, modified or repair
-	Content      source.Entry // the entry whose content is uploaded (differs from Path for followed symlinks)
-	LinkTarget   string       // symlinks: object mode; the body is the target
+	Kind         string        // for uploads: new, modified or repair
+	Content      *source.Entry // the entry whose content is uploaded (differs from Path for followed symlinks)
 	existing     *store.Object
+	link         bool // a symlink in object mode: the body is the link's target
+}
+
+// Blob is the git blob SHA recorded as ghsync-blob.
+func (it *Item) Blob() string { return it.Content.BlobSHA }
+
+// Size is the size of the content.
+func (it *Item) Size() int64 { return it.Content.Size }
+
+// LinkTarget is, for a symlink in object mode, the link's target (the
+// object's body); "" otherwise.
+func (it *Item) LinkTarget() string {
+	if it.link {
+		return it.Content.Target
+	}
+	return ""
 }
 
 // Plan is what a run will do. It is a plain value: --dry-run prints it,
@@ -42,6 +58,8 @@ type Plan struct {
 	Skipped   []string         // paths skipped by policy (symlinks, submodules) or, with SkipUnstorable, unstorable names
 	Skips     Skips            // Skipped by reason
 	Unmanaged int              // objects under the prefix that ghsync does not manage and leaves alone
+
+	listing []source.Entry // the source listing the items' Content points into
 }
 
 // Skips counts the source paths a run left out, by reason.
@@ -68,9 +86,11 @@ func (p *Plan) Changed() bool { return len(p.Uploads) > 0 || len(p.Deletes) > 0 
 
 // planInput is everything the planner needs; it does no I/O.
 type planInput struct {
-	entries  []source.Entry // the whole source tree, sorted by path
-	prev     manifestState
-	listing  map[string]store.Object // nil when the store was not listed
+	entries []source.Entry // the whole source tree, sorted by path
+	prev    manifestState  // loaded: Objects sorted by key, one per key
+	// listing is the store listing by key, nil when the store was not
+	// listed. makePlan removes from it the keys the source still has.
+	listing  map[string]store.Object
 	opts     *Options
 	manifest string // manifest key
 	// unreadable are source paths the source could not read: what the
@@ -79,33 +99,43 @@ type planInput struct {
 }
 
 // makePlan diffs the source against the manifest (and the listing, when
-// there is one) and applies the delete policy and its guard.
+// there is one) and applies the delete policy and its guard. It walks the
+// source entries once, looking each key up in the manifest's sorted
+// objects; no per-object map is built, and the wanted objects are not held
+// beside the plan.
 func makePlan(in planInput) (*Plan, error) {
-	o := in.opts
-	p := &Plan{}
-	want, skipped, err := desiredItems(in.entries, o, &p.Skips)
-	if err != nil {
-		return nil, err
+	p := &Plan{listing: in.entries}
+	var managed []ManifestObject
+	if in.prev.m != nil {
+		managed = in.prev.m.Objects
 	}
-	p.Skipped = skipped
-	managed := in.prev.byKey()
-	wanted := make(map[string]bool, len(want))
-	for _, it := range want {
-		wanted[it.Key] = true
-		old, isManaged := managed[it.Key]
+	wanted := make([]bool, len(managed)) // managed keys the source still has
+	if len(managed) > 0 {
+		p.Keep = make([]ManifestObject, 0, len(managed)+16) // most are kept; room for a few more in apply
+	}
+	skipped, err := eachDesired(in.entries, in.opts, &p.Skips, func(it Item) {
+		i, isManaged := searchObject(managed, it.Key)
+		var old ManifestObject
+		if isManaged {
+			wanted[i] = true
+			old = managed[i]
+		}
 		// A placeholder (blob "") is a key an earlier run meant to create and
 		// may not have (writeIntent): what the store holds there decides.
 		isManaged = isManaged && old.Blob != ""
 		obj, listed := in.listing[it.Key]
+		if listed {
+			delete(in.listing, it.Key) // wanted: what remains is unmanaged or to delete
+		}
 		switch {
-		case isManaged && old.Blob == it.Blob && old.ContentType == it.ContentType:
+		case isManaged && old.Blob == it.Blob() && old.ContentType == it.ContentType:
 			// A size other than the recorded one is drift too, even under the
 			// recorded ETag: builds before the body checks could store a
 			// download cut short and record its ETag.
 			if in.listing != nil && (!listed || obj.ETag != old.ETag || obj.Size != old.Size) {
 				it.Kind = KindRepair
 				p.Uploads = append(p.Uploads, it)
-				continue
+				return
 			}
 			if it.Content.Path == it.Path {
 				old.MTime = it.Content.MTime // the size and time this content now has
@@ -114,27 +144,39 @@ func makePlan(in planInput) (*Plan, error) {
 		case isManaged:
 			it.Kind = KindModified
 			p.Uploads = append(p.Uploads, it)
-		case listed && obj.Size == it.Size:
+		case listed && obj.Size == it.Size():
 			it.Kind = KindNew
-			o := obj
-			it.existing = &o
+			it.existing = &obj
 			p.Adopt = append(p.Adopt, it)
 		default:
 			it.Kind = KindNew
 			p.Uploads = append(p.Uploads, it)
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
+	p.Skipped = skipped
 	if err := planDeletes(p, in, managed, wanted); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-// planDeletes fills p.Deletes according to the policy and enforces max_delete.
-func planDeletes(p *Plan, in planInput, managed map[string]ManifestObject, wanted map[string]bool) error {
+// searchObject finds key in objects sorted by key.
+func searchObject(objects []ManifestObject, key string) (int, bool) {
+	i := sort.Search(len(objects), func(i int) bool { return objects[i].Key >= key })
+	return i, i < len(objects) && objects[i].Key == key
+}
+
+// planDeletes fills p.Deletes according to the policy and enforces
+// max_delete. managed are the manifest's objects sorted by key, wanted[i]
+// whether the source still has managed[i]; in.listing holds only the
+// listed keys the source does not have.
+func planDeletes(p *Plan, in planInput, managed []ManifestObject, wanted []bool) error {
 	o := in.opts
-	for key, m := range managed {
-		if wanted[key] || o.Delete == DeleteNone {
+	for i, m := range managed {
+		if wanted[i] || o.Delete == DeleteNone {
 			continue
 		}
 		if in.unreadable.covers(m.Path) {
@@ -143,16 +185,16 @@ func planDeletes(p *Plan, in planInput, managed map[string]ManifestObject, wante
 			}
 			continue
 		}
-		if _, listed := in.listing[key]; m.Blob == "" && in.listing != nil && !listed {
+		if _, listed := in.listing[m.Key]; m.Blob == "" && in.listing != nil && !listed {
 			continue // a placeholder whose upload never happened: nothing to delete
 		}
-		p.Deletes = append(p.Deletes, key)
+		p.Deletes = append(p.Deletes, m.Key)
 	}
 	for key := range in.listing {
-		if wanted[key] || key == in.manifest || strings.HasPrefix(key, path.Dir(in.manifest)+"/") || isShardKey(in.manifest, key) {
+		if key == in.manifest || strings.HasPrefix(key, path.Dir(in.manifest)+"/") || isShardKey(in.manifest, key) {
 			continue
 		}
-		if _, ok := managed[key]; ok {
+		if _, ok := searchObject(managed, key); ok {
 			continue
 		}
 		rel := strings.TrimPrefix(key, o.KeyPrefix)
@@ -174,20 +216,30 @@ func planDeletes(p *Plan, in planInput, managed map[string]ManifestObject, wante
 	return nil
 }
 
-// desiredItems turns source entries into the objects the run wants, applying
-// the filters and the symlink and submodule policies. A file whose key the
-// destination cannot hold under its own name (Bucket.CheckKey) fails the
-// plan with an error naming the files, or is skipped (and counted) with
-// Options.SkipUnstorable.
+// desiredItems returns, as a slice, the objects eachDesired yields.
 func desiredItems(entries []source.Entry, o *Options, skips *Skips) (items []Item, skipped []string, err error) {
+	skipped, err = eachDesired(entries, o, skips, func(it Item) { items = append(items, it) })
+	if err != nil {
+		return nil, nil, err
+	}
+	return items, skipped, nil
+}
+
+// eachDesired turns source entries into the objects the run wants, in
+// entry order, applying the filters and the symlink and submodule policies,
+// and passes each to fn (which may keep it; its Content points into
+// entries). A file whose key the destination cannot hold under its own
+// name (Bucket.CheckKey) fails the plan with an error naming the files, or
+// is skipped (and counted) with Options.SkipUnstorable.
+func eachDesired(entries []source.Entry, o *Options, skips *Skips, fn func(Item)) (skipped []string, err error) {
 	var unstorable []string
-	items = make([]Item, 0, len(entries))
-	var byPath map[string]source.Entry // made when a symlink is to be followed
-	for _, e := range entries {
+	var byPath map[string]*source.Entry // made when a symlink is to be followed
+	for i := range entries {
+		e := &entries[i]
 		if !o.Filter.Match(e.Path) {
 			continue
 		}
-		it := Item{Path: e.Path, Key: o.KeyPrefix + e.Path, Blob: e.BlobSHA, Size: e.Size, Content: e}
+		it := Item{Path: e.Path, Key: o.KeyPrefix + e.Path, Content: e}
 		if err := o.Bucket.CheckKey(it.Key); err != nil {
 			if !o.SkipUnstorable {
 				unstorable = append(unstorable, fmt.Sprintf("%q (%v)", e.Path, err))
@@ -206,9 +258,9 @@ func desiredItems(entries []source.Entry, o *Options, skips *Skips) (items []Ite
 			continue
 		case source.ModeSymlink:
 			if byPath == nil && o.Symlinks == SymlinksFollow {
-				byPath = make(map[string]source.Entry, len(entries))
-				for _, e := range entries {
-					byPath[e.Path] = e
+				byPath = make(map[string]*source.Entry, len(entries))
+				for i := range entries {
+					byPath[entries[i].Path] = &entries[i]
 				}
 			}
 			target, ok := resolveLink(e, byPath, o.Symlinks)
@@ -218,18 +270,16 @@ func desiredItems(entries []source.Entry, o *Options, skips *Skips) (items []Ite
 				skips.Symlinks++
 				continue
 			}
-			if o.Symlinks == SymlinksObject {
-				it.LinkTarget = e.Target
-			} else {
-				it.Content, it.Blob, it.Size = target, target.BlobSHA, target.Size
-			}
+			it.Content, it.link = target, o.Symlinks == SymlinksObject
 		}
 		it.ContentType = ContentType(o.ContentTypes, e.Path)
-		if it.LinkTarget != "" {
+		if it.link {
 			it.ContentType = "text/plain; charset=utf-8"
 		}
 		it.CacheControl, _ = firstMatch(o.CacheControl, e.Path)
-		items = append(items, it)
+		if len(unstorable) == 0 { // the plan fails anyway otherwise
+			fn(it)
+		}
 	}
 	if total := len(unstorable); total > 0 {
 		more := ""
@@ -237,17 +287,17 @@ func desiredItems(entries []source.Entry, o *Options, skips *Skips) (items []Ite
 			more = fmt.Sprintf(" … and %d more", len(unstorable)-maxNamed)
 			unstorable = unstorable[:maxNamed]
 		}
-		return nil, nil, fmt.Errorf("%w: %d source files cannot be stored on %s under their own name, so nothing was written: %s%s; "+
+		return nil, fmt.Errorf("%w: %d source files cannot be stored on %s under their own name, so nothing was written: %s%s; "+
 			"rename them, exclude them with a filter, or leave them out with --skip-unstorable (skip_unstorable: true in a repo job)",
 			ErrUnstorable, total, o.Bucket.URL(), strings.Join(unstorable, ", "), more)
 	}
-	return items, skipped, nil
+	return skipped, nil
 }
 
 // resolveLink applies the symlink policy: object keeps the link itself;
 // follow resolves a target inside the tree (through at most 40 links) to a
 // regular file; anything else is skipped.
-func resolveLink(e source.Entry, byPath map[string]source.Entry, policy string) (source.Entry, bool) {
+func resolveLink(e *source.Entry, byPath map[string]*source.Entry, policy string) (*source.Entry, bool) {
 	switch policy {
 	case SymlinksObject:
 		return e, true
@@ -255,20 +305,20 @@ func resolveLink(e source.Entry, byPath map[string]source.Entry, policy string) 
 		cur := e
 		for i := 0; i < 40 && cur.Mode == source.ModeSymlink; i++ {
 			if strings.HasPrefix(cur.Target, "/") {
-				return source.Entry{}, false
+				return nil, false
 			}
 			p := path.Clean(path.Join(path.Dir(cur.Path), cur.Target))
 			if p == ".." || strings.HasPrefix(p, "../") {
-				return source.Entry{}, false
+				return nil, false
 			}
 			next, ok := byPath[p]
 			if !ok {
-				return source.Entry{}, false
+				return nil, false
 			}
 			cur = next
 		}
 		return cur, cur.Mode == source.ModeFile || cur.Mode == source.ModeExec
 	default:
-		return source.Entry{}, false
+		return nil, false
 	}
 }

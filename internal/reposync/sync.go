@@ -122,12 +122,18 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if prev, err = writeIntent(ctx, &o, prev, plan, s.Source); err != nil {
 		return s, err
 	}
+	convert := !prev.sharded() && prev.count() > o.manifestInline()
+	if prev.m != nil {
+		// The plan and the intent have what they need of the previous
+		// objects (Keep holds the unchanged ones): let them go before apply.
+		prev.m.Objects = nil
+	}
 	objs, err := apply(ctx, &o, plan, s)
 	if err != nil {
 		return s, err
 	}
 	if !plan.Changed() && prev.m != nil && prev.m.Commit == rev.Commit && prev.m.ETag == rev.ETag && prev.m.Settings == settings && !o.recordsOwner(prev) &&
-		!(!prev.sharded() && prev.count() > o.manifestInline()) {
+		!convert {
 		return s, unreadable.err(s) // verify run found no drift: the manifest is still true
 	}
 	m := &Manifest{Version: ManifestVersion, Job: o.Job, Owner: o.Owner, Source: s.Source, Ref: rev.Ref, Commit: rev.Commit,

@@ -79,9 +79,11 @@ func useKnown(ctx context.Context, o *Options, prev *manifestState) error {
 	if err := prev.load(ctx, o.Bucket, o.ManifestKey); err != nil {
 		return err
 	}
-	objects, prefix := prev.m.Objects, o.KeyPrefix
+	// Through m, not a copy of its Objects: Run lets the objects go once
+	// planned (a later call finds nothing, and the file is hashed).
+	m, prefix := prev.m, o.KeyPrefix
 	sc.UseKnown(func(path string) (source.Known, bool) {
-		ob, ok := findObject(objects, prefix+path)
+		ob, ok := findObject(m.Objects, prefix+path)
 		if !ok || ob.Path != path || ob.Blob == "" || ob.MTime == 0 {
 			return source.Known{}, false
 		}

@@ -1,0 +1,95 @@
+package reposync
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+
+	"github.com/ghsync/ghsync/internal/reposync/source"
+	"github.com/ghsync/ghsync/internal/store"
+)
+
+// Issue 20: a plan keeps little per object beside the source listing. A
+// cold plan of 50,000 files holds under 150 bytes per upload once built
+// (its items point into the listing; no desired-items slice or per-key map
+// is kept); with a copy of its entry in each item it held 200.
+func TestPlanCompact(t *testing.T) {
+	const n = 50_000
+	entries := make([]source.Entry, n)
+	for i := range entries {
+		entries[i] = source.Entry{Path: fmt.Sprintf("d%03d/f%06d.txt", i/1000, i), Size: 10, BlobSHA: fmt.Sprintf("%040x", i)}
+	}
+	b, err := store.Open(context.Background(), "mem://", store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	o := &Options{Bucket: b}
+	o.defaults()
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	before := ms.HeapAlloc
+	p, err := makePlan(planInput{entries: entries, opts: o, manifest: o.ManifestKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	held := (int64(ms.HeapAlloc) - int64(before)) / n
+	if len(p.Uploads) != n {
+		t.Fatalf("%d uploads, want %d", len(p.Uploads), n)
+	}
+	runtime.KeepAlive(p)
+	runtime.KeepAlive(entries)
+	t.Logf("the plan holds %d bytes per upload", held)
+	if held > 150 {
+		t.Errorf("the plan holds %d bytes per upload, want at most 150", held)
+	}
+}
+
+// listedSource is a memSource whose List returns one listing, kept, and
+// which records whether Fetch was handed that listing itself.
+type listedSource struct {
+	*memSource
+	listing []source.Entry
+	aliased []bool
+}
+
+func (l *listedSource) List(ctx context.Context) ([]source.Entry, error) {
+	if l.listing == nil {
+		l.listing, _ = l.memSource.List(ctx)
+	}
+	return l.listing, nil
+}
+
+func (l *listedSource) Fetch(ctx context.Context, entries []source.Entry, conc int, fn source.FetchFunc) error {
+	l.aliased = append(l.aliased, len(entries) > 0 && &entries[0] == &l.listing[0])
+	return l.memSource.Fetch(ctx, entries, conc, fn)
+}
+
+// Issue 20: a cold run fetches its uploads from the source listing, not
+// from a copy of every entry (72 MB at 1,000,000 files).
+func TestColdRunFetchesFromListing(t *testing.T) {
+	files := map[string]string{}
+	for i := range 300 {
+		files[fmt.Sprintf("f%03d.txt", i)] = fmt.Sprint("body ", i)
+	}
+	src := &listedSource{memSource: newMemSource(files)}
+	b, err := store.Open(context.Background(), "mem://", store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	s, err := Run(context.Background(), Options{Source: src, Bucket: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.New != 300 {
+		t.Fatalf("new = %d, want 300", s.New)
+	}
+	if len(src.aliased) != 1 || !src.aliased[0] {
+		t.Errorf("fetches given the listing itself: %v, want [true]", src.aliased)
+	}
+}
