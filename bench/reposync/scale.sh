@@ -63,7 +63,7 @@ need_rclone
 
 fresh=0
 [[ -f "$CACHE/.complete" ]] || fresh=1
-make_small_tree "$CACHE" "$FILES" 1000 "d%04d" "f%07d"
+make_small_tree "$CACHE" "$FILES" 1000 "d%04d" "f%07d.txt"
 # Old modification times, as a tree that was not just written has.
 [[ $fresh == 0 ]] || find "$CACHE/tree" -type f -exec touch -d '2 hours ago' {} +
 TREE="$CACHE/tree"
@@ -87,6 +87,9 @@ if [[ " $KINDS " == *" s3 "* ]]; then
 		die "cannot create the S3 buckets"
 fi
 
+# gitb ARGS... — git in the benchmark checkout, with a fixed identity.
+gitb() { git -C "$CHECKOUT" -c user.name=bench -c user.email=bench@localhost "$@"; }
+
 # The git source: the same tree as one commit of a packed repository
 # (made once, cached); its one-change step commits the changed file.
 if [[ " $KINDS " == *" git "* ]]; then
@@ -101,9 +104,6 @@ if [[ " $KINDS " == *" git "* ]]; then
 		touch "$CACHE/git/.complete"
 	fi
 fi
-
-# gitb ARGS... — git in the benchmark checkout, with a fixed identity.
-gitb() { git -C "$CHECKOUT" -c user.name=bench -c user.email=bench@localhost "$@"; }
 
 # dest TOOL KIND — the destination of TOOL (ghsync|rclone) for KIND.
 dest() {

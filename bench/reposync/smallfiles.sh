@@ -56,7 +56,7 @@ LOAD0="$(cut -d' ' -f1-3 /proc/loadavg)"
 need_time
 need_rclone
 command -v aws >/dev/null || die "the aws CLI is not installed"
-make_small_tree "$CACHE" "$SMALL" 100 "d%02d" "f%04d"
+make_small_tree "$CACHE" "$SMALL" 100 "d%02d" "f%04d.txt"
 TREE="$CACHE/tree"
 read -r TREE_FILES TREE_BYTES < <(tree_stats "$TREE")
 echo "bench: tree $TREE: $TREE_FILES files, $TREE_BYTES bytes; warming the page cache" >&2
