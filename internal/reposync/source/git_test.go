@@ -114,13 +114,7 @@ func TestGitListBeforeResolve(t *testing.T) {
 // entries (paths, modes, sizes, blob SHAs, targets) as the commit tree.
 func TestGitAndDirAgree(t *testing.T) {
 	fx := newGitFixture(t)
-	g, err := NewGitCheckout(fx.dir, GitOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := g.Resolve(context.Background(), Hint{}); err != nil {
-		t.Fatal(err)
-	}
+	g := resolvedCheckout(t, fx.dir)
 	d := NewDir(fx.dir, DirOptions{})
 	if _, err := d.Resolve(context.Background(), Hint{}); err != nil {
 		t.Fatal(err)
@@ -282,13 +276,7 @@ func TestGitCheckoutThisRepository(t *testing.T) {
 // real one) to see which was used.
 func TestGitListTakesKnownBlobSizes(t *testing.T) {
 	fx := newGitFixture(t)
-	g, err := NewGitCheckout(fx.dir, GitOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := g.Resolve(context.Background(), Hint{}); err != nil {
-		t.Fatal(err)
-	}
+	g := resolvedCheckout(t, fx.dir)
 	asked := map[string]int{}
 	g.UseKnown(func(path string) (Known, bool) {
 		asked[path]++
@@ -316,4 +304,17 @@ func TestGitListTakesKnownBlobSizes(t *testing.T) {
 	if asked["docs/readme-link"] != 0 {
 		t.Errorf("a symlink's size was asked of the record: %v", asked)
 	}
+}
+
+// resolvedCheckout opens the checkout at dir and resolves its HEAD.
+func resolvedCheckout(t *testing.T, dir string) *Git {
+	t.Helper()
+	g, err := NewGitCheckout(dir, GitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Resolve(context.Background(), Hint{}); err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
