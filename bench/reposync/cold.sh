@@ -64,14 +64,7 @@ GHSYNC="$WORK/ghsync"
 build_ghsync "$GHSYNC"
 start_s3
 
-# rclone remote "bench:" from the environment only; no config file is read.
-export RCLONE_CONFIG="$WORK/rclone.conf"
-: >"$RCLONE_CONFIG"
-export RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=Other
-export RCLONE_CONFIG_BENCH_ENDPOINT="$S3_ENDPOINT" RCLONE_CONFIG_BENCH_REGION="$AWS_REGION"
-export RCLONE_CONFIG_BENCH_ACCESS_KEY_ID="$AWS_ACCESS_KEY_ID"
-export RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY="$AWS_SECRET_ACCESS_KEY"
-export RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE=true
+rclone_s3_remote
 
 read -r TREE_FILES TREE_BYTES < <(tree_stats "$SRC")
 echo "bench: tree $SRC: $TREE_FILES files, $TREE_BYTES bytes; warming the page cache" >&2

@@ -164,3 +164,47 @@ cleanup() {
 		rm -rf "$WORK"
 	fi
 }
+
+# rclone_s3_remote — point rclone's remote "bench:" at the S3 server of
+# S3_ENDPOINT / AWS_* from the environment only (an empty config file in
+# $WORK: no user configuration is read).
+rclone_s3_remote() {
+	export RCLONE_CONFIG="$WORK/rclone.conf"
+	: >"$RCLONE_CONFIG"
+	export RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=Other
+	export RCLONE_CONFIG_BENCH_ENDPOINT="$S3_ENDPOINT" RCLONE_CONFIG_BENCH_REGION="$AWS_REGION"
+	export RCLONE_CONFIG_BENCH_ACCESS_KEY_ID="$AWS_ACCESS_KEY_ID"
+	export RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY="$AWS_SECRET_ACCESS_KEY"
+	export RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE=true
+}
+
+# need_rclone — set RCLONE to $RCLONE or the rclone on PATH; exit 1 when there is none.
+need_rclone() {
+	RCLONE="${RCLONE:-$(command -v rclone || true)}"
+	[[ -x "$RCLONE" ]] || die "rclone not found (apt-get install -y rclone, or set RCLONE)"
+}
+
+# make_small_tree CACHE N PER DIRFMT FILEFMT — unless CACHE/.complete exists,
+# create CACHE/tree with N files of 1–640 random bytes (seeded: the same
+# tree every time), PER to a folder, named by the printf formats DIRFMT
+# (folder number) and FILEFMT (file number); python3: one process, not N.
+make_small_tree() {
+	local cache=$1 n=$2 per=$3 dfmt=$4 ffmt=$5
+	[[ -f "$cache/.complete" ]] && return
+	command -v python3 >/dev/null || die "python3 is needed to create the tree once"
+	echo "bench: creating $n small files in $cache (once)" >&2
+	rm -rf "$cache"
+	mkdir -p "$cache/tree"
+	python3 - "$cache/tree" "$n" "$per" "$dfmt" "$ffmt" <<'PY'
+import os, random, sys
+root, n, per, dfmt, ffmt = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+rng = random.Random(42)
+for i in range(n):
+    d = os.path.join(root, dfmt % (i // per))
+    if i % per == 0:
+        os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, ffmt % i), "wb") as f:
+        f.write(rng.randbytes(1 + rng.randrange(640)))
+PY
+	touch "$cache/.complete"
+}

@@ -15,7 +15,10 @@
 # "file-sidecar" when -d names it), mem:// (ghsync only; nothing survives the
 # process, so only cold is meaningful) and the S3 server (VersityGW:
 # GHSYNC_TEST_S3_ENDPOINT etc. from /work/services.env when set, else
-# scripts/s3server.sh is started). Every timed command runs under
+# scripts/s3server.sh is started); with "git" in -d also from a git
+# checkout of the same tree (one commit, packed; made once, cached in
+# $BENCH_CACHE/scale-FILES/git) into file://OUT?metadata=skip, ghsync only
+# (the tree says what changed: the one change is a commit). Every timed command runs under
 # `flock /tmp/measure.lock` (other agents measuring on the machine wait).
 # For ghsync it records wall time, peak RSS (GNU time) and, from the JSON
 # summary, the metadata bytes written (bytes uploaded minus the changed
@@ -35,7 +38,7 @@ while getopts "f:d:o:h" opt; do
 	d) KINDS=$OPTARG ;;
 	o) RESULT=$OPTARG ;;
 	*)
-		sed -n '2,27p' "$0"
+		sed -n '2,30p' "$0"
 		exit 2
 		;;
 	esac
@@ -56,29 +59,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 need_time
-RCLONE="${RCLONE:-$(command -v rclone || true)}"
-[[ -x "$RCLONE" ]] || die "rclone not found (apt-get install -y rclone, or set RCLONE)"
+need_rclone
 
-if [[ ! -f "$CACHE/.complete" ]]; then
-	command -v python3 >/dev/null || die "python3 is needed to create the tree once"
-	echo "bench: creating $FILES small files in $CACHE (once)" >&2
-	rm -rf "$CACHE"
-	mkdir -p "$CACHE/tree"
-	python3 - "$CACHE/tree" "$FILES" <<'EOF'
-import os, random, sys
-root, n = sys.argv[1], int(sys.argv[2])
-rng = random.Random(42)
-for i in range(n):
-    d = os.path.join(root, "d%04d" % (i // 1000))
-    if i % 1000 == 0:
-        os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "f%07d.txt" % i), "wb") as f:
-        f.write(rng.randbytes(1 + rng.randrange(640)))
-EOF
-	# Old modification times, as a tree that was not just written has.
-	find "$CACHE/tree" -type f -exec touch -d '2 hours ago' {} +
-	touch "$CACHE/.complete"
-fi
+fresh=0
+[[ -f "$CACHE/.complete" ]] || fresh=1
+make_small_tree "$CACHE" "$FILES" 1000 "d%04d" "f%07d.txt"
+# Old modification times, as a tree that was not just written has.
+[[ $fresh == 0 ]] || find "$CACHE/tree" -type f -exec touch -d '2 hours ago' {} +
 TREE="$CACHE/tree"
 CHANGED="$TREE/d0000/f0000000.txt"
 read -r TREE_FILES TREE_BYTES < <(tree_stats "$TREE")
@@ -94,16 +81,28 @@ if [[ " $KINDS " == *" s3 "* ]]; then
 	else
 		start_s3
 	fi
-	export RCLONE_CONFIG="$WORK/rclone.conf"
-	: >"$RCLONE_CONFIG"
-	export RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=Other
-	export RCLONE_CONFIG_BENCH_ENDPOINT="$S3_ENDPOINT" RCLONE_CONFIG_BENCH_REGION="$AWS_REGION"
-	export RCLONE_CONFIG_BENCH_ACCESS_KEY_ID="$AWS_ACCESS_KEY_ID"
-	export RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY="$AWS_SECRET_ACCESS_KEY"
-	export RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE=true
+	rclone_s3_remote
 	SUFFIX="$(date +%s)-$$"
 	env -u AWS_CA_BUNDLE "$RCLONE" mkdir "bench:gh-scale-$SUFFIX" && env -u AWS_CA_BUNDLE "$RCLONE" mkdir "bench:rc-scale-$SUFFIX" ||
 		die "cannot create the S3 buckets"
+fi
+
+# gitb ARGS... — git in the benchmark checkout, with a fixed identity.
+gitb() { git -C "$CHECKOUT" -c user.name=bench -c user.email=bench@localhost "$@"; }
+
+# The git source: the same tree as one commit of a packed repository
+# (made once, cached); its one-change step commits the changed file.
+if [[ " $KINDS " == *" git "* ]]; then
+	CHECKOUT="$CACHE/git/repo"
+	if [[ ! -f "$CACHE/git/.complete" ]]; then
+		echo "bench: creating a git repository of the tree in $CHECKOUT (once)" >&2
+		rm -rf "$CACHE/git"
+		mkdir -p "$CHECKOUT"
+		cp -r "$TREE/." "$CHECKOUT/"
+		gitb init -q && gitb add -A && gitb commit -qm "bench: $TREE_FILES files" && gitb gc -q ||
+			die "could not create the git repository"
+		touch "$CACHE/git/.complete"
+	fi
 fi
 
 # dest TOOL KIND — the destination of TOOL (ghsync|rclone) for KIND.
@@ -112,6 +111,7 @@ dest() {
 	ghsync-file) echo "file://$WORK/out/gh-file?metadata=skip" ;;
 	ghsync-file-sidecar) echo "file://$WORK/out/gh-sidecar" ;;
 	ghsync-mem) echo "mem://" ;;
+	ghsync-git) echo "file://$WORK/out/gh-git?metadata=skip" ;;
 	ghsync-s3) s3_url "gh-scale-$SUFFIX" t ;;
 	rclone-file | rclone-file-sidecar) echo "$WORK/out/rc-$2" ;;
 	rclone-s3) echo "bench:rc-scale-$SUFFIX/t" ;;
@@ -128,7 +128,9 @@ measure() {
 	tf="$WORK/logs/$tool-$kind-$step.time"
 	local cmd
 	if [[ $tool == ghsync ]]; then
-		cmd=(env -u AWS_CA_BUNDLE "$GHSYNC" sync "dir:$TREE" "$d" --json)
+		local src="dir:$TREE"
+		[[ $kind == git ]] && src=$CHECKOUT
+		cmd=(env -u AWS_CA_BUNDLE "$GHSYNC" sync "$src" "$d" --json)
 	else
 		cmd=(env -u AWS_CA_BUNDLE "$RCLONE" sync --checksum --transfers 16 "$TREE" "$d")
 	fi
@@ -160,6 +162,10 @@ echo "bench: tree $TREE: $TREE_FILES files, $TREE_BYTES bytes (load $(cut -d' ' 
 for step in cold no-change one-change; do
 	if [[ $step == one-change ]]; then
 		head -c 300 /dev/urandom >"$CHANGED"
+		if [[ " $KINDS " == *" git "* ]]; then
+			cp "$CHANGED" "$CHECKOUT/d0000/f0000000.txt"
+			gitb commit -qam "bench: one change" || die "could not commit the change"
+		fi
 		sleep 3 # the new time is not trusted by the fast path within 2 s (racyWindow); the run hashes it either way
 	fi
 	for kind in $KINDS; do
@@ -181,6 +187,8 @@ done
 	echo
 	echo "ratios ghsync/rclone (wall):"
 	awk '{w[$1" "$2" "$3]=$4} END {for (k in w) {split(k, p, " "); if (p[1] == "ghsync" && (("rclone " p[2] " " p[3]) in w)) printf "  %-12s %-11s %.2f\n", p[2], p[3], w[k] / w["rclone " p[2] " " p[3]]}}' "$WORK/rows" | sort
+	echo "targets (issue 20): cold ghsync/rclone <= 0.80 (file, s3); one change <= 1.5 s (file: dir: source), <= 0.5 s (git source):"
+	awk '$1 == "ghsync" && $3 == "one-change" && ($2 == "file" || $2 == "git") {printf "  %-12s one-change  %.2f s (target %s s)\n", $2, $4, ($2 == "git" ? "0.5" : "1.5")}' "$WORK/rows"
 	echo "meta(B): bytes ghsync uploaded beyond the changed file (manifest root, intent, shards); puts: store PUTs"
 } | tee "$RESULT"
 echo "bench: wrote $RESULT" >&2

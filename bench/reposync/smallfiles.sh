@@ -52,34 +52,11 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/ghsync-bench-small.XXXXXX")"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# make_tree — build the cached tree unless a complete one is there (python3: one
-# process, not 10,000).
-make_tree() {
-	[[ -f "$CACHE/.complete" ]] && return
-	command -v python3 >/dev/null || die "python3 is needed to create the tree once"
-	echo "bench: creating $SMALL small files in $CACHE (once)" >&2
-	rm -rf "$CACHE"
-	mkdir -p "$CACHE/tree"
-	python3 - "$CACHE/tree" "$SMALL" <<'EOF'
-import os, random, sys
-root, n = sys.argv[1], int(sys.argv[2])
-rng = random.Random(42)
-for i in range(n):
-    d = os.path.join(root, "d%02d" % (i // 100))
-    if i % 100 == 0:
-        os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "f%04d.txt" % i), "wb") as f:
-        f.write(rng.randbytes(1 + rng.randrange(640)))
-EOF
-	touch "$CACHE/.complete"
-}
-
 LOAD0="$(cut -d' ' -f1-3 /proc/loadavg)"
 need_time
-RCLONE="${RCLONE:-$(command -v rclone || true)}"
-[[ -x "$RCLONE" ]] || die "rclone not found (apt-get install rclone, or set RCLONE)"
+need_rclone
 command -v aws >/dev/null || die "the aws CLI is not installed"
-make_tree
+make_small_tree "$CACHE" "$SMALL" 100 "d%02d" "f%04d.txt"
 TREE="$CACHE/tree"
 read -r TREE_FILES TREE_BYTES < <(tree_stats "$TREE")
 echo "bench: tree $TREE: $TREE_FILES files, $TREE_BYTES bytes; warming the page cache" >&2
@@ -88,14 +65,7 @@ GHSYNC="$WORK/ghsync"
 build_ghsync "$GHSYNC"
 start_s3
 
-# rclone remote "bench:" from the environment only; no config file is read.
-export RCLONE_CONFIG="$WORK/rclone.conf"
-: >"$RCLONE_CONFIG"
-export RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=Other
-export RCLONE_CONFIG_BENCH_ENDPOINT="$S3_ENDPOINT" RCLONE_CONFIG_BENCH_REGION="$AWS_REGION"
-export RCLONE_CONFIG_BENCH_ACCESS_KEY_ID="$AWS_ACCESS_KEY_ID"
-export RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY="$AWS_SECRET_ACCESS_KEY"
-export RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE=true
+rclone_s3_remote
 
 # run_case CASE RUN — one cold sync; prints "WALL RSS_KB CPU_S" (CPU = user + sys).
 run_case() {

@@ -120,10 +120,15 @@ GitHub credentials come from GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_PRIVATE_KEY
 			}
 			j, _ := cfg.Job("sync")
 			j.Name = "" // an ad-hoc sync has no job name (manifest, logs)
-			if note := worktreeNote(args[0]); note != "" {
-				a.logger.Warn(note) // a checkout mirrors HEAD, not the working tree
+			// A checkout mirrors HEAD, not the working tree: say what is left
+			// out, worked out while the sync runs (a large tree takes a while).
+			note := make(chan string, 1)
+			go func() { note <- worktreeNote(cmd.Context(), args[0]) }()
+			err = a.runJob(cmd, cfg, j, cf, true, "")
+			if n := <-note; n != "" {
+				a.logger.Warn(n)
 			}
-			return a.runJob(cmd, cfg, j, cf, true, "")
+			return err
 		},
 	}
 	fl := cmd.Flags()

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"time"
 
 	"github.com/ghsync/ghsync/internal/reposync/source"
 	"github.com/ghsync/ghsync/internal/store"
@@ -121,6 +122,8 @@ type Options struct {
 	// inlineLimit and shardAvg override DefaultManifestInline and
 	// DefaultShardSize (tests; a negative inlineLimit shards every manifest).
 	inlineLimit, shardAvg int
+	// shardGraceOverride replaces DefaultShardGrace (tests; negative: no grace).
+	shardGraceOverride time.Duration
 }
 
 // Progress is reported while uploading.

@@ -145,9 +145,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if unreadable.any() {
 		m.Commit = "" // the next run is never up to date while files are missing from this one
 	}
-	if _, err := writeManifest(ctx, &o, prev, m); err != nil {
+	committed, err := writeManifest(ctx, &o, prev, m)
+	if err != nil {
 		return s, err
 	}
+	collectShards(ctx, &o, committed) // shardgc.go
 	log.Info("synced", "commit", rev.Commit, "new", s.New, "modified", s.Modified, "deleted", s.Deleted, "unchanged", s.Unchanged)
 	return s, unreadable.err(s)
 }

@@ -13,12 +13,20 @@ import (
 // Capabilities.ListETags is true. An error from fn stops the listing and is
 // returned.
 func (b *Bucket) List(ctx context.Context, fn func(Object) error) error {
+	return b.ListUnder(ctx, "", fn)
+}
+
+// ListUnder is List restricted to the keys that start with sub (relative
+// to the bucket prefix, like every key fn receives): the store is asked
+// for that prefix only, so listing a small folder of a large bucket costs
+// what the folder holds.
+func (b *Bucket) ListUnder(ctx context.Context, sub string, fn func(Object) error) error {
 	if err := b.live(); err != nil {
 		return fmt.Errorf("list: %w", err)
 	}
 	token := ""
 	for {
-		page, next, err := b.drv.listPage(ctx, b.prefix, token)
+		page, next, err := b.drv.listPage(ctx, b.prefix+sub, token)
 		if err != nil {
 			return fmt.Errorf("list %s: %w", b.url, withURL(classify(err), b.url))
 		}

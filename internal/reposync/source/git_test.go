@@ -114,13 +114,7 @@ func TestGitListBeforeResolve(t *testing.T) {
 // entries (paths, modes, sizes, blob SHAs, targets) as the commit tree.
 func TestGitAndDirAgree(t *testing.T) {
 	fx := newGitFixture(t)
-	g, err := NewGitCheckout(fx.dir, GitOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := g.Resolve(context.Background(), Hint{}); err != nil {
-		t.Fatal(err)
-	}
+	g := resolvedCheckout(t, fx.dir)
 	d := NewDir(fx.dir, DirOptions{})
 	if _, err := d.Resolve(context.Background(), Hint{}); err != nil {
 		t.Fatal(err)
@@ -272,4 +266,55 @@ func TestGitCheckoutThisRepository(t *testing.T) {
 	if !strings.Contains(got["go.mod"], "module github.com/ghsync/ghsync") {
 		t.Errorf("go.mod content: %.60q", got["go.mod"])
 	}
+}
+
+// With the last run's record (UseKnown), List takes the size of a blob
+// recorded at the same path with the same SHA from the record instead of
+// looking the object up (issue 20: that lookup was two thirds of a
+// 100,000-file listing); a path whose blob changed, or that the record does
+// not know, is looked up. The record's size is marked (one more than the
+// real one) to see which was used.
+func TestGitListTakesKnownBlobSizes(t *testing.T) {
+	fx := newGitFixture(t)
+	g := resolvedCheckout(t, fx.dir)
+	asked := map[string]int{}
+	g.UseKnown(func(path string) (Known, bool) {
+		asked[path]++
+		switch path {
+		case "docs/guide/intro.md": // the same blob: its record is used
+			return Known{Size: 9, Blob: BlobSHABytes([]byte("# Intro\n"))}, true
+		case "README.md": // an older blob: looked up
+			return Known{Size: 7, Blob: BlobSHABytes([]byte("hello\n"))}, true
+		}
+		return Known{}, false
+	})
+	byPath := map[string]Entry{}
+	for _, e := range mustList(t, g) {
+		byPath[e.Path] = e
+	}
+	if got := byPath["docs/guide/intro.md"].Size; got != 9 {
+		t.Errorf("intro.md size %d; want 9, the record's (the blob is the one it names)", got)
+	}
+	if got := byPath["README.md"].Size; got != 12 {
+		t.Errorf("README.md size %d; want 12 from the repository (the record names another blob)", got)
+	}
+	if got := byPath["data/big.bin"].Size; got != 200_000 {
+		t.Errorf("big.bin size %d; want 200000 from the repository", got)
+	}
+	if asked["docs/readme-link"] != 0 {
+		t.Errorf("a symlink's size was asked of the record: %v", asked)
+	}
+}
+
+// resolvedCheckout opens the checkout at dir and resolves its HEAD.
+func resolvedCheckout(t *testing.T, dir string) *Git {
+	t.Helper()
+	g, err := NewGitCheckout(dir, GitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Resolve(context.Background(), Hint{}); err != nil {
+		t.Fatal(err)
+	}
+	return g
 }

@@ -17,8 +17,9 @@ const maxSymlinkTarget = 64 << 10
 
 // listCommit returns the entries of commit's tree (unsorted). Unlike
 // go-git's TreeWalker it fails on a missing tree instead of stopping early,
-// and it refuses entry names that could escape a prefix.
-func listCommit(ctx context.Context, repo *git.Repository, commit plumbing.Hash) ([]Entry, error) {
+// and it refuses entry names that could escape a prefix. known (nil: none)
+// gives the sizes of blobs the last run recorded (Git.UseKnown).
+func listCommit(ctx context.Context, repo *git.Repository, commit plumbing.Hash, known func(string) (Known, bool)) ([]Entry, error) {
 	c, err := repo.CommitObject(commit)
 	if err != nil {
 		return nil, fmt.Errorf("commit %s: %w", commit, err)
@@ -28,13 +29,32 @@ func listCommit(ctx context.Context, repo *git.Repository, commit plumbing.Hash)
 		return nil, fmt.Errorf("tree of commit %s: %w", commit, err)
 	}
 	var out []Entry
-	if err := walkTree(ctx, repo, tree, "", &out); err != nil {
+	w := treeWalker{repo: repo, known: known}
+	if err := w.walk(ctx, tree, "", &out); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func walkTree(ctx context.Context, repo *git.Repository, t *object.Tree, prefix string, out *[]Entry) error {
+// treeWalker lists trees of one repository.
+type treeWalker struct {
+	repo  *git.Repository
+	known func(string) (Known, bool) // nil: look every size up
+}
+
+// size returns a blob's size: from the last run's record when it has the
+// same blob at path, else from the object store.
+func (w treeWalker) size(path string, h plumbing.Hash) (int64, error) {
+	if w.known != nil {
+		if k, ok := w.known(path); ok && k.Blob == h.String() {
+			return k.Size, nil
+		}
+	}
+	return w.repo.Storer.EncodedObjectSize(h)
+}
+
+func (w treeWalker) walk(ctx context.Context, t *object.Tree, prefix string, out *[]Entry) error {
+	repo := w.repo
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -50,7 +70,7 @@ func walkTree(ctx context.Context, repo *git.Repository, t *object.Tree, prefix 
 			if err != nil {
 				return fmt.Errorf("tree %s (%s): %w", p, te.Hash, err)
 			}
-			if err := walkTree(ctx, repo, sub, p+"/", out); err != nil {
+			if err := w.walk(ctx, sub, p+"/", out); err != nil {
 				return err
 			}
 			continue
@@ -75,7 +95,7 @@ func walkTree(ctx context.Context, repo *git.Repository, t *object.Tree, prefix 
 		default:
 			return fmt.Errorf("tree entry %s: unsupported mode %s", p, te.Mode)
 		}
-		size, err := repo.Storer.EncodedObjectSize(te.Hash)
+		size, err := w.size(p, te.Hash)
 		if err != nil {
 			return fmt.Errorf("size of %s (%s): %w", p, te.Hash, err)
 		}
