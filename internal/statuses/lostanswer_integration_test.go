@@ -66,4 +66,3 @@ func viaEndpoint(t *testing.T, u, endpoint string) string {
 	pu.RawQuery = q.Encode()
 	return pu.String()
 }
-
