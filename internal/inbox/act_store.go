@@ -10,9 +10,10 @@ import (
 
 // copyToFinal copies every file of the set to the final store under the
 // same key, except the files an earlier run of this content copied (st). It
-// reports false when any copy failed.
+// reports false when any copy failed. A copy starts only while alive()
+// is nil (the run still holds the set).
 func (j *job) copyToFinal(ctx context.Context, deps *Deps, watch *store.Bucket, objs []store.Object,
-	opts RunOptions, st *settlement, add func(ActionResult)) bool {
+	opts RunOptions, st *settlement, add func(ActionResult), alive func() error) bool {
 	if j.cfg.Final == "" {
 		add(ActionResult{Action: ActionCopy, Status: StatusSkipped, Detail: "final is not configured"})
 		return false
@@ -50,6 +51,11 @@ func (j *job) copyToFinal(ctx context.Context, deps *Deps, watch *store.Bucket, 
 	ok := true
 	for _, o := range todo {
 		a := ActionResult{Action: ActionCopy, Status: StatusDone, Target: target + " " + o.Key, Detail: fmt.Sprintf("%d bytes", o.Size)}
+		if alive() != nil {
+			add(ActionResult{Action: ActionCopy, Status: StatusSkipped, Target: target + " " + o.Key, Detail: detailClaimLost})
+			ok = false
+			continue
+		}
 		if err := copyObject(ctx, watch, final, o); err != nil {
 			a = ActionResult{Action: ActionCopy, Status: StatusFailed, Target: target + " " + o.Key, Error: err.Error()}
 			ok = false

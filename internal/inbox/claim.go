@@ -12,11 +12,11 @@ import (
 	"github.com/ghsync/ghsync/internal/store"
 )
 
-// DefaultClaimLease is how long a run holds the set it claimed when
-// Deps.ClaimLease is not set: longer than a run acting on one set takes
-// (a Lambda invocation lasts at most 15 minutes), so a live run never loses
-// its claim, and short enough that the set of a run that crashed is taken up
-// again by a later poll or event.
+// DefaultClaimLease is how long a claim lasts unrenewed when
+// Deps.ClaimLease is not set. A live run renews its claim every third of the
+// lease while it acts (claimKeeper), so however long it takes it keeps the
+// set; the lease bounds how long the set of a run that crashed waits for a
+// later poll or event.
 const DefaultClaimLease = 15 * time.Minute
 
 // DefaultClaimWait is how long an event's run waits, when Deps.ClaimWait is

@@ -39,9 +39,9 @@ type Deps struct {
 	Now func() time.Time
 	// RetryBase is the first callback retry wait (default 1 s).
 	RetryBase time.Duration
-	// ClaimLease is how long a run holds a set it claimed before acting
-	// (default DefaultClaimLease): a run that crashed leaves its set to be
-	// taken up again after it.
+	// ClaimLease is how long a claim on a set lasts unrenewed (default
+	// DefaultClaimLease); the run holding it renews it every ClaimLease/3.
+	// A run that crashed leaves its set to be taken up again after it.
 	ClaimLease time.Duration
 	// ClaimWait bounds how long an event's run waits for another run that
 	// holds the set to process other content of it (default

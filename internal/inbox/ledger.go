@@ -27,8 +27,9 @@ import (
 // A run claims a set before acting on it (Claim), atomically across
 // processes, so that of concurrent runs for one set (two S3 events of one
 // upload, serve replicas, a poll and an event) exactly one acts; the others
-// see it Busy. A claim is a lease: when its run crashes, the set is free
-// again once the lease has expired.
+// see it Busy. A claim is a lease, renewed by its run while it acts
+// (Renew): when its run crashes, the set is free again once the lease has
+// expired.
 type Ledger interface {
 	// Get returns the record of job's set at prefix; found is false when
 	// the set was never recorded.
@@ -47,6 +48,12 @@ type Ledger interface {
 	// run stopped before acting: an unreadable file). A hold that is no
 	// longer the set's claim is left alone.
 	Release(ctx context.Context, job, prefix string, hold *Hold) error
+	// Renew extends the claim hold on job's set at prefix to until, in one
+	// atomic step, only while hold is still the set's claim; otherwise it
+	// writes nothing and fails with ErrClaimLost. It returns the renewed
+	// hold to use from then on (the store ledger's hold changes with each
+	// write); hold itself is not changed.
+	Renew(ctx context.Context, job, prefix string, hold *Hold, until time.Time) (*Hold, error)
 }
 
 // LedgerRecord is what is recorded for a processed set.
@@ -259,6 +266,22 @@ func (l DBLedger) Release(ctx context.Context, job, prefix string, hold *Hold) e
 	return nil
 }
 
+// Renew implements Ledger: one conditional UPDATE of the claim's end.
+func (l DBLedger) Renew(ctx context.Context, job, prefix string, hold *Hold, until time.Time) (*Hold, error) {
+	r, err := l.DB.Exec(ctx, `UPDATE inbox_sets SET claim_until = ?
+		WHERE job = ? AND set_prefix = ? AND claim_owner = ?`, db.FormatTime(until), job, prefix, hold.Owner)
+	if err != nil {
+		return nil, fmt.Errorf("inbox ledger: renew claim on %s %s: %w", job, prefix, err)
+	}
+	if n, err := r.RowsAffected(); err != nil {
+		return nil, fmt.Errorf("inbox ledger: renew claim on %s %s: %w", job, prefix, err)
+	} else if n == 0 {
+		return nil, fmt.Errorf("inbox ledger: renew claim on %s %s (claim of %s until %s): %w", job, prefix, hold.Owner,
+			hold.Until.UTC().Format(time.RFC3339), ErrClaimLost)
+	}
+	return &Hold{Owner: hold.Owner, Until: until}, nil
+}
+
 func boolInt(b bool) int {
 	if b {
 		return 1
@@ -354,6 +377,20 @@ func (l *MemLedger) Release(_ context.Context, job, prefix string, hold *Hold) e
 		delete(l.claims, k)
 	}
 	return nil
+}
+
+// Renew implements Ledger.
+func (l *MemLedger) Renew(_ context.Context, job, prefix string, hold *Hold, until time.Time) (*Hold, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := job + "\x00" + prefix
+	c, held := l.claims[k]
+	if !held || c.Owner != hold.Owner {
+		return nil, fmt.Errorf("inbox ledger: renew claim on %s %s: %w", job, prefix, ErrClaimLost)
+	}
+	c.Until = until
+	l.claims[k] = c
+	return &Hold{Owner: hold.Owner, Until: until}, nil
 }
 
 // clone copies the record's lists, so that a caller's later changes do not

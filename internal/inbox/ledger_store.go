@@ -194,3 +194,29 @@ func (l StoreLedger) Release(ctx context.Context, job, prefix string, hold *Hold
 	}
 	return nil
 }
+
+// Renew implements Ledger: the record as the hold's last write left it is
+// written back with the claim's new end, on the hold's ETag (a failed
+// condition: another run took the set, or recorded it).
+func (l StoreLedger) Renew(ctx context.Context, job, prefix string, hold *Hold, until time.Time) (*Hold, error) {
+	lost := func() (*Hold, error) {
+		return nil, fmt.Errorf("inbox ledger %s: renew claim on %s (claim of %s until %s): %w", l.Bucket.URL(), prefix,
+			hold.Owner, hold.Until.UTC().Format(time.RFC3339), ErrClaimLost)
+	}
+	r, found, etag, err := l.read(ctx, job, prefix)
+	if err != nil {
+		return nil, err
+	}
+	if !found || etag != hold.etag || r.Claim == nil || r.Claim.Owner != hold.Owner {
+		return lost()
+	}
+	r.Claim.Until = until.UTC()
+	newTag, err := l.write(ctx, job, r, etag)
+	if errors.Is(err, store.ErrPreconditionFailed) {
+		return lost()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("inbox ledger %s: renew claim on %s: %w", l.Bucket.URL(), prefix, err)
+	}
+	return &Hold{Owner: hold.Owner, Until: until, etag: newTag}, nil
+}

@@ -10,6 +10,10 @@ import (
 // detailDoneEarlier is the Detail of an action a retry does not repeat.
 const detailDoneEarlier = "already done by an earlier run of this set"
 
+// detailClaimLost says why an action was not started: the run's claim on
+// the set was lost (see claimKeeper).
+const detailClaimLost = "not performed: this run's claim on the set was lost"
+
 // settlement tracks, during one run, which actions are settled (performed,
 // or deliberately not) and which failed, starting from the ledger record of
 // an earlier run of the same content whose actions were not all settled.

@@ -34,8 +34,17 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 	if stop || err != nil {
 		return res, err
 	}
+	// While the run holds the set, keeper renews the claim and actx, the
+	// context of the checks and actions, ends when the claim is lost.
+	actx := ctx
+	var keeper *claimKeeper
 	if hold != nil {
+		keeper = keepClaim(ctx, deps, cfg.Name, prefix, hold)
+		actx = keeper.ctx
 		defer func() {
+			if keeper != nil {
+				hold, _ = keeper.finish()
+			}
 			if hold != nil { // not recorded: free the set for the next run
 				if err := deps.Ledger.Release(context.WithoutCancel(ctx), cfg.Name, prefix, hold); err != nil {
 					log.Warn("inbox: could not release the set's claim; it expires with its lease", "error", err, "until", hold.Until)
@@ -52,9 +61,9 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 	}
 
 	rep := &Report{Prefix: prefix, Segments: segs, Files: []FileReport{}}
-	rep.Name, res.Actions = j.enrich(ctx, deps, rep, res.Actions)
+	rep.Name, res.Actions = j.enrich(actx, deps, rep, res.Actions)
 
-	watch, err := deps.OpenStore(ctx, cfg.Watch)
+	watch, err := deps.OpenStore(actx, cfg.Watch)
 	if err != nil {
 		err = fmt.Errorf("inbox %s: open watch: %w", cfg.Name, err)
 		fail(err)
@@ -62,8 +71,11 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 	}
 	defer watch.Close()
 	for _, o := range objs {
-		fr, err := CheckFile(ctx, openerFor(watch, o.Key), o.Size, o.Key, j.checks)
+		fr, err := CheckFile(actx, openerFor(watch, o.Key), o.Size, o.Key, j.checks)
 		if err != nil {
+			if lost := keeper.alive(); lost != nil {
+				err = lost // the claim was lost during the check: that stopped it
+			}
 			err = fmt.Errorf("inbox %s: check %s: %w", cfg.Name, o.Key, err)
 			fail(err)
 			return res, err
@@ -107,25 +119,29 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 			add(ActionResult{Action: kind, Status: StatusSkipped, Target: j.actionTarget(kind, prefix), Detail: detailDoneEarlier})
 			return
 		}
+		if keeper.alive() != nil {
+			add(ActionResult{Action: kind, Status: StatusSkipped, Target: j.actionTarget(kind, prefix), Detail: detailClaimLost})
+			return
+		}
 		a := run()
 		st.note(kind, a)
 		add(a)
 	}
 	if res.Passed {
-		copied := j.copyToFinal(ctx, deps, watch, objs, opts, st, add)
+		copied := j.copyToFinal(actx, deps, watch, objs, opts, st, add, keeper.alive)
 		if st.settledBefore(ActionGitHub) {
 			rep.GitHubIssue = prev.Issue // the report still names the issue
 		}
-		perform(ActionGitHub, func() ActionResult { return j.githubIssue(ctx, deps, rep, opts, st.attempt > 1) })
+		perform(ActionGitHub, func() ActionResult { return j.githubIssue(actx, deps, rep, opts, st.attempt > 1) })
 		switch {
 		case copied || st.settledBefore(ActionReport):
-			perform(ActionReport, func() ActionResult { return j.writeReport(ctx, deps, rep, opts) })
+			perform(ActionReport, func() ActionResult { return j.writeReport(actx, deps, rep, opts) })
 		case j.cfg.Final != "":
 			st.block(ActionReport)
 			add(ActionResult{Action: ActionReport, Status: StatusSkipped, Detail: "not written: the copy to final failed"})
 		}
 	} else {
-		perform(ActionEmail, func() ActionResult { return j.email(ctx, deps, rep, opts) })
+		perform(ActionEmail, func() ActionResult { return j.email(actx, deps, rep, opts) })
 	}
 	doc, err := rep.JSON(j.format)
 	if err != nil {
@@ -133,9 +149,23 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 		return res, err
 	}
 	res.Document = doc
-	perform(ActionCallback, func() ActionResult { return j.callback(ctx, deps, doc, opts) })
+	perform(ActionCallback, func() ActionResult { return j.callback(actx, deps, doc, opts) })
 
 	res.FailedActions = st.failed
+	if keeper != nil {
+		var lost error
+		hold, lost = keeper.finish()
+		keeper = nil
+		if lost != nil {
+			// Actions may have been left undone: nothing is recorded, and
+			// the set is released if it is still ours (the lease ran out
+			// unrenewed) for the next run.
+			log.Error("inbox: the set's claim was lost: stopped before the next action", "error", lost)
+			prior := joinErrors(res.Errors)
+			fail(lost)
+			return res, errors.Join(prior, lost)
+		}
+	}
 	if !opts.DryRun && deps.Ledger != nil {
 		rec := LedgerRecord{Fingerprint: res.Fingerprint, Passed: res.Passed, Files: len(rep.Files), At: deps.Now(),
 			Attempts: st.attempt, Done: st.allDone(), Failed: st.failed, Issue: rep.GitHubIssue}
@@ -159,14 +189,16 @@ func (j *job) process(ctx context.Context, deps *Deps, prefix string, segs map[s
 			res.complete = rec.Complete
 		}
 	}
-	if len(res.Errors) > 0 {
-		errs := make([]error, len(res.Errors))
-		for i, e := range res.Errors {
-			errs[i] = errors.New(e)
-		}
-		return res, errors.Join(errs...)
+	return res, joinErrors(res.Errors)
+}
+
+// joinErrors is the run's error from its messages (nil when none).
+func joinErrors(msgs []string) error {
+	errs := make([]error, len(msgs))
+	for i, e := range msgs {
+		errs[i] = errors.New(e)
 	}
-	return res, nil
+	return errors.Join(errs...)
 }
 
 // applySetRules applies the set check's rules: a set of one file whose

@@ -370,17 +370,29 @@ func write(ctx context.Context, o *Options, b *branchState, fetched map[string]*
 	if err != nil {
 		return err
 	}
-	po := store.PutOptions{ContentType: "application/json", ContentEncoding: "gzip", CacheControl: snapshotCacheHeader, Size: int64(len(zbody))}
+	writeID := newWriteID()
+	po := store.PutOptions{ContentType: "application/json", ContentEncoding: "gzip", CacheControl: snapshotCacheHeader,
+		Size: int64(len(zbody)), Metadata: map[string]string{writeIDMeta: writeID}}
 	if b.etag != "" {
 		po.IfMatch = b.etag
 	} else {
 		po.IfNoneMatch = true
 	}
 	if _, err := o.Bucket.Put(ctx, b.key, bytes.NewReader(zbody), po); err != nil {
-		if errors.Is(err, store.ErrPreconditionFailed) {
+		if !errors.Is(err, store.ErrPreconditionFailed) {
+			return fmt.Errorf("write %s: %w", b.key, err)
+		}
+		// A retry after an attempt whose answer was lost fails the
+		// condition on this run's own write: then the write is done.
+		landed, cerr := ownWriteLanded(ctx, o.Bucket, b.key, o.Format, writeID, body)
+		if cerr != nil {
+			return fmt.Errorf("write %s: changed by someone else during the run (%v): %w", b.key, cerr, err)
+		}
+		if !landed {
 			return fmt.Errorf("write %s: changed by someone else during the run: %w", b.key, err)
 		}
-		return fmt.Errorf("write %s: %w", b.key, err)
+		o.Logger.Info("status snapshot write refused on its condition, but the stored object is this run's write "+
+			"(the answer to an earlier attempt was lost)", "branch", b.name, "key", b.key)
 	}
 	sum.StoreWrites++
 	res.Result = "written"
