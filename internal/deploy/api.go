@@ -2,12 +2,9 @@ package deploy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
-
-	"github.com/aws/smithy-go"
 
 	"github.com/ghsync/ghsync/internal/awsapi"
 )
@@ -26,16 +23,6 @@ const lambdaAPIVersion = "/2015-03-31"
 // eventsCall calls EventBridge operation op ("PutRule").
 func eventsCall(ctx context.Context, c *awsapi.Client, op string, in, out any) error {
 	return c.CallJSON(ctx, "AWSEvents."+op, in, out)
-}
-
-// ErrorCode returns the AWS error code of err ("ResourceNotFoundException")
-// or "" when err carries none.
-func ErrorCode(err error) string {
-	var ae smithy.APIError // *awsapi.APIError is one
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
 }
 
 // The EventBridge request and response shapes ghsync uses (the API's JSON

@@ -286,7 +286,7 @@ func (r *Rules) permit(ctx context.Context, rule, ruleARN string) error {
 	_, err := r.Lambda.CallRESTJSON(ctx, http.MethodPost, functionPath(r.FunctionARN, "policy"), nil, map[string]string{
 		"StatementId": "ghsync-rule-" + rule, "Action": "lambda:InvokeFunction",
 		"Principal": "events.amazonaws.com", "SourceArn": ruleARN})
-	if err != nil && ErrorCode(err) != "ResourceConflictException" { // the statement exists
+	if err != nil && awsapi.ErrorCode(err) != "ResourceConflictException" { // the statement exists
 		return fmt.Errorf("allow rule %s to invoke the function: %w", rule, err)
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"github.com/ghsync/ghsync/internal/testkit/mototest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/ghsync/ghsync/internal/awsapi"
+	"github.com/ghsync/ghsync/internal/testkit/mototest"
 )
 
 // EnvRequireMoto makes a missing moto_server a test failure (CI sets it).
@@ -72,11 +74,7 @@ func TestRulesAgainstMoto(t *testing.T) {
 	fl := &fakeLambda{policies: map[string]string{}}
 	lsrv := httptest.NewServer(fl)
 	defer lsrv.Close()
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	testAWSEnv(t)
 	ctx := context.Background()
 	r, err := NewRules(ctx, "ghsync", ClientOptions{EventsEndpoint: moto, STSEndpoint: moto, LambdaEndpoint: lsrv.URL})
 	if err != nil {
@@ -198,6 +196,16 @@ func TestRulesAgainstMoto(t *testing.T) {
 	}
 }
 
+// testAWSEnv gives the SDK's default chain test credentials and region, and
+// no shared files.
+func testAWSEnv(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+}
+
 func ruleNames(rules []Rule) string {
 	var names []string
 	for _, r := range rules {
@@ -219,11 +227,7 @@ func planText(plan []Change) string {
 // a function no rule targets is empty, not an error.
 func TestRulesMissingAgainstMoto(t *testing.T) {
 	moto := mototest.Start(t, "EventBridge/Lambda error codes are not tested")
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	testAWSEnv(t)
 	ctx := context.Background()
 	r, err := NewRules(ctx, "absent", ClientOptions{EventsEndpoint: moto, STSEndpoint: moto, LambdaEndpoint: moto})
 	if err != nil {
@@ -234,15 +238,15 @@ func TestRulesMissingAgainstMoto(t *testing.T) {
 		t.Errorf("rules of a function nothing targets: %v, %v", rules, err)
 	}
 	_, err = r.RuleInput(ctx, "no-such-rule", nil, nil)
-	if code := ErrorCode(err); code != "ResourceNotFoundException" || !strings.Contains(err.Error(), "describe rule no-such-rule") {
+	if code := awsapi.ErrorCode(err); code != "ResourceNotFoundException" || !strings.Contains(err.Error(), "describe rule no-such-rule") {
 		t.Errorf("missing rule: code %q, error %v", code, err)
 	}
 	_, err = r.Invoke(ctx, `{"job":"x"}`)
-	if code := ErrorCode(err); code != "ResourceNotFoundException" || !strings.Contains(err.Error(), "invoke "+r.FunctionARN) {
+	if code := awsapi.ErrorCode(err); code != "ResourceNotFoundException" || !strings.Contains(err.Error(), "invoke "+r.FunctionARN) {
 		t.Errorf("missing function: code %q, error %v", code, err)
 	}
 	err = r.Apply(ctx, []Change{{Rule: "ghsync-x", Job: "x", Action: "create", Schedule: "rate(1 hour)", Input: JobInput("x")}})
-	if code := ErrorCode(err); code != "ResourceNotFoundException" || !strings.Contains(err.Error(), "allow rule ghsync-x to invoke") {
+	if code := awsapi.ErrorCode(err); code != "ResourceNotFoundException" || !strings.Contains(err.Error(), "allow rule ghsync-x to invoke") {
 		t.Errorf("permission on a missing function: code %q, error %v", code, err)
 	}
 }

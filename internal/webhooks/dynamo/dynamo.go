@@ -23,8 +23,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/smithy-go"
-
 	"github.com/ghsync/ghsync/internal/awsapi"
 )
 
@@ -106,7 +104,7 @@ func (w *Writer) Put(ctx context.Context, it Item) (applied bool, err error) {
 		ExpressionAttributeNames:  map[string]string{"#k": KeyAttribute, "#o": "ghsync_order_key"},
 		ExpressionAttributeValues: map[string]attr{":o": stringAttr(it.OrderKey)},
 	}, nil)
-	if errorCode(err) == "ConditionalCheckFailedException" {
+	if awsapi.ErrorCode(err) == "ConditionalCheckFailedException" {
 		return false, nil
 	}
 	if err != nil {
@@ -134,7 +132,7 @@ func (w *Writer) SetClassification(ctx context.Context, table, key string, class
 		ExpressionAttributeNames:  map[string]string{"#k": KeyAttribute, "#c": "classification"},
 		ExpressionAttributeValues: map[string]attr{":c": c},
 	}, nil)
-	if errorCode(err) == "ConditionalCheckFailedException" {
+	if awsapi.ErrorCode(err) == "ConditionalCheckFailedException" {
 		return false, nil
 	}
 	if err != nil {
@@ -156,7 +154,7 @@ func (w *Writer) CreateTables(ctx context.Context, tables []string) error {
 			"AttributeDefinitions": []map[string]string{{"AttributeName": KeyAttribute, "AttributeType": "S"}},
 			"KeySchema":            []map[string]string{{"AttributeName": KeyAttribute, "KeyType": "HASH"}},
 		}, nil)
-		if err != nil && errorCode(err) != "ResourceInUseException" { // it exists
+		if err != nil && awsapi.ErrorCode(err) != "ResourceInUseException" { // it exists
 			return fmt.Errorf("create dynamo table %s: %w", name, err)
 		}
 		if err := w.waitActive(ctx, name, 2*time.Minute); err != nil {
@@ -189,15 +187,6 @@ func (w *Writer) waitActive(ctx context.Context, name string, limit time.Duratio
 // call calls DynamoDB operation op ("PutItem").
 func (w *Writer) call(ctx context.Context, op string, in, out any) error {
 	return w.client.CallJSON(ctx, "DynamoDB_20120810."+op, in, out)
-}
-
-// errorCode is the AWS error code of err ("" when it has none).
-func errorCode(err error) string {
-	var ae smithy.APIError // *awsapi.APIError is one
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
 }
 
 // The request shapes of PutItem and UpdateItem (the API's member names).
