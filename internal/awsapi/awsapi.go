@@ -11,7 +11,8 @@
 // ghsync uses it for the few single calls that did not earn a full service
 // client in the binary: Parameter Store GetParameter, Secrets Manager
 // GetSecretValue, CloudFront CreateInvalidation, the EventBridge rule and
-// Lambda permission/invoke calls of `deploy schedules`.
+// Lambda permission/invoke calls of `deploy schedules`, and the DynamoDB
+// writes of the webhook mirror (webhooks/dynamo).
 package awsapi
 
 import (
