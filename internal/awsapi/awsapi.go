@@ -1,5 +1,6 @@
 // Package awsapi calls one AWS API operation without the service's SDK
-// client: the request is built by the caller (JSON 1.1 or REST-XML), signed
+// client: the request is built by the caller (JSON 1.0/1.1, REST-JSON or
+// REST-XML; CallJSON does the JSON protocols' framing), signed
 // with the SDK's SigV4 signer using the credentials of an aws.Config (the
 // SDK's default chain: environment, shared config and profiles, SSO, web
 // identity, container and instance roles), sent through the config's HTTP
@@ -9,7 +10,9 @@
 //
 // ghsync uses it for the few single calls that did not earn a full service
 // client in the binary: Parameter Store GetParameter, Secrets Manager
-// GetSecretValue and CloudFront CreateInvalidation.
+// GetSecretValue, CloudFront CreateInvalidation, the EventBridge rule and
+// Lambda permission/invoke calls of `deploy schedules`, and the DynamoDB
+// writes of the webhook mirror (webhooks/dynamo).
 package awsapi
 
 import (
@@ -29,9 +32,10 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
-// maxResponse bounds the response body read (these APIs answer in a few KB;
-// a secret value is at most 64 KB).
-const maxResponse = 4 << 20
+// maxResponse bounds the response body read: these APIs answer in a few KB
+// (a secret value is at most 64 KB) except a synchronous Lambda invoke,
+// whose payload is at most 6 MB. A longer body is an error, never cut.
+const maxResponse = 8 << 20
 
 // Client sends signed requests to one service endpoint.
 type Client struct {
@@ -85,19 +89,36 @@ type Request struct {
 	Body []byte
 }
 
-// Do sends req, retrying what the SDK's retryer deems retryable (throttling,
-// 5xx, connection errors), and returns the body of a 2xx response. Other
+// Response is a 2xx answer: its status, headers (REST protocols return
+// results there, such as Lambda's X-Amz-Function-Error) and body.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Do sends req like Send and returns the body of the 2xx response.
+func (c *Client) Do(ctx context.Context, req Request) ([]byte, error) {
+	resp, err := c.Send(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// Send sends req, retrying what the SDK's retryer deems retryable
+// (throttling, 5xx, connection errors), and returns the 2xx response. Other
 // responses become an *APIError (the status and AWS's error code and
 // message); the returned error after retries wraps the last one.
-func (c *Client) Do(ctx context.Context, req Request) ([]byte, error) {
+func (c *Client) Send(ctx context.Context, req Request) (*Response, error) {
 	sum := sha256.Sum256(req.Body)
 	payloadHash := hex.EncodeToString(sum[:])
 	release := c.retryer.GetInitialToken()
 	for attempt := 1; ; attempt++ {
-		body, err := c.once(ctx, req, payloadHash)
+		resp, err := c.once(ctx, req, payloadHash)
 		if err == nil {
 			_ = release(nil)
-			return body, nil
+			return resp, nil
 		}
 		_ = release(err)
 		if ctx.Err() != nil || attempt >= c.retryer.MaxAttempts() || !c.retryer.IsErrorRetryable(err) {
@@ -126,7 +147,7 @@ func (c *Client) Do(ctx context.Context, req Request) ([]byte, error) {
 }
 
 // once sends one signed attempt.
-func (c *Client) once(ctx context.Context, req Request, payloadHash string) ([]byte, error) {
+func (c *Client) once(ctx context.Context, req Request, payloadHash string) (*Response, error) {
 	if c.cfg.Credentials == nil {
 		return nil, errors.New("no AWS credentials configured")
 	}
@@ -154,14 +175,17 @@ func (c *Client) once(ctx context.Context, req Request, payloadHash string) ([]b
 		return nil, err
 	}
 	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s response: %w", c.service.Name, err)
+	}
+	if len(body) > maxResponse {
+		return nil, fmt.Errorf("read %s response: longer than %d bytes", c.service.Name, maxResponse)
 	}
 	if resp.StatusCode/100 != 2 {
 		return nil, parseError(resp, body)
 	}
-	return body, nil
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
 }
 
 func (c *Client) httpClient() aws.HTTPClient {

@@ -23,6 +23,16 @@ type Service struct {
 	// Global services (CloudFront) have one endpoint per partition, signed
 	// in the partition's home region.
 	Global bool
+	// JSONVersion is the AWS JSON protocol version CallJSON speaks ("1.0"
+	// for DynamoDB; "" means "1.1").
+	JSONVersion string
+}
+
+func (s Service) jsonVersion() string {
+	if s.JSONVersion == "" {
+		return "1.1"
+	}
+	return s.JSONVersion
 }
 
 // Endpoint is where a client sends its requests and how it signs them.

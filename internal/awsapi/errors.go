@@ -3,6 +3,7 @@ package awsapi
 import (
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -96,6 +97,16 @@ func parseError(resp *http.Response, body []byte) *APIError {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
 	return e
+}
+
+// ErrorCode returns the AWS error code of err ("ResourceNotFoundException"),
+// from an *APIError or any SDK error in its chain, or "" when it has none.
+func ErrorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
 }
 
 func firstNonEmpty(v ...string) string {

@@ -6,9 +6,10 @@ import (
 	"testing"
 )
 
-// The release binary calls Parameter Store, Secrets Manager and CloudFront
-// through this package: none of their SDK clients (nor gocloud's runtimevar,
-// which brought them) is linked into cmd/ghsync (issue 17, item 4).
+// The release binary calls Parameter Store, Secrets Manager, CloudFront,
+// EventBridge, Lambda and DynamoDB through this package: none of their SDK clients
+// (nor gocloud's runtimevar, which brought two) is linked into cmd/ghsync
+// (issue 17, item 4).
 func TestServiceClientsNotLinked(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "-tags", "lambda.norpc,disable_grpc_modules", "github.com/ghsync/ghsync/cmd/ghsync").Output()
 	if err != nil {
@@ -18,6 +19,8 @@ func TestServiceClientsNotLinked(t *testing.T) {
 		for _, banned := range []string{
 			"github.com/aws/aws-sdk-go-v2/service/ssm", "github.com/aws/aws-sdk-go-v2/service/secretsmanager",
 			"github.com/aws/aws-sdk-go-v2/service/cloudfront", "gocloud.dev/runtimevar",
+			"github.com/aws/aws-sdk-go-v2/service/eventbridge", "github.com/aws/aws-sdk-go-v2/service/lambda",
+			"github.com/aws/aws-sdk-go-v2/service/dynamodb",
 		} {
 			if pkg == banned || strings.HasPrefix(pkg, banned+"/") {
 				t.Errorf("cmd/ghsync links %s", pkg)

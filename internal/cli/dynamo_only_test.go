@@ -17,6 +17,7 @@ import (
 	"github.com/ghsync/ghsync/internal/db"
 	"github.com/ghsync/ghsync/internal/testkit/mototest"
 	"github.com/ghsync/ghsync/internal/webhooks/dynamo"
+	"github.com/ghsync/ghsync/internal/webhooks/dynamo/dynamotest"
 )
 
 // TestServeDynamoOnly: `ghsync serve` with webhooks.dynamodb.sql_projections:
@@ -26,7 +27,7 @@ import (
 // job is refused at its position in the file.
 func TestServeDynamoOnly(t *testing.T) {
 	_, client := mototest.StartDynamoDB(t, "serve's DynamoDB-only projections are not tested")
-	w, err := dynamo.New(client, "only-")
+	w, err := dynamotest.New(client, "only-")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ghsync/ghsync/internal/webhooks/dynamo"
+	"github.com/ghsync/ghsync/internal/webhooks/dynamo/dynamotest"
 )
 
 // TestServeMirrorsToDynamoDB: `ghsync serve` with webhooks.dynamodb builds
@@ -22,7 +23,7 @@ import (
 func TestServeMirrorsToDynamoDB(t *testing.T) {
 	_, client := mototest.StartDynamoDB(t, "serve's DynamoDB mirror is not tested")
 	t.Setenv("AWS_REGION", "eu-west-1") // overridden by webhooks.dynamodb.region
-	w, err := dynamo.New(client, "ci-")
+	w, err := dynamotest.New(client, "ci-")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,10 +8,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/ghsync/ghsync/internal/awsapi"
 	"github.com/ghsync/ghsync/internal/slogx"
 )
 
@@ -66,18 +65,13 @@ func NewRules(ctx context.Context, function string, o ClientOptions) (*Rules, er
 		}
 		arn = fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", partition, cfg.Region, aws.ToString(id.Account), function)
 	}
-	return &Rules{
-		Events: eventbridge.NewFromConfig(cfg, func(eo *eventbridge.Options) {
-			if o.EventsEndpoint != "" {
-				eo.BaseEndpoint = aws.String(o.EventsEndpoint)
-			}
-		}),
-		Lambda: lambda.NewFromConfig(cfg, func(lo *lambda.Options) {
-			if o.LambdaEndpoint != "" {
-				lo.BaseEndpoint = aws.String(o.LambdaEndpoint)
-			}
-		}),
-		FunctionARN: arn,
-		Logger:      o.Logger,
-	}, nil
+	events, err := awsapi.New(ctx, cfg, eventsService, o.EventsEndpoint)
+	if err != nil {
+		return nil, err
+	}
+	lambda, err := awsapi.New(ctx, cfg, lambdaService, o.LambdaEndpoint)
+	if err != nil {
+		return nil, err
+	}
+	return &Rules{Events: events, Lambda: lambda, FunctionARN: arn, Logger: o.Logger}, nil
 }

@@ -7,31 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sort"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	lbtypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/ghsync/ghsync/internal/awsapi"
 )
-
-// EventsAPI is the part of the EventBridge client the schedules verbs use.
-type EventsAPI interface {
-	ListRuleNamesByTarget(context.Context, *eventbridge.ListRuleNamesByTargetInput, ...func(*eventbridge.Options)) (*eventbridge.ListRuleNamesByTargetOutput, error)
-	DescribeRule(context.Context, *eventbridge.DescribeRuleInput, ...func(*eventbridge.Options)) (*eventbridge.DescribeRuleOutput, error)
-	ListTargetsByRule(context.Context, *eventbridge.ListTargetsByRuleInput, ...func(*eventbridge.Options)) (*eventbridge.ListTargetsByRuleOutput, error)
-	PutRule(context.Context, *eventbridge.PutRuleInput, ...func(*eventbridge.Options)) (*eventbridge.PutRuleOutput, error)
-	PutTargets(context.Context, *eventbridge.PutTargetsInput, ...func(*eventbridge.Options)) (*eventbridge.PutTargetsOutput, error)
-	RemoveTargets(context.Context, *eventbridge.RemoveTargetsInput, ...func(*eventbridge.Options)) (*eventbridge.RemoveTargetsOutput, error)
-	DeleteRule(context.Context, *eventbridge.DeleteRuleInput, ...func(*eventbridge.Options)) (*eventbridge.DeleteRuleOutput, error)
-}
-
-// LambdaAPI is the part of the Lambda client the schedules verbs use.
-type LambdaAPI interface {
-	Invoke(context.Context, *lambda.InvokeInput, ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
-	AddPermission(context.Context, *lambda.AddPermissionInput, ...func(*lambda.Options)) (*lambda.AddPermissionOutput, error)
-}
 
 // DefaultRulePrefix starts the names of the rules `schedules update` creates.
 const DefaultRulePrefix = "ghsync-"
@@ -39,12 +19,16 @@ const DefaultRulePrefix = "ghsync-"
 // targetID is the Id of the function's target in the rules ghsync writes.
 const targetID = "ghsync"
 
+// ruleStateEnabled is the State of an enabled EventBridge rule.
+const ruleStateEnabled = "ENABLED"
+
 // Rules manages the EventBridge rules that invoke one function: the seed's
 // update_triggers.py.
 type Rules struct {
-	// Events and Lambda are the service clients.
-	Events EventsAPI
-	Lambda LambdaAPI
+	// Events and Lambda call the EventBridge and Lambda APIs (awsapi
+	// clients for eventsService and lambdaService); Lambda nil skips the
+	// resource-policy step of Apply.
+	Events, Lambda *awsapi.Client
 	// FunctionARN is the function the rules target.
 	FunctionARN string
 	// Prefix starts the rule name of each job (default DefaultRulePrefix).
@@ -104,14 +88,21 @@ func (r *Rules) RuleName(job string) string { return r.prefix() + job }
 // their schedules and the function targets' inputs.
 func (r *Rules) List(ctx context.Context) ([]Rule, error) {
 	var names []string
-	var token *string
+	token := ""
 	for {
-		out, err := r.Events.ListRuleNamesByTarget(ctx, &eventbridge.ListRuleNamesByTargetInput{TargetArn: aws.String(r.FunctionARN), NextToken: token})
-		if err != nil {
+		in := struct {
+			TargetArn string
+			NextToken string `json:",omitempty"`
+		}{r.FunctionARN, token}
+		var out struct {
+			RuleNames []string
+			NextToken string
+		}
+		if err := eventsCall(ctx, r.Events, "ListRuleNamesByTarget", in, &out); err != nil {
 			return nil, fmt.Errorf("list rules targeting %s: %w", r.FunctionARN, err)
 		}
 		names = append(names, out.RuleNames...)
-		if token = out.NextToken; token == nil || *token == "" {
+		if token = out.NextToken; token == "" {
 			break
 		}
 	}
@@ -128,26 +119,33 @@ func (r *Rules) List(ctx context.Context) ([]Rule, error) {
 }
 
 func (r *Rules) describe(ctx context.Context, name string) (*Rule, error) {
-	d, err := r.Events.DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String(name)})
-	if err != nil {
+	var d struct{ Arn, ScheduleExpression, State string }
+	if err := eventsCall(ctx, r.Events, "DescribeRule", map[string]string{"Name": name}, &d); err != nil {
 		return nil, fmt.Errorf("describe rule %s: %w", name, err)
 	}
-	rule := &Rule{Name: name, ARN: aws.ToString(d.Arn), Schedule: aws.ToString(d.ScheduleExpression), State: string(d.State), Inputs: []string{}}
-	var token *string
+	rule := &Rule{Name: name, ARN: d.Arn, Schedule: d.ScheduleExpression, State: d.State, Inputs: []string{}}
+	token := ""
 	for {
-		out, err := r.Events.ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: aws.String(name), NextToken: token})
-		if err != nil {
+		in := struct {
+			Rule      string
+			NextToken string `json:",omitempty"`
+		}{name, token}
+		var out struct {
+			Targets   []ebTarget
+			NextToken string
+		}
+		if err := eventsCall(ctx, r.Events, "ListTargetsByRule", in, &out); err != nil {
 			return nil, fmt.Errorf("list targets of rule %s: %w", name, err)
 		}
 		for _, t := range out.Targets {
-			if aws.ToString(t.Arn) != r.FunctionARN {
+			if t.Arn != r.FunctionARN {
 				rule.OtherTargets++
 				continue
 			}
-			rule.Inputs = append(rule.Inputs, aws.ToString(t.Input))
-			rule.TargetIDs = append(rule.TargetIDs, aws.ToString(t.Id))
+			rule.Inputs = append(rule.Inputs, t.Input)
+			rule.TargetIDs = append(rule.TargetIDs, t.ID)
 		}
-		if token = out.NextToken; token == nil || *token == "" {
+		if token = out.NextToken; token == "" {
 			break
 		}
 	}
@@ -194,7 +192,7 @@ func (r *Rules) Plan(ctx context.Context, want []Scheduled) ([]Change, error) {
 					c.targetIDs = append(c.targetIDs, id)
 				}
 			}
-			if h.Schedule == s.Expression && h.State == string(ebtypes.RuleStateEnabled) &&
+			if h.Schedule == s.Expression && h.State == ruleStateEnabled &&
 				len(h.Inputs) == 1 && sameJSON(h.Inputs[0], s.Input) && len(c.targetIDs) == 0 {
 				c.Action = "unchanged"
 			}
@@ -229,20 +227,22 @@ func (r *Rules) Apply(ctx context.Context, plan []Change) error {
 			if err := r.removeTargets(ctx, c.Rule, c.targetIDs); err != nil {
 				return err
 			}
-			out, err := r.Events.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String(c.Rule), ScheduleExpression: aws.String(c.Schedule),
-				State: ebtypes.RuleStateEnabled, Description: aws.String("ghsync job " + c.Job)})
-			if err != nil {
+			var out struct{ RuleArn string }
+			if err := eventsCall(ctx, r.Events, "PutRule", map[string]string{"Name": c.Rule, "ScheduleExpression": c.Schedule,
+				"State": ruleStateEnabled, "Description": "ghsync job " + c.Job}, &out); err != nil {
 				return fmt.Errorf("put rule %s: %w", c.Rule, err)
 			}
-			pt, err := r.Events.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(c.Rule),
-				Targets: []ebtypes.Target{{Id: aws.String(targetID), Arn: aws.String(r.FunctionARN), Input: aws.String(c.Input)}}})
-			if err != nil {
+			var pt ebFailedEntries
+			if err := eventsCall(ctx, r.Events, "PutTargets", struct {
+				Rule    string
+				Targets []ebTarget
+			}{c.Rule, []ebTarget{{ID: targetID, Arn: r.FunctionARN, Input: c.Input}}}, &pt); err != nil {
 				return fmt.Errorf("put target of rule %s: %w", c.Rule, err)
 			}
-			if pt.FailedEntryCount > 0 {
-				return fmt.Errorf("put target of rule %s: %s", c.Rule, aws.ToString(pt.FailedEntries[0].ErrorMessage))
+			if err := pt.failed(); err != nil {
+				return fmt.Errorf("put target of rule %s: %w", c.Rule, err)
 			}
-			if err := r.permit(ctx, c.Rule, aws.ToString(out.RuleArn)); err != nil {
+			if err := r.permit(ctx, c.Rule, out.RuleArn); err != nil {
 				return err
 			}
 		case "delete", "remove-target":
@@ -250,7 +250,7 @@ func (r *Rules) Apply(ctx context.Context, plan []Change) error {
 				return err
 			}
 			if c.Action == "delete" {
-				if _, err := r.Events.DeleteRule(ctx, &eventbridge.DeleteRuleInput{Name: aws.String(c.Rule)}); err != nil {
+				if err := eventsCall(ctx, r.Events, "DeleteRule", map[string]string{"Name": c.Rule}, nil); err != nil {
 					return fmt.Errorf("delete rule %s: %w", c.Rule, err)
 				}
 			}
@@ -265,12 +265,15 @@ func (r *Rules) removeTargets(ctx context.Context, rule string, ids []string) er
 	if len(ids) == 0 {
 		return nil
 	}
-	out, err := r.Events.RemoveTargets(ctx, &eventbridge.RemoveTargetsInput{Rule: aws.String(rule), Ids: ids})
-	if err != nil {
+	var out ebFailedEntries
+	if err := eventsCall(ctx, r.Events, "RemoveTargets", struct {
+		Rule string
+		Ids  []string
+	}{rule, ids}, &out); err != nil {
 		return fmt.Errorf("remove targets %v of rule %s: %w", ids, rule, err)
 	}
-	if out.FailedEntryCount > 0 {
-		return fmt.Errorf("remove targets of rule %s: %s", rule, aws.ToString(out.FailedEntries[0].ErrorMessage))
+	if err := out.failed(); err != nil {
+		return fmt.Errorf("remove targets of rule %s: %w", rule, err)
 	}
 	return nil
 }
@@ -280,11 +283,10 @@ func (r *Rules) permit(ctx context.Context, rule, ruleARN string) error {
 	if r.Lambda == nil {
 		return nil
 	}
-	_, err := r.Lambda.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String(r.FunctionARN),
-		StatementId: aws.String("ghsync-rule-" + rule), Action: aws.String("lambda:InvokeFunction"),
-		Principal: aws.String("events.amazonaws.com"), SourceArn: aws.String(ruleARN)})
-	var conflict *lbtypes.ResourceConflictException
-	if err != nil && !errors.As(err, &conflict) {
+	_, err := r.Lambda.CallRESTJSON(ctx, http.MethodPost, functionPath(r.FunctionARN, "policy"), nil, map[string]string{
+		"StatementId": "ghsync-rule-" + rule, "Action": "lambda:InvokeFunction",
+		"Principal": "events.amazonaws.com", "SourceArn": ruleARN})
+	if err != nil && awsapi.ErrorCode(err) != "ResourceConflictException" { // the statement exists
 		return fmt.Errorf("allow rule %s to invoke the function: %w", rule, err)
 	}
 	return nil
@@ -305,14 +307,14 @@ type InvokeResult struct {
 
 // Invoke invokes the function synchronously with input and returns its answer.
 func (r *Rules) Invoke(ctx context.Context, input string) (*InvokeResult, error) {
-	out, err := r.Lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(r.FunctionARN), Payload: []byte(input),
-		InvocationType: lbtypes.InvocationTypeRequestResponse, LogType: lbtypes.LogTypeTail})
+	out, err := r.Lambda.Send(ctx, awsapi.Request{Method: http.MethodPost, Path: functionPath(r.FunctionARN, "invocations"),
+		Header: http.Header{"X-Amz-Invocation-Type": {"RequestResponse"}, "X-Amz-Log-Type": {"Tail"}}, Body: []byte(input)})
 	if err != nil {
 		return nil, fmt.Errorf("invoke %s: %w", r.FunctionARN, err)
 	}
-	res := &InvokeResult{Input: rawOrString(input), Payload: rawOrString(string(out.Payload)),
-		FunctionError: aws.ToString(out.FunctionError), StatusCode: out.StatusCode}
-	if t := aws.ToString(out.LogResult); t != "" {
+	res := &InvokeResult{Input: rawOrString(input), Payload: rawOrString(string(out.Body)),
+		FunctionError: out.Header.Get("X-Amz-Function-Error"), StatusCode: int32(out.Status)}
+	if t := out.Header.Get("X-Amz-Log-Result"); t != "" {
 		if b, err := base64.StdEncoding.DecodeString(t); err == nil {
 			res.LogTail = string(b)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"github.com/ghsync/ghsync/internal/testkit/mototest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,8 +12,12 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/ghsync/ghsync/internal/awsapi"
+	"github.com/ghsync/ghsync/internal/testkit/mototest"
 )
 
 // EnvRequireMoto makes a missing moto_server a test failure (CI sets it).
@@ -71,11 +74,7 @@ func TestRulesAgainstMoto(t *testing.T) {
 	fl := &fakeLambda{policies: map[string]string{}}
 	lsrv := httptest.NewServer(fl)
 	defer lsrv.Close()
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	testAWSEnv(t)
 	ctx := context.Background()
 	r, err := NewRules(ctx, "ghsync", ClientOptions{EventsEndpoint: moto, STSEndpoint: moto, LambdaEndpoint: lsrv.URL})
 	if err != nil {
@@ -84,7 +83,9 @@ func TestRulesAgainstMoto(t *testing.T) {
 	if r.FunctionARN != "arn:aws:lambda:us-east-1:123456789012:function:ghsync" {
 		t.Fatalf("function ARN %s", r.FunctionARN)
 	}
-	ev := r.Events
+	// The SDK's client seeds and inspects moto (test code: not in the binary).
+	ev := eventbridge.New(eventbridge.Options{Region: "us-east-1", BaseEndpoint: aws.String(moto),
+		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
 	put := func(name, schedule string, targets ...ebtypes.Target) {
 		t.Helper()
 		if _, err := ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String(name), ScheduleExpression: aws.String(schedule)}); err != nil {
@@ -195,6 +196,16 @@ func TestRulesAgainstMoto(t *testing.T) {
 	}
 }
 
+// testAWSEnv gives the SDK's default chain test credentials and region, and
+// no shared files.
+func testAWSEnv(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+}
+
 func ruleNames(rules []Rule) string {
 	var names []string
 	for _, r := range rules {
@@ -209,4 +220,33 @@ func planText(plan []Change) string {
 		parts = append(parts, c.Rule+":"+c.Action)
 	}
 	return strings.Join(parts, " ")
+}
+
+// A missing rule and a missing function surface AWS's error code through
+// the awsapi calls (moto's EventBridge and Lambda), and the rule listing of
+// a function no rule targets is empty, not an error.
+func TestRulesMissingAgainstMoto(t *testing.T) {
+	moto := mototest.Start(t, "EventBridge/Lambda error codes are not tested")
+	testAWSEnv(t)
+	ctx := context.Background()
+	r, err := NewRules(ctx, "absent", ClientOptions{EventsEndpoint: moto, STSEndpoint: moto, LambdaEndpoint: moto})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := r.List(ctx)
+	if err != nil || len(rules) != 0 {
+		t.Errorf("rules of a function nothing targets: %v, %v", rules, err)
+	}
+	_, err = r.RuleInput(ctx, "no-such-rule", nil, nil)
+	if code := awsapi.ErrorCode(err); code != "ResourceNotFoundException" || !strings.Contains(err.Error(), "describe rule no-such-rule") {
+		t.Errorf("missing rule: code %q, error %v", code, err)
+	}
+	_, err = r.Invoke(ctx, `{"job":"x"}`)
+	if code := awsapi.ErrorCode(err); code != "ResourceNotFoundException" || !strings.Contains(err.Error(), "invoke "+r.FunctionARN) {
+		t.Errorf("missing function: code %q, error %v", code, err)
+	}
+	err = r.Apply(ctx, []Change{{Rule: "ghsync-x", Job: "x", Action: "create", Schedule: "rate(1 hour)", Input: JobInput("x")}})
+	if code := awsapi.ErrorCode(err); code != "ResourceNotFoundException" || !strings.Contains(err.Error(), "allow rule ghsync-x to invoke") {
+		t.Errorf("permission on a missing function: code %q, error %v", code, err)
+	}
 }

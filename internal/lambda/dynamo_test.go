@@ -13,7 +13,7 @@ import (
 	"github.com/ghsync/ghsync/internal/jobs"
 	"github.com/ghsync/ghsync/internal/testkit/mototest"
 	"github.com/ghsync/ghsync/internal/webhooks"
-	"github.com/ghsync/ghsync/internal/webhooks/dynamo"
+	"github.com/ghsync/ghsync/internal/webhooks/dynamo/dynamotest"
 )
 
 // TestHTTPEventWritesDynamoOnly: with webhooks.dynamodb.sql_projections:
@@ -23,7 +23,7 @@ import (
 func TestHTTPEventWritesDynamoOnly(t *testing.T) {
 	_, client := mototest.StartDynamoDB(t, "DynamoDB-only projections on Lambda are not tested")
 	ctx := context.Background()
-	w, err := dynamo.New(client, "lambdaonly-")
+	w, err := dynamotest.New(client, "lambdaonly-")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/ghsync/ghsync/internal/awsapi"
 	"github.com/ghsync/ghsync/internal/store"
 	"github.com/ghsync/ghsync/internal/webhooks"
 	"github.com/ghsync/ghsync/internal/webhooks/circleci"
@@ -63,9 +63,10 @@ type DynamoOptions struct {
 	// shared configuration).
 	Region string
 	// Client, when not nil, is used as is (tests); otherwise one is built
-	// from the AWS SDK's default configuration (environment, shared files,
-	// role; AWS_ENDPOINT_URL_DYNAMODB for an emulator).
-	Client *dynamodb.Client
+	// (awsapi, dynamo.Service) from the AWS SDK's default configuration
+	// (environment, shared files, role; AWS_ENDPOINT_URL_DYNAMODB for an
+	// emulator).
+	Client *awsapi.Client
 }
 
 // openLogs builds the log downloader of opts.Logs (nil when not configured).
@@ -112,7 +113,9 @@ func (s *Server) openDynamo(ctx context.Context) (*dynamo.Writer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("webhooks.dynamodb: AWS configuration: %w", err)
 		}
-		client = dynamodb.NewFromConfig(awsCfg)
+		if client, err = awsapi.New(ctx, awsCfg, dynamo.Service, ""); err != nil {
+			return nil, fmt.Errorf("webhooks.dynamodb: %w", err)
+		}
 	}
 	w, err := dynamo.New(client, do.TablePrefix)
 	if err != nil {

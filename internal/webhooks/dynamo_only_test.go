@@ -22,6 +22,7 @@ import (
 	"github.com/ghsync/ghsync/internal/testkit/mototest"
 	"github.com/ghsync/ghsync/internal/webhooks"
 	"github.com/ghsync/ghsync/internal/webhooks/dynamo"
+	"github.com/ghsync/ghsync/internal/webhooks/dynamo/dynamotest"
 )
 
 // switchProxy forwards to moto_server, or answers 503 while down, standing
@@ -87,7 +88,7 @@ func testDynamoOnly(t *testing.T, endpoint string, sets []exampleSet, d *db.DB, 
 	ctx := context.Background()
 	direct := dynamoClient(endpoint)
 	proxy := newSwitchProxy(t, endpoint)
-	w, err := dynamo.New(dynamoClient(proxy.URL), prefix)
+	w, err := dynamotest.New(dynamoClient(proxy.URL), prefix)
 	if err != nil {
 		t.Fatal(err)
 	}

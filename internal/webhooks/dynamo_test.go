@@ -18,6 +18,7 @@ import (
 	"github.com/ghsync/ghsync/internal/db/dbtest"
 	"github.com/ghsync/ghsync/internal/webhooks"
 	"github.com/ghsync/ghsync/internal/webhooks/dynamo"
+	"github.com/ghsync/ghsync/internal/webhooks/dynamo/dynamotest"
 )
 
 // startMoto starts moto_server (DynamoDB emulator) on a free loopback port
@@ -73,7 +74,7 @@ func TestDynamoMirror(t *testing.T) {
 }
 
 func testDynamoMirror(t *testing.T, client *dynamodb.Client, sets []exampleSet, d *db.DB, prefix string) {
-	w, err := dynamo.New(client, prefix)
+	w, err := dynamotest.New(client, prefix)
 	if err != nil {
 		t.Fatal(err)
 	}

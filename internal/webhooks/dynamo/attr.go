@@ -4,57 +4,75 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
+// attr is a DynamoDB attribute value in the service's JSON: an object with
+// one member naming the type ({"S":"x"}, {"N":"12"}, {"BOOL":true},
+// {"NULL":true}, {"L":[…]}, {"M":{…}}). Numbers travel as strings.
+type attr map[string]any
+
+func stringAttr(s string) attr { return attr{"S": s} }
+
 // objectAttributes converts a JSON object into top-level item attributes.
-func objectAttributes(raw json.RawMessage) (map[string]types.AttributeValue, error) {
-	av, err := jsonAttribute(raw)
+func objectAttributes(raw json.RawMessage) (map[string]attr, error) {
+	v, err := decodeJSON(raw)
 	if err != nil {
 		return nil, err
 	}
-	m, ok := av.(*types.AttributeValueMemberM)
+	obj, ok := v.(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("object is not a JSON object")
 	}
-	return m.Value, nil
+	m := make(map[string]attr, len(obj))
+	for k, e := range obj {
+		m[k] = toAttr(e)
+	}
+	return m, nil
 }
 
 // jsonAttribute converts JSON to a DynamoDB attribute value: objects → M,
 // arrays → L, strings → S, numbers → N (exact digits), booleans → BOOL,
 // null → NULL.
-func jsonAttribute(raw json.RawMessage) (types.AttributeValue, error) {
+func jsonAttribute(raw json.RawMessage) (attr, error) {
+	v, err := decodeJSON(raw)
+	if err != nil {
+		return nil, err
+	}
+	return toAttr(v), nil
+}
+
+// decodeJSON decodes one JSON value, numbers kept as their digits.
+func decodeJSON(raw json.RawMessage) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return nil, fmt.Errorf("decode JSON: %w", err)
 	}
-	return toAttr(v), nil
+	return v, nil
 }
 
-func toAttr(v any) types.AttributeValue {
+func toAttr(v any) attr {
 	switch x := v.(type) {
 	case map[string]any:
-		m := make(map[string]types.AttributeValue, len(x))
+		m := make(map[string]attr, len(x))
 		for k, e := range x {
 			m[k] = toAttr(e)
 		}
-		return &types.AttributeValueMemberM{Value: m}
+		return attr{"M": m}
 	case []any:
-		l := make([]types.AttributeValue, len(x))
+		l := make([]attr, len(x))
 		for i, e := range x {
 			l[i] = toAttr(e)
 		}
-		return &types.AttributeValueMemberL{Value: l}
+		return attr{"L": l}
 	case string:
-		return &types.AttributeValueMemberS{Value: x}
+		return stringAttr(x)
 	case json.Number:
-		return &types.AttributeValueMemberN{Value: x.String()}
+		return attr{"N": x.String()}
 	case bool:
-		return &types.AttributeValueMemberBOOL{Value: x}
+		return attr{"BOOL": x}
 	default: // nil
-		return &types.AttributeValueMemberNULL{Value: true}
+		return attr{"NULL": true}
 	}
 }

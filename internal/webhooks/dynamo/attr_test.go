@@ -1,29 +1,25 @@
 package dynamo
 
 import (
-	"reflect"
+	"encoding/json"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
+// A JSON object becomes item attributes in DynamoDB's JSON: numbers keep
+// their exact digits as N strings, null is NULL, nesting is M and L.
 func TestObjectAttributes(t *testing.T) {
 	got, err := objectAttributes([]byte(`{"id":12345678901234567890,"f":1.5e3,"s":"x","e":"","b":true,"n":null,"l":[1,"a"],"m":{"k":false}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]types.AttributeValue{
-		"id": &types.AttributeValueMemberN{Value: "12345678901234567890"}, // exact digits, no float rounding
-		"f":  &types.AttributeValueMemberN{Value: "1.5e3"},
-		"s":  &types.AttributeValueMemberS{Value: "x"},
-		"e":  &types.AttributeValueMemberS{Value: ""},
-		"b":  &types.AttributeValueMemberBOOL{Value: true},
-		"n":  &types.AttributeValueMemberNULL{Value: true},
-		"l":  &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberN{Value: "1"}, &types.AttributeValueMemberS{Value: "a"}}},
-		"m":  &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"k": &types.AttributeValueMemberBOOL{Value: false}}},
+	wire, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("got %#v", got)
+	want := `{"b":{"BOOL":true},"e":{"S":""},"f":{"N":"1.5e3"},"id":{"N":"12345678901234567890"},` +
+		`"l":{"L":[{"N":"1"},{"S":"a"}]},"m":{"M":{"k":{"BOOL":false}}},"n":{"NULL":true},"s":{"S":"x"}}`
+	if string(wire) != want {
+		t.Fatalf("got  %s\nwant %s", wire, want)
 	}
 	for _, bad := range []string{`[1]`, `"s"`, `{`} {
 		if _, err := objectAttributes([]byte(bad)); err == nil {

@@ -9,6 +9,10 @@
 //
 // The ordering guard is kept with a conditional write: an item is replaced
 // only when its stored ghsync_order_key is not newer.
+//
+// The calls go through internal/awsapi (DynamoDB's JSON 1.0 protocol,
+// targets "DynamoDB_20120810.<Operation>", attribute values in the
+// service's JSON: {"S":…}, {"N":…}, {"M":…}, …), not the SDK's client.
 package dynamo
 
 import (
@@ -19,10 +23,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/ghsync/ghsync/internal/awsapi"
 )
+
+// Service is DynamoDB for awsapi.New (AWS_ENDPOINT_URL_DYNAMODB and the
+// profile's dynamodb endpoint_url apply).
+var Service = awsapi.Service{Name: "DynamoDB", SigningName: "dynamodb", SDKID: "DynamoDB", Host: "dynamodb", JSONVersion: "1.0"}
 
 // DefaultPrefix is the table name prefix of the original deployment.
 const DefaultPrefix = "torchci-"
@@ -32,12 +38,13 @@ const KeyAttribute = "dynamoKey"
 
 // Writer writes projection items. It is safe for concurrent use.
 type Writer struct {
-	client *dynamodb.Client
+	client *awsapi.Client
 	prefix string
 }
 
-// New returns a Writer for client with table name prefix ("" means DefaultPrefix).
-func New(client *dynamodb.Client, prefix string) (*Writer, error) {
+// New returns a Writer calling DynamoDB through client (made with
+// awsapi.New for Service) with table name prefix ("" means DefaultPrefix).
+func New(client *awsapi.Client, prefix string) (*Writer, error) {
 	if client == nil {
 		return nil, errors.New("dynamo: nil client")
 	}
@@ -79,10 +86,10 @@ func (w *Writer) Put(ctx context.Context, it Item) (applied bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("dynamo item %s %s: %w", it.Table, it.Key, err)
 	}
-	av[KeyAttribute] = &types.AttributeValueMemberS{Value: it.Key}
-	av["ghsync_order_key"] = &types.AttributeValueMemberS{Value: it.OrderKey}
-	av["ghsync_delivery_id"] = &types.AttributeValueMemberS{Value: it.DeliveryID}
-	av["ghsync_updated_at"] = &types.AttributeValueMemberS{Value: it.UpdatedAt}
+	av[KeyAttribute] = stringAttr(it.Key)
+	av["ghsync_order_key"] = stringAttr(it.OrderKey)
+	av["ghsync_delivery_id"] = stringAttr(it.DeliveryID)
+	av["ghsync_updated_at"] = stringAttr(it.UpdatedAt)
 	if len(it.Classification) > 0 {
 		c, err := jsonAttribute(it.Classification)
 		if err != nil {
@@ -90,15 +97,14 @@ func (w *Writer) Put(ctx context.Context, it Item) (applied bool, err error) {
 		}
 		av["classification"] = c
 	}
-	_, err = w.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 aws.String(w.TableName(it.Table)),
+	err = w.call(ctx, "PutItem", putItemInput{
+		TableName:                 w.TableName(it.Table),
 		Item:                      av,
-		ConditionExpression:       aws.String("attribute_not_exists(#k) OR #o <= :o"),
+		ConditionExpression:       "attribute_not_exists(#k) OR #o <= :o",
 		ExpressionAttributeNames:  map[string]string{"#k": KeyAttribute, "#o": "ghsync_order_key"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":o": &types.AttributeValueMemberS{Value: it.OrderKey}},
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+		ExpressionAttributeValues: map[string]attr{":o": stringAttr(it.OrderKey)},
+	}, nil)
+	if awsapi.ErrorCode(err) == "ConditionalCheckFailedException" {
 		return false, nil
 	}
 	if err != nil {
@@ -118,16 +124,15 @@ func (w *Writer) SetClassification(ctx context.Context, table, key string, class
 	if err != nil {
 		return false, fmt.Errorf("dynamo classification %s %s: %w", table, key, err)
 	}
-	_, err = w.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(w.TableName(table)),
-		Key:                       map[string]types.AttributeValue{KeyAttribute: &types.AttributeValueMemberS{Value: key}},
-		UpdateExpression:          aws.String("SET #c = :c"),
-		ConditionExpression:       aws.String("attribute_exists(#k)"),
+	err = w.call(ctx, "UpdateItem", updateItemInput{
+		TableName:                 w.TableName(table),
+		Key:                       map[string]attr{KeyAttribute: stringAttr(key)},
+		UpdateExpression:          "SET #c = :c",
+		ConditionExpression:       "attribute_exists(#k)",
 		ExpressionAttributeNames:  map[string]string{"#k": KeyAttribute, "#c": "classification"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":c": c},
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+		ExpressionAttributeValues: map[string]attr{":c": c},
+	}, nil)
+	if awsapi.ErrorCode(err) == "ConditionalCheckFailedException" {
 		return false, nil
 	}
 	if err != nil {
@@ -137,25 +142,68 @@ func (w *Writer) SetClassification(ctx context.Context, table, key string, class
 }
 
 // CreateTables creates the tables of the given projection tables (on-demand
-// billing, partition key dynamoKey) that do not exist yet and waits until
-// they are active. For tests and first setup; production tables usually come
-// from the deployment template.
+// billing, partition key dynamoKey) that do not exist yet and waits (up to
+// two minutes each) until they are active. For tests and first setup;
+// production tables usually come from the deployment template.
 func (w *Writer) CreateTables(ctx context.Context, tables []string) error {
 	for _, t := range tables {
 		name := w.TableName(t)
-		_, err := w.client.CreateTable(ctx, &dynamodb.CreateTableInput{
-			TableName:            aws.String(name),
-			BillingMode:          types.BillingModePayPerRequest,
-			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(KeyAttribute), AttributeType: types.ScalarAttributeTypeS}},
-			KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(KeyAttribute), KeyType: types.KeyTypeHash}},
-		})
-		var inUse *types.ResourceInUseException
-		if err != nil && !errors.As(err, &inUse) {
+		err := w.call(ctx, "CreateTable", map[string]any{
+			"TableName":            name,
+			"BillingMode":          "PAY_PER_REQUEST",
+			"AttributeDefinitions": []map[string]string{{"AttributeName": KeyAttribute, "AttributeType": "S"}},
+			"KeySchema":            []map[string]string{{"AttributeName": KeyAttribute, "KeyType": "HASH"}},
+		}, nil)
+		if err != nil && awsapi.ErrorCode(err) != "ResourceInUseException" { // it exists
 			return fmt.Errorf("create dynamo table %s: %w", name, err)
 		}
-		if err := dynamodb.NewTableExistsWaiter(w.client).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 2*time.Minute); err != nil {
+		if err := w.waitActive(ctx, name, 2*time.Minute); err != nil {
 			return fmt.Errorf("wait for dynamo table %s: %w", name, err)
 		}
 	}
 	return nil
 }
+
+// waitActive polls DescribeTable until the table's status is ACTIVE.
+func (w *Writer) waitActive(ctx context.Context, name string, limit time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 5*time.Second) {
+		var out struct{ Table struct{ TableStatus string } }
+		if err := w.call(ctx, "DescribeTable", map[string]string{"TableName": name}, &out); err != nil {
+			return err
+		}
+		if out.Table.TableStatus == "ACTIVE" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("status %s after %s: %w", out.Table.TableStatus, limit, context.Cause(ctx))
+		case <-time.After(delay):
+		}
+	}
+}
+
+// call calls DynamoDB operation op ("PutItem").
+func (w *Writer) call(ctx context.Context, op string, in, out any) error {
+	return w.client.CallJSON(ctx, "DynamoDB_20120810."+op, in, out)
+}
+
+// The request shapes of PutItem and UpdateItem (the API's member names).
+type (
+	putItemInput struct {
+		TableName                 string
+		Item                      map[string]attr
+		ConditionExpression       string
+		ExpressionAttributeNames  map[string]string
+		ExpressionAttributeValues map[string]attr
+	}
+	updateItemInput struct {
+		TableName                 string
+		Key                       map[string]attr
+		UpdateExpression          string
+		ConditionExpression       string
+		ExpressionAttributeNames  map[string]string
+		ExpressionAttributeValues map[string]attr
+	}
+)
