@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ghsync/ghsync/internal/osfile"
 )
 
 // fileDriver serves file://: one file per object, at exactly the key's path
@@ -103,7 +105,10 @@ func (d *fileDriver) put(ctx context.Context, key string, r io.Reader, o PutOpti
 
 // write writes the body to a temporary file beside the final name, sets the
 // attributes on it, and renames it into place: the object appears whole or
-// not at all.
+// not at all. Files are opened through osfile (no poller detour), and an
+// earlier write's side file is looked for only when the rename may have
+// replaced a file (osfile.Rename tells): per new object, one open, write,
+// fsetxattr, fstat, close and rename.
 func (d *fileDriver) write(key string, r io.Reader, o PutOptions) (Object, error) {
 	h, err := d.b.bufs.readHead(r, d.b.part, o.Size)
 	if err != nil {
@@ -153,12 +158,15 @@ func (d *fileDriver) write(key string, r io.Reader, o PutOptions) (Object, error
 	if err := f.Close(); err != nil {
 		return Object{}, fmt.Errorf("close %s: %w", tmp, err)
 	}
-	if err := os.Rename(tmp, final); err != nil {
+	created, err := osfile.Rename(tmp, final)
+	if err != nil {
 		return Object{}, fmt.Errorf("rename into place: %w", err)
 	}
 	ok = true
-	if err := d.dropLegacy(final); err != nil {
-		return Object{}, err
+	if !created { // a new name has no earlier write's side file to drop
+		if err := d.dropLegacy(final); err != nil {
+			return Object{}, err
+		}
 	}
 	d.b.stats.uploaded(size)
 	md := o.Metadata
@@ -177,12 +185,12 @@ func createTemp(final string) (*os.File, string, error) {
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
 	tmp := final + "." + hex.EncodeToString(rnd[:]) + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := osfile.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err = os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 			return nil, "", fmt.Errorf("create directory: %w", err)
 		}
-		f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err = osfile.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("create %s: %w", tmp, err)
@@ -244,7 +252,7 @@ func (d *fileDriver) attrsOf(f *os.File, path string) (fileAttrs, []byte) {
 
 // openFile opens the regular file of key.
 func (d *fileDriver) openKey(key string) (*os.File, os.FileInfo, error) {
-	f, err := os.Open(d.path(key))
+	f, err := osfile.Open(d.path(key))
 	if err != nil {
 		return nil, nil, notExist(err)
 	}
@@ -459,9 +467,13 @@ func (d *fileDriver) copy(_ context.Context, dst, src string) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("close %s: %w", tmp, err)
 	}
-	if err := os.Rename(tmp, final); err != nil {
+	created, err := osfile.Rename(tmp, final)
+	if err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("rename into place: %w", err)
+	}
+	if created {
+		return nil
 	}
 	return d.dropLegacy(final)
 }
