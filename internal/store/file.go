@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -33,6 +34,11 @@ import (
 // rewritten (which removes it), and it is removed with NAME. ETags are the
 // same (modification time and size), so such a folder is adopted without
 // rewriting anything.
+//
+// Stat of a file that has no attribute record at all (written by another
+// tool, copied without extended attributes, or ?metadata=skip) reports the
+// MD5 of its content, read then, up to maxStatMD5 bytes: a folder mirror
+// whose manifest was lost is then adopted by content, not written again.
 type fileDriver struct {
 	b     *Bucket
 	dir   string // absolute root directory
@@ -235,19 +241,37 @@ func (d *fileDriver) dropLegacy(path string) error {
 }
 
 // attrsOf returns the stored attributes of the open file f at path: its
-// extended attribute, else a side file's record, else none.
-func (d *fileDriver) attrsOf(f *os.File, path string) (fileAttrs, []byte) {
+// extended attribute, else a side file's record (with the MD5 fileblob
+// kept), else none. recorded is false when the file has no record at all
+// (written by another tool, copied without its extended attributes, or
+// with ?metadata=skip).
+func (d *fileDriver) attrsOf(f *os.File, path string) (a fileAttrs, sum []byte, recorded bool) {
 	if !d.attrs {
-		return fileAttrs{}, nil
+		return fileAttrs{}, nil, false
 	}
 	if a, ok := getAttrs(f); ok {
-		return a, nil
+		return a, nil, true
 	}
 	if l, ok := legacy(path); ok {
 		return fileAttrs{ContentType: l.ContentType, CacheControl: l.CacheControl,
-			ContentEncoding: l.ContentEncoding, Metadata: l.Metadata}, l.MD5
+			ContentEncoding: l.ContentEncoding, Metadata: l.Metadata}, l.MD5, true
 	}
-	return fileAttrs{}, nil
+	return fileAttrs{}, nil, false
+}
+
+// maxStatMD5 bounds the files whose MD5 Stat computes (see stat).
+const maxStatMD5 = 8 << 20
+
+// contentMD5 returns the MD5 of the first size bytes of f, read from its start.
+func (d *fileDriver) contentMD5(f *os.File, size int64) ([]byte, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	h := md5.New()
+	if _, err := d.b.bufs.copyBody(h, io.LimitReader(f, size)); err != nil {
+		return nil, err
+	}
+	return h.Sum(nil), nil
 }
 
 // openFile opens the regular file of key.
@@ -296,7 +320,7 @@ func (d *fileDriver) open(_ context.Context, key string) (io.ReadCloser, Object,
 	if err != nil {
 		return nil, Object{}, err
 	}
-	a, _ := d.attrsOf(f, d.path(key))
+	a, _, _ := d.attrsOf(f, d.path(key))
 	return f, Object{Key: key, Size: fi.Size(), ETag: synthETag(fi.ModTime(), fi.Size()), ModTime: fi.ModTime(),
 		ContentType: a.ContentType, CacheControl: a.CacheControl, ContentEncoding: a.ContentEncoding,
 		Metadata: a.Metadata}, nil
@@ -309,12 +333,20 @@ func (d *fileDriver) stat(_ context.Context, key string) (Object, error) {
 		return Object{}, err
 	}
 	defer f.Close()
-	a, md5 := d.attrsOf(f, d.path(key))
+	a, sum, recorded := d.attrsOf(f, d.path(key))
+	if !recorded && fi.Size() <= maxStatMD5 {
+		// Nothing says what this file holds (no blob metadata, no MD5): its
+		// MD5, read here, lets a run whose manifest was lost adopt it
+		// instead of writing it again (reposync compares it with the source).
+		if sum, err = d.contentMD5(f, fi.Size()); err != nil {
+			return Object{}, fmt.Errorf("md5 of %s: %w", d.path(key), err)
+		}
+	}
 	md := a.Metadata
 	if md == nil {
 		md = map[string]string{}
 	}
-	return Object{Key: key, Size: fi.Size(), ETag: synthETag(fi.ModTime(), fi.Size()), MD5: md5, Metadata: md,
+	return Object{Key: key, Size: fi.Size(), ETag: synthETag(fi.ModTime(), fi.Size()), MD5: sum, Metadata: md,
 		ContentType: a.ContentType, CacheControl: a.CacheControl, ContentEncoding: a.ContentEncoding,
 		ModTime: fi.ModTime()}, nil
 }
@@ -445,7 +477,7 @@ func (d *fileDriver) copy(_ context.Context, dst, src string) error {
 		return err
 	}
 	defer in.Close()
-	a, _ := d.attrsOf(in, d.path(src))
+	a, _, _ := d.attrsOf(in, d.path(src))
 	final := d.path(dst)
 	out, tmp, err := createTemp(final)
 	if err != nil {
