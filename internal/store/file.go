@@ -36,9 +36,10 @@ import (
 // rewriting anything.
 //
 // Stat of a file that has no attribute record at all (written by another
-// tool, copied without extended attributes, or ?metadata=skip) reports the
-// MD5 of its content, read then, up to maxStatMD5 bytes: a folder mirror
-// whose manifest was lost is then adopted by content, not written again.
+// tool, or copied without its extended attributes) reports the MD5 of its
+// content, read then, up to maxStatMD5 bytes: a folder mirror whose
+// manifest was lost is then adopted by content, not written again. With
+// ?metadata=skip (StoresAttributes false) no call reports an MD5.
 type fileDriver struct {
 	b     *Bucket
 	dir   string // absolute root directory
@@ -243,8 +244,8 @@ func (d *fileDriver) dropLegacy(path string) error {
 // attrsOf returns the stored attributes of the open file f at path: its
 // extended attribute, else a side file's record (with the MD5 fileblob
 // kept), else none. recorded is false when the file has no record at all
-// (written by another tool, copied without its extended attributes, or
-// with ?metadata=skip).
+// (written by another tool, or copied without its extended attributes) and
+// always with ?metadata=skip.
 func (d *fileDriver) attrsOf(f *os.File, path string) (a fileAttrs, sum []byte, recorded bool) {
 	if !d.attrs {
 		return fileAttrs{}, nil, false
@@ -334,7 +335,7 @@ func (d *fileDriver) stat(_ context.Context, key string) (Object, error) {
 	}
 	defer f.Close()
 	a, sum, recorded := d.attrsOf(f, d.path(key))
-	if !recorded && fi.Size() <= maxStatMD5 {
+	if d.attrs && !recorded && fi.Size() <= maxStatMD5 {
 		// Nothing says what this file holds (no blob metadata, no MD5): its
 		// MD5, read here, lets a run whose manifest was lost adopt it
 		// instead of writing it again (reposync compares it with the source).
