@@ -109,14 +109,15 @@ tree_stats() {
 }
 
 # timed LOG RSSFILE CMD... — run CMD with stdout+stderr to LOG, record its peak RSS (KB)
-# in RSSFILE, print the wall time in seconds (3 decimals). Returns CMD's status.
+# in RSSFILE, print the wall time in seconds (GNU time's, 2 decimals). CMD runs under
+# `flock $MEASURE_LOCK` (default /tmp/measure.lock) so that two benchmarks sharing the
+# machine never measure at once; the wait for the lock is not timed. Returns CMD's status.
 timed() {
-	local log=$1 rss=$2 t0 t1 rc=0
+	local log=$1 rss=$2 rc=0
 	shift 2
-	t0=$EPOCHREALTIME
-	/usr/bin/time -f '%M' -o "$rss" "$@" >"$log" 2>&1 || rc=$?
-	t1=$EPOCHREALTIME
-	awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f\n", b - a}'
+	flock "${MEASURE_LOCK:-/tmp/measure.lock}" /usr/bin/time -f '%e %M' -o "$rss.t" "$@" >"$log" 2>&1 || rc=$?
+	awk '{print $2}' "$rss.t" >"$rss"
+	awk '{printf "%.3f\n", $1}' "$rss.t"
 	return $rc
 }
 

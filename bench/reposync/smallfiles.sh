@@ -21,10 +21,14 @@
 # hold exactly one file per object, no *.attrs at all). Wall time, user+sys CPU seconds
 # and peak RSS come from GNU time. Prints the medians, the ratios against the targets
 #   ghsync/rclone file wall <= 0.80 and peak RSS <= rclone's (the default, one file per object; the side-file
-#   variant reported beside it), ghsync mem wall < 1 s, ghsync/rclone s3 wall <= 0.80
-# and writes bench/reposync/results-smallfiles-YYYY-MM-DD.txt. Exits 1 when a run failed.
+#   variant reported beside it), ghsync mem wall <= 0.3 s, ghsync/rclone s3 wall <= 0.80
+# and writes bench/reposync/results-smallfiles-YYYY-MM-DD[-SUFFIX].txt (SUFFIX: $BENCH_SUFFIX, e.g. the
+# rclone version, so that runs against two rclones on one day keep both files). Every measured
+# command runs under `flock $MEASURE_LOCK` (default /tmp/measure.lock; the wait is not timed),
+# so wall times come from GNU time (2 decimals). Exits 1 when a run failed.
 #
-# Environment: RCLONE (rclone binary; default: rclone on PATH, e.g. Debian's package),
+# Environment: RCLONE (rclone binary; default: rclone on PATH, e.g. Debian's package; the pinned
+# one of cold.sh: RCLONE=$(go env GOPATH)/bin/rclone after cold.sh installed it),
 # BENCH_LDFLAGS (go build -ldflags for ghsync), BENCH_CACHE (tree cache dir),
 # BENCH_KEEP=1 keeps the scratch directory.
 set -euo pipefail
@@ -34,7 +38,7 @@ while getopts "n:h" opt; do
 	case $opt in
 	n) RUNS=$OPTARG ;;
 	*)
-		sed -n '2,27p' "$0"
+		sed -n '2,33p' "$0"
 		exit 2
 		;;
 	esac
@@ -69,7 +73,7 @@ rclone_s3_remote
 
 # run_case CASE RUN — one cold sync; prints "WALL RSS_KB CPU_S" (CPU = user + sys).
 run_case() {
-	local c=$1 run=$2 log="$WORK/logs/$1-$2.log" tf="$WORK/logs/$1-$2.time" t0 t1 rc=0
+	local c=$1 run=$2 log="$WORK/logs/$1-$2.log" tf="$WORK/logs/$1-$2.time" rc=0
 	local cmd
 	case $c in
 	ghsync-file) cmd=("$GHSYNC" sync "dir:$TREE" "file://$WORK/out/$c-$run" --json) ;;
@@ -85,11 +89,10 @@ run_case() {
 		cmd=(env -u AWS_CA_BUNDLE "$RCLONE" sync --checksum --transfers 16 "$TREE" "bench:rc-$run/t")
 		;;
 	esac
-	t0=$EPOCHREALTIME
-	/usr/bin/time -f '%M %U %S' -o "$tf" "${cmd[@]}" >"$log" 2>&1 || rc=$?
-	t1=$EPOCHREALTIME
+	# Under the shared measurement lock (not timed: GNU time runs inside it).
+	flock "${MEASURE_LOCK:-/tmp/measure.lock}" /usr/bin/time -f '%e %M %U %S' -o "$tf" "${cmd[@]}" >"$log" 2>&1 || rc=$?
 	[[ $rc == 0 ]] || return $rc
-	awk -v a="$t0" -v b="$t1" '{printf "%.3f %d %.2f\n", b - a, $1, $2 + $3}' "$tf"
+	awk '{printf "%.3f %d %.2f\n", $1, $2, $3 + $4}' "$tf"
 }
 
 # check_case CASE RUN — the destination must hold exactly the tree's files and bytes
@@ -181,7 +184,7 @@ report() {
 	echo
 	echo "file  ghsync/rclone wall = $(ratio "$gf" "$rf")  (target <= 0.80)   peak RSS = $(ratio "$gfr" "$rfr")  (target <= 1.00)"
 	echo "file  ghsync (metadata=sidecar, the earlier default)/rclone wall = $(ratio "$gn" "$rf")   peak RSS = $(ratio "$gnr" "$rfr")"
-	echo "mem   ghsync wall = ${gm}s  (target < 1 s)"
+	echo "mem   ghsync wall = ${gm}s  (target <= 0.3 s)"
 	echo "s3    ghsync/rclone wall = $(ratio "$gs" "$rs")  (target <= 0.80)"
 	if command -v jq >/dev/null && [[ -f "$WORK/logs/ghsync-s3-1.log" ]]; then
 		printf 'ghsync s3 run 1: '
@@ -191,7 +194,7 @@ report() {
 	[[ $FAILED == 0 ]] || echo "SOME RUNS FAILED (see above)"
 }
 
-OUT="$HERE/results-smallfiles-$(date -u +%F).txt"
+OUT="$HERE/results-smallfiles-$(date -u +%F)${BENCH_SUFFIX:+-$BENCH_SUFFIX}.txt"
 report | tee "$OUT"
 echo "bench: wrote $OUT" >&2
 exit "$FAILED"

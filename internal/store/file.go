@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -15,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ghsync/ghsync/internal/osfile"
 )
 
 // fileDriver serves file://: one file per object, at exactly the key's path
@@ -31,6 +34,12 @@ import (
 // rewritten (which removes it), and it is removed with NAME. ETags are the
 // same (modification time and size), so such a folder is adopted without
 // rewriting anything.
+//
+// Stat of a file that has no attribute record at all (written by another
+// tool, or copied without its extended attributes) reports the MD5 of its
+// content, read then, up to maxStatMD5 bytes: a folder mirror whose
+// manifest was lost is then adopted by content, not written again. With
+// ?metadata=skip (StoresAttributes false) no call reports an MD5.
 //
 // With sidecar set (?metadata=sidecar) attributes live in side files
 // instead, and keys are stored under fileblob's names (sidecar.go).
@@ -112,7 +121,10 @@ func (d *fileDriver) put(ctx context.Context, key string, r io.Reader, o PutOpti
 
 // write writes the body to a temporary file beside the final name, sets the
 // attributes on it, and renames it into place: the object appears whole or
-// not at all.
+// not at all. Files are opened through osfile (no poller detour), and an
+// earlier write's side file is looked for only when the rename may have
+// replaced a file (osfile.Rename tells): per new object, one open, write,
+// fsetxattr, fstat, close and rename.
 func (d *fileDriver) write(key string, r io.Reader, o PutOptions) (Object, error) {
 	h, err := d.b.bufs.readHead(r, d.b.part, o.Size)
 	if err != nil {
@@ -169,12 +181,15 @@ func (d *fileDriver) write(key string, r io.Reader, o PutOptions) (Object, error
 	if err := f.Close(); err != nil {
 		return Object{}, fmt.Errorf("close %s: %w", tmp, err)
 	}
-	if err := os.Rename(tmp, final); err != nil {
+	created, err := osfile.Rename(tmp, final)
+	if err != nil {
 		return Object{}, fmt.Errorf("rename into place: %w", err)
 	}
 	ok = true
-	if err := d.dropLegacy(final); err != nil {
-		return Object{}, err
+	if !created { // a new name has no earlier write's side file to drop
+		if err := d.dropLegacy(final); err != nil {
+			return Object{}, err
+		}
 	}
 	d.b.stats.uploaded(size)
 	md := o.Metadata
@@ -193,12 +208,12 @@ func createTemp(final string) (*os.File, string, error) {
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
 	tmp := final + "." + hex.EncodeToString(rnd[:]) + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := osfile.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err = os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 			return nil, "", fmt.Errorf("create directory: %w", err)
 		}
-		f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err = osfile.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("create %s: %w", tmp, err)
@@ -246,27 +261,46 @@ func (d *fileDriver) dropLegacy(path string) error {
 }
 
 // attrsOf returns the stored attributes of the open file f at path: its
-// extended attribute, else a side file's record, else none.
-func (d *fileDriver) attrsOf(f *os.File, path string) (fileAttrs, []byte) {
+// extended attribute, else a side file's record (with the MD5 fileblob
+// kept), else none. recorded is false when the file has no record at all
+// (written by another tool, or copied without its extended attributes) and
+// always with ?metadata=skip.
+func (d *fileDriver) attrsOf(f *os.File, path string) (a fileAttrs, sum []byte, recorded bool) {
 	if !d.attrs {
-		return fileAttrs{}, nil
+		return fileAttrs{}, nil, false
 	}
 	if d.sidecar {
-		return sideAttrs(path)
+		a, sum := sideAttrs(path)
+		return a, sum, true
 	}
 	if a, ok := getAttrs(f); ok {
-		return a, nil
+		return a, nil, true
 	}
 	if l, ok := legacy(path); ok {
 		return fileAttrs{ContentType: l.ContentType, CacheControl: l.CacheControl,
-			ContentEncoding: l.ContentEncoding, Metadata: l.Metadata}, l.MD5
+			ContentEncoding: l.ContentEncoding, Metadata: l.Metadata}, l.MD5, true
 	}
-	return fileAttrs{}, nil
+	return fileAttrs{}, nil, false
+}
+
+// maxStatMD5 bounds the files whose MD5 Stat computes (see stat).
+const maxStatMD5 = 8 << 20
+
+// contentMD5 returns the MD5 of the first size bytes of f, read from its start.
+func (d *fileDriver) contentMD5(f *os.File, size int64) ([]byte, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	h := md5.New()
+	if _, err := d.b.bufs.copyBody(h, io.LimitReader(f, size)); err != nil {
+		return nil, err
+	}
+	return h.Sum(nil), nil
 }
 
 // openFile opens the regular file of key.
 func (d *fileDriver) openKey(key string) (*os.File, os.FileInfo, error) {
-	f, err := os.Open(d.path(key))
+	f, err := osfile.Open(d.path(key))
 	if err != nil {
 		return nil, nil, notExist(err)
 	}
@@ -310,7 +344,7 @@ func (d *fileDriver) open(_ context.Context, key string) (io.ReadCloser, Object,
 	if err != nil {
 		return nil, Object{}, err
 	}
-	a, _ := d.attrsOf(f, d.path(key))
+	a, _, _ := d.attrsOf(f, d.path(key))
 	return f, Object{Key: key, Size: fi.Size(), ETag: synthETag(fi.ModTime(), fi.Size()), ModTime: fi.ModTime(),
 		ContentType: a.ContentType, CacheControl: a.CacheControl, ContentEncoding: a.ContentEncoding,
 		Metadata: a.Metadata}, nil
@@ -323,12 +357,20 @@ func (d *fileDriver) stat(_ context.Context, key string) (Object, error) {
 		return Object{}, err
 	}
 	defer f.Close()
-	a, md5 := d.attrsOf(f, d.path(key))
+	a, sum, recorded := d.attrsOf(f, d.path(key))
+	if d.attrs && !recorded && fi.Size() <= maxStatMD5 {
+		// Nothing says what this file holds (no blob metadata, no MD5): its
+		// MD5, read here, lets a run whose manifest was lost adopt it
+		// instead of writing it again (reposync compares it with the source).
+		if sum, err = d.contentMD5(f, fi.Size()); err != nil {
+			return Object{}, fmt.Errorf("md5 of %s: %w", d.path(key), err)
+		}
+	}
 	md := a.Metadata
 	if md == nil {
 		md = map[string]string{}
 	}
-	return Object{Key: key, Size: fi.Size(), ETag: synthETag(fi.ModTime(), fi.Size()), MD5: md5, Metadata: md,
+	return Object{Key: key, Size: fi.Size(), ETag: synthETag(fi.ModTime(), fi.Size()), MD5: sum, Metadata: md,
 		ContentType: a.ContentType, CacheControl: a.CacheControl, ContentEncoding: a.ContentEncoding,
 		ModTime: fi.ModTime()}, nil
 }
@@ -465,7 +507,7 @@ func (d *fileDriver) copy(_ context.Context, dst, src string) error {
 		return err
 	}
 	defer in.Close()
-	a, sum := d.attrsOf(in, d.path(src))
+	a, sum, _ := d.attrsOf(in, d.path(src))
 	final := d.path(dst)
 	out, tmp, err := createTemp(final)
 	if err != nil {
@@ -493,9 +535,13 @@ func (d *fileDriver) copy(_ context.Context, dst, src string) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("close %s: %w", tmp, err)
 	}
-	if err := os.Rename(tmp, final); err != nil {
+	created, err := osfile.Rename(tmp, final)
+	if err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("rename into place: %w", err)
+	}
+	if created {
+		return nil
 	}
 	return d.dropLegacy(final)
 }

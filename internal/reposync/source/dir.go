@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/ghsync/ghsync/internal/osfile"
 )
 
 // DirOptions configure a Dir source.
@@ -217,7 +219,7 @@ func (d *Dir) Fetch(ctx context.Context, entries []Entry, concurrency int, fn Fe
 		if data, ok := d.take(e); ok {
 			return fn(ctx, e, bytes.NewReader(data))
 		}
-		f, err := os.Open(filepath.Join(d.root, filepath.FromSlash(e.Path)))
+		f, err := osfile.Open(filepath.Join(d.root, filepath.FromSlash(e.Path)))
 		if err != nil {
 			return fmt.Errorf("fetch %s: %w", e.Path, err)
 		}
@@ -409,7 +411,7 @@ func (d *Dir) hashFile(ctx context.Context, root string, e *Entry, buf []byte, t
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	f, err := os.Open(filepath.Join(root, filepath.FromSlash(e.Path)))
+	f, err := osfile.Open(filepath.Join(root, filepath.FromSlash(e.Path))) // no poller detour: see osfile
 	if err != nil {
 		return fmt.Errorf("open %s: %w", e.Path, err)
 	}
