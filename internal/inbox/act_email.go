@@ -52,7 +52,7 @@ func (j *job) email(ctx context.Context, deps *Deps, rep *Report, opts RunOption
 		err = cerr
 		var id string
 		if err == nil {
-			id, err = sendSES(ctx, cfg, j.via, p, Fingerprint(rep.Files))
+			id, err = sendSES(ctx, cfg, j.via, p)
 		}
 		a.Detail = "sent with Amazon SES (message id " + id + ")"
 	default:
@@ -128,22 +128,6 @@ func NewSMTPClient(via *url.URL, timeout time.Duration, tlsConf *tls.Config) (*m
 	return mail.NewClient(via.Hostname(), opts...)
 }
 
-// newMessage builds the email of p: plain text, with the Message-ID that
-// messageID derives from the set's fingerprint and the message.
-func newMessage(p emailPayload, fingerprint string) (*mail.Msg, error) {
-	m := mail.NewMsg()
-	if err := m.From(p.From); err != nil {
-		return nil, fmt.Errorf("email from %q: %w", p.From, err)
-	}
-	if err := m.To(p.To...); err != nil {
-		return nil, fmt.Errorf("email to %v: %w", p.To, err)
-	}
-	m.Subject(p.Subject)
-	m.SetMessageIDWithValue(messageID(p, fingerprint))
-	m.SetBodyString(mail.TypeTextPlain, p.Body)
-	return m, nil
-}
-
 // sendSMTP delivers p over SMTP (NewSMTPClient says how it connects).
 func sendSMTP(ctx context.Context, deps *Deps, via *url.URL, p emailPayload, fingerprint string) error {
 	where := redactURL(via)
@@ -151,10 +135,16 @@ func sendSMTP(ctx context.Context, deps *Deps, via *url.URL, p emailPayload, fin
 	if err != nil {
 		return fmt.Errorf("email via %s: %w", where, err)
 	}
-	m, err := newMessage(p, fingerprint)
-	if err != nil {
-		return err
+	m := mail.NewMsg()
+	if err := m.From(p.From); err != nil {
+		return fmt.Errorf("email from %q: %w", p.From, err)
 	}
+	if err := m.To(p.To...); err != nil {
+		return fmt.Errorf("email to %v: %w", p.To, err)
+	}
+	m.Subject(p.Subject)
+	m.SetMessageIDWithValue(messageID(p, fingerprint))
+	m.SetBodyString(mail.TypeTextPlain, p.Body)
 	if err := smtpOutcome(m, c.DialAndSendWithContext(ctx, m)); err != nil {
 		return fmt.Errorf("email via %s: %w", where, err)
 	}

@@ -1,7 +1,6 @@
 package inbox
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -45,30 +44,36 @@ func sesConfig(ctx context.Context, deps *Deps, via *url.URL) (cfg aws.Config, f
 	return cfg, true, nil
 }
 
-// sesRawEmail is the SendEmail request for a raw MIME message: the
-// recipients are the message's To header (SES reads them there when the
-// request names no Destination); Data is base64 in JSON.
-type sesRawEmail struct {
+// sesContent is an SES v2 Content (text and its charset).
+type sesContent struct {
+	Data    string
+	Charset string
+}
+
+// sesSendEmail is the SES v2 SendEmail request of a plain-text email in
+// SES's Simple form, the form the SDK client sent before (the IAM action is
+// ses:SendEmail; a Raw message would need ses:SendRawEmail as well).
+type sesSendEmail struct {
 	FromEmailAddress string
-	Content          struct{ Raw struct{ Data []byte } }
+	Destination      struct{ ToAddresses []string }
+	Content          struct {
+		Simple struct {
+			Subject sesContent
+			Body    struct{ Text sesContent }
+		}
+	}
 }
 
 // sendSES delivers p with the SES v2 SendEmail operation (through awsapi,
-// signed with cfg's credentials: sesConfig) as the same MIME message SMTP
-// sends, and returns SES's message id ("" when its 2xx answer does not say). The endpoint is &endpoint=URL
-// (tests), else the SDK's standard environment. SES replaces the message's
-// Message-ID header with its own (AWS's "Amazon SES header fields").
-func sendSES(ctx context.Context, cfg aws.Config, via *url.URL, p emailPayload, fingerprint string) (string, error) {
-	m, err := newMessage(p, fingerprint)
-	if err != nil {
-		return "", err
-	}
-	var raw bytes.Buffer
-	if _, err := m.WriteTo(&raw); err != nil {
-		return "", fmt.Errorf("email via SES: write the message: %w", err)
-	}
-	in := sesRawEmail{FromEmailAddress: p.From}
-	in.Content.Raw.Data = raw.Bytes()
+// signed with cfg's credentials: sesConfig) and returns SES's message id
+// ("" when its 2xx answer does not say). The endpoint is &endpoint=URL
+// (tests), else AWS_ENDPOINT_URL_SESV2 or the region's. SES gives the
+// message its own Message-ID.
+func sendSES(ctx context.Context, cfg aws.Config, via *url.URL, p emailPayload) (string, error) {
+	var in sesSendEmail
+	in.FromEmailAddress, in.Destination.ToAddresses = p.From, p.To
+	in.Content.Simple.Subject = sesContent{Data: p.Subject, Charset: "UTF-8"}
+	in.Content.Simple.Body.Text = sesContent{Data: p.Body, Charset: "UTF-8"}
 	c, err := awsapi.New(ctx, cfg, sesService, via.Query().Get("endpoint"))
 	if err != nil {
 		return "", fmt.Errorf("email via SES: %w", err)
@@ -77,8 +82,8 @@ func sendSES(ctx context.Context, cfg aws.Config, via *url.URL, p emailPayload, 
 	if err != nil {
 		return "", fmt.Errorf("email via SES (region %s) SendEmail: %w", cfg.Region, err)
 	}
-	// SES accepted the message: an answer that does not decode still counts
-	// as sent (a resend would be a second email), only the id is missing.
+	// SES took the message: an answer that does not decode still counts as
+	// sent (a resend would be a second email), only the id is missing.
 	var out struct {
 		MessageID string `json:"MessageId"`
 	}

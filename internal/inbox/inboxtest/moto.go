@@ -4,10 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ghsync/ghsync/internal/testkit/mototest"
 	"net/http"
 	"testing"
-
-	"github.com/ghsync/ghsync/internal/testkit/mototest"
 )
 
 // EnvRequireMoto=1 turns a missing moto_server into a test failure (CI).
@@ -19,23 +18,12 @@ type Moto struct {
 	URL string
 }
 
-// SESMessage is one message moto's SES accepted. For a raw MIME message
-// (SendEmail's Content.Raw) SESMessages fills Subject, Body and
-// Destinations["ToAddresses"] from the message itself, and keeps it in Raw.
+// SESMessage is one message moto's SES accepted.
 type SESMessage struct {
 	Source       string              `json:"source"`
 	Destinations map[string][]string `json:"destinations"`
 	Subject      string              `json:"subject"`
 	Body         string              `json:"body"`
-	Raw          string              `json:"-"`
-	MessageID    string              `json:"-"`
-}
-
-// sesRawMessage is how moto keeps a raw message.
-type sesRawMessage struct {
-	Source       string   `json:"source"`
-	Destinations []string `json:"destinations"`
-	RawData      string   `json:"raw_data"`
 }
 
 // StartMoto starts moto_server, stopped by t.Cleanup. It skips the test
@@ -84,27 +72,11 @@ func (m *Moto) SESMessages(t testing.TB) []SESMessage {
 	defer resp.Body.Close()
 	var v struct {
 		SES struct {
-			Message    []SESMessage    `json:"Message"`
-			RawMessage []sesRawMessage `json:"RawMessage"`
+			Message []SESMessage `json:"Message"`
 		} `json:"ses"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
 		t.Fatalf("decode moto data: %v", err)
 	}
-	out := v.SES.Message
-	for _, r := range v.SES.RawMessage {
-		out = append(out, parseRaw(t, r))
-	}
-	return out
-}
-
-// parseRaw reads the headers and the decoded text body of a raw message.
-func parseRaw(t testing.TB, r sesRawMessage) SESMessage {
-	t.Helper()
-	h, subject, body, err := readMessage([]byte(r.RawData))
-	if err != nil {
-		t.Fatalf("moto raw SES message: %v\n%s", err, r.RawData)
-	}
-	return SESMessage{Source: r.Source, Destinations: map[string][]string{"ToAddresses": r.Destinations},
-		Subject: subject, Body: body, Raw: r.RawData, MessageID: h.Get("Message-Id")}
+	return v.SES.Message
 }

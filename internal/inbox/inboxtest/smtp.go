@@ -13,7 +13,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
-	"fmt"
 	"io"
 	"math/big"
 	"mime"
@@ -158,37 +157,22 @@ func (se *session) Data(r io.Reader) error {
 	}
 	m := Mail{From: se.from, To: se.to, Raw: raw, AuthUser: se.user}
 	_, m.TLS = se.conn.TLSConnectionState()
-	if _, subject, body, err := readMessage(raw); err == nil {
-		m.Subject, m.Body = subject, body
+	if msg, err := mail.ReadMessage(bytes.NewReader(raw)); err == nil {
+		dec := new(mime.WordDecoder)
+		m.Subject, _ = dec.DecodeHeader(msg.Header.Get("Subject"))
+		body, _ := io.ReadAll(msg.Body)
+		switch strings.ToLower(msg.Header.Get("Content-Transfer-Encoding")) {
+		case "quoted-printable":
+			body, _ = io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
+		case "base64":
+			body, _ = io.ReadAll(base64.NewDecoder(base64.StdEncoding, bytes.NewReader(body)))
+		}
+		m.Body = strings.ReplaceAll(string(body), "\r\n", "\n")
 	}
 	se.s.mu.Lock()
 	se.s.mails = append(se.s.mails, m)
 	se.s.mu.Unlock()
 	return nil
-}
-
-// readMessage parses a raw message: its header, decoded subject and text
-// body (quoted-printable or base64 undone, CRLF as LF).
-func readMessage(raw []byte) (h mail.Header, subject, body string, err error) {
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		return nil, "", "", err
-	}
-	if subject, err = new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); err != nil {
-		return nil, "", "", fmt.Errorf("subject: %w", err)
-	}
-	r := msg.Body
-	switch strings.ToLower(msg.Header.Get("Content-Transfer-Encoding")) {
-	case "quoted-printable":
-		r = quotedprintable.NewReader(r)
-	case "base64":
-		r = base64.NewDecoder(base64.StdEncoding, r)
-	}
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return nil, "", "", fmt.Errorf("body: %w", err)
-	}
-	return msg.Header, subject, strings.ReplaceAll(string(b), "\r\n", "\n"), nil
 }
 
 func (se *session) Reset()        { se.from, se.to = "", nil }
