@@ -11,8 +11,9 @@
 // ghsync uses it for the few single calls that did not earn a full service
 // client in the binary: Parameter Store GetParameter, Secrets Manager
 // GetSecretValue, CloudFront CreateInvalidation, the EventBridge rule and
-// Lambda permission/invoke calls of `deploy schedules`, and the DynamoDB
-// writes of the webhook mirror (webhooks/dynamo).
+// Lambda permission/invoke calls of `deploy schedules`, the DynamoDB
+// writes of the webhook mirror (webhooks/dynamo) and the inbox's SES v2
+// SendEmail.
 package awsapi
 
 import (

@@ -7,7 +7,7 @@ import (
 )
 
 // The release binary calls Parameter Store, Secrets Manager, CloudFront,
-// EventBridge, Lambda and DynamoDB through this package: none of their SDK clients
+// EventBridge, Lambda, DynamoDB and SES v2 through this package: none of their SDK clients
 // (nor gocloud's runtimevar, which brought two) is linked into cmd/ghsync
 // (issue 17, item 4).
 func TestServiceClientsNotLinked(t *testing.T) {
@@ -20,7 +20,7 @@ func TestServiceClientsNotLinked(t *testing.T) {
 			"github.com/aws/aws-sdk-go-v2/service/ssm", "github.com/aws/aws-sdk-go-v2/service/secretsmanager",
 			"github.com/aws/aws-sdk-go-v2/service/cloudfront", "gocloud.dev/runtimevar",
 			"github.com/aws/aws-sdk-go-v2/service/eventbridge", "github.com/aws/aws-sdk-go-v2/service/lambda",
-			"github.com/aws/aws-sdk-go-v2/service/dynamodb",
+			"github.com/aws/aws-sdk-go-v2/service/dynamodb", "github.com/aws/aws-sdk-go-v2/service/sesv2",
 		} {
 			if pkg == banned || strings.HasPrefix(pkg, banned+"/") {
 				t.Errorf("cmd/ghsync links %s", pkg)

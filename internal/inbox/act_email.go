@@ -9,13 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	mail "github.com/wneessen/go-mail"
-
-	"github.com/ghsync/ghsync/internal/slogx"
 )
 
 // emailPayload is what the email action sends.
@@ -56,10 +50,11 @@ func (j *job) email(ctx context.Context, deps *Deps, rep *Report, opts RunOption
 			return a
 		}
 		err = cerr
+		var id string
 		if err == nil {
-			err = sendSES(ctx, cfg, j.via, p)
+			id, err = sendSES(ctx, cfg, j.via, p)
 		}
-		a.Detail = "sent with Amazon SES"
+		a.Detail = "sent with Amazon SES (message id " + id + ")"
 	default:
 		err = sendSMTP(ctx, deps, j.via, p, Fingerprint(rep.Files))
 		a.Detail = "sent by SMTP to " + j.via.Host
@@ -152,56 +147,6 @@ func sendSMTP(ctx context.Context, deps *Deps, via *url.URL, p emailPayload, fin
 	m.SetBodyString(mail.TypeTextPlain, p.Body)
 	if err := smtpOutcome(m, c.DialAndSendWithContext(ctx, m)); err != nil {
 		return fmt.Errorf("email via %s: %w", where, err)
-	}
-	return nil
-}
-
-// sesConfig loads the AWS configuration for SES: region from
-// ses://?region=R, else AWS_REGION; found is false when the SDK's chain
-// finds no credentials (nothing can be sent).
-func sesConfig(ctx context.Context, deps *Deps, via *url.URL) (cfg aws.Config, found bool, err error) {
-	region := via.Query().Get("region")
-	if region == "" {
-		region = deps.Getenv("AWS_REGION")
-	}
-	lo := []func(*awsconfig.LoadOptions) error{awsconfig.WithLogger(slogx.AWS(deps.Logger))}
-	if region != "" {
-		lo = append(lo, awsconfig.WithRegion(region))
-	}
-	cfg, err = awsconfig.LoadDefaultConfig(ctx, lo...)
-	if err != nil {
-		return cfg, false, fmt.Errorf("email via SES: AWS configuration: %w", err)
-	}
-	if cfg.Credentials == nil {
-		return cfg, false, nil
-	}
-	c, err := cfg.Credentials.Retrieve(ctx)
-	if err != nil || !c.HasKeys() {
-		return cfg, false, nil
-	}
-	return cfg, true, nil
-}
-
-// sendSES delivers p with the Amazon SES v2 API and the credentials of cfg
-// (sesConfig); endpoint from &endpoint=URL (tests) or the SDK's standard
-// environment.
-func sendSES(ctx context.Context, cfg aws.Config, via *url.URL, p emailPayload) error {
-	q := via.Query()
-	client := sesv2.NewFromConfig(cfg, func(o *sesv2.Options) {
-		if ep := q.Get("endpoint"); ep != "" {
-			o.BaseEndpoint = aws.String(ep)
-		}
-	})
-	_, err := client.SendEmail(ctx, &sesv2.SendEmailInput{
-		FromEmailAddress: aws.String(p.From),
-		Destination:      &sestypes.Destination{ToAddresses: p.To},
-		Content: &sestypes.EmailContent{Simple: &sestypes.Message{
-			Subject: &sestypes.Content{Data: aws.String(p.Subject), Charset: aws.String("UTF-8")},
-			Body:    &sestypes.Body{Text: &sestypes.Content{Data: aws.String(p.Body), Charset: aws.String("UTF-8")}},
-		}},
-	})
-	if err != nil {
-		return fmt.Errorf("email via SES (region %s): %w", cfg.Region, err)
 	}
 	return nil
 }
