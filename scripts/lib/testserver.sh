@@ -32,10 +32,17 @@ go_bin() {
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# free_port picks a port below the kernel's ephemeral range when there is room
+# (outgoing connections take their local ports from that range, so a port
+# free when checked could be taken by one before the server binds it).
 free_port() {
-	local p i
+	local p i lo=20000 span=40000 eph
+	eph="$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true)"
+	if [[ "$eph" =~ ^[0-9]+$ ]] && ((eph > lo + 2000)); then
+		span=$((eph - lo))
+	fi
 	for i in $(seq 1 200); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((lo + RANDOM % span))
 		if ! port_in_use "$p"; then
 			echo "$p"
 			return
@@ -50,8 +57,11 @@ running() {
 	[[ -f "$dir/pid" ]] && kill -0 "$(cat "$dir/pid")" 2>/dev/null
 }
 
+# start DIR [PORT]: with no PORT, a free one is picked, and picked again (up
+# to 5 times) when the server exits because another process took the port
+# first.
 start() {
-	local dir=$1 port=${2:-0} bin pid i
+	local dir=$1 port=${2:-0} attempt rc
 	mkdir -p "$dir/data"
 	dir="$(cd "$dir" && pwd)"
 	if running "$dir"; then
@@ -59,10 +69,26 @@ start() {
 		print_env "$dir"
 		return
 	fi
-	[[ "$port" == 0 ]] && port="$(free_port)"
+	if [[ "$port" != 0 ]]; then
+		start_on "$dir" "$port"
+		return
+	fi
+	for attempt in 1 2 3 4 5; do
+		rc=0
+		start_on "$dir" "$(free_port)" || rc=$?
+		[[ $rc -ne 3 ]] && return $rc
+		echo "$NAME: the port was taken before the server bound it; trying another ($attempt/5)" >&2
+	done
+	exit 1
+}
+
+# start_on DIR PORT: starts the server on PORT; returns 3 when it exited
+# because the port was in use (the caller may pick another).
+start_on() {
+	local dir=$1 port=$2 bin pid i
 	if port_in_use "$port"; then
 		echo "$NAME: port $port is already in use" >&2
-		exit 1
+		return 3
 	fi
 	bin="$(find_bin)"
 	launch "$dir" "$port" "$bin"
@@ -74,12 +100,15 @@ start() {
 			echo "$NAME: $(basename "$bin") exited; log follows" >&2
 			cat "$dir/$LOG" >&2
 			rm -f "$dir/pid"
+			if grep -qi "address already in use" "$dir/$LOG"; then
+				return 3
+			fi
 			exit 1
 		fi
 		if probe "$port"; then
 			echo "$NAME: $(basename "$bin") pid $pid on 127.0.0.1:$port, data in $dir/data" >&2
 			print_env "$dir"
-			return
+			return 0
 		fi
 		sleep 0.2
 	done
