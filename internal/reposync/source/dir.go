@@ -296,7 +296,9 @@ func (d *Dir) walk(ctx context.Context) ([]Entry, error) {
 		if err != nil {
 			return fmt.Errorf("walk %s: %w", p, err)
 		}
-		rel = filepath.ToSlash(rel)
+		// Its own allocation: cut from p, the listing's path would keep the
+		// whole absolute path alive for as long as the listing (issue 20).
+		rel = strings.Clone(filepath.ToSlash(rel))
 		t := de.Type()
 		switch {
 		case de.Name() == ".git":
