@@ -296,7 +296,9 @@ func (d *Dir) walk(ctx context.Context) ([]Entry, error) {
 		if err != nil {
 			return fmt.Errorf("walk %s: %w", p, err)
 		}
-		rel = filepath.ToSlash(rel)
+		// Its own allocation: cut from p, the listing's path would keep the
+		// whole absolute path alive for as long as the listing (issue 20).
+		rel = strings.Clone(filepath.ToSlash(rel))
 		t := de.Type()
 		switch {
 		case de.Name() == ".git":
@@ -331,6 +333,11 @@ func (d *Dir) walk(ctx context.Context) ([]Entry, error) {
 		return nil, fmt.Errorf("dir %s: %w", d.root, err)
 	}
 	entries = slices.DeleteFunc(entries, func(e Entry) bool { return e.Size < 0 }) // unreadable
+	if cap(entries)-len(entries) > len(entries)/16 {
+		// The listing lives for the whole run: without the spare room
+		// append left (up to a quarter; 1.2 MB at 100,000 files).
+		entries = slices.Clone(entries)
+	}
 	slices.SortFunc(entries, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
 	d.mu.Lock()
 	slices.SortFunc(d.unreadable, func(a, b Unreadable) int { return strings.Compare(a.Path, b.Path) })

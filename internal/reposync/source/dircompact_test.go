@@ -1,0 +1,55 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// Issue 20: a folder's listing keeps per file the Entry (72 bytes), its
+// relative path (16 here) and its hex blob SHA (48) — 136 bytes — and no
+// more: not the absolute path the walk built (a relative path cut from it
+// kept it alive: ~300 bytes a file under this 120-character root), nor the
+// spare room append leaves in the slice (18% at 6,000 entries: 149 bytes).
+func TestDirListingCompact(t *testing.T) {
+	const n = 6000
+	root := filepath.Join(t.TempDir(), strings.Repeat("deep-root-", 12))
+	for i := range n {
+		p := filepath.Join(root, fmt.Sprintf("d%02d", i/200), fmt.Sprintf("f%05d.txt", i))
+		if i%200 == 0 {
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(p, []byte(fmt.Sprint("body ", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := NewDir(root, DirOptions{CacheBytes: -1}) // no content kept: only the listing is measured
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	before := ms.HeapAlloc
+	if _, err := d.Resolve(context.Background(), Hint{}); err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	held := (int64(ms.HeapAlloc) - int64(before)) / n
+	entries, err := d.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != n {
+		t.Fatalf("%d entries, want %d", len(entries), n)
+	}
+	runtime.KeepAlive(d)
+	t.Logf("the listing holds %d bytes per file", held)
+	if held > 140 {
+		t.Errorf("the listing holds %d bytes per file, want at most 140", held)
+	}
+}
