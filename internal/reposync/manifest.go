@@ -119,6 +119,9 @@ type manifestState struct {
 	// sums maps the cheap digest of each loaded shard's entries (shardSum)
 	// to its reference, so a write re-encodes only the shards that changed.
 	sums map[[16]byte]ShardRef
+	// partial is true when m.Objects holds only the shards a delta run
+	// read (manifestdelta.go); m.Count is then the manifest's count.
+	partial bool
 }
 
 // count returns how many objects the manifest records, without loading it.

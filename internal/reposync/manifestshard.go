@@ -63,6 +63,11 @@ const DefaultShardSize = 1024
 type ShardRef struct {
 	Name  string `json:"name"` // hex SHA-256 prefix of the shard's uncompressed JSON
 	Count int    `json:"n"`    // entries in the shard
+	// First is the shard's first key: shard i holds the keys from its
+	// First up to the next shard's, so a run that knows which keys
+	// changed (manifestdelta.go) reads only the shards holding them.
+	// Roots written before it have none (those runs read every shard).
+	First string `json:"f,omitempty"`
 }
 
 // shardEntry is a ManifestObject as a shard stores it (short names; the
@@ -198,6 +203,7 @@ func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifes
 	g.SetLimit(max(min(o.Concurrency, 16), 1))
 	for i, objs := range cuts {
 		if ref, ok := prev.sums[shardSum(objs)]; ok && ref.Count == len(objs) && have[ref.Name] {
+			ref.First = objs[0].Key
 			refs[i] = ref // as loaded: no need to encode it again
 			continue
 		}
@@ -205,7 +211,7 @@ func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifes
 		if err != nil {
 			return nil, err
 		}
-		refs[i] = ShardRef{Name: name, Count: len(objs)}
+		refs[i] = ShardRef{Name: name, Count: len(objs), First: objs[0].Key}
 		dup := have[name]
 		have[name] = true
 		if dup {
@@ -245,6 +251,9 @@ func writeShardedIntent(ctx context.Context, o *Options, prev manifestState, pla
 		objects, earlier = prev.m.Objects, prev.m.Pending
 	}
 	count := len(objects)
+	if prev.partial { // objects are only the shards a delta run read
+		count = prev.m.Count
+	}
 	pending := make([]PendingKey, 0, len(touched)+len(earlier))
 	for _, t := range touched {
 		if _, ok := searchObject(objects, t.key); !ok {
@@ -302,19 +311,7 @@ func (s *manifestState) load(ctx context.Context, b *store.Bucket, key string) e
 	g.SetLimit(16)
 	for i, ref := range s.m.Shards {
 		g.Go(func() error {
-			sk := shardKey(key, ref.Name)
-			body, _, err := b.Read(gctx, sk)
-			if errors.Is(err, store.ErrNotExist) {
-				return fmt.Errorf("manifest %s names shard %s, which is missing: if another run replaced the manifest meanwhile, run again; "+
-					"otherwise move %s away and the next run adopts what the store holds: %w", key, sk, key, err)
-			}
-			if err != nil {
-				return fmt.Errorf("read manifest shard %s: %w", sk, err)
-			}
-			if err := decodeShard(ref, body, objects[offs[i]:offs[i+1]]); err != nil {
-				return fmt.Errorf("manifest %s: %w; move it away and the next run adopts what the store holds", key, err)
-			}
-			return nil
+			return readShard(gctx, b, key, ref, objects[offs[i]:offs[i+1]])
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -345,6 +342,24 @@ func (s *manifestState) load(ctx context.Context, b *store.Bucket, key string) e
 	}
 	sort.Slice(objects, func(i, j int) bool { return objects[i].Key < objects[j].Key })
 	s.m.Objects, s.loaded = objects, true
+	return nil
+}
+
+// readShard reads the shard ref of the manifest at key into dst (of
+// length ref.Count), checking it against its name.
+func readShard(ctx context.Context, b *store.Bucket, key string, ref ShardRef, dst []ManifestObject) error {
+	sk := shardKey(key, ref.Name)
+	body, _, err := b.Read(ctx, sk)
+	if errors.Is(err, store.ErrNotExist) {
+		return fmt.Errorf("manifest %s names shard %s, which is missing: if another run replaced the manifest meanwhile, run again; "+
+			"otherwise move %s away and the next run adopts what the store holds: %w", key, sk, key, err)
+	}
+	if err != nil {
+		return fmt.Errorf("read manifest shard %s: %w", sk, err)
+	}
+	if err := decodeShard(ref, body, dst); err != nil {
+		return fmt.Errorf("manifest %s: %w; move it away and the next run adopts what the store holds", key, err)
+	}
 	return nil
 }
 
