@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"hash/maphash"
 	"io"
 	"slices"
 	"sort"
@@ -202,7 +203,7 @@ func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifes
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(min(o.Concurrency, 16), 1))
 	for i, objs := range cuts {
-		if ref, ok := prev.sums[shardSum(objs)]; ok && ref.Count == len(objs) && have[ref.Name] {
+		if ref, ok := prev.sums.find(objs); ok && ref.Count == len(objs) && have[ref.Name] {
 			ref.First = objs[0].Key
 			refs[i] = ref // as loaded: no need to encode it again
 			continue
@@ -317,9 +318,9 @@ func (s *manifestState) load(ctx context.Context, b *store.Bucket, key string) e
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	s.sums = make(map[[16]byte]ShardRef, len(s.m.Shards))
+	s.sums = &shardSums{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, refs: make(map[[16]byte]ShardRef, len(s.m.Shards))}
 	for i, ref := range s.m.Shards {
-		s.sums[shardSum(objects[offs[i]:offs[i+1]])] = ref
+		s.sums.refs[s.sums.sum(objects[offs[i]:offs[i+1]])] = ref
 	}
 	if len(s.m.Pending) > 0 {
 		pending := make(map[string]bool, len(s.m.Pending))
@@ -363,23 +364,42 @@ func readShard(ctx context.Context, b *store.Bucket, key string, ref ShardRef, d
 	return nil
 }
 
-// shardSum is a cheap digest of a shard's entries (no encoding), to find
-// the shards a write leaves as they were loaded.
-func shardSum(objs []ManifestObject) [16]byte {
-	h := fnv.New128a()
-	var buf [8]byte
-	for _, ob := range objs {
-		for _, f := range [...]string{ob.Path, ob.Key, ob.Blob, ob.ContentType, ob.ETag} {
-			_, _ = io.WriteString(h, f)
-			_, _ = h.Write([]byte{0})
+// shardSums finds the loaded shards a write leaves as they were, by a
+// cheap in-process digest of their entries (no encoding): two seeded
+// maphash sums, 128 bits, of every field.
+type shardSums struct {
+	seeds [2]maphash.Seed
+	refs  map[[16]byte]ShardRef
+}
+
+// find returns the loaded shard whose entries are objs (false on a nil s).
+func (s *shardSums) find(objs []ManifestObject) (ShardRef, bool) {
+	if s == nil {
+		return ShardRef{}, false
+	}
+	ref, ok := s.refs[s.sum(objs)]
+	return ref, ok
+}
+
+func (s *shardSums) sum(objs []ManifestObject) [16]byte {
+	var hs [2]maphash.Hash
+	var buf [16]byte
+	for i := range hs {
+		h := &hs[i]
+		h.SetSeed(s.seeds[i])
+		for _, ob := range objs {
+			for _, f := range [...]string{ob.Path, ob.Key, ob.Blob, ob.ContentType, ob.ETag} {
+				_, _ = h.WriteString(f)
+				_ = h.WriteByte(0)
+			}
+			binary.LittleEndian.PutUint64(buf[:8], uint64(ob.Size))
+			binary.LittleEndian.PutUint64(buf[8:], uint64(ob.MTime))
+			_, _ = h.Write(buf[:])
 		}
-		binary.LittleEndian.PutUint64(buf[:], uint64(ob.Size))
-		_, _ = h.Write(buf[:])
-		binary.LittleEndian.PutUint64(buf[:], uint64(ob.MTime))
-		_, _ = h.Write(buf[:])
 	}
 	var out [16]byte
-	h.Sum(out[:0])
+	binary.LittleEndian.PutUint64(out[:8], hs[0].Sum64())
+	binary.LittleEndian.PutUint64(out[8:], hs[1].Sum64())
 	return out
 }
 

@@ -2,7 +2,6 @@ package source
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -43,20 +42,19 @@ func (g *Git) Diff(ctx context.Context, from string, limit int) ([]Change, bool,
 	if from == "" || fromHash.String() != from {
 		return nil, false, nil
 	}
+	// The last run's commit and tree may be missing (a shallow clone, a
+	// rewritten history): then the whole listing decides.
 	oldCommit, err := repo.CommitObject(fromHash)
-	if errors.Is(err, plumbing.ErrObjectNotFound) {
-		return nil, false, nil // a shallow clone without the last run's commit
-	}
 	if err != nil {
-		return nil, false, fmt.Errorf("%s: commit %s: %w", g.desc, from, err)
+		return nil, false, nil
+	}
+	oldTree, err := oldCommit.Tree()
+	if err != nil {
+		return nil, false, nil
 	}
 	newCommit, err := repo.CommitObject(commit)
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: commit %s: %w", g.desc, commit, err)
-	}
-	oldTree, err := oldCommit.Tree()
-	if err != nil {
-		return nil, false, fmt.Errorf("%s: tree of %s: %w", g.desc, from, err)
 	}
 	newTree, err := newCommit.Tree()
 	if err != nil {
