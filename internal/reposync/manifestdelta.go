@@ -3,7 +3,6 @@ package reposync
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -135,11 +134,7 @@ func runDelta(ctx context.Context, o *Options, s *Summary, prev manifestState, r
 	m := &Manifest{Version: ShardedManifestVersion, Job: o.Job, Owner: o.Owner, Source: s.Source, Ref: rev.Ref, Commit: rev.Commit,
 		ETag: rev.ETag, Mode: o.Mode, Settings: settings, WrittenAt: time.Now().UTC(), Objects: []ManifestObject{},
 		Skips: prev.m.Skips, SkippedPaths: prev.m.SkippedPaths, Count: prev.m.Count - len(removed) + len(objs), Shards: newRefs}
-	data, err := json.Marshal(m)
-	if err != nil {
-		return true, fmt.Errorf("encode manifest: %w", err)
-	}
-	etag, err := putRoot(ctx, o.Bucket, o.ManifestKey, sub, data)
+	etag, err := putShardedRoot(ctx, o, sub, m)
 	if err != nil {
 		return true, err
 	}

@@ -272,15 +272,21 @@ func writeShardedIntent(ctx context.Context, o *Options, prev manifestState, pla
 	}
 	root := &Manifest{Version: ShardedManifestVersion, Job: o.Job, Owner: o.Owner, Source: src, Mode: o.Mode,
 		WrittenAt: time.Now().UTC(), Objects: []ManifestObject{}, Count: count, Shards: prev.refs, Pending: pending}
-	data, err := json.Marshal(root)
-	if err != nil {
-		return prev, fmt.Errorf("encode manifest: %w", err)
-	}
-	etag, err := putRoot(ctx, o.Bucket, o.ManifestKey, prev, data)
+	etag, err := putShardedRoot(ctx, o, prev, root)
 	if err != nil {
 		return prev, err
 	}
 	return manifestState{m: prev.m, etag: etag, loaded: prev.loaded, refs: prev.refs, sums: prev.sums}, nil
+}
+
+// putShardedRoot encodes a sharded root and writes it conditionally on prev
+// (putRoot), returning its ETag.
+func putShardedRoot(ctx context.Context, o *Options, prev manifestState, root *Manifest) (string, error) {
+	data, err := json.Marshal(root)
+	if err != nil {
+		return "", fmt.Errorf("encode manifest: %w", err)
+	}
+	return putRoot(ctx, o.Bucket, o.ManifestKey, prev, data)
 }
 
 // findObject looks key up in objects sorted by key.
