@@ -116,9 +116,12 @@ type manifestState struct {
 	// refs are the shards the stored manifest names (none when inline):
 	// they exist, so a write needs not upload them again.
 	refs []ShardRef
-	// sums maps the cheap digest of each loaded shard's entries (shardSum)
+	// sums maps the cheap digest of each loaded shard's entries (shardSums)
 	// to its reference, so a write re-encodes only the shards that changed.
-	sums map[[16]byte]ShardRef
+	sums *shardSums
+	// partial is true when m.Objects holds only the shards a delta run
+	// read (manifestdelta.go); m.Count is then the manifest's count.
+	partial bool
 }
 
 // count returns how many objects the manifest records, without loading it.

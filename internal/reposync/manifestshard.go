@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"hash/maphash"
 	"io"
 	"slices"
 	"sort"
@@ -63,6 +64,11 @@ const DefaultShardSize = 1024
 type ShardRef struct {
 	Name  string `json:"name"` // hex SHA-256 prefix of the shard's uncompressed JSON
 	Count int    `json:"n"`    // entries in the shard
+	// First is the shard's first key: shard i holds the keys from its
+	// First up to the next shard's, so a run that knows which keys
+	// changed (manifestdelta.go) reads only the shards holding them.
+	// Roots written before it have none (those runs read every shard).
+	First string `json:"f,omitempty"`
 }
 
 // shardEntry is a ManifestObject as a shard stores it (short names; the
@@ -197,7 +203,8 @@ func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifes
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(min(o.Concurrency, 16), 1))
 	for i, objs := range cuts {
-		if ref, ok := prev.sums[shardSum(objs)]; ok && ref.Count == len(objs) && have[ref.Name] {
+		if ref, ok := prev.sums.find(objs); ok && ref.Count == len(objs) && have[ref.Name] {
+			ref.First = objs[0].Key
 			refs[i] = ref // as loaded: no need to encode it again
 			continue
 		}
@@ -205,7 +212,7 @@ func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifes
 		if err != nil {
 			return nil, err
 		}
-		refs[i] = ShardRef{Name: name, Count: len(objs)}
+		refs[i] = ShardRef{Name: name, Count: len(objs), First: objs[0].Key}
 		dup := have[name]
 		have[name] = true
 		if dup {
@@ -245,6 +252,9 @@ func writeShardedIntent(ctx context.Context, o *Options, prev manifestState, pla
 		objects, earlier = prev.m.Objects, prev.m.Pending
 	}
 	count := len(objects)
+	if prev.partial { // objects are only the shards a delta run read
+		count = prev.m.Count
+	}
 	pending := make([]PendingKey, 0, len(touched)+len(earlier))
 	for _, t := range touched {
 		if _, ok := searchObject(objects, t.key); !ok {
@@ -262,15 +272,21 @@ func writeShardedIntent(ctx context.Context, o *Options, prev manifestState, pla
 	}
 	root := &Manifest{Version: ShardedManifestVersion, Job: o.Job, Owner: o.Owner, Source: src, Mode: o.Mode,
 		WrittenAt: time.Now().UTC(), Objects: []ManifestObject{}, Count: count, Shards: prev.refs, Pending: pending}
-	data, err := json.Marshal(root)
-	if err != nil {
-		return prev, fmt.Errorf("encode manifest: %w", err)
-	}
-	etag, err := putRoot(ctx, o.Bucket, o.ManifestKey, prev, data)
+	etag, err := putShardedRoot(ctx, o, prev, root)
 	if err != nil {
 		return prev, err
 	}
 	return manifestState{m: prev.m, etag: etag, loaded: prev.loaded, refs: prev.refs, sums: prev.sums}, nil
+}
+
+// putShardedRoot encodes a sharded root and writes it conditionally on prev
+// (putRoot), returning its ETag.
+func putShardedRoot(ctx context.Context, o *Options, prev manifestState, root *Manifest) (string, error) {
+	data, err := json.Marshal(root)
+	if err != nil {
+		return "", fmt.Errorf("encode manifest: %w", err)
+	}
+	return putRoot(ctx, o.Bucket, o.ManifestKey, prev, data)
 }
 
 // findObject looks key up in objects sorted by key.
@@ -302,27 +318,15 @@ func (s *manifestState) load(ctx context.Context, b *store.Bucket, key string) e
 	g.SetLimit(16)
 	for i, ref := range s.m.Shards {
 		g.Go(func() error {
-			sk := shardKey(key, ref.Name)
-			body, _, err := b.Read(gctx, sk)
-			if errors.Is(err, store.ErrNotExist) {
-				return fmt.Errorf("manifest %s names shard %s, which is missing: if another run replaced the manifest meanwhile, run again; "+
-					"otherwise move %s away and the next run adopts what the store holds: %w", key, sk, key, err)
-			}
-			if err != nil {
-				return fmt.Errorf("read manifest shard %s: %w", sk, err)
-			}
-			if err := decodeShard(ref, body, objects[offs[i]:offs[i+1]]); err != nil {
-				return fmt.Errorf("manifest %s: %w; move it away and the next run adopts what the store holds", key, err)
-			}
-			return nil
+			return readShard(gctx, b, key, ref, objects[offs[i]:offs[i+1]])
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	s.sums = make(map[[16]byte]ShardRef, len(s.m.Shards))
+	s.sums = &shardSums{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, refs: make(map[[16]byte]ShardRef, len(s.m.Shards))}
 	for i, ref := range s.m.Shards {
-		s.sums[shardSum(objects[offs[i]:offs[i+1]])] = ref
+		s.sums.refs[s.sums.sum(objects[offs[i]:offs[i+1]])] = ref
 	}
 	if len(s.m.Pending) > 0 {
 		pending := make(map[string]bool, len(s.m.Pending))
@@ -348,23 +352,60 @@ func (s *manifestState) load(ctx context.Context, b *store.Bucket, key string) e
 	return nil
 }
 
-// shardSum is a cheap digest of a shard's entries (no encoding), to find
-// the shards a write leaves as they were loaded.
-func shardSum(objs []ManifestObject) [16]byte {
-	h := fnv.New128a()
-	var buf [8]byte
-	for _, ob := range objs {
-		for _, f := range [...]string{ob.Path, ob.Key, ob.Blob, ob.ContentType, ob.ETag} {
-			_, _ = io.WriteString(h, f)
-			_, _ = h.Write([]byte{0})
+// readShard reads the shard ref of the manifest at key into dst (of
+// length ref.Count), checking it against its name.
+func readShard(ctx context.Context, b *store.Bucket, key string, ref ShardRef, dst []ManifestObject) error {
+	sk := shardKey(key, ref.Name)
+	body, _, err := b.Read(ctx, sk)
+	if errors.Is(err, store.ErrNotExist) {
+		return fmt.Errorf("manifest %s names shard %s, which is missing: if another run replaced the manifest meanwhile, run again; "+
+			"otherwise move %s away and the next run adopts what the store holds: %w", key, sk, key, err)
+	}
+	if err != nil {
+		return fmt.Errorf("read manifest shard %s: %w", sk, err)
+	}
+	if err := decodeShard(ref, body, dst); err != nil {
+		return fmt.Errorf("manifest %s: %w; move it away and the next run adopts what the store holds", key, err)
+	}
+	return nil
+}
+
+// shardSums finds the loaded shards a write leaves as they were, by a
+// cheap in-process digest of their entries (no encoding): two seeded
+// maphash sums, 128 bits, of every field.
+type shardSums struct {
+	seeds [2]maphash.Seed
+	refs  map[[16]byte]ShardRef
+}
+
+// find returns the loaded shard whose entries are objs (false on a nil s).
+func (s *shardSums) find(objs []ManifestObject) (ShardRef, bool) {
+	if s == nil {
+		return ShardRef{}, false
+	}
+	ref, ok := s.refs[s.sum(objs)]
+	return ref, ok
+}
+
+func (s *shardSums) sum(objs []ManifestObject) [16]byte {
+	var hs [2]maphash.Hash
+	var buf [16]byte
+	for i := range hs {
+		h := &hs[i]
+		h.SetSeed(s.seeds[i])
+		for _, ob := range objs {
+			for _, f := range [...]string{ob.Path, ob.Key, ob.Blob, ob.ContentType, ob.ETag} {
+				_, _ = h.WriteString(f)
+				_ = h.WriteByte(0)
+			}
+			binary.LittleEndian.PutUint64(buf[:8], uint64(ob.Size))
+			binary.LittleEndian.PutUint64(buf[8:], uint64(ob.MTime))
+			_, _ = h.Write(buf[:])
 		}
-		binary.LittleEndian.PutUint64(buf[:], uint64(ob.Size))
-		_, _ = h.Write(buf[:])
-		binary.LittleEndian.PutUint64(buf[:], uint64(ob.MTime))
-		_, _ = h.Write(buf[:])
 	}
 	var out [16]byte
-	h.Sum(out[:0])
+	binary.LittleEndian.PutUint64(out[:8], hs[0].Sum64())
+	binary.LittleEndian.PutUint64(out[8:], hs[1].Sum64())
 	return out
 }
 

@@ -209,9 +209,14 @@ func planDeletes(p *Plan, in planInput, managed []ManifestObject, wanted []bool)
 		p.Unmanaged++
 	}
 	sort.Strings(p.Deletes)
-	if limit := o.MaxDelete.Limit(len(managed)); len(p.Deletes) > limit && !o.Force {
+	return checkMaxDelete(o, len(p.Deletes), len(managed))
+}
+
+// checkMaxDelete enforces max_delete on a plan deleting n of managed objects.
+func checkMaxDelete(o *Options, n, managed int) error {
+	if limit := o.MaxDelete.Limit(managed); n > limit && !o.Force {
 		return fmt.Errorf("%w: the run would delete %d objects, more than max_delete allows (%d of %d managed); nothing was changed — check the source and filters, or rerun with --force",
-			ErrTooManyDeletes, len(p.Deletes), limit, len(managed))
+			ErrTooManyDeletes, n, limit, managed)
 	}
 	return nil
 }

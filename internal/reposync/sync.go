@@ -89,6 +89,14 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		log.Info("up to date", "commit", rev.Commit)
 		return s, nil
 	}
+	// A change a source diff proves reads and writes only the shards
+	// holding it (manifestdelta.go); anything else is planned in full.
+	if done, err := runDelta(ctx, &o, s, prev, rev, settings); done || err != nil {
+		if err == nil {
+			log.Info("synced", "commit", rev.Commit, "new", s.New, "modified", s.Modified, "deleted", s.Deleted, "unchanged", s.Unchanged, "delta", true)
+		}
+		return s, err
+	}
 	if err := prev.load(ctx, o.Bucket, o.ManifestKey); err != nil {
 		return s, err
 	}
