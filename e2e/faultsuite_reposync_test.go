@@ -299,16 +299,27 @@ type suiteObject struct {
 	Size            int64
 }
 
-// storeObjects lists the objects under b outside .ghsync/.
+// storeObjects lists the objects under b outside .ghsync/, leaving out the
+// S3 test server's own upload files: VersityGW's posix backend writes a PUT's
+// body to ".NAME.sgwtmp…" beside NAME and, when the connection is reset
+// mid-body (what the fault proxy does), can leave that file behind, listed as
+// an object. ghsync never writes such a name; real S3 has no such files.
 func storeObjects(ctx context.Context, b *store.Bucket) (map[string]bool, error) {
 	keys := map[string]bool{}
 	err := b.List(ctx, func(o store.Object) error {
-		if !strings.HasPrefix(o.Key, ".ghsync/") {
+		if !strings.HasPrefix(o.Key, ".ghsync/") && !isServerUploadTemp(o.Key) {
 			keys[o.Key] = true
 		}
 		return nil
 	})
 	return keys, err
+}
+
+// isServerUploadTemp reports whether key is VersityGW's temporary upload file
+// (".NAME.sgwtmp…" in NAME's folder).
+func isServerUploadTemp(key string) bool {
+	base := key[strings.LastIndexByte(key, '/')+1:]
+	return strings.HasPrefix(base, ".") && strings.Contains(base, ".sgwtmp")
 }
 
 // checkManifestClaims returns what the manifest claims wrongly: an entry
