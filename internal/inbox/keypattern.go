@@ -138,7 +138,13 @@ func (p *KeyPattern) SetOf(key string) (segs map[string]string, setPrefix string
 	if segs, pre, ok := p.Match(key); ok {
 		return segs, pre, true
 	}
-	if s, pre, ok := p.Match(strings.TrimSuffix(key, "/") + "/x"); ok {
+	// A set prefix: match it with a file name after it ("" is the prefix of
+	// a pattern whose only segment is {file}: the probe is then "x").
+	probe := key
+	if probe != "" && !strings.HasSuffix(probe, "/") {
+		probe += "/"
+	}
+	if s, pre, ok := p.Match(probe + "x"); ok {
 		delete(s, "file")
 		return s, pre, true
 	}
