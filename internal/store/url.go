@@ -32,7 +32,7 @@ var safeParams = map[string]bool{
 	"request_checksum_calculation": true, "response_checksum_validation": true,
 	"rate_limiter_capacity": true, "anonymous": true, "prefix": true, "domain": true,
 	"protocol": true, "localemu": true, "storage_account": true, "metadata": true,
-	"cdn": true, "universe_domain": true,
+	"cdn": true, "universe_domain": true, "grpc": true, "zonal": true,
 }
 
 // s3Params are the query parameters accepted for s3:// URLs.
