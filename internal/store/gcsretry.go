@@ -3,12 +3,13 @@ package store
 import (
 	"errors"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/cenkalti/backoff/v5"
 )
 
 // gcsRetries is how many times a failed Cloud Storage request is sent again.
@@ -31,7 +32,8 @@ func (t *gcsRetryTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if !gcsRetryable(req) {
 		return t.base.RoundTrip(req)
 	}
-	pause := t.pause
+	pauses := backoff.NewExponentialBackOff() // the project's one backoff schedule (as github.Transport's)
+	pauses.InitialInterval, pauses.Multiplier, pauses.RandomizationFactor = t.pause, 2, 0.25
 	for attempt := 0; ; attempt++ {
 		r := req
 		if attempt > 0 && req.GetBody != nil {
@@ -53,9 +55,8 @@ func (t *gcsRetryTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		select {
 		case <-req.Context().Done():
 			return nil, req.Context().Err()
-		case <-time.After(pause + rand.N(pause/2+1)):
+		case <-time.After(pauses.NextBackOff()):
 		}
-		pause *= 2
 	}
 }
 
