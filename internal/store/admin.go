@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	gcs "google.golang.org/api/storage/v1"
 )
 
 // bucketAdmin is implemented by the drivers of schemes whose buckets can be
@@ -73,8 +72,7 @@ func (d *gcsDriver) createBucket(ctx context.Context, getenv func(string) string
 		}
 		project = "ghsync"
 	}
-	_, err := d.svc.Buckets.Insert(project, &gcs.Bucket{Name: d.bucket}).Context(ctx).Do()
-	return err
+	return d.api.insertBucket(ctx, project, d.bucket)
 }
 
 func (d *gcsDriver) credentialSource(_ context.Context, getenv func(string) string) string {

@@ -8,26 +8,21 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
 	"google.golang.org/api/googleapi"
-	"google.golang.org/api/option"
-	gcs "google.golang.org/api/storage/v1"
 )
 
-// gcsDriver serves gs:// through the Cloud Storage JSON API client
-// (google.golang.org/api/storage/v1, as rclone does), so keys are sent
-// verbatim and conditional writes use generation preconditions.
+// gcsDriver serves gs:// through Cloud Storage's JSON API (the API rclone
+// uses; gcsapi.go speaks it), so keys are sent verbatim and conditional
+// writes use generation preconditions.
 type gcsDriver struct {
 	b      *Bucket
-	svc    *gcs.Service
-	hc     *http.Client // the client svc sends with (downloads go through it directly)
+	api    *gcsAPI
 	bucket string
 }
 
@@ -64,14 +59,14 @@ func openGCS(ctx context.Context, b *Bucket, t target) (driver, error) {
 		}
 	}
 	hc := &http.Client{Transport: &gcsRetryTransport{base: gcsTransport(), pause: 100 * time.Millisecond}}
-	var opts []option.ClientOption
+	api := &gcsAPI{hc: hc, base: gcsEndpoint(p.universe, os.Getenv), pause: 100 * time.Millisecond}
 	switch {
 	case emulator != "":
 		base := emulator
 		if !strings.Contains(base, "://") {
 			base = "http://" + base
 		}
-		opts = append(opts, option.WithEndpoint(strings.TrimSuffix(base, "/")+"/storage/v1/"))
+		api.base = strings.TrimSuffix(base, "/") + "/storage/v1/"
 	case p.anonymous:
 	default:
 		creds, err := google.FindDefaultCredentialsWithParams(ctx, google.CredentialsParams{
@@ -82,15 +77,26 @@ func openGCS(ctx context.Context, b *Bucket, t target) (driver, error) {
 			return nil, &ce
 		}
 		hc.Transport = &oauth2.Transport{Source: creds.TokenSource, Base: hc.Transport}
-		if p.universe != "" {
-			opts = append(opts, option.WithUniverseDomain(p.universe))
-		}
 	}
-	svc, err := gcs.NewService(ctx, append(opts, option.WithHTTPClient(hc))...)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", t.redacted, err)
+	return &gcsDriver{b: b, api: api, bucket: t.bucket}, nil
+}
+
+// gcsEndpoint is the JSON API's base URL outside an emulator, chosen as the
+// generated client google.golang.org/api/storage/v1 chose it: in universe
+// (the universe_domain parameter, else GOOGLE_CLOUD_UNIVERSE_DOMAIN, else
+// googleapis.com), or the mTLS endpoint when GOOGLE_API_USE_MTLS_ENDPOINT
+// is "always" in the default universe.
+func gcsEndpoint(universe string, getenv func(string) string) string {
+	if universe == "" {
+		universe = getenv("GOOGLE_CLOUD_UNIVERSE_DOMAIN")
 	}
-	return &gcsDriver{b: b, svc: svc, hc: hc, bucket: t.bucket}, nil
+	if universe == "" {
+		universe = "googleapis.com"
+	}
+	if universe == "googleapis.com" && getenv("GOOGLE_API_USE_MTLS_ENDPOINT") == "always" {
+		return "https://storage.mtls.googleapis.com/storage/v1/"
+	}
+	return "https://storage." + universe + "/storage/v1/"
 }
 
 // gcsURLParams are the parsed gs:// parameters.
@@ -139,11 +145,11 @@ func gcsTransport() *http.Transport {
 }
 
 func (d *gcsDriver) put(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {
-	obj := &gcs.Object{Name: key, CacheControl: o.CacheControl, ContentEncoding: o.ContentEncoding, Metadata: o.Metadata}
-	call := d.svc.Objects.Insert(d.bucket, obj)
+	obj := &gcsObj{Name: key, CacheControl: o.CacheControl, ContentEncoding: o.ContentEncoding, Metadata: o.Metadata}
+	var ifGen *int64 // the generation precondition (0: no live object)
 	switch {
 	case o.IfNoneMatch:
-		call.IfGenerationMatch(0)
+		ifGen = new(int64)
 	case o.IfMatch != "":
 		// The ETag is compared here and the write is made conditional on
 		// the generation that carried it: atomic, since any other write in
@@ -156,7 +162,7 @@ func (d *gcsDriver) put(ctx context.Context, key string, r io.Reader, o PutOptio
 		if err := conditionHolds(o, true, cur.Etag); err != nil {
 			return Object{}, err
 		}
-		call.IfGenerationMatch(cur.Generation)
+		ifGen = &cur.Generation
 	}
 	// Read up to one part first: a shorter body goes in one request without
 	// a part-sized buffer; a longer one as a resumable upload of part-sized
@@ -170,28 +176,35 @@ func (d *gcsDriver) put(ctx context.Context, key string, r io.Reader, o PutOptio
 	if obj.ContentType == "" {
 		obj.ContentType = sniffType(h.data)
 	}
-	// One request with a buffer of the body's own size (the client rounds
-	// chunk sizes up to 256 KiB), which the client can send again.
-	chunk := googleapi.ChunkSize((len(h.data)/googleapi.MinUploadChunkSize + 1) * googleapi.MinUploadChunkSize)
-	cr := &countingReader{r: bytes.NewReader(h.data)}
-	if !h.whole {
-		cr.r = io.MultiReader(cr.r, h.rest)
-		chunk = googleapi.ChunkSize(int(d.b.part))
-	}
 	d.b.stats.add(KindPut, 1)
-	res, err := call.Context(ctx).Media(cr, chunk, googleapi.ContentType(obj.ContentType)).WithRetry(nil, nil).Do()
+	var res *gcsObj
+	n := int64(len(h.data))
+	if h.whole {
+		res, err = d.api.insertMultipart(ctx, d.bucket, obj, h.data, ifGen)
+	} else {
+		// Chunks short of the last are multiples of 256 KiB.
+		chunk := (int(d.b.part) + gcsChunkUnit - 1) / gcsChunkUnit * gcsChunkUnit
+		buf := d.b.bufs.get(chunk + 1)
+		defer d.b.bufs.put(buf)
+		res, n, err = d.api.insertResumable(ctx, d.bucket, obj, io.MultiReader(bytes.NewReader(h.data), h.rest), chunk, *buf, ifGen)
+	}
 	if err != nil {
-		if cr.err != nil {
-			return Object{}, fmt.Errorf("read body: %w", cr.err)
+		var se *gcsSourceError
+		if errors.As(err, &se) {
+			return Object{}, fmt.Errorf("read body: %w", se.err)
 		}
 		return Object{}, fmt.Errorf("objects.insert: %w", err)
 	}
-	d.b.stats.uploaded(cr.n)
+	d.b.stats.uploaded(n)
 	return gcsObject(res), nil
 }
 
+// gcsChunkUnit is what the sizes of a resumable upload's chunks (all but
+// the last) are multiples of.
+const gcsChunkUnit = 256 << 10
+
 // gcsObject converts the API's object resource.
-func gcsObject(a *gcs.Object) Object {
+func gcsObject(a *gcsObj) Object {
 	md := a.Metadata
 	if md == nil {
 		md = map[string]string{}
@@ -208,32 +221,8 @@ func gcsObject(a *gcs.Object) Object {
 }
 
 // attrs returns the object's resource (objects.get).
-func (d *gcsDriver) attrs(ctx context.Context, key string) (*gcs.Object, error) {
-	return d.svc.Objects.Get(d.bucket, key).Context(ctx).Do()
-}
-
-// download opens the stored bytes of one generation of the object (a GET
-// of its media, sent here: the API client refuses a custom
-// Accept-Encoding). Accept-Encoding: gzip keeps the service from
-// transcoding (gunzipping) an object stored with Content-Encoding: gzip,
-// and, being set here, keeps Go's transport from gunzipping it on the way.
-func (d *gcsDriver) download(ctx context.Context, key string, gen int64) (io.ReadCloser, error) {
-	u := d.svc.BasePath + "b/" + url.PathEscape(d.bucket) + "/o/" + url.PathEscape(key) +
-		"?alt=media&generation=" + strconv.FormatInt(gen, 10)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept-Encoding", "gzip")
-	resp, err := d.hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if err := googleapi.CheckResponse(resp); err != nil {
-		_ = resp.Body.Close()
-		return nil, err
-	}
-	return resp.Body, nil
+func (d *gcsDriver) attrs(ctx context.Context, key string) (*gcsObj, error) {
+	return d.api.getObject(ctx, d.bucket, key)
 }
 
 // read makes a HEAD for the ETag (the GET response does not carry it) and
@@ -262,12 +251,7 @@ func (d *gcsDriver) stat(ctx context.Context, key string) (Object, error) {
 
 func (d *gcsDriver) listPage(ctx context.Context, prefix, token string) ([]Object, string, error) {
 	d.b.stats.add(KindList, 1)
-	call := d.svc.Objects.List(d.bucket).Prefix(prefix).MaxResults(listPage).
-		Fields("items(name,size,etag,md5Hash,updated)", "nextPageToken").Context(ctx)
-	if token != "" {
-		call.PageToken(token)
-	}
-	page, err := call.Do()
+	page, err := d.api.listObjects(ctx, d.bucket, prefix, token, listPage)
 	if err != nil {
 		var ge *googleapi.Error
 		if errors.As(err, &ge) && ge.Code == http.StatusNotFound {
@@ -287,7 +271,7 @@ func (d *gcsDriver) listPage(ctx context.Context, prefix, token string) ([]Objec
 
 func (d *gcsDriver) delete(ctx context.Context, keys []string) error {
 	return deleteEach(ctx, d.b, keys, func(ctx context.Context, k string) error {
-		return d.svc.Objects.Delete(d.bucket, k).Context(ctx).Do()
+		return d.api.deleteObject(ctx, d.bucket, k)
 	})
 }
 
@@ -300,7 +284,7 @@ func (d *gcsDriver) open(ctx context.Context, key string) (io.ReadCloser, Object
 		return nil, Object{}, err
 	}
 	d.b.stats.add(KindGet, 1)
-	rc, err := d.download(ctx, key, a.Generation)
+	rc, err := d.api.media(ctx, d.bucket, key, a.Generation)
 	if err != nil {
 		return nil, Object{}, err
 	}
@@ -312,11 +296,7 @@ func (d *gcsDriver) open(ctx context.Context, key string) (io.ReadCloser, Object
 func (d *gcsDriver) copy(ctx context.Context, dst, src string) error {
 	token := ""
 	for {
-		call := d.svc.Objects.Rewrite(d.bucket, src, d.bucket, dst, &gcs.Object{}).Context(ctx)
-		if token != "" {
-			call.RewriteToken(token)
-		}
-		res, err := call.Do()
+		res, err := d.api.rewriteObject(ctx, d.bucket, src, dst, token)
 		if err != nil {
 			return fmt.Errorf("rewrite: %w", err)
 		}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -15,14 +16,19 @@ import (
 // gcsRetries is how many times a failed Cloud Storage request is sent again.
 const gcsRetries = 3
 
+// gcsUploadRetryDeadline bounds the retries of one upload request (a
+// one-request upload, the start of a resumable upload, one chunk): the
+// default of the generated JSON API client the driver used before
+// (google.golang.org/api/internal/gensupport, 32 s).
+const gcsUploadRetryDeadline = 32 * time.Second
+
 // gcsRetryTransport sends a Cloud Storage request again, after a growing
 // pause, when it failed in a way worth retrying (a dropped or refused
 // connection, 408, 429 or 5xx), as Google's client libraries do
-// (https://cloud.google.com/storage/docs/retry-strategy). The JSON API
-// client retries uploads itself (Insert's WithRetry, resumable chunks), so
-// only the requests that are safe to repeat and that it would not retry go
-// through here: reads, listings, deletes (a repeated delete of a deleted
-// object is "not found", which Delete ignores) and rewrites.
+// (https://cloud.google.com/storage/docs/retry-strategy). Only the requests that are safe to repeat go through here: reads,
+// listings, deletes (a repeated delete of a deleted object is "not found",
+// which Delete ignores) and rewrites. Uploads are retried by
+// gcsAPI.sendUpload.
 type gcsRetryTransport struct {
 	base  http.RoundTripper
 	pause time.Duration // the first pause (doubled each time)
@@ -87,4 +93,40 @@ func gcsTransient(resp *http.Response, err error) bool {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// sendUpload sends the request mk builds (an upload request whose body mk
+// can build again) and builds and sends it again, after a growing pause,
+// while it fails in a way worth retrying (gcsTransient) and
+// gcsUploadRetryDeadline has not passed, as the generated JSON API client
+// retried uploads (its WithRetry default). It returns the last answer,
+// whatever its status: the caller checks it.
+func (a *gcsAPI) sendUpload(ctx context.Context, mk func() (*http.Request, error)) (*http.Response, error) {
+	pauses := backoff.NewExponentialBackOff()
+	pauses.InitialInterval, pauses.Multiplier, pauses.RandomizationFactor = a.pause, 2, 0.25
+	pauses.MaxInterval = 30 * time.Second
+	deadline := time.Now().Add(gcsUploadRetryDeadline)
+	for {
+		req, err := mk()
+		if err != nil {
+			return nil, err
+		}
+		resp, err := a.hc.Do(req)
+		if !gcsTransient(resp, err) || ctx.Err() != nil {
+			return resp, err
+		}
+		pause := pauses.NextBackOff()
+		if time.Now().Add(pause).After(deadline) {
+			return resp, err
+		}
+		if resp != nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			_ = resp.Body.Close()
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(pause):
+		}
+	}
 }
