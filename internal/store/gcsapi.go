@@ -322,7 +322,8 @@ func (a *gcsAPI) insertResumable(ctx context.Context, bucket string, obj *gcsObj
 		data := buf[:size]
 		token := randomToken()
 		resp, err := a.sendUpload(ctx, func() (*http.Request, error) {
-			req, err := http.NewRequestWithContext(ctx, http.MethodPut, session, bytes.NewReader(data))
+			// POST, as the generated client sends chunks (Google also takes PUT).
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, session, bytes.NewReader(data))
 			if err == nil {
 				req.Header.Set("Content-Range", rng)
 				req.Header.Set("Content-Type", obj.ContentType)

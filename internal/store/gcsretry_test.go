@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -73,5 +75,77 @@ func TestGCSRetriesUpload(t *testing.T) {
 	}
 	if s, _ := lastBody.Load().(string); !strings.Contains(s, "hello") {
 		t.Errorf("the retried upload carried %q, not the body", s)
+	}
+}
+
+// TestGCSResumableUpload: a body longer than one part goes as a resumable
+// upload: the session is started with the object's resource and the
+// generation precondition, then the body is sent in part-sized chunks
+// (multiples of 256 KiB) with byte ranges, the last one naming the total; a
+// chunk that meets a 503 is sent again whole, and the stored bytes are the
+// body's.
+func TestGCSResumableUpload(t *testing.T) {
+	const part = 256 << 10
+	body := strings.Repeat("0123456789abcdef", (2*part+part/3)/16)
+	var (
+		mu     sync.Mutex
+		stored []byte
+		ranges []string
+		failed bool
+	)
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/upload/storage/v1/b/bkt/o":
+			meta, _ := io.ReadAll(r.Body)
+			q := r.URL.Query()
+			if q.Get("uploadType") != "resumable" || q.Get("ifGenerationMatch") != "0" ||
+				!strings.Contains(string(meta), `"name":"big #1.bin"`) || r.Header.Get("X-Upload-Content-Type") != "application/x-test" {
+				http.Error(w, "bad start: "+r.URL.RawQuery+" "+string(meta), http.StatusBadRequest)
+				return
+			}
+			w.Header().Set("Location", srv.URL+"/session/1")
+		case r.URL.Path == "/session/1":
+			chunk, _ := io.ReadAll(r.Body)
+			cr := r.Header.Get("Content-Range")
+			if len(ranges) == 1 && !failed {
+				failed = true
+				http.Error(w, `{"error":{"code":503,"message":"backend error"}}`, http.StatusServiceUnavailable)
+				return
+			}
+			ranges = append(ranges, cr)
+			if want := fmt.Sprintf("bytes %d-%d/", len(stored), len(stored)+len(chunk)-1); !strings.HasPrefix(cr, want) {
+				http.Error(w, "range "+cr+", want "+want, http.StatusBadRequest)
+				return
+			}
+			stored = append(stored, chunk...)
+			if strings.HasSuffix(cr, "/*") {
+				w.Header().Set("X-Http-Status-Code-Override", "308")
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"name":"big #1.bin","size":"%d","etag":"CAM=","generation":"3"}`, len(stored))
+		default:
+			http.Error(w, "unexpected "+r.Method+" "+r.URL.Path, http.StatusBadRequest)
+		}
+	}))
+	defer srv.Close()
+	t.Setenv("STORAGE_EMULATOR_HOST", srv.URL)
+	b := open(t, "gs://bkt/", Options{PartSize: part})
+	obj, err := b.Put(context.Background(), "big #1.bin", struct{ io.Reader }{strings.NewReader(body)},
+		PutOptions{IfNoneMatch: true, ContentType: "application/x-test", Size: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"bytes 0-262143/*", "bytes 262144-524287/*", fmt.Sprintf("bytes 524288-%d/%d", len(body)-1, len(body))}
+	if fmt.Sprint(ranges) != fmt.Sprint(want) || !failed {
+		t.Errorf("chunks %q (retried: %v), want %q with the second sent twice", ranges, failed, want)
+	}
+	if string(stored) != body || obj.Size != int64(len(body)) || obj.ETag != "CAM=" {
+		t.Errorf("stored %d bytes (equal: %v), Put = %+v; want the %d-byte body", len(stored), string(stored) == body, obj, len(body))
 	}
 }
