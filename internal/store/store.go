@@ -6,9 +6,9 @@
 // Each scheme is one driver (the driver interface, schemes.go) registered
 // once in schemes with its Capabilities, and held to the conformance suite
 // (internal/storetest). s3:// goes through the AWS SDK's S3 client (s3.go),
-// gs:// through the Cloud Storage JSON API client google.golang.org/api/storage/v1
-// with Application Default Credentials from golang.org/x/oauth2/google
-// (gcs.go), azblob:// through the Azure SDK's container client (azure.go,
+// gs:// through Cloud Storage's JSON API (a small client of its own,
+// gcsapi.go) with Application Default Credentials from
+// golang.org/x/oauth2/google (gcs.go), azblob:// through the Azure SDK's container client (azure.go,
 // opened the way gocloud's azureblob opener did: the same environment
 // variables and URL parameters). Keys are sent verbatim and conditional
 // writes use the store's native preconditions: If-Match / If-None-Match on
