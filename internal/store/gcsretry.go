@@ -34,7 +34,14 @@ type gcsRetryTransport struct {
 	pause time.Duration // the first pause (doubled each time)
 }
 
+// gcsUserAgent identifies ghsync in Cloud Storage requests.
+const gcsUserAgent = "ghsync (+https://github.com/ghsync/ghsync)"
+
 func (t *gcsRetryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("User-Agent") == "" { // say who calls, as the generated client did
+		req = req.Clone(req.Context())
+		req.Header.Set("User-Agent", gcsUserAgent)
+	}
 	if !gcsRetryable(req) {
 		return t.base.RoundTrip(req)
 	}
