@@ -55,7 +55,9 @@ type killProxy struct {
 	after   bool
 	seq     []string
 	reached chan string
-	closed  chan struct{} // closed at cleanup: releases what is still held
+	release chan struct{}            // closed: a held request (before) is forwarded after all
+	match   func(*http.Request) bool // holdFirst's predicate
+	closed  chan struct{}            // closed at cleanup: releases what is still held
 }
 
 func newKillProxy(t *testing.T, upstream string) *killProxy {
@@ -89,8 +91,19 @@ type heldKey struct{}
 func (p *killProxy) arm(stopAt int, after bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.n, p.stopAt, p.after, p.seq = 0, stopAt, after, nil
-	p.reached = make(chan string, 1)
+	p.n, p.stopAt, p.after, p.seq, p.match = 0, stopAt, after, nil, nil
+	p.reached, p.release = make(chan string, 1), make(chan struct{})
+}
+
+// holdFirst makes the next client's first request that match accepts the
+// held one (before it reaches the server); closing the returned channel
+// forwards it.
+func (p *killProxy) holdFirst(match func(*http.Request) bool) chan struct{} {
+	p.arm(0, false)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.match = match
+	return p.release
 }
 
 func (p *killProxy) sequence() []string {
@@ -107,19 +120,26 @@ func (p *killProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		desc += "?" + r.URL.RawQuery
 	}
 	p.seq = append(p.seq, desc)
-	stop, after, reached := p.n == p.stopAt, p.after, p.reached
+	stop := p.n == p.stopAt || (p.match != nil && p.match(r))
+	if stop {
+		p.match = nil // once
+	}
+	after, reached, release := p.after, p.reached, p.release
 	p.mu.Unlock()
 	switch {
 	case stop && !after:
 		// Read the body first: the server notices the client going away
 		// (and cancels the request's context) only once it has been read.
-		_, _ = io.Copy(io.Discard, r.Body)
+		body, _ := io.ReadAll(r.Body)
 		reached <- desc + " (not forwarded)"
 		select {
 		case <-r.Context().Done():
+			return
 		case <-p.closed:
+			return
+		case <-release:
+			r.Body = io.NopCloser(bytes.NewReader(body)) // forwarded late
 		}
-		return
 	case stop:
 		r = r.WithContext(context.WithValue(r.Context(), heldKey{}, desc))
 	}
