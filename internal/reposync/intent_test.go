@@ -2,7 +2,6 @@ package reposync
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -104,17 +103,9 @@ func TestArchiveRunFailingAfterOverwriteLeavesNoFalseClaim(t *testing.T) {
 
 	// A stale key the next run must delete, and cannot: on file:// it is a
 	// directory that is not empty.
-	data, _, err := tb.b.Read(context.Background(), DefaultManifestKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatal(err)
-	}
-	m.Objects = append(m.Objects, ManifestObject{Path: "old.zip", Key: "old.zip", Blob: "0123", Size: 1})
-	data, _ = json.Marshal(m)
-	tb.put(t, DefaultManifestKey, string(data))
+	editManifest(t, tb.b, func(m *Manifest) {
+		m.Objects = append(m.Objects, ManifestObject{Path: "old.zip", Key: "old.zip", Blob: "0123", Size: 1})
+	})
 	tb.put(t, "old.zip/inside", "x")
 
 	tb.src.set("a.txt", "v2")
@@ -150,21 +141,13 @@ func TestVerifyRepairsObjectStoredShortByEarlierBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, _, err := tb.b.Read(context.Background(), DefaultManifestKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatal(err)
-	}
-	for i := range m.Objects {
-		if m.Objects[i].Key == "index.html" {
-			m.Objects[i].ETag = obj.ETag // what the earlier build recorded
+	editManifest(t, tb.b, func(m *Manifest) {
+		for i := range m.Objects {
+			if m.Objects[i].Key == "index.html" {
+				m.Objects[i].ETag = obj.ETag // what the earlier build recorded
+			}
 		}
-	}
-	data, _ = json.Marshal(m)
-	tb.put(t, DefaultManifestKey, string(data))
+	})
 
 	s := tb.run(t, func(o *Options) { o.Verify = true })
 	if s.Repaired != 1 || tb.objects(t)["index.html"] != body {

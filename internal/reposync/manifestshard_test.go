@@ -242,7 +242,7 @@ func TestShardedLostManifestIsAdopted(t *testing.T) {
 // run after that is up to date.
 func TestOldSingleFileManifestIsConverted(t *testing.T) {
 	tb := setup(t, manyFiles(120))
-	tb.run(t, nil) // inline: 120 ≤ DefaultManifestInline
+	tb.run(t, inline) // 120 ≤ DefaultManifestInline
 	if m, _ := ReadManifest(context.Background(), tb.b, DefaultManifestKey); m.Version != ManifestVersion || len(m.Shards) != 0 {
 		t.Fatalf("first run wrote version %d with %d shards; want an inline manifest", m.Version, len(m.Shards))
 	}
