@@ -214,8 +214,7 @@ func TestShardedOverlappingRunsOnlyOneWins(t *testing.T) {
 	if !errors.Is(err, ErrConcurrentRun) {
 		t.Fatalf("outer run: want ErrConcurrentRun, got %v", err)
 	}
-	// The loser's shards are garbage (deleting them could delete a shard the
-	// winner named: shards are content-addressed); a later run that lists
+	// The loser's shards are garbage; a later run that lists
 	// the store removes them once they are an hour old.
 	checkShards(t, tb.b, false)
 	checkManifestTrue(t, tb.url)
