@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -22,11 +21,9 @@ import (
 // B meanwhile reverts the file: the shard it writes has the very content,
 // so the very name, of the shard A is deleting, and B's root names it. A's
 // late delete must not leave B's root naming a missing shard: the manifest
-// must stay readable and the next run must converge.
+// must stay readable and the next run must converge. (Shard names carry a
+// per-write nonce, so B's shard is stored under a name A never deleted.)
 func TestDeltaLateShardDeleteAfterRevert(t *testing.T) {
-	if os.Getenv("GHSYNC_TEST_KNOWN_DEFECTS") == "" {
-		t.Skip("known defect (dropShards, every path): a replaced shard deleted late removes the same-named shard a later run's root names; GHSYNC_TEST_KNOWN_DEFECTS=1 runs it")
-	}
 	bin := binary(t)
 	tree, direct, b := deltaFixtureS3(t, bin, 4000, 31)
 	p := newKillProxy(t, s3test.Endpoint(t))

@@ -28,8 +28,9 @@ const (
 // is one document with every object in Objects (version 1, as older builds
 // wrote it). A larger one is sharded (version 2, manifestshard.go): the
 // document at the manifest key is a small root naming, in Shards,
-// compressed content-addressed shards of at most a few thousand objects
-// each, cut at key-defined boundaries so that a change rewrites only the
+// compressed shards of at most a few thousand objects each, named by
+// their content hash and a per-write nonce (shardname.go), cut at
+// key-defined boundaries so that a change rewrites only the
 // shards holding changed entries; Pending lists the keys a run in progress
 // (or a failed one) may have changed, which override the shards' entries.
 // ReadManifest returns either form with Objects filled in.

@@ -183,9 +183,9 @@ func itemKeys(items []Item) []string {
 // left empty is dropped.
 func writeDeltaShards(ctx context.Context, o *Options, refs []ShardRef, read map[int][]ManifestObject, removed map[string]bool,
 	objs []ManifestObject, shardOf func(string) int) ([]ShardRef, error) {
-	have := make(map[string]bool, len(refs))
-	for _, r := range refs {
-		have[r.Name] = true
+	namer, err := newShardNamer(refs) // shardname.go
+	if err != nil {
+		return nil, err
 	}
 	add := map[int][]ManifestObject{}
 	for _, ob := range objs {
@@ -206,15 +206,15 @@ func writeDeltaShards(ctx context.Context, o *Options, refs []ShardRef, read map
 			continue
 		}
 		for _, part := range cutShards(next, o.shardSize()) {
-			name, body, err := encodeShard(part)
+			sum, body, err := encodeShard(part)
 			if err != nil {
 				return nil, err
 			}
+			name, upload := namer.name(sum)
 			out = append(out, ShardRef{Name: name, Count: len(part), First: part[0].Key})
-			if have[name] {
+			if !upload {
 				continue
 			}
-			have[name] = true
 			key := shardKey(o.ManifestKey, name)
 			if _, err := o.Bucket.Put(ctx, key, bytes.NewReader(body), store.PutOptions{ContentType: "application/gzip", CacheControl: "no-store", Size: int64(len(body))}); err != nil {
 				return nil, fmt.Errorf("write manifest shard %s: %w", key, err)

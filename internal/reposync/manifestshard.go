@@ -33,9 +33,10 @@ import (
 //     and leaves every other shard byte for byte as it was.
 //   - A shard is the compact JSON of its entries, gzip-compressed, stored
 //     under MANIFEST.d/NAME.json.gz where NAME is the SHA-256 (first 128
-//     bits) of the uncompressed JSON. A write uploads only shards the
-//     stored manifest does not already name; reading checks every shard
-//     against its name.
+//     bits) of the uncompressed JSON and a nonce drawn once per write
+//     (shardname.go: why a late delete never removes a named shard). A
+//     write uploads only shards the stored manifest does not already name
+//     (by content); reading checks every shard against its name.
 //   - The root at the manifest key names the shards in key order and holds
 //     the run's identity (commit, settings, owner); it is the commit point,
 //     written conditionally (If-Match / If-None-Match) after its shards.
@@ -62,7 +63,7 @@ const DefaultShardSize = 1024
 
 // ShardRef names one shard of a sharded manifest.
 type ShardRef struct {
-	Name  string `json:"name"` // hex SHA-256 prefix of the shard's uncompressed JSON
+	Name  string `json:"name"` // hex SHA-256 prefix of the shard's uncompressed JSON, then "-" and a per-write nonce (shardname.go)
 	Count int    `json:"n"`    // entries in the shard
 	// First is the shard's first key: shard i holds the keys from its
 	// First up to the next shard's, so a run that knows which keys
@@ -158,7 +159,7 @@ func decodeShard(ref ShardRef, body []byte, dst []ManifestObject) error {
 	if err != nil {
 		return fmt.Errorf("shard %s: %w", ref.Name, err)
 	}
-	if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:16]) != ref.Name {
+	if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:16]) != shardSum(ref.Name) {
 		return fmt.Errorf("shard %s: content does not match its name", ref.Name)
 	}
 	var entries []shardEntry
@@ -198,6 +199,10 @@ func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifes
 	for _, r := range prev.refs {
 		have[r.Name] = true
 	}
+	namer, err := newShardNamer(prev.refs) // shardname.go
+	if err != nil {
+		return nil, err
+	}
 	cuts := cutShards(real, o.shardSize())
 	refs := make([]ShardRef, len(cuts))
 	g, gctx := errgroup.WithContext(ctx)
@@ -208,14 +213,13 @@ func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifes
 			refs[i] = ref // as loaded: no need to encode it again
 			continue
 		}
-		name, body, err := encodeShard(objs)
+		sum, body, err := encodeShard(objs)
 		if err != nil {
 			return nil, err
 		}
+		name, upload := namer.name(sum)
 		refs[i] = ShardRef{Name: name, Count: len(objs), First: objs[0].Key}
-		dup := have[name]
-		have[name] = true
-		if dup {
+		if !upload {
 			continue
 		}
 		g.Go(func() error {

@@ -124,6 +124,9 @@ type Options struct {
 	inlineLimit, shardAvg int
 	// shardGraceOverride replaces DefaultShardGrace (tests; negative: no grace).
 	shardGraceOverride time.Duration
+	// beforeShardGC, when set, runs in collectShards between its check of
+	// the root and its delete (tests: another run commits there).
+	beforeShardGC func()
 }
 
 // Progress is reported while uploading.

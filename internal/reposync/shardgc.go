@@ -2,7 +2,6 @@ package reposync
 
 import (
 	"context"
-	"regexp"
 	"strings"
 	"time"
 
@@ -14,10 +13,6 @@ import (
 // just before it commits the root naming them, so an unnamed shard
 // younger than this may belong to a run still in progress.
 const DefaultShardGrace = time.Hour
-
-// shardName matches the file name of a shard under MANIFEST.d/: the
-// 128-bit content hash in hex and the suffix encodeShard gives it.
-var shardName = regexp.MustCompile(`^[0-9a-f]{32}\.json\.gz$`)
 
 func (o *Options) shardGrace() time.Duration {
 	if o.shardGraceOverride != 0 {
@@ -34,13 +29,19 @@ func (o *Options) shardGrace() time.Duration {
 // their shards and their root; dropShards only removes the shards a
 // replaced root named.
 //
-// It never deletes a shard a root names: the candidates are checked
-// against the root this run committed, and only while the store still
-// holds that root (one Stat, whose modification time, the store's own
-// clock, is also the reference for the grace period, so a skewed local
-// clock cannot make a fresh shard look old). A run that commits after
-// that check writes its intent root before any shard of its own, so its
-// shards are either named by this run's root or fresh. It costs one
+// It never deletes a shard a root names, even when another run commits
+// between its listing and its delete. The candidates are the names the
+// root this run committed (C) leaves out, and the delete goes ahead only
+// while the store still holds C (one Stat, whose modification time, the
+// store's own clock, is also the reference for the grace period, so a
+// skewed local clock cannot make a fresh shard look old). A root committed
+// after that Stat replaces C or a later root, so it names only names C
+// names (never candidates) or names its run stored fresh (shardname.go: a
+// name is never stored twice), after reading C, so after C was written:
+// such a shard is younger than the grace period, or was not even in the
+// listing. When names were content hashes alone, a later run storing the
+// content of an old unnamed shard wrote its very name again and named it,
+// and the delete, decided on the listing, removed it. It costs one
 // listing of MANIFEST.d/ (a page per 1,000 shards), plus the Stat and a
 // delete when there is garbage. Failures are logged and never fail the
 // run: its record is already true, and garbage is only garbage.
@@ -55,7 +56,7 @@ func collectShards(ctx context.Context, o *Options, committed manifestState) {
 	}
 	var unnamed []store.Object
 	err := o.Bucket.ListUnder(ctx, dir, func(ob store.Object) error {
-		if !named[ob.Key] && shardName.MatchString(strings.TrimPrefix(ob.Key, dir)) {
+		if !named[ob.Key] && shardFile.MatchString(strings.TrimPrefix(ob.Key, dir)) {
 			unnamed = append(unnamed, ob)
 		}
 		return nil
@@ -84,6 +85,9 @@ func collectShards(ctx context.Context, o *Options, committed manifestState) {
 	}
 	if len(gone) == 0 {
 		return
+	}
+	if o.beforeShardGC != nil {
+		o.beforeShardGC()
 	}
 	if err := o.Bucket.Delete(ctx, gone); err != nil {
 		o.Logger.Warn("could not delete garbage manifest shards", "count", len(gone), "error", err.Error())

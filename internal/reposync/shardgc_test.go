@@ -19,7 +19,7 @@ func garbageShards(t *testing.T, tb *bundle) []string {
 	}
 	var out []string
 	for _, k := range shardKeys(t, tb.b) {
-		if !named[k] && shardName.MatchString(strings.TrimPrefix(k, DefaultManifestKey+".d/")) {
+		if !named[k] && shardFile.MatchString(strings.TrimPrefix(k, DefaultManifestKey+".d/")) {
 			out = append(out, k)
 		}
 	}
