@@ -1,14 +1,9 @@
 package inbox
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/ghsync/ghsync/internal/store"
 )
 
 // Indexer is implemented by ledgers that can tell in one request which sets
@@ -42,6 +37,10 @@ type Index struct {
 	// newer index when another run saved one meanwhile.
 	updates map[string]*IndexEntry
 	etag    string
+	// The store ledger's layout as read (index_store.go): its immutable
+	// segments, oldest first, and the head's delta over them.
+	segs  []*indexSegment
+	delta map[string]*IndexEntry
 }
 
 // set records that prefix is complete as e.
@@ -63,85 +62,10 @@ func (x *Index) drop(prefix string) {
 }
 
 func newIndex() *Index {
-	return &Index{Sets: map[string]IndexEntry{}, updates: map[string]*IndexEntry{}}
+	return &Index{Sets: map[string]IndexEntry{}, updates: map[string]*IndexEntry{}, delta: map[string]*IndexEntry{}}
 }
 
-// indexFile is the store ledger's index object.
-type indexFile struct {
-	Version int                   `json:"version"`
-	Sets    map[string]IndexEntry `json:"sets"`
-}
-
-func indexKey(job string) string { return ".ghsync/inbox/" + job + "/index.json" }
-
-// LoadIndex implements Indexer: one read of .ghsync/inbox/JOB/index.json.
-func (l StoreLedger) LoadIndex(ctx context.Context, job string) (*Index, error) {
-	x := newIndex()
-	b, etag, err := l.Bucket.Read(ctx, indexKey(job))
-	if errors.Is(err, store.ErrNotExist) {
-		return x, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("inbox ledger %s: read the poll index: %w", l.Bucket.URL(), err)
-	}
-	var f indexFile
-	if err := json.Unmarshal(b, &f); err != nil || f.Version != 1 {
-		// A damaged or unknown index only costs one full pass: start afresh.
-		return &Index{Sets: map[string]IndexEntry{}, updates: map[string]*IndexEntry{}, etag: etag}, nil
-	}
-	if f.Sets != nil {
-		x.Sets = f.Sets
-	}
-	x.etag = etag
-	return x, nil
-}
-
-// SaveIndex implements Indexer: a conditional write on the ETag read; when
-// another run saved the index meanwhile, this run's changes are applied to
-// that one and written once more (if that fails too, the next poll looks the
-// changed sets up again).
-func (l StoreLedger) SaveIndex(ctx context.Context, job string, x *Index) error {
-	if len(x.updates) == 0 {
-		return nil
-	}
-	for try := 0; ; try++ {
-		b, err := json.Marshal(indexFile{Version: 1, Sets: x.Sets})
-		if err != nil {
-			return fmt.Errorf("inbox ledger %s: encode the poll index: %w", l.Bucket.URL(), err)
-		}
-		po := store.PutOptions{ContentType: "application/json", IfMatch: x.etag, IfNoneMatch: x.etag == ""}
-		o, err := l.Bucket.Put(ctx, indexKey(job), bytes.NewReader(b), po)
-		if err == nil {
-			x.etag, x.updates = o.ETag, map[string]*IndexEntry{}
-			return nil
-		}
-		if !errors.Is(err, store.ErrPreconditionFailed) || try == 1 {
-			return fmt.Errorf("inbox ledger %s: write the poll index: %w", l.Bucket.URL(), err)
-		}
-		fresh, err := l.LoadIndex(ctx, job)
-		if err != nil {
-			return err
-		}
-		for p, e := range x.updates {
-			if e == nil {
-				delete(fresh.Sets, p)
-			} else {
-				fresh.Sets[p] = *e
-			}
-		}
-		x.Sets, x.etag = fresh.Sets, fresh.etag
-	}
-}
-
-// Unindex implements Indexer.
-func (l StoreLedger) Unindex(ctx context.Context, job, prefix string) error {
-	x, err := l.LoadIndex(ctx, job)
-	if err != nil {
-		return err
-	}
-	x.drop(prefix)
-	return l.SaveIndex(ctx, job, x)
-}
+// The store ledger's poll index lives in index_store.go.
 
 // LoadIndex implements Indexer: one query over the job's complete rows.
 func (l DBLedger) LoadIndex(ctx context.Context, job string) (*Index, error) {
