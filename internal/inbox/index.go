@@ -13,8 +13,11 @@ import (
 // the listing and the new set, not 10,000 record reads.
 type Indexer interface {
 	// LoadIndex returns the complete sets of job as far as known: a set
-	// missing from it is looked up in the ledger as before.
-	LoadIndex(ctx context.Context, job string) (*Index, error)
+	// missing from it is looked up in the ledger as before. listed are
+	// the set prefixes the poll found, sorted (nil: every set): a ledger
+	// may leave out any other set, so that the cost follows the watch
+	// area, not the history of sets processed and since removed.
+	LoadIndex(ctx context.Context, job string, listed []string) (*Index, error)
 	// SaveIndex stores idx's changes (a ledger whose LoadIndex reads the
 	// records themselves has nothing to store).
 	SaveIndex(ctx context.Context, job string, idx *Index) error
@@ -67,26 +70,52 @@ func newIndex() *Index {
 
 // The store ledger's poll index lives in index_store.go.
 
-// LoadIndex implements Indexer: one query over the job's complete rows.
-func (l DBLedger) LoadIndex(ctx context.Context, job string) (*Index, error) {
-	rows, err := l.DB.Query(ctx, `SELECT set_prefix, fingerprint, failed_actions FROM inbox_sets
-		WHERE job = ? AND complete = 1`, job)
+// dbIndexBatch is how many listed sets one index query asks for.
+const dbIndexBatch = 1000
+
+// LoadIndex implements Indexer: the complete rows of the listed sets, one
+// query per 1,000 of them (the listing costs one request per 1,000
+// objects), so that the rows of sets processed long ago and gone from the
+// watch area are not read by every poll; with listed nil, one query over
+// every complete row of the job.
+func (l DBLedger) LoadIndex(ctx context.Context, job string, listed []string) (*Index, error) {
+	x := newIndex()
+	const q = `SELECT set_prefix, fingerprint, failed_actions FROM inbox_sets WHERE job = ? AND complete = 1`
+	if listed == nil {
+		return x, l.loadIndexRows(ctx, job, x, q, job)
+	}
+	for i := 0; i < len(listed); i += dbIndexBatch {
+		batch := listed[i:min(i+dbIndexBatch, len(listed))]
+		args := make([]any, 0, len(batch)+1)
+		args = append(args, job)
+		for _, p := range batch {
+			args = append(args, p)
+		}
+		if err := l.loadIndexRows(ctx, job, x, q+` AND set_prefix IN (?`+strings.Repeat(", ?", len(batch)-1)+`)`, args...); err != nil {
+			return nil, err
+		}
+	}
+	return x, nil
+}
+
+// loadIndexRows adds the rows q returns to x.
+func (l DBLedger) loadIndexRows(ctx context.Context, job string, x *Index, q string, args ...any) error {
+	rows, err := l.DB.Query(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("inbox ledger: read the complete sets of %s: %w", job, err)
+		return fmt.Errorf("inbox ledger: read the complete sets of %s: %w", job, err)
 	}
 	defer rows.Close()
-	x := newIndex()
 	for rows.Next() {
 		var prefix, fp, failed string
 		if err := rows.Scan(&prefix, &fp, &failed); err != nil {
-			return nil, fmt.Errorf("inbox ledger: read the complete sets of %s: %w", job, err)
+			return fmt.Errorf("inbox ledger: read the complete sets of %s: %w", job, err)
 		}
 		x.Sets[prefix] = IndexEntry{Fingerprint: fp, GaveUp: strings.TrimSpace(failed) != "" && failed != "[]"}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("inbox ledger: read the complete sets of %s: %w", job, err)
+		return fmt.Errorf("inbox ledger: read the complete sets of %s: %w", job, err)
 	}
-	return x, nil
+	return nil
 }
 
 // SaveIndex implements Indexer: the rows are the index.

@@ -69,8 +69,9 @@ func (l StoreLedger) indexDelta() int {
 	return DefaultIndexDelta
 }
 
-// LoadIndex implements Indexer: the head, then each segment it names.
-func (l StoreLedger) LoadIndex(ctx context.Context, job string) (*Index, error) {
+// LoadIndex implements Indexer: the head, then each segment it names
+// (listed is not needed: sets gone from the watch area leave the index).
+func (l StoreLedger) LoadIndex(ctx context.Context, job string, _ []string) (*Index, error) {
 	for range indexLoadTries {
 		x, err := l.loadIndexOnce(ctx, job)
 		if errors.Is(err, store.ErrNotExist) {
@@ -215,7 +216,7 @@ func (l StoreLedger) SaveIndex(ctx context.Context, job string, x *Index) error 
 		if !errors.Is(err, store.ErrPreconditionFailed) || try == 1 {
 			return fmt.Errorf("inbox ledger %s: write the poll index: %w", l.Bucket.URL(), err)
 		}
-		fresh, err := l.LoadIndex(ctx, job)
+		fresh, err := l.LoadIndex(ctx, job, nil)
 		if err != nil {
 			return err
 		}
@@ -322,7 +323,7 @@ func indexSegmentPrefix(job string) string { return ".ghsync/inbox/" + job + "/i
 
 // Unindex implements Indexer.
 func (l StoreLedger) Unindex(ctx context.Context, job, prefix string) error {
-	x, err := l.LoadIndex(ctx, job)
+	x, err := l.LoadIndex(ctx, job, nil)
 	if err != nil {
 		return err
 	}

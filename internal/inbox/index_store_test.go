@@ -80,7 +80,7 @@ func TestPollIndexSegments(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	maxSegs := 0
 	for poll := range 400 {
-		x, err := l.LoadIndex(ctx, job)
+		x, err := l.LoadIndex(ctx, job, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,15 +136,15 @@ func TestPollIndexConcurrentSaves(t *testing.T) {
 	lb := memLedgerBucket(t)
 	l := StoreLedger{Bucket: lb, IndexDelta: 4}
 	const job = "j"
-	base, _ := l.LoadIndex(ctx, job)
+	base, _ := l.LoadIndex(ctx, job, nil)
 	for i := range 10 {
 		base.set(fmt.Sprintf("b%d/", i), IndexEntry{Fingerprint: "fb"})
 	}
 	if err := l.SaveIndex(ctx, job, base); err != nil {
 		t.Fatal(err)
 	}
-	a, _ := l.LoadIndex(ctx, job)
-	b, _ := l.LoadIndex(ctx, job)
+	a, _ := l.LoadIndex(ctx, job, nil)
+	b, _ := l.LoadIndex(ctx, job, nil)
 	for i := range 6 {
 		a.set(fmt.Sprintf("a%d/", i), IndexEntry{Fingerprint: "fa"})
 	}
@@ -157,7 +157,7 @@ func TestPollIndexConcurrentSaves(t *testing.T) {
 	if err := l.SaveIndex(ctx, job, b); err != nil {
 		t.Fatal(err)
 	}
-	got, err := l.LoadIndex(ctx, job)
+	got, err := l.LoadIndex(ctx, job, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestPollIndexReadsVersion1(t *testing.T) {
 	if _, err := lb.Put(ctx, indexKey(job), strings.NewReader(string(b)), store.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	x, err := l.LoadIndex(ctx, job)
+	x, err := l.LoadIndex(ctx, job, nil)
 	if err != nil || len(x.Sets) != 50 || !x.Sets["s7/"].GaveUp {
 		t.Fatalf("version 1 index read as %d sets, %v", len(x.Sets), err)
 	}
@@ -205,7 +205,7 @@ func TestPollIndexReadsVersion1(t *testing.T) {
 	if n := indexReads(t, lb, job); n != 2 {
 		t.Errorf("converted index: %d objects (head and segments); want 2", n)
 	}
-	y, err := l.LoadIndex(ctx, job)
+	y, err := l.LoadIndex(ctx, job, nil)
 	if err != nil || len(y.Sets) != 51 || y.Sets["s3/"].Fingerprint != "f3" || y.Sets["new/"].Fingerprint != "n" {
 		t.Fatalf("converted index: %d sets, %v", len(y.Sets), err)
 	}
