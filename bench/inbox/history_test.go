@@ -30,7 +30,10 @@ var csv = "station,address,xordinate,yordinate\n" + strings.Repeat("Hall,\"1 Mai
 
 // TestHistoryCost: GHSYNC_BENCH_SETS processed sets (default 1,000), one
 // new set, one poll, with the store ledger (GHSYNC_BENCH_LEDGER=store, the
-// default: the Lambda's) or the database ledger (sqlite).
+// default: the Lambda's) or the database ledger (sqlite). With
+// GHSYNC_BENCH_WATCH=cleaned the processed sets' files are deleted from the
+// watch area after they were processed (a lifecycle rule): their records
+// stay, the watch area holds only the new sets.
 func TestHistoryCost(t *testing.T) {
 	n := 1000
 	if v := os.Getenv("GHSYNC_BENCH_SETS"); v != "" {
@@ -90,6 +93,19 @@ func TestHistoryCost(t *testing.T) {
 	if pr, err := inbox.Poll(ctx, deps, cfg, inbox.RunOptions{}); err != nil || pr.Unchanged != n {
 		t.Fatalf("first poll: %+v, %v", pr, err)
 	}
+	cleaned := os.Getenv("GHSYNC_BENCH_WATCH") == "cleaned"
+	if cleaned {
+		var keys []string
+		if err := watch.List(ctx, func(o store.Object) error { keys = append(keys, o.Key); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if err := watch.Delete(ctx, keys); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := inbox.Poll(ctx, deps, cfg, inbox.RunOptions{}); err != nil { // the index forgets them
+			t.Fatal(err)
+		}
+	}
 	for round := range 3 {
 		prefix := fmt.Sprintf("N%08d/2026-05-07/2026-04-01T10:00:00Z/", round)
 		if _, err := watch.Put(ctx, prefix+"stations.csv", strings.NewReader(csv), store.PutOptions{ContentType: "text/csv"}); err != nil {
@@ -103,7 +119,11 @@ func TestHistoryCost(t *testing.T) {
 		pr, err := inbox.Poll(ctx, deps, cfg, inbox.RunOptions{})
 		wall := time.Since(start)
 		runtime.ReadMemStats(&m1)
-		if err != nil || len(pr.Processed) != 1 || pr.Unchanged != n+round {
+		listed := n
+		if cleaned {
+			listed = 0
+		}
+		if err != nil || len(pr.Processed) != 1 || pr.Unchanged != listed+round {
 			t.Fatalf("poll with one new set: %d processed, %d unchanged, %v", len(pr.Processed), pr.Unchanged, err)
 		}
 		after := lb.Stats()
@@ -113,8 +133,8 @@ func TestHistoryCost(t *testing.T) {
 				req[k] = d
 			}
 		}
-		t.Logf("RESULT ledger=%s sets=%d round=%d wall_ms=%.1f ledger_requests=%v ledger_bytes_written=%d index_bytes=%d alloc_during_poll_MB=%.1f heap_after_MB=%.1f",
-			kind, n, round, float64(wall.Microseconds())/1000, req, after.BytesUploaded-before.BytesUploaded,
+		t.Logf("RESULT ledger=%s sets=%d watch=%s round=%d wall_ms=%.1f ledger_requests=%v ledger_bytes_written=%d index_bytes=%d alloc_during_poll_MB=%.1f heap_after_MB=%.1f",
+			kind, n, map[bool]string{false: "kept", true: "cleaned"}[cleaned], round, float64(wall.Microseconds())/1000, req, after.BytesUploaded-before.BytesUploaded,
 			indexBytes(t, lb), float64(m1.TotalAlloc-m0.TotalAlloc)/1e6, float64(m1.HeapAlloc)/1e6)
 	}
 }
