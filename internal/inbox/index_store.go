@@ -186,6 +186,11 @@ func (l StoreLedger) SaveIndex(ctx context.Context, job string, x *Index) error 
 			delta = map[string]*IndexEntry{}
 		}
 		maps.Copy(delta, x.updates)
+		for p, e := range delta {
+			if e == nil && !inSegments(x.segs, p) {
+				delete(delta, p) // nothing underneath to hide
+			}
+		}
 		segs := append([]*indexSegment{}, x.segs...)
 		var made []*indexSegment
 		if len(delta) > l.indexDelta() {
@@ -223,6 +228,16 @@ func (l StoreLedger) SaveIndex(ctx context.Context, job string, x *Index) error 
 		apply(fresh.Sets, x.updates)
 		x.Sets, x.etag, x.segs, x.delta = fresh.Sets, fresh.etag, fresh.segs, fresh.delta
 	}
+}
+
+// inSegments reports whether any of segs has an entry for prefix.
+func inSegments(segs []*indexSegment, prefix string) bool {
+	for _, s := range segs {
+		if _, ok := s.sets[prefix]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // compact turns delta into the newest segment and merges the two newest

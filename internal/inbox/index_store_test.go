@@ -210,3 +210,34 @@ func TestPollIndexReadsVersion1(t *testing.T) {
 		t.Fatalf("converted index: %d sets, %v", len(y.Sets), err)
 	}
 }
+
+// TestPollIndexForgetsRemovedSets: sets that leave the watch area leave the
+// head too when no segment holds them (no removal marker is kept for
+// nothing), so a watch area emptied by a lifecycle rule leaves an index of
+// a few bytes.
+func TestPollIndexForgetsRemovedSets(t *testing.T) {
+	ctx := context.Background()
+	lb := memLedgerBucket(t)
+	l := StoreLedger{Bucket: lb}
+	const job = "j"
+	x, _ := l.LoadIndex(ctx, job, nil)
+	for i := range 50 {
+		x.set(fmt.Sprintf("s%d/", i), IndexEntry{Fingerprint: strings.Repeat("f", 64)})
+	}
+	if err := l.SaveIndex(ctx, job, x); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		x.drop(fmt.Sprintf("s%d/", i))
+	}
+	if err := l.SaveIndex(ctx, job, x); err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := lb.Read(ctx, indexKey(job))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > 64 {
+		t.Errorf("index of no sets is %d bytes: %s", len(b), b)
+	}
+}
