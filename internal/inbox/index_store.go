@@ -257,9 +257,13 @@ func compact(segs []*indexSegment, delta map[string]*IndexEntry) (all, made []*i
 				}
 			}
 		}
-		merged := &indexSegment{sets: m}
 		delete(fresh, segs[n-1])
 		delete(fresh, segs[n-2])
+		if len(m) == 0 { // everything removed: no segment at all
+			segs = segs[:n-2]
+			continue
+		}
+		merged := &indexSegment{sets: m}
 		fresh[merged] = true
 		segs = append(segs[:n-2], merged)
 	}

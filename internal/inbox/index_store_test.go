@@ -240,4 +240,21 @@ func TestPollIndexForgetsRemovedSets(t *testing.T) {
 	if len(b) > 64 {
 		t.Errorf("index of no sets is %d bytes: %s", len(b), b)
 	}
+	// The same beyond the head: a segment of 2,000 sets, all removed.
+	l.IndexDelta = 10
+	for i := range 2000 {
+		x.set(fmt.Sprintf("t%d/", i), IndexEntry{Fingerprint: "f"})
+	}
+	if err := l.SaveIndex(ctx, job, x); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2000 {
+		x.drop(fmt.Sprintf("t%d/", i))
+	}
+	if err := l.SaveIndex(ctx, job, x); err != nil {
+		t.Fatal(err)
+	}
+	if n := indexReads(t, lb, job); n != 1 {
+		t.Errorf("index of no sets: %d objects (head and segments); want the head alone", n)
+	}
 }
