@@ -1,14 +1,9 @@
 package inbox
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/ghsync/ghsync/internal/store"
 )
 
 // Indexer is implemented by ledgers that can tell in one request which sets
@@ -18,8 +13,11 @@ import (
 // the listing and the new set, not 10,000 record reads.
 type Indexer interface {
 	// LoadIndex returns the complete sets of job as far as known: a set
-	// missing from it is looked up in the ledger as before.
-	LoadIndex(ctx context.Context, job string) (*Index, error)
+	// missing from it is looked up in the ledger as before. listed are
+	// the set prefixes the poll found, sorted (nil: every set): a ledger
+	// may leave out any other set, so that the cost follows the watch
+	// area, not the history of sets processed and since removed.
+	LoadIndex(ctx context.Context, job string, listed []string) (*Index, error)
 	// SaveIndex stores idx's changes (a ledger whose LoadIndex reads the
 	// records themselves has nothing to store).
 	SaveIndex(ctx context.Context, job string, idx *Index) error
@@ -42,6 +40,10 @@ type Index struct {
 	// newer index when another run saved one meanwhile.
 	updates map[string]*IndexEntry
 	etag    string
+	// The store ledger's layout as read (index_store.go): its immutable
+	// segments, oldest first, and the head's delta over them.
+	segs  []*indexSegment
+	delta map[string]*IndexEntry
 }
 
 // set records that prefix is complete as e.
@@ -63,106 +65,57 @@ func (x *Index) drop(prefix string) {
 }
 
 func newIndex() *Index {
-	return &Index{Sets: map[string]IndexEntry{}, updates: map[string]*IndexEntry{}}
+	return &Index{Sets: map[string]IndexEntry{}, updates: map[string]*IndexEntry{}, delta: map[string]*IndexEntry{}}
 }
 
-// indexFile is the store ledger's index object.
-type indexFile struct {
-	Version int                   `json:"version"`
-	Sets    map[string]IndexEntry `json:"sets"`
-}
+// The store ledger's poll index lives in index_store.go.
 
-func indexKey(job string) string { return ".ghsync/inbox/" + job + "/index.json" }
+// dbIndexBatch is how many listed sets one index query asks for.
+const dbIndexBatch = 1000
 
-// LoadIndex implements Indexer: one read of .ghsync/inbox/JOB/index.json.
-func (l StoreLedger) LoadIndex(ctx context.Context, job string) (*Index, error) {
+// LoadIndex implements Indexer: the complete rows of the listed sets, one
+// query per 1,000 of them (the listing costs one request per 1,000
+// objects), so that the rows of sets processed long ago and gone from the
+// watch area are not read by every poll; with listed nil, one query over
+// every complete row of the job.
+func (l DBLedger) LoadIndex(ctx context.Context, job string, listed []string) (*Index, error) {
 	x := newIndex()
-	b, etag, err := l.Bucket.Read(ctx, indexKey(job))
-	if errors.Is(err, store.ErrNotExist) {
-		return x, nil
+	const q = `SELECT set_prefix, fingerprint, failed_actions FROM inbox_sets WHERE job = ? AND complete = 1`
+	if listed == nil {
+		return x, l.loadIndexRows(ctx, job, x, q, job)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("inbox ledger %s: read the poll index: %w", l.Bucket.URL(), err)
+	for i := 0; i < len(listed); i += dbIndexBatch {
+		batch := listed[i:min(i+dbIndexBatch, len(listed))]
+		args := make([]any, 0, len(batch)+1)
+		args = append(args, job)
+		for _, p := range batch {
+			args = append(args, p)
+		}
+		if err := l.loadIndexRows(ctx, job, x, q+` AND set_prefix IN (?`+strings.Repeat(", ?", len(batch)-1)+`)`, args...); err != nil {
+			return nil, err
+		}
 	}
-	var f indexFile
-	if err := json.Unmarshal(b, &f); err != nil || f.Version != 1 {
-		// A damaged or unknown index only costs one full pass: start afresh.
-		return &Index{Sets: map[string]IndexEntry{}, updates: map[string]*IndexEntry{}, etag: etag}, nil
-	}
-	if f.Sets != nil {
-		x.Sets = f.Sets
-	}
-	x.etag = etag
 	return x, nil
 }
 
-// SaveIndex implements Indexer: a conditional write on the ETag read; when
-// another run saved the index meanwhile, this run's changes are applied to
-// that one and written once more (if that fails too, the next poll looks the
-// changed sets up again).
-func (l StoreLedger) SaveIndex(ctx context.Context, job string, x *Index) error {
-	if len(x.updates) == 0 {
-		return nil
-	}
-	for try := 0; ; try++ {
-		b, err := json.Marshal(indexFile{Version: 1, Sets: x.Sets})
-		if err != nil {
-			return fmt.Errorf("inbox ledger %s: encode the poll index: %w", l.Bucket.URL(), err)
-		}
-		po := store.PutOptions{ContentType: "application/json", IfMatch: x.etag, IfNoneMatch: x.etag == ""}
-		o, err := l.Bucket.Put(ctx, indexKey(job), bytes.NewReader(b), po)
-		if err == nil {
-			x.etag, x.updates = o.ETag, map[string]*IndexEntry{}
-			return nil
-		}
-		if !errors.Is(err, store.ErrPreconditionFailed) || try == 1 {
-			return fmt.Errorf("inbox ledger %s: write the poll index: %w", l.Bucket.URL(), err)
-		}
-		fresh, err := l.LoadIndex(ctx, job)
-		if err != nil {
-			return err
-		}
-		for p, e := range x.updates {
-			if e == nil {
-				delete(fresh.Sets, p)
-			} else {
-				fresh.Sets[p] = *e
-			}
-		}
-		x.Sets, x.etag = fresh.Sets, fresh.etag
-	}
-}
-
-// Unindex implements Indexer.
-func (l StoreLedger) Unindex(ctx context.Context, job, prefix string) error {
-	x, err := l.LoadIndex(ctx, job)
+// loadIndexRows adds the rows q returns to x.
+func (l DBLedger) loadIndexRows(ctx context.Context, job string, x *Index, q string, args ...any) error {
+	rows, err := l.DB.Query(ctx, q, args...)
 	if err != nil {
-		return err
-	}
-	x.drop(prefix)
-	return l.SaveIndex(ctx, job, x)
-}
-
-// LoadIndex implements Indexer: one query over the job's complete rows.
-func (l DBLedger) LoadIndex(ctx context.Context, job string) (*Index, error) {
-	rows, err := l.DB.Query(ctx, `SELECT set_prefix, fingerprint, failed_actions FROM inbox_sets
-		WHERE job = ? AND complete = 1`, job)
-	if err != nil {
-		return nil, fmt.Errorf("inbox ledger: read the complete sets of %s: %w", job, err)
+		return fmt.Errorf("inbox ledger: read the complete sets of %s: %w", job, err)
 	}
 	defer rows.Close()
-	x := newIndex()
 	for rows.Next() {
 		var prefix, fp, failed string
 		if err := rows.Scan(&prefix, &fp, &failed); err != nil {
-			return nil, fmt.Errorf("inbox ledger: read the complete sets of %s: %w", job, err)
+			return fmt.Errorf("inbox ledger: read the complete sets of %s: %w", job, err)
 		}
 		x.Sets[prefix] = IndexEntry{Fingerprint: fp, GaveUp: strings.TrimSpace(failed) != "" && failed != "[]"}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("inbox ledger: read the complete sets of %s: %w", job, err)
+		return fmt.Errorf("inbox ledger: read the complete sets of %s: %w", job, err)
 	}
-	return x, nil
+	return nil
 }
 
 // SaveIndex implements Indexer: the rows are the index.

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/ghsync/ghsync/internal/store"
@@ -24,7 +25,17 @@ import (
 // the ETag read otherwise; see store.Capabilities.CAS): of concurrent
 // claimers exactly one write succeeds. Put and Release write on the ETag the
 // claim wrote.
-type StoreLedger struct{ Bucket *store.Bucket }
+//
+// Its poll index (Indexer) is a head object and immutable segments; see
+// index_store.go.
+type StoreLedger struct {
+	Bucket *store.Bucket
+	// IndexDelta bounds the entries of the poll index's head (0:
+	// DefaultIndexDelta); beyond it the head's changes become a segment.
+	IndexDelta int
+	// Logger receives warnings about the poll index (nil: none).
+	Logger *slog.Logger
+}
 
 // storeRecord is the JSON of one set. The fields after processed_at came
 // with retries; a record written before them has none of them and means a

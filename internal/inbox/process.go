@@ -74,7 +74,7 @@ func Poll(ctx context.Context, deps Deps, cfg *Config, opts RunOptions) (*PollRe
 		objs []store.Object
 	}
 	sets := map[string]*set{}
-	var order []string
+	order := []string{} // never nil: LoadIndex reads every set for nil
 	pr := &PollResult{Job: cfg.Name, Processed: []*Result{}}
 	err = watch.List(ctx, func(o store.Object) error {
 		segs, prefix, ok := j.pattern.Match(o.Key)
@@ -106,7 +106,7 @@ func Poll(ctx context.Context, deps Deps, cfg *Config, opts RunOptions) (*PollRe
 	var idx *Index
 	indexer, _ := deps.Ledger.(Indexer)
 	if indexer != nil {
-		if idx, err = indexer.LoadIndex(ctx, cfg.Name); err != nil {
+		if idx, err = indexer.LoadIndex(ctx, cfg.Name, order); err != nil {
 			deps.Logger.Warn("inbox: poll index unreadable; reading every set's record", "error", err)
 			idx = nil
 		}
