@@ -211,7 +211,7 @@ func inboxDeps(ctx context.Context, env *Env, job *config.Job, dryRun bool) (inb
 		if err != nil {
 			return deps, nil, err
 		}
-		deps.Ledger = inbox.StoreLedger{Bucket: b} // closed with the process (Lambda)
+		deps.Ledger = inbox.StoreLedger{Bucket: b, Logger: env.Logger} // closed with the process (Lambda)
 		return deps, &s, nil
 	}
 	if dryRun && sqliteMissing(env.Config.Database) {
