@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,7 +18,11 @@ func (d *s3Driver) read(ctx context.Context, key string) ([]byte, string, error)
 		return nil, "", fmt.Errorf("GetObject: %w", err)
 	}
 	defer out.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(out.Body, maxRead+1))
+	declared := int64(-1)
+	if out.ContentLength != nil {
+		declared = *out.ContentLength
+	}
+	data, err := readBody(out.Body, declared)
 	if err != nil {
 		return nil, "", fmt.Errorf("GetObject body: %w", err)
 	}
