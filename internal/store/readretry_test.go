@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,11 +23,14 @@ import (
 // test scripts per request: fault(w, r, key, n) is asked first with the
 // request's 1-based count for its method and key (and part: "KEY#N") and may answer itself
 // (returning true). Otherwise GET and HEAD serve objects, PUT stores one
-// (If-None-Match: * on an existing key answers 412), and the multipart
-// requests of a two-part upload are answered.
+// (If-None-Match: * on an existing key answers 412), and listings, batch
+// deletes and the multipart requests of an upload are answered.
 type fakeS3 struct {
 	t     *testing.T
 	fault func(w http.ResponseWriter, r *http.Request, key string, n int) bool
+	// cutFirst, when it accepts the first request of its method and key,
+	// has the normal answer sent cut half-way (cutBody).
+	cutFirst func(r *http.Request) bool
 	mu    sync.Mutex
 	objs  map[string][]byte
 	count map[string]int // "METHOD key" → requests
@@ -46,6 +50,20 @@ func newFakeS3(t *testing.T) (*fakeS3, *Bucket) {
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	q := url.Values{"endpoint": {srv.URL}, "region": {"us-east-1"}, "use_path_style": {"true"}, "disable_https": {"true"}}
 	return f, open(t, "s3://bkt/?"+q.Encode(), Options{PartSize: MinPartSize})
+}
+
+// set stores an object.
+func (f *fakeS3) set(key string, data []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.objs[key] = data
+}
+
+// objects returns how many objects are stored.
+func (f *fakeS3) objects() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.objs)
 }
 
 // requests returns how many METHOD requests key ("KEY#N" for part N) has had.
@@ -72,6 +90,17 @@ func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f.fault != nil && f.fault(w, r, key, n) {
 		return
 	}
+	if f.cutFirst != nil && n == 1 && f.cutFirst(r) {
+		rec := httptest.NewRecorder()
+		f.answer(rec, r, key, body)
+		cutBody(f.t, w, rec.Body.Bytes(), false)
+		return
+	}
+	f.answer(w, r, key, body)
+}
+
+// answer answers r as S3 would.
+func (f *fakeS3) answer(w http.ResponseWriter, r *http.Request, key string, body []byte) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	q := r.URL.Query()
@@ -84,6 +113,26 @@ func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `<CompleteMultipartUploadResult><Key>%s</Key><ETag>"multi-2"</ETag></CompleteMultipartUploadResult>`, key)
 	case r.Method == http.MethodDelete && q.Has("uploadId"):
 		w.WriteHeader(http.StatusNoContent)
+	case r.Method == http.MethodPost && q.Has("delete"):
+		for k := range f.objs {
+			if strings.Contains(string(body), "<Key>"+k+"</Key>") {
+				delete(f.objs, k)
+			}
+		}
+		fmt.Fprint(w, `<DeleteResult></DeleteResult>`)
+	case r.Method == http.MethodGet && q.Get("list-type") == "2":
+		var keys []string
+		for k := range f.objs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var b strings.Builder
+		b.WriteString(`<ListBucketResult><Name>bkt</Name><IsTruncated>false</IsTruncated>`)
+		for _, k := range keys {
+			fmt.Fprintf(&b, `<Contents><Key>%s</Key><Size>%d</Size><ETag>%s</ETag></Contents>`, k, len(f.objs[k]), etagOf(f.objs[k]))
+		}
+		b.WriteString(`</ListBucketResult>`)
+		_, _ = w.Write([]byte(b.String()))
 	case r.Method == http.MethodPut:
 		if _, ok := f.objs[key]; ok && r.Header.Get("If-None-Match") == "*" {
 			s3Error(w, http.StatusPreconditionFailed, "PreconditionFailed")
@@ -144,7 +193,7 @@ func TestReadRetriesCutBody(t *testing.T) {
 	ctx := context.Background()
 	data := bytes.Repeat([]byte("0123456789"), 2000)
 	for _, k := range []string{"cut", "reset", "always"} {
-		f.objs[k] = data
+		f.set(k, data)
 	}
 	f.fault = func(w http.ResponseWriter, r *http.Request, key string, n int) bool {
 		if r.Method != http.MethodGet {
@@ -256,5 +305,33 @@ func TestS3Retries429(t *testing.T) {
 	}
 	if n := f.requests(http.MethodPut, "cond"); n != 2 {
 		t.Errorf("%d PUTs of cond, want 2 (the 412 not retried)", n)
+	}
+}
+
+// TestS3RetriesCutListAndDelete: a listing page or a DeleteObjects answer
+// whose body is cut half-way (the SDK fails to decode it) is sent again;
+// both are safe to repeat.
+func TestS3RetriesCutListAndDelete(t *testing.T) {
+	f, b := newFakeS3(t)
+	var keys []string
+	for i := range 40 {
+		keys = append(keys, fmt.Sprintf("k%02d", i))
+		f.set(keys[i], []byte("v"))
+	}
+	f.cutFirst = func(r *http.Request) bool {
+		return r.Method == http.MethodGet && r.URL.Query().Get("list-type") == "2" ||
+			r.Method == http.MethodPost && r.URL.Query().Has("delete")
+	}
+	if err := b.Delete(context.Background(), keys[:10]); err != nil {
+		t.Errorf("Delete after a cut answer: %v", err)
+	}
+	if n := f.requests(http.MethodPost, "/bkt"); n != 2 || f.objects() != 30 {
+		t.Errorf("%d DeleteObjects requests, %d objects left; want 2 requests, 30 left", n, f.objects())
+	}
+	if got := listAll(t, b); len(got) != 30 {
+		t.Errorf("List after a cut page: %d objects, want 30", len(got))
+	}
+	if n := f.requests(http.MethodGet, "/bkt"); n != 2 {
+		t.Errorf("%d listing requests, want 2 (the cut one, then the whole one)", n)
 	}
 }

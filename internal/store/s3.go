@@ -52,7 +52,7 @@ func (d *s3Driver) listPage(ctx context.Context, prefix, token string) ([]Object
 	if token != "" {
 		in.ContinuationToken = aws.String(token)
 	}
-	out, err := d.client.ListObjectsV2(ctx, in)
+	out, err := d.client.ListObjectsV2(ctx, in, retryCutAnswer)
 	if err != nil {
 		return nil, "", fmt.Errorf("ListObjectsV2: %w", err)
 	}
@@ -85,7 +85,7 @@ func (d *s3Driver) delete(ctx context.Context, keys []string) error {
 		out, err := d.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{
 			Bucket: aws.String(d.name),
 			Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)},
-		})
+		}, retryCutAnswer)
 		if err != nil {
 			return errors.Join(append(errs, fmt.Errorf("DeleteObjects (%d keys from %s): %w", len(batch), batch[0], err))...)
 		}
