@@ -31,9 +31,9 @@ type fakeS3 struct {
 	// cutFirst, when it accepts the first request of its method and key,
 	// has the normal answer sent cut half-way (cutBody).
 	cutFirst func(r *http.Request) bool
-	mu    sync.Mutex
-	objs  map[string][]byte
-	count map[string]int // "METHOD key" → requests
+	mu       sync.Mutex
+	objs     map[string][]byte
+	count    map[string]int // "METHOD key" → requests
 }
 
 func newFakeS3(t *testing.T) (*fakeS3, *Bucket) {
