@@ -111,7 +111,12 @@ func awsConfig(ctx context.Context, q url.Values, log *slog.Logger) (aws.Config,
 		rl = ratelimit.NewTokenRateLimit(uint(capacity))
 	}
 	opts = append(opts, config.WithRetryer(func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) { o.RateLimiter = rl })
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.RateLimiter = rl
+			// 429 is a throttle whatever its code (s3retry.go).
+			o.Retryables = append(o.Retryables, tooManyRequests{})
+			o.Throttles = append(o.Throttles, tooManyRequests{})
+		})
 	}))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {

@@ -156,7 +156,11 @@ func (d *azureDriver) read(ctx context.Context, key string) ([]byte, string, err
 		return nil, "", err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxRead+1))
+	declared := int64(-1)
+	if resp.ContentLength != nil {
+		declared = *resp.ContentLength
+	}
+	data, err := readBody(resp.Body, declared) // a cut is retried by Bucket.Read
 	if err != nil {
 		return nil, "", err
 	}

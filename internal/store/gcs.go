@@ -233,7 +233,7 @@ func (d *gcsDriver) read(ctx context.Context, key string) ([]byte, string, error
 		return nil, "", err
 	}
 	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, maxRead+1))
+	data, err := readBody(rc, -1) // a cut is retried by Bucket.Read, not by gcsRetryTransport
 	if err != nil {
 		return nil, "", err
 	}

@@ -73,7 +73,12 @@ func classify(err error) error {
 
 // Read returns the whole content of a small object and its ETag. It fails with
 // an error matching ErrNotExist when the object is missing, and refuses
-// objects larger than 256 MiB.
+// objects larger than 256 MiB. It returns the whole body of one answer or an
+// error, never part of a body: a body cut while it arrived (connection
+// closed or reset) is read again, up to readTries attempts in all with a
+// growing pause (readretry.go); the request itself (a dropped connection,
+// 5xx, 429) is retried by the scheme's client, and the store's answers
+// (404, 412, 403, …) are final. Each attempt counts one "get".
 func (b *Bucket) Read(ctx context.Context, key string) (data []byte, etag string, err error) {
 	if err := b.CheckKey(key); err != nil {
 		return nil, "", fmt.Errorf("read: %w", err)
@@ -81,7 +86,9 @@ func (b *Bucket) Read(ctx context.Context, key string) (data []byte, etag string
 	if err := b.live(); err != nil {
 		return nil, "", fmt.Errorf("read %s: %w", key, err)
 	}
-	data, etag, err = b.drv.read(ctx, b.full(key))
+	data, etag, err = retryRead(ctx, b.log, b.full(key), defaultReadPolicy(), func() ([]byte, string, error) {
+		return b.drv.read(ctx, b.full(key))
+	})
 	if err != nil {
 		return nil, "", fmt.Errorf("read %s: %w", b.full(key), withURL(classify(err), b.url))
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,7 +18,11 @@ func (d *s3Driver) read(ctx context.Context, key string) ([]byte, string, error)
 		return nil, "", fmt.Errorf("GetObject: %w", err)
 	}
 	defer out.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(out.Body, maxRead+1))
+	declared := int64(-1)
+	if out.ContentLength != nil {
+		declared = *out.ContentLength
+	}
+	data, err := readBody(out.Body, declared)
 	if err != nil {
 		return nil, "", fmt.Errorf("GetObject body: %w", err)
 	}
@@ -49,7 +52,7 @@ func (d *s3Driver) listPage(ctx context.Context, prefix, token string) ([]Object
 	if token != "" {
 		in.ContinuationToken = aws.String(token)
 	}
-	out, err := d.client.ListObjectsV2(ctx, in)
+	out, err := d.client.ListObjectsV2(ctx, in, retryCutAnswer)
 	if err != nil {
 		return nil, "", fmt.Errorf("ListObjectsV2: %w", err)
 	}
@@ -82,7 +85,7 @@ func (d *s3Driver) delete(ctx context.Context, keys []string) error {
 		out, err := d.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{
 			Bucket: aws.String(d.name),
 			Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)},
-		})
+		}, retryCutAnswer)
 		if err != nil {
 			return errors.Join(append(errs, fmt.Errorf("DeleteObjects (%d keys from %s): %w", len(batch), batch[0], err))...)
 		}
