@@ -1,9 +1,13 @@
 package e2e
 
 import (
+	"bytes"
+	"context"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ghsync/ghsync/internal/cli"
 	"github.com/ghsync/ghsync/internal/githubtest"
 )
 
@@ -23,7 +27,12 @@ func TestNoSecretsInLogsErrorsOrSummaries(t *testing.T) {
 	}
 	var outputs []string
 	run := func(wantCode int, args ...string) {
-		r := ghsync(t, env, append(args, "--log-level", "debug")...)
+		// As ghsync(), with millisecond pauses between GitHub retries (the
+		// failing runs retry as many times, and log each retry, as before).
+		var out, errb bytes.Buffer
+		code := cli.Main(context.Background(), append(args, "--log-level", "debug"), cli.Env{Stdout: &out, Stderr: &errb,
+			Getenv: func(k string) string { return env[k] }, GitHubRetryBase: time.Millisecond})
+		r := result{code: code, stdout: out.String(), stderr: errb.String()}
 		if r.code != wantCode {
 			t.Fatalf("%v: exit %d, want %d\nstderr: %s", args, r.code, wantCode, r.stderr)
 		}

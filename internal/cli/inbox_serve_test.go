@@ -38,8 +38,9 @@ func inboxRuns(addr, job string) []inboxRun {
 // poll interval; a dropped set is processed within two intervals; after a
 // restart the set is not processed again.
 func TestServePollsInbox(t *testing.T) {
+	t.Parallel() // sleeps on poll intervals and retry pauses; touches no process-wide state
 	dir := t.TempDir()
-	const poll = 2 * time.Second
+	const poll = time.Second
 	cfg := filepath.Join(dir, "ghsync.yaml")
 	os.WriteFile(cfg, []byte(`database: sqlite://`+dir+`/data/ghsync.db
 webhooks:
@@ -49,7 +50,7 @@ jobs:
     kind: inbox
     watch: file://`+dir+`/uploads/
     final: file://`+dir+`/final/
-    poll: 2s
+    poll: 1s
 `), 0o644)
 	os.MkdirAll(filepath.Join(dir, "uploads"), 0o755)
 	serve := func(t *testing.T, body func(addr string)) {

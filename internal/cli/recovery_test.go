@@ -20,6 +20,7 @@ import (
 // `ghsync run`, against the fake GitHub App; the redelivered webhooks are
 // re-sent, signed, to the running serve.
 func TestRecoveryJobs(t *testing.T) {
+	t.Parallel() // sleeps on poll intervals and retry pauses; touches no process-wide state
 	gh := githubtest.New(t, githubtest.Options{})
 	gh.AddInstallation("acme")
 	gh.AddRepo("acme", "app")

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -32,6 +33,10 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 	IsTTY          bool // stderr is a terminal: show progress
+	// GitHubRetryBase is the first pause between attempts of a GitHub
+	// request (jobs.Env.GitHubRetryBase; zero = the defaults); tests that
+	// exercise retries set it small. The number of attempts does not change.
+	GitHubRetryBase time.Duration
 }
 
 // app holds the global flags and lazily loaded state shared by verbs.
@@ -212,7 +217,7 @@ func (a *app) loadConfig() (*config.Config, error) {
 
 // runner returns a job runner over cfg.
 func (a *app) runner(cfg *config.Config) *jobs.Runner {
-	return &jobs.Runner{Config: cfg, Logger: a.logger, Getenv: a.env.Getenv}
+	return &jobs.Runner{Config: cfg, Logger: a.logger, Getenv: a.env.Getenv, GitHubRetryBase: a.env.GitHubRetryBase}
 }
 
 // Stdio returns the Env of a real process.

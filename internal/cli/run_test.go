@@ -50,6 +50,7 @@ func freeAddr(t *testing.T) string {
 // (SQLite) database with a repo job every second and a job queued with
 // `run --via-queue`, then reads the outcome back with `ghsync jobs`.
 func TestServeRunsSchedulesOnSQLite(t *testing.T) {
+	t.Parallel() // sleeps on poll intervals and retry pauses; touches no process-wide state
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")
 	os.MkdirAll(src, 0o755)

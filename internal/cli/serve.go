@@ -173,7 +173,9 @@ gracefully.`,
 // built from the config's github section as the jobs' is).
 func (a *app) serveOptions(ctx context.Context, cfg *config.Config, addr, database string) (serve.Options, error) {
 	opts, err := serve.ConfigOptions(ctx, cfg, a.env.Getenv, func(ctx context.Context) (logs.APIClient, error) {
-		return jobs.NewEnv(cfg, a.logger, a.env.Getenv, nil, nil).GitHub(ctx)
+		env := jobs.NewEnv(cfg, a.logger, a.env.Getenv, nil, nil)
+		env.GitHubRetryBase = a.env.GitHubRetryBase
+		return env.GitHub(ctx)
 	})
 	if err != nil {
 		return opts, err

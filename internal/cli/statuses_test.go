@@ -9,12 +9,14 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ghsync/ghsync/internal/github"
 	"github.com/ghsync/ghsync/internal/githubtest"
 )
 
 func TestStatusesVerb(t *testing.T) {
+	t.Parallel() // sleeps on poll intervals and retry pauses; touches no process-wide state
 	s := githubtest.New(t, githubtest.Options{})
 	s.Token = "tok"
 	r := s.AddRepo("acme", "app")
@@ -25,7 +27,8 @@ func TestStatusesVerb(t *testing.T) {
 	vars := map[string]string{"GITHUB_TOKEN": "tok", "GITHUB_API_URL": s.URL, "HOME": dir}
 	run := func(args ...string) (int, string, string) {
 		var out, errb bytes.Buffer
-		code := Main(context.Background(), args, Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return vars[k] }})
+		code := Main(context.Background(), args, Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return vars[k] },
+			GitHubRetryBase: time.Millisecond})
 		return code, out.String(), errb.String()
 	}
 	dst := "file://" + dir + "/hud"
@@ -64,6 +67,7 @@ func TestStatusesVerb(t *testing.T) {
 // run's retry budget (one request's 1 + 4 attempts; it used to be 4 GraphQL
 // attempts × 5 HTTP attempts = 20).
 func TestStatusesUnreachableGitHubWithinBudget(t *testing.T) {
+	t.Parallel() // sleeps on poll intervals and retry pauses; touches no process-wide state
 	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
@@ -74,7 +78,7 @@ func TestStatusesUnreachableGitHubWithinBudget(t *testing.T) {
 	vars := map[string]string{"GITHUB_TOKEN": "tok", "GITHUB_API_URL": srv.URL + "/", "HOME": dir}
 	var out, errb bytes.Buffer
 	code := Main(context.Background(), []string{"statuses", "acme/app", "file://" + dir + "/hud", "--branch", "main", "--json"},
-		Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return vars[k] }})
+		Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return vars[k] }, GitHubRetryBase: time.Millisecond})
 	var sum map[string]any
 	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
 		t.Fatalf("stdout is not one JSON object: %v\n%s", err, out.String())

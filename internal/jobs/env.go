@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -39,6 +40,12 @@ type Env struct {
 	// Registerer receives the metrics of kinds that export some (set by
 	// the runtime before the first run; nil = not exported).
 	Registerer prometheus.Registerer
+	// GitHubRetryBase is the first pause between attempts of a GitHub
+	// request: the HTTP client's (github.Config.RetryBase, default 500ms)
+	// and a statuses job's GraphQL retries (statuses.Options.RetryWait,
+	// default 1s); zero = those defaults. Tests that exercise retries set it
+	// small; the number of attempts is the same.
+	GitHubRetryBase time.Duration
 
 	// mu guards the fields below and is never held across I/O: values that
 	// take I/O to create are made under their own onceSlot (see once).
@@ -134,6 +141,7 @@ func (e *Env) githubConfig(ctx context.Context) (github.Config, error) {
 		cfg.Token = tok
 	}
 	cfg.HTTPClient, cfg.Logger = e.HTTPClient, e.Logger
+	cfg.RetryBase = e.GitHubRetryBase
 	return cfg, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -127,5 +129,46 @@ jobs:
 	close(release)
 	if v := <-slow; v != "slow" {
 		t.Errorf("Shared(slow) = %v", v)
+	}
+}
+
+// TestGitHubRetryBaseReachesTheClient: Env.GitHubRetryBase sets the GitHub
+// client's first pause between attempts; the number of attempts is the
+// client's default (1 + 4) either way.
+func TestGitHubRetryBaseReachesTheClient(t *testing.T) {
+	var mu sync.Mutex
+	var hits []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits = append(hits, time.Now())
+		mu.Unlock()
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	cfg, err := ParseConfig([]byte("github:\n  api_url: "+srv.URL+"/\n"), "test.yaml", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := NewEnv(cfg, nil, nil, nil, nil)
+	env.GitHubRetryBase = time.Millisecond
+	gh, err := env.GitHub(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := gh.HTTPClient(t.Context(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if resp, err := hc.Get(srv.URL + "/repos/acme/app"); err == nil {
+		resp.Body.Close()
+	}
+	elapsed := time.Since(start)
+	mu.Lock()
+	defer mu.Unlock()
+	// With the default 500ms base the four pauses take at least 3.75s
+	// (0.5+1+2+4 s, each at least half of itself with jitter).
+	if len(hits) != 5 || elapsed > 2*time.Second {
+		t.Fatalf("%d attempts in %s; want 5 attempts with millisecond pauses", len(hits), elapsed)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // slackRecorder is a Slack incoming-webhook stand-in that records messages.
@@ -50,7 +51,9 @@ func runner(t *testing.T, yaml string, env map[string]string) *Runner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Runner{Config: cfg, Logger: slog.New(slog.DiscardHandler), Getenv: func(k string) string { return env[k] }}
+	// Retries keep their number of attempts; only the pauses are short.
+	return &Runner{Config: cfg, Logger: slog.New(slog.DiscardHandler), Getenv: func(k string) string { return env[k] },
+		GitHubRetryBase: time.Millisecond}
 }
 
 func TestRepoJobAlerts(t *testing.T) {

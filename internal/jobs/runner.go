@@ -40,6 +40,9 @@ type Runner struct {
 	// Registerer receives the metrics of kinds that export some (serve's
 	// /metrics registry); nil = not exported.
 	Registerer prometheus.Registerer
+	// GitHubRetryBase is the GitHub client's first pause between attempts
+	// (see Env.GitHubRetryBase); zero = the client's default.
+	GitHubRetryBase time.Duration
 
 	once sync.Once
 	env  *Env
@@ -93,6 +96,7 @@ func (r *Runner) init() {
 		r.env = NewEnv(r.Config, r.Logger, r.Getenv, r.HTTPClient, r.DB)
 		r.env.StateInStores = r.StateInStores
 		r.env.Registerer = r.Registerer
+		r.env.GitHubRetryBase = r.GitHubRetryBase
 	})
 }
 

@@ -164,6 +164,7 @@ func Statuses(ctx context.Context, env *Env, sj *StatusesSettings, ro RunOptions
 	return statuses.Run(ctx, statuses.Options{
 		HTTP: hc, GraphQLURL: endpoint, Owner: owner, Repo: repo, Branches: sj.Branches,
 		HistorySize: sj.HistorySize, Bucket: b, Format: sj.Format, DryRun: ro.DryRun, Logger: env.Logger,
+		RetryWait: env.GitHubRetryBase, // zero: statuses' default
 	})
 }
 

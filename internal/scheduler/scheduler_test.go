@@ -147,6 +147,7 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 }
 
 func TestScheduleTicksRunOnce(t *testing.T) {
+	t.Parallel() // waits on whole-second ticks; own database and registry
 	eachDB(t, func(t *testing.T, url string) {
 		d := openDB(t, url)
 		r := &fakeRunner{delay: 50 * time.Millisecond}
@@ -202,6 +203,7 @@ func newMetricsFrom(t testing.TB, reg *prometheus.Registry) *metrics {
 }
 
 func TestLongRunSkipsTicks(t *testing.T) {
+	t.Parallel() // waits on whole-second ticks; own database and registry
 	eachDB(t, func(t *testing.T, url string) {
 		d := openDB(t, url)
 		r := &fakeRunner{delay: 2500 * time.Millisecond}
@@ -265,6 +267,7 @@ func assertNoOverlap(t testing.TB, runs []Run) {
 }
 
 func TestEnqueueRetriesFailures(t *testing.T) {
+	t.Parallel() // waits on whole-second ticks; own database and registry
 	eachDB(t, func(t *testing.T, url string) {
 		d := openDB(t, url)
 		// An enqueue-only scheduler (what `ghsync run --via-queue` uses).
@@ -319,6 +322,7 @@ func TestEnqueueRetriesFailures(t *testing.T) {
 }
 
 func TestUsageErrorsAreNotRetried(t *testing.T) {
+	t.Parallel() // waits on whole-second ticks; own database and registry
 	url := dbtest.SQLiteURL(t)
 	d := openDB(t, url)
 	r := runnerFunc(func(ctx context.Context, name string, ro jobs.RunOptions) (*jobs.Result, error) {
