@@ -35,7 +35,8 @@
 # (BENCH_FS=loop, when run as root with mkfs.ext4 and loop devices) the tree and every output
 # live on an ext4 file system made for the run (default mkfs.ext4 options, so with a journal;
 # a 2 GiB image in the scratch directory, loop-mounted, unmounted at the end); before each
-# timed run, untimed, the case's previous output is removed and `sync` run. With BENCH_FS=tmpdir
+# timed run, untimed, the case's previous output is removed and written back (syncfs of that
+# file system, fsync of its image). With BENCH_FS=tmpdir
 # (the fallback) the folders are in the scratch directory on $TMPDIR's file system, every
 # output is kept until the end, and the report says which file system it was. In both, before
 # each timed run the tree and the binary are read again (untimed): the VM's DAMON reclaim pages
@@ -52,7 +53,7 @@ while getopts "n:h" opt; do
 	case $opt in
 	n) RUNS=$OPTARG ;;
 	*)
-		sed -n '2,47p' "$0"
+		sed -n '2,48p' "$0"
 		exit 2
 		;;
 	esac
@@ -102,7 +103,7 @@ loop)
 	mkdir -p "$OUTDIR"
 	cp -a "$CACHE/tree" "$WORK/fs/tree"
 	TREE="$WORK/fs/tree"
-	FSDESC="ext4 made for the run (2 GiB loop image, mkfs.ext4 -i 4096: features $(dumpe2fs -h "$WORK/fs.img" 2>/dev/null | sed -n 's/^Filesystem features: *//p' | tr ' ' ',')); tree and outputs on it; before each run the case's earlier output removed + sync (untimed)"
+	FSDESC="ext4 made for the run (2 GiB loop image, mkfs.ext4 -i 4096: features $(dumpe2fs -h "$WORK/fs.img" 2>/dev/null | sed -n 's/^Filesystem features: *//p' | tr ' ' ',')); tree and outputs on it; before each run the case's earlier output removed + synced (syncfs of it, fsync of its image; untimed)"
 	;;
 tmpdir)
 	OUTDIR="$WORK/out"
@@ -126,12 +127,15 @@ warm() {
 }
 
 # fresh CASE RUN — untimed: on the run's own file system, remove the case's
-# earlier outputs and write everything back (sync), so that no run competes
-# with the previous one's write-back or deletions.
+# earlier outputs and write everything back (syncfs of that file system, then
+# fsync of its image: not a global sync, which would wait for every other
+# process's writes), so that no run competes with the previous one's
+# write-back or deletions.
 fresh() {
 	[[ $FS == loop ]] || return 0
 	rm -rf "$OUTDIR/$1-"*
-	sync
+	sync -f "$OUTDIR"
+	sync "$WORK/fs.img"
 }
 
 # run_case CASE RUN — one cold sync; prints "WALL RSS_KB CPU_S" (CPU = user + sys).
