@@ -45,7 +45,8 @@
 # Environment: RCLONE (rclone binary; default: rclone on PATH, e.g. Debian's package; the pinned
 # one of cold.sh: RCLONE=$(go env GOPATH)/bin/rclone after cold.sh installed it),
 # BENCH_LDFLAGS (go build -ldflags for ghsync), BENCH_CACHE (tree cache dir),
-# BENCH_KEEP=1 keeps the scratch directory, BENCH_FS=loop|tmpdir (above; default loop when possible).
+# BENCH_KEEP=1 keeps the scratch directory, BENCH_FS=loop|tmpdir (above; default loop when possible),
+# BENCH_CASES (a subset of the case names, e.g. "ghsync-file rclone-file ghsync-mem").
 set -euo pipefail
 
 RUNS=5
@@ -53,7 +54,7 @@ while getopts "n:h" opt; do
 	case $opt in
 	n) RUNS=$OPTARG ;;
 	*)
-		sed -n '2,48p' "$0"
+		sed -n '2,49p' "$0"
 		exit 2
 		;;
 	esac
@@ -202,6 +203,9 @@ check_summary() {
 
 mkdir -p "$WORK/logs"
 CASES=(ghsync-file ghsync-file-sidecar rclone-file ghsync-mem ghsync-s3 rclone-s3)
+if [[ -n ${BENCH_CASES:-} ]]; then
+	read -r -a CASES <<<"$BENCH_CASES"
+fi
 declare -A WALL RSS CPU DISK
 FAILED=0
 for ((run = 1; run <= RUNS; run++)); do
