@@ -15,11 +15,11 @@
 #   ghsync s3     ghsync sync dir:TREE s3://BUCKET/t/?…    (VersityGW, scripts/s3server.sh)
 #   rclone s3     rclone sync --checksum --transfers 16 TREE bench:BUCKET/t
 # (both S3 cases without AWS_CA_BUNDLE, which rclone v1.60 cannot combine with its own
-# transport; the server is plain HTTP on loopback) each into a fresh destination (outputs are kept until the end: deleting them between
-# runs makes the next runs' file creations slower on ext4). Every cold result is checked
-# (file or object count and bytes equal the tree's; without side files the folder must
-# hold exactly one file per object, no *.attrs at all). Wall time, user+sys CPU seconds
-# and peak RSS come from GNU time. Prints the medians, the ratios against the targets
+# transport; the server is plain HTTP on loopback) each into a fresh destination. Every cold
+# result is checked (file or object count and bytes equal the tree's; without side files the
+# folder must hold exactly one file per object, no *.attrs at all). Wall time, user+sys CPU
+# seconds and peak RSS come from GNU time. Prints the medians with min-max and every run's
+# wall and CPU, the ratios against the targets
 #   ghsync/rclone file wall <= 0.80 and peak RSS <= rclone's (the default, one file per object; the side-file
 #   variant reported beside it), ghsync mem wall <= 0.3 s, ghsync/rclone s3 wall <= 0.80
 # and writes bench/reposync/results-smallfiles-YYYY-MM-DD[-SUFFIX].txt (SUFFIX: $BENCH_SUFFIX, e.g. the
@@ -27,10 +27,26 @@
 # command runs under `flock $MEASURE_LOCK` (default /tmp/measure.lock; the wait is not timed),
 # so wall times come from GNU time (2 decimals). Exits 1 when a run failed.
 #
+# Where the folders live (BENCH_FS). On an ext4 without a journal (this project's VMs) a new
+# inode is not taken from those freed in the last ~30 s (ext4's recently_deleted(), checked
+# only without a journal), and every skipped one costs a lookup: after 10,000 deletions — this
+# bench's, or any go build's or test's on the machine — creating 10,000 files takes 5-10 s of
+# system CPU instead of 0.5 s, so per-run times swung 0.65-3.88 s. Hence, by default
+# (BENCH_FS=loop, when run as root with mkfs.ext4 and loop devices) the tree and every output
+# live on an ext4 file system made for the run (default mkfs.ext4 options, so with a journal;
+# a 2 GiB image in the scratch directory, loop-mounted, unmounted at the end); before each
+# timed run, untimed, the case's previous output is removed and written back (syncfs of that
+# file system, fsync of its image). With BENCH_FS=tmpdir
+# (the fallback) the folders are in the scratch directory on $TMPDIR's file system, every
+# output is kept until the end, and the report says which file system it was. In both, before
+# each timed run the tree and the binary are read again (untimed): the VM's DAMON reclaim pages
+# out page cache untouched for about a minute.
+#
 # Environment: RCLONE (rclone binary; default: rclone on PATH, e.g. Debian's package; the pinned
 # one of cold.sh: RCLONE=$(go env GOPATH)/bin/rclone after cold.sh installed it),
 # BENCH_LDFLAGS (go build -ldflags for ghsync), BENCH_CACHE (tree cache dir),
-# BENCH_KEEP=1 keeps the scratch directory.
+# BENCH_KEEP=1 keeps the scratch directory, BENCH_FS=loop|tmpdir (above; default loop when possible),
+# BENCH_CASES (a subset of the case names, e.g. "ghsync-file rclone-file ghsync-mem").
 set -euo pipefail
 
 RUNS=5
@@ -38,7 +54,7 @@ while getopts "n:h" opt; do
 	case $opt in
 	n) RUNS=$OPTARG ;;
 	*)
-		sed -n '2,33p' "$0"
+		sed -n '2,49p' "$0"
 		exit 2
 		;;
 	esac
@@ -53,7 +69,14 @@ CACHE="${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ghsync-bench/smalltree}"
 SMALL=10000
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/ghsync-bench-small.XXXXXX")"
 
-trap cleanup EXIT
+# unmount — unmount the run's own file system (BENCH_FS=loop) before cleanup removes WORK.
+unmount() {
+	if [[ -n ${LOOPFS:-} ]]; then
+		umount "$LOOPFS" || umount -l "$LOOPFS" || true
+		LOOPFS=
+	fi
+}
+trap 'unmount; cleanup' EXIT
 trap 'exit 130' INT TERM
 
 LOAD0="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -61,24 +84,69 @@ need_time
 need_rclone
 command -v aws >/dev/null || die "the aws CLI is not installed"
 make_small_tree "$CACHE" "$SMALL" 100 "d%02d" "f%04d.txt"
-TREE="$CACHE/tree"
-read -r TREE_FILES TREE_BYTES < <(tree_stats "$TREE")
-echo "bench: tree $TREE: $TREE_FILES files, $TREE_BYTES bytes; warming the page cache" >&2
-find "$TREE" -type f -print0 | xargs -0 cat >/dev/null
 GHSYNC="$WORK/ghsync"
+GHSYNC_DESC="$(ghsync_desc)" # the revision built, read before the build (not at the end)
 build_ghsync "$GHSYNC"
+FS=${BENCH_FS:-}
+if [[ -z $FS ]]; then
+	FS=tmpdir
+	[[ $(id -u) == 0 ]] && command -v mkfs.ext4 >/dev/null && command -v losetup >/dev/null && FS=loop
+fi
+case $FS in
+loop)
+	# A file system of the run's own: the tree and every output on it (see the header).
+	truncate -s 2G "$WORK/fs.img"
+	mkfs.ext4 -q -F -i 4096 "$WORK/fs.img" || die "mkfs.ext4 failed"
+	mkdir -p "$WORK/fs"
+	mount -o loop "$WORK/fs.img" "$WORK/fs" || die "mount -o loop failed (BENCH_FS=tmpdir runs without it)"
+	LOOPFS="$WORK/fs"
+	OUTDIR="$WORK/fs/out"
+	mkdir -p "$OUTDIR"
+	cp -a "$CACHE/tree" "$WORK/fs/tree"
+	TREE="$WORK/fs/tree"
+	FSDESC="ext4 made for the run (2 GiB loop image, mkfs.ext4 -i 4096: features $(dumpe2fs -h "$WORK/fs.img" 2>/dev/null | sed -n 's/^Filesystem features: *//p' | tr ' ' ',')); tree and outputs on it; before each run the case's earlier output removed + synced (syncfs of it, fsync of its image; untimed)"
+	;;
+tmpdir)
+	OUTDIR="$WORK/out"
+	mkdir -p "$OUTDIR"
+	TREE="$CACHE/tree"
+	FSDESC="$(stat -f -c %T "$WORK") at $WORK ($(findmnt -n -o SOURCE,OPTIONS --target "$WORK" 2>/dev/null || echo '?')); outputs kept until the end"
+	;;
+*) die "BENCH_FS must be loop or tmpdir (got '$FS')" ;;
+esac
+read -r TREE_FILES TREE_BYTES < <(tree_stats "$TREE")
+echo "bench: tree $TREE: $TREE_FILES files, $TREE_BYTES bytes; destination: $FSDESC" >&2
 start_s3
 
 rclone_s3_remote
+
+# warm — read the tree and both binaries (untimed), so that no run pays for
+# pages the VM's reclaim dropped since the last one.
+warm() {
+	find "$TREE" -type f -print0 | xargs -0 cat >/dev/null
+	cat "$GHSYNC" "$RCLONE" >/dev/null
+}
+
+# fresh CASE RUN — untimed: on the run's own file system, remove the case's
+# earlier outputs and write everything back (syncfs of that file system, then
+# fsync of its image: not a global sync, which would wait for every other
+# process's writes), so that no run competes with the previous one's
+# write-back or deletions.
+fresh() {
+	[[ $FS == loop ]] || return 0
+	rm -rf "$OUTDIR/$1-"*
+	sync -f "$OUTDIR"
+	sync "$WORK/fs.img"
+}
 
 # run_case CASE RUN — one cold sync; prints "WALL RSS_KB CPU_S" (CPU = user + sys).
 run_case() {
 	local c=$1 run=$2 log="$WORK/logs/$1-$2.log" tf="$WORK/logs/$1-$2.time" rc=0
 	local cmd
 	case $c in
-	ghsync-file) cmd=("$GHSYNC" sync "dir:$TREE" "file://$WORK/out/$c-$run" --json) ;;
-	ghsync-file-sidecar) cmd=("$GHSYNC" sync "dir:$TREE" "file://$WORK/out/$c-$run?metadata=sidecar" --json) ;;
-	rclone-file) cmd=("$RCLONE" sync --checksum --transfers 16 "$TREE" "$WORK/out/$c-$run") ;;
+	ghsync-file) cmd=("$GHSYNC" sync "dir:$TREE" "file://$OUTDIR/$c-$run" --json) ;;
+	ghsync-file-sidecar) cmd=("$GHSYNC" sync "dir:$TREE" "file://$OUTDIR/$c-$run?metadata=sidecar" --json) ;;
+	rclone-file) cmd=("$RCLONE" sync --checksum --transfers 16 "$TREE" "$OUTDIR/$c-$run") ;;
 	ghsync-mem) cmd=("$GHSYNC" sync "dir:$TREE" "mem://" --json) ;;
 	ghsync-s3)
 		make_bucket "gh-$run"
@@ -89,6 +157,8 @@ run_case() {
 		cmd=(env -u AWS_CA_BUNDLE "$RCLONE" sync --checksum --transfers 16 "$TREE" "bench:rc-$run/t")
 		;;
 	esac
+	fresh "$c" "$run"
+	warm
 	# Under the shared measurement lock (not timed: GNU time runs inside it).
 	flock "${MEASURE_LOCK:-/tmp/measure.lock}" /usr/bin/time -f '%e %M %U %S' -o "$tf" "${cmd[@]}" >"$log" 2>&1 || rc=$?
 	[[ $rc == 0 ]] || return $rc
@@ -102,17 +172,18 @@ check_case() {
 	local c=$1 run=$2 n b
 	case $c in
 	*-file)
-		read -r n b < <(find "$WORK/out/$c-$run" -type f ! -path '*/.ghsync/*' -printf '%s\n' |
+		read -r n b < <(find "$OUTDIR/$c-$run" -type f ! -path '*/.ghsync/*' -printf '%s\n' |
 			awk '{n++; b+=$1} END {printf "%d %d\n", n, b}')
 		;;
 	ghsync-file-sidecar)
-		read -r n b < <(find "$WORK/out/$c-$run" -type f ! -name '*.attrs' ! -path '*/.ghsync/*' -printf '%s\n' |
+		read -r n b < <(find "$OUTDIR/$c-$run" -type f ! -name '*.attrs' ! -path '*/.ghsync/*' -printf '%s\n' |
 			awk '{n++; b+=$1} END {printf "%d %d\n", n, b}')
 		;;
 	ghsync-mem) return 0 ;; # gone with the process; its summary is checked instead
 	ghsync-s3) read -r n b < <(count_objects "gh-$run" t) ;;
 	rclone-s3) read -r n b < <(count_objects "rc-$run" t) ;;
 	esac
+	[[ $c == *-file* ]] && DISK[$c]+="$(du -sk "$OUTDIR/$c-$run" | cut -f1) "
 	if [[ $n != "$TREE_FILES" || $b != "$TREE_BYTES" ]]; then
 		echo "bench: $c run $run left $n files / $b bytes; want $TREE_FILES / $TREE_BYTES" >&2
 		return 1
@@ -130,9 +201,12 @@ check_summary() {
 	fi
 }
 
-mkdir -p "$WORK/logs" "$WORK/out"
+mkdir -p "$WORK/logs"
 CASES=(ghsync-file ghsync-file-sidecar rclone-file ghsync-mem ghsync-s3 rclone-s3)
-declare -A WALL RSS CPU
+if [[ -n ${BENCH_CASES:-} ]]; then
+	read -r -a CASES <<<"$BENCH_CASES"
+fi
+declare -A WALL RSS CPU DISK
 FAILED=0
 for ((run = 1; run <= RUNS; run++)); do
 	off=$(((run - 1) % ${#CASES[@]}))
@@ -154,20 +228,31 @@ for ((run = 1; run <= RUNS; run++)); do
 	done
 done
 
+# minmax V... — "MIN-MAX" of the numbers given ("-" when none, FAIL when one is not a number).
+minmax() {
+	[[ $# == 0 ]] && {
+		echo "-"
+		return
+	}
+	printf '%s\n' "$@" | awk '!/^[0-9.]+$/ {bad=1} {if (NR==1 || $1<lo) lo=$1; if (NR==1 || $1>hi) hi=$1}
+		END {if (bad) print "FAIL"; else printf "%.2f-%.2f\n", lo, hi}'
+}
+
 report() {
 	local c gf gn rf gm gs rs gfr gnr rfr
 	echo "# repo-sync small-files benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "machine: $(machine_info); load average $LOAD0 at start, $(cut -d' ' -f1-3 /proc/loadavg) at end"
 	echo "tree:    $TREE_FILES files, $TREE_BYTES bytes (1-640 bytes each, 100 folders); S3: VersityGW (scripts/s3server.sh) on loopback"
-	echo "tools:   ghsync $(ghsync_desc) (default flags: --concurrency 16), $("$RCLONE" version 2>/dev/null | sed -n 1p) (sync --checksum --transfers 16)"
-	echo "runs:    $RUNS each, order rotating; medians; per-run wall seconds in brackets"
+	echo "tools:   ghsync $GHSYNC_DESC (default flags: --concurrency 16), $("$RCLONE" version 2>/dev/null | sed -n 1p) (sync --checksum --transfers 16)"
+	echo "dest:    $FSDESC"
+	echo "runs:    $RUNS each, order rotating; medians (min-max); per-run wall and CPU seconds in brackets"
 	echo
-	printf '%-21s %8s %9s %8s   %s\n' case "wall(s)" "RSS(KB)" "cpu(s)" "wall per run"
+	printf '%-21s %8s %13s %9s %8s   %s\n' case "wall(s)" "min-max" "RSS(KB)" "cpu(s)" "per run: wall / cpu (user+sys) seconds"
 	for c in "${CASES[@]}"; do
 		# shellcheck disable=SC2086
-		printf '%-21s %8s %9s %8s   [%s]\n' "$c" "$(median ${WALL[$c]:-})" \
+		printf '%-21s %8s %13s %9s %8s   [%s] / [%s]\n' "$c" "$(median ${WALL[$c]:-})" "$(minmax ${WALL[$c]:-})" \
 			"$(median ${RSS[$c]:-} | awk '/^[0-9.]+$/ {printf "%.0f\n", $1; next} {print}')" \
-			"$(median ${CPU[$c]:-})" "${WALL[$c]:-}"
+			"$(median ${CPU[$c]:-})" "${WALL[$c]:-}" "${CPU[$c]:-}"
 	done
 	# shellcheck disable=SC2086
 	{
@@ -191,6 +276,8 @@ report() {
 		grep -v '^time=' "$WORK/logs/ghsync-s3-1.log" | jq -c '{new, bytes_uploaded, store_requests, duration_ms}' 2>/dev/null ||
 			echo "(no JSON summary)"
 	fi
+	# shellcheck disable=SC2086
+	echo "disk  KB used by one output (du -sk, median): ghsync file $(median ${DISK[ghsync-file]:-} | cut -d. -f1), ghsync file-sidecar $(median ${DISK[ghsync-file-sidecar]:-} | cut -d. -f1), rclone file $(median ${DISK[rclone-file]:-} | cut -d. -f1)"
 	[[ $FAILED == 0 ]] || echo "SOME RUNS FAILED (see above)"
 }
 

@@ -3,7 +3,6 @@
 package store
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -15,19 +14,17 @@ import (
 // errNotDir is the error for a path through a file where a directory was expected.
 var errNotDir error = syscall.ENOTDIR
 
-// setAttrs stores a as f's extended attribute xattrName.
+// setAttrs stores a as f's extended attribute xattrName, in the compact
+// encoding (fileattrs.go).
 func setAttrs(f *os.File, a fileAttrs) error {
-	data, err := json.Marshal(a)
-	if err != nil {
-		return err
-	}
-	if err := unix.Fsetxattr(int(f.Fd()), xattrName, data, 0); err != nil {
+	if err := unix.Fsetxattr(int(f.Fd()), xattrName, encodeAttrs(a), 0); err != nil {
 		return fmt.Errorf("fsetxattr %s: %w", xattrName, err)
 	}
 	return nil
 }
 
-// getAttrs reads f's extended attribute xattrName; ok is false when it has none.
+// getAttrs reads f's extended attribute xattrName (either encoding, see
+// fileattrs.go); ok is false when it has none or it cannot be read.
 func getAttrs(f *os.File) (a fileAttrs, ok bool) {
 	buf := make([]byte, 1024)
 	for {
@@ -39,7 +36,8 @@ func getAttrs(f *os.File) (a fileAttrs, ok bool) {
 		if err != nil {
 			return a, false
 		}
-		return a, json.Unmarshal(buf[:n], &a) == nil
+		a, err = decodeAttrs(buf[:n])
+		return a, err == nil
 	}
 }
 
