@@ -42,21 +42,19 @@ type applier struct {
 	// uploads that is a stretch of it is fetched without a copy.
 	listing []source.Entry
 	fence   map[string]string // Plan.fence
-	created []touch           // keys this run created (If-None-Match), for keepCreated
 }
 
 // apply uploads, adopts and deletes as planned, returning the objects the
 // new manifest must list. Every upload is fenced (fence.go). Deletes run
 // only after every upload succeeded, except those blocking an upload where
 // a key cannot be both an object and a prefix (blockingDeletes), which run
-// first. The keys it created are left in p.created, also on error.
+// first.
 // The returned objects start with p.Keep, which apply takes over (p.Keep
 // is nil afterwards: the objects are not held twice).
 func apply(ctx context.Context, o *Options, p *Plan, s *Summary) ([]ManifestObject, error) {
 	objs := slices.Grow(p.Keep, len(p.Uploads)+len(p.Adopt))
 	p.Keep = nil
 	a := &applier{o: o, s: s, objs: objs, listing: p.listing, fence: p.fence}
-	defer func() { p.created = a.created }()
 	first, deletes := blockingDeletes(o.Bucket, p)
 	if err := a.delete(ctx, first); err != nil {
 		return nil, err
@@ -257,11 +255,6 @@ func (a *applier) put(ctx context.Context, it Item, r io.Reader) error {
 	}
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", it.Key, err)
-	}
-	if opts.IfNoneMatch {
-		a.mu.Lock()
-		a.created = append(a.created, touch{it.Key, it.Path})
-		a.mu.Unlock()
 	}
 	a.record(it, obj.ETag, false)
 	return nil

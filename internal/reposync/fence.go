@@ -96,21 +96,39 @@ func blockingDeletes(b *store.Bucket, p *Plan) (first, rest []string) {
 	return first, rest
 }
 
-// keepCreated records the keys a failed run created (with If-None-Match)
-// as placeholders in the current manifest when it does not already name
-// them: another run may have committed since this run's intent, and its
-// manifest does not know this run's objects. The write is conditional like
-// every manifest write (a run that commits meanwhile makes it read again,
-// up to three times); it clears the commit, so the next run plans in full,
-// lists the store and deletes, adopts or replaces them. Best effort: a
-// failure is logged, and leaves the objects unmanaged (never a false record).
-func keepCreated(ctx context.Context, o *Options, src string, created []touch) {
+// keepCreated records the keys a failed run may have created (its
+// If-None-Match uploads: p's uploads with no known ETag, and adoptions) as
+// placeholders in the current manifest when it is no longer this run's
+// intent (intentETag) and does not name them: another run committed since,
+// and its manifest does not know this run's objects. The write is
+// conditional like every manifest write (a run that commits meanwhile makes
+// it read again, up to three times); it records no commit, so the next run
+// plans in full, lists the store and deletes, adopts or replaces them. A key
+// the run did not create after all is only looked at again. Best effort: a
+// failure is logged and leaves the objects unmanaged, never a false record.
+// While the manifest is still the intent (one HEAD tells), it does nothing.
+func keepCreated(ctx context.Context, o *Options, src, intentETag string, p *Plan) {
+	ctx = context.WithoutCancel(ctx)
+	if st, err := o.Bucket.Stat(ctx, o.ManifestKey); err == nil && intentETag != "" && st.ETag == intentETag {
+		return // the intent names every key this run touched
+	}
+	var created []touch
+	for _, it := range p.Uploads {
+		if _, known := p.fence[it.Key]; !known && it.existing == nil {
+			created = append(created, touch{it.Key, it.Path})
+		}
+	}
+	for _, it := range p.Adopt { // an object gone by its Stat is created
+		created = append(created, touch{it.Key, it.Path})
+	}
 	if len(created) == 0 {
 		return
 	}
-	ctx = context.WithoutCancel(ctx)
 	for range 3 {
 		cur, err := readManifest(ctx, o.Bucket, o.ManifestKey)
+		if err == nil && allPending(cur, created) {
+			return
+		}
 		if err == nil {
 			err = cur.load(ctx, o.Bucket, o.ManifestKey)
 		}
@@ -144,7 +162,7 @@ func keepCreated(ctx context.Context, o *Options, src string, created []touch) {
 		}
 		_, err = writeIntent(ctx, o, cur, &plan, src)
 		if err == nil {
-			o.Logger.Warn("recorded the keys this failed run created as placeholders in the current manifest", "keys", len(plan.Uploads))
+			o.Logger.Warn("another run committed while this one failed: the keys this run may have created are recorded as placeholders in its manifest; the next run reconciles them", "keys", len(plan.Uploads))
 			return
 		}
 		if !errors.Is(err, ErrConcurrentRun) {
@@ -170,4 +188,22 @@ func archiveCondition(ctx context.Context, o *Options, old ManifestObject, key s
 		return store.PutOptions{IfNoneMatch: true}, nil
 	}
 	return store.PutOptions{}, fmt.Errorf("check archive %s: %w", key, err)
+}
+
+// allPending reports whether a sharded root lists every created key as
+// pending, which needs no shard read.
+func allPending(cur manifestState, created []touch) bool {
+	if cur.m == nil || len(cur.m.Pending) == 0 {
+		return false
+	}
+	pending := make(map[string]bool, len(cur.m.Pending))
+	for _, p := range cur.m.Pending {
+		pending[p.Key] = true
+	}
+	for _, t := range created {
+		if !pending[t.key] {
+			return false
+		}
+	}
+	return true
 }

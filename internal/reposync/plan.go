@@ -63,8 +63,7 @@ type Plan struct {
 	// fence maps an upload's key to the ETag it must replace (If-Match);
 	// an upload whose key is absent here and that has no existing object
 	// is a create (If-None-Match). See fence.go.
-	fence   map[string]string
-	created []touch // keys apply created, for keepCreated
+	fence map[string]string
 }
 
 // Skips counts the source paths a run left out, by reason.
