@@ -41,16 +41,24 @@ type applier struct {
 	// listing is the source listing the items point into: a run of
 	// uploads that is a stretch of it is fetched without a copy.
 	listing []source.Entry
+	fence   map[string]string // Plan.fence
 }
 
 // apply uploads, adopts and deletes as planned, returning the objects the
-// new manifest must list. Deletes run only after every upload succeeded.
+// new manifest must list. Every upload is fenced (fence.go). Deletes run
+// only after every upload succeeded, except those blocking an upload where
+// a key cannot be both an object and a prefix (blockingDeletes), which run
+// first.
 // The returned objects start with p.Keep, which apply takes over (p.Keep
 // is nil afterwards: the objects are not held twice).
 func apply(ctx context.Context, o *Options, p *Plan, s *Summary) ([]ManifestObject, error) {
 	objs := slices.Grow(p.Keep, len(p.Uploads)+len(p.Adopt))
 	p.Keep = nil
-	a := &applier{o: o, s: s, objs: objs, listing: p.listing}
+	a := &applier{o: o, s: s, objs: objs, listing: p.listing, fence: p.fence}
+	first, deletes := blockingDeletes(o.Bucket, p)
+	if err := a.delete(ctx, first); err != nil {
+		return nil, err
+	}
 	rest, err := a.adopt(ctx, p.Adopt)
 	if err != nil {
 		return nil, err
@@ -63,20 +71,29 @@ func apply(ctx context.Context, o *Options, p *Plan, s *Summary) ([]ManifestObje
 	if err := a.upload(ctx, uploads); err != nil {
 		return nil, err
 	}
-	if len(p.Deletes) > 0 {
-		if err := o.Bucket.Delete(ctx, p.Deletes); err != nil {
-			return nil, fmt.Errorf("delete %d objects: %w", len(p.Deletes), err)
-		}
-		s.Deleted = len(p.Deletes)
-		for _, k := range p.Deletes {
-			addPath(&s.Paths.Deleted, k)
-		}
-		s.Keys = append(s.Keys, p.Deletes...)
+	if err := a.delete(ctx, deletes); err != nil {
+		return nil, err
 	}
 	if s.BytesDownloaded == 0 {
 		s.BytesDownloaded = a.readIn.Load()
 	}
 	return a.objs, nil
+}
+
+// delete removes keys and counts them in the summary.
+func (a *applier) delete(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if err := a.o.Bucket.Delete(ctx, keys); err != nil {
+		return fmt.Errorf("delete %d objects: %w", len(keys), err)
+	}
+	a.s.Deleted += len(keys)
+	for _, k := range keys {
+		addPath(&a.s.Paths.Deleted, k)
+	}
+	a.s.Keys = append(a.s.Keys, keys...)
+	return nil
 }
 
 // adopt checks objects that already exist with the right size: recorded
@@ -209,8 +226,9 @@ func byContentPath(x, y Item) int { return strings.Compare(x.Content.Path, y.Con
 
 // put writes one object (or adopts it when its MD5 matches).
 func (a *applier) put(ctx context.Context, it Item, r io.Reader) error {
-	opts := store.PutOptions{ContentType: it.ContentType, CacheControl: it.CacheControl, Size: it.Size(),
-		Metadata: map[string]string{MetaBlob: it.Blob()}}
+	opts := a.condition(it) // fence.go
+	opts.ContentType, opts.CacheControl, opts.Size = it.ContentType, it.CacheControl, it.Size()
+	opts.Metadata = map[string]string{MetaBlob: it.Blob()}
 	if it.link {
 		opts.Metadata[MetaSymlink] = "true"
 		opts.Size = int64(len(it.LinkTarget()))
@@ -232,6 +250,9 @@ func (a *applier) put(ctx context.Context, it Item, r io.Reader) error {
 		r = bytes.NewReader(body)
 	}
 	obj, err := a.o.Bucket.Put(ctx, it.Key, r, opts)
+	if errors.Is(err, store.ErrPreconditionFailed) {
+		return errKeyChanged(it.Key, err)
+	}
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", it.Key, err)
 	}

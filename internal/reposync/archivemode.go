@@ -5,6 +5,7 @@ import (
 	"archive/zip"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -61,7 +62,11 @@ func runArchive(ctx context.Context, o *Options, s *Summary, rev source.Revision
 	// The archive key is overwritten in place and old keys deleted: record
 	// them as unknown first, so a run failing after the overwrite leaves no
 	// manifest claiming the old commit's archive (intent.go).
-	prev, err := writeIntent(ctx, o, prev, &Plan{Uploads: []Item{it}, Deletes: deletes}, s.Source)
+	cond, err := archiveCondition(ctx, o, old[key], key) // fence.go
+	if err != nil {
+		return err
+	}
+	prev, err = writeIntent(ctx, o, prev, &Plan{Uploads: []Item{it}, Deletes: deletes}, s.Source)
 	if err != nil {
 		return err
 	}
@@ -70,8 +75,11 @@ func runArchive(ctx context.Context, o *Options, s *Summary, rev source.Revision
 		return fmt.Errorf("archive %s: %w", s.Source, err)
 	}
 	defer body.Close()
-	obj, err := o.Bucket.Put(ctx, key, body, store.PutOptions{ContentType: it.ContentType, Size: -1,
-		Metadata: map[string]string{"ghsync-commit": rev.Commit}})
+	cond.ContentType, cond.Size, cond.Metadata = it.ContentType, -1, map[string]string{"ghsync-commit": rev.Commit}
+	obj, err := o.Bucket.Put(ctx, key, body, cond)
+	if errors.Is(err, store.ErrPreconditionFailed) {
+		return errKeyChanged(key, err)
+	}
 	if err != nil {
 		return fmt.Errorf("upload archive %s: %w", key, err)
 	}

@@ -96,6 +96,7 @@ func runDelta(ctx context.Context, o *Options, s *Summary, prev manifestState, r
 		case ok:
 			it.Kind = KindModified
 			removed[it.Key] = true
+			plan.fenceOn(it.Key, known[j].ETag) // fence.go: the manifest's ETag
 		default:
 			it.Kind = KindNew
 		}
@@ -125,10 +126,12 @@ func runDelta(ctx context.Context, o *Options, s *Summary, prev manifestState, r
 	}
 	objs, err := apply(ctx, o, plan, s)
 	if err != nil {
+		keepCreated(ctx, o, s.Source, sub.etag, plan) // fence.go
 		return true, err
 	}
 	newRefs, err := writeDeltaShards(ctx, o, refs, read, removed, objs, shardOf)
 	if err != nil {
+		keepCreated(ctx, o, s.Source, sub.etag, plan)
 		return true, err
 	}
 	m := &Manifest{Version: ShardedManifestVersion, Job: o.Job, Owner: o.Owner, Source: s.Source, Ref: rev.Ref, Commit: rev.Commit,
@@ -136,6 +139,7 @@ func runDelta(ctx context.Context, o *Options, s *Summary, prev manifestState, r
 		Skips: prev.m.Skips, SkippedPaths: prev.m.SkippedPaths, Count: prev.m.Count - len(removed) + len(objs), Shards: newRefs}
 	etag, err := putShardedRoot(ctx, o, sub, m)
 	if err != nil {
+		keepCreated(ctx, o, s.Source, sub.etag, plan)
 		return true, err
 	}
 	dropShards(ctx, o, refs, newRefs)

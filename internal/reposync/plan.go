@@ -60,6 +60,10 @@ type Plan struct {
 	Unmanaged int              // objects under the prefix that ghsync does not manage and leaves alone
 
 	listing []source.Entry // the source listing the items' Content points into
+	// fence maps an upload's key to the ETag it must replace (If-Match);
+	// an upload whose key is absent here and that has no existing object
+	// is a create (If-None-Match). See fence.go.
+	fence map[string]string
 }
 
 // Skips counts the source paths a run left out, by reason.
@@ -133,6 +137,9 @@ func makePlan(in planInput) (*Plan, error) {
 			// recorded ETag: builds before the body checks could store a
 			// download cut short and record its ETag.
 			if in.listing != nil && (!listed || obj.ETag != old.ETag || obj.Size != old.Size) {
+				if listed {
+					p.fenceOn(it.Key, obj.ETag)
+				}
 				it.Kind = KindRepair
 				p.Uploads = append(p.Uploads, it)
 				return
@@ -142,6 +149,12 @@ func makePlan(in planInput) (*Plan, error) {
 			}
 			p.Keep = append(p.Keep, old)
 		case isManaged:
+			switch {
+			case listed:
+				p.fenceOn(it.Key, obj.ETag)
+			case in.listing == nil:
+				p.fenceOn(it.Key, old.ETag)
+			}
 			it.Kind = KindModified
 			p.Uploads = append(p.Uploads, it)
 		case listed && obj.Size == it.Size():
@@ -149,6 +162,9 @@ func makePlan(in planInput) (*Plan, error) {
 			it.existing = &obj
 			p.Adopt = append(p.Adopt, it)
 		default:
+			if listed { // an object of another size: replaced, as long as it is what the listing saw
+				p.fenceOn(it.Key, obj.ETag)
+			}
 			it.Kind = KindNew
 			p.Uploads = append(p.Uploads, it)
 		}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ghsync/ghsync/internal/reposync/source"
 )
 
 // garbageShards returns the shard keys in the store that the manifest does
@@ -42,11 +44,15 @@ func TestShardGarbageCollectedAfterGracePeriod(t *testing.T) {
 			tb.run(t, sharded)
 
 			// Two overlapping runs: the inner one commits, the outer one
-			// loses after writing its shards.
+			// loses after writing its shards. (The inner one runs once the
+			// outer one has uploaded: before, it would rewrite the outer
+			// one's keys, and the outer one would stop at its first fenced
+			// upload, writing no shard.)
 			tb.src.set("d00/f0001.txt", "changed by both")
 			tb.src.set("d01/f0055.txt", "changed by both")
-			rs := &raceSource{memSource: tb.src}
+			rs := &raceAfterFetch{memSource: tb.src}
 			rs.inner = func() {
+				tb.src.set("d00/f0002.txt", "changed by the inner run") // its shard then differs from the outer run's
 				if _, err := tb.tryRun(t, sharded); err != nil {
 					t.Errorf("inner run: %v", err)
 				}
@@ -110,4 +116,21 @@ func TestShardCollectionOnlyOnCommit(t *testing.T) {
 	if !s.UpToDate || s.StoreRequests["list"] != 0 || s.StoreRequests["get"] != 1 {
 		t.Fatalf("no-change run: up to date %v, requests %v", s.UpToDate, s.StoreRequests)
 	}
+}
+
+// raceAfterFetch runs a whole other sync once the outer one has fetched
+// and uploaded everything.
+type raceAfterFetch struct {
+	*memSource
+	inner func()
+	once  bool
+}
+
+func (r *raceAfterFetch) Fetch(ctx context.Context, es []source.Entry, c int, fn source.FetchFunc) error {
+	err := r.memSource.Fetch(ctx, es, c, fn)
+	if !r.once {
+		r.once = true
+		r.inner()
+	}
+	return err
 }

@@ -138,6 +138,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	objs, err := apply(ctx, &o, plan, s)
 	if err != nil {
+		keepCreated(ctx, &o, s.Source, prev.etag, plan) // fence.go
 		return s, err
 	}
 	if !plan.Changed() && prev.m != nil && prev.m.Commit == rev.Commit && prev.m.ETag == rev.ETag && prev.m.Settings == settings && !o.recordsOwner(prev) &&
@@ -155,6 +156,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	committed, err := writeManifest(ctx, &o, prev, m)
 	if err != nil {
+		keepCreated(ctx, &o, s.Source, prev.etag, plan)
 		return s, err
 	}
 	collectShards(ctx, &o, committed) // shardgc.go

@@ -93,30 +93,33 @@ func (d *fileDriver) path(key string) string {
 
 func (d *fileDriver) lock(ctx context.Context) (func(), error) { return lockDir(ctx, d.dir) }
 
+// put writes the object. A conditional write takes no lock on the bucket:
+// IfNoneMatch writes the temporary file and moves it to its name only if
+// nothing is there (osfile.RenameNoReplace: EEXIST is the condition
+// failing); IfMatch holds an flock on the object's current file (lockFile,
+// one key), checks its ETag and renames the new file over it.
 func (d *fileDriver) put(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {
-	if o.IfMatch == "" && !o.IfNoneMatch {
-		return d.write(key, r, o)
+	switch {
+	case o.IfNoneMatch && d.sidecar: // write puts the side file first: check before
+		return d.putLocked(ctx, key, r, o)
+	case o.IfMatch == "":
+		return d.write(key, r, o) // IfNoneMatch is enforced by write's move into place
 	}
-	unlock, err := d.lock(ctx)
+	unlock, fi, err := lockFile(ctx, d.path(key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return Object{}, conditionHolds(o, false, "")
+	}
 	if err != nil {
 		return Object{}, err
 	}
 	defer unlock()
 	d.b.stats.add(KindHead, 1)
-	fi, err := os.Stat(d.path(key))
-	exists := err == nil && fi.Mode().IsRegular()
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return Object{}, fmt.Errorf("check condition: %w", err)
-	}
-	var etag string
-	if exists {
-		etag = synthETag(fi.ModTime(), fi.Size())
-	}
-	if err := conditionHolds(o, exists, etag); err != nil {
+	etag := synthETag(fi.ModTime(), fi.Size())
+	if err := conditionHolds(o, true, etag); err != nil {
 		return Object{}, err
 	}
 	obj, err := d.write(key, r, o)
-	if err != nil || !exists || normETag(obj.ETag) != normETag(etag) {
+	if err != nil || normETag(obj.ETag) != normETag(etag) {
 		return obj, err
 	}
 	// A same-size rewrite within one timestamp tick would keep the ETag and
@@ -127,6 +130,25 @@ func (d *fileDriver) put(ctx context.Context, key string, r io.Reader, o PutOpti
 	}
 	obj.ModTime, obj.ETag = mt, synthETag(mt, obj.Size)
 	return obj, nil
+}
+
+// putLocked is an IfNoneMatch write under an flock on the bucket directory:
+// the check and the write are one step for every conditional writer.
+func (d *fileDriver) putLocked(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error) {
+	unlock, err := d.lock(ctx)
+	if err != nil {
+		return Object{}, err
+	}
+	defer unlock()
+	d.b.stats.add(KindHead, 1)
+	fi, err := os.Stat(d.path(key))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return Object{}, fmt.Errorf("check condition: %w", err)
+	}
+	if err == nil && fi.Mode().IsRegular() {
+		return Object{}, conditionHolds(o, true, synthETag(fi.ModTime(), fi.Size()))
+	}
+	return d.write(key, r, o)
 }
 
 // write writes the body to a temporary file beside the final name, sets the
@@ -191,7 +213,15 @@ func (d *fileDriver) write(key string, r io.Reader, o PutOptions) (Object, error
 	if err := f.Close(); err != nil {
 		return Object{}, fmt.Errorf("close %s: %w", tmp, err)
 	}
-	created, err := osfile.Rename(tmp, final)
+	created, err := place(tmp, final, o.IfNoneMatch)
+	if err != nil && clearEmptyFolder(final) { // what deletes left of a folder that is now a file
+		created, err = place(tmp, final, o.IfNoneMatch)
+	}
+	if errors.Is(err, fs.ErrExist) && o.IfNoneMatch {
+		if fi, serr := os.Lstat(final); serr != nil || !fi.IsDir() {
+			return Object{}, fmt.Errorf("%w: object exists", ErrPreconditionFailed)
+		}
+	}
 	if err != nil {
 		return Object{}, fmt.Errorf("rename into place: %w", err)
 	}
@@ -210,6 +240,43 @@ func (d *fileDriver) write(key string, r io.Reader, o PutOptions) (Object, error
 	return Object{Key: key, Size: size, ETag: synthETag(fi.ModTime(), size), Metadata: md,
 		ContentType: o.ContentType, CacheControl: o.CacheControl, ContentEncoding: o.ContentEncoding,
 		ModTime: fi.ModTime()}, nil
+}
+
+// place moves the written temporary file to its name: only if nothing is
+// there with noReplace (the error then matches fs.ErrExist), else replacing
+// a file; created reports that no file was replaced.
+func place(tmp, final string, noReplace bool) (created bool, err error) {
+	if noReplace {
+		return true, osfile.RenameNoReplace(tmp, final)
+	}
+	return osfile.Rename(tmp, final)
+}
+
+// clearEmptyFolder removes the folder at path if it holds no file (only
+// empty folders, as deleting a folder's objects leaves it), folder by
+// folder with rmdir, so a file another writer adds meanwhile is never
+// removed. It reports whether a folder was removed.
+func clearEmptyFolder(path string) bool {
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.IsDir() {
+		return false
+	}
+	var dirs []string
+	if filepath.WalkDir(path, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || !e.IsDir() {
+			return errors.New("not empty")
+		}
+		dirs = append(dirs, p)
+		return nil
+	}) != nil {
+		return false
+	}
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if os.Remove(dirs[i]) != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // createTemp creates the directories of final and a temporary file beside

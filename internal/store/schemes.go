@@ -60,6 +60,10 @@ type Capabilities struct {
 	// through ghsync: S3 CopyObject (objects up to 5 GiB; larger ones are
 	// streamed), GCS rewrite, Azure Copy Blob, a file copy on file://, mem://.
 	ServerCopy bool
+	// KeyBlocksPrefix is true when an object at a key "a" and objects under
+	// "a/" cannot exist together (file://: a file is not a folder), so one
+	// must be deleted before the other is written.
+	KeyBlocksPrefix bool
 }
 
 // driver performs the requests of one scheme. Keys are full keys (the
@@ -112,9 +116,9 @@ const (
 
 // fileCaps are file://'s capabilities: one file per object under exactly
 // its key, attributes in an extended attribute of the file (fileDriver).
-var fileCaps = Capabilities{Scheme: "file", CAS: "an flock on the bucket directory (across processes on one machine)",
+var fileCaps = Capabilities{Scheme: "file", CAS: "If-None-Match: the new file moved into place only if no file has its name (renameat2 RENAME_NOREPLACE, or link(2)); If-Match: an flock on the object's file (across processes on one machine)",
 	PutReturnsETag: true, ListETags: true, ReadReturnsETag: true, DeleteBatch: 1, VerbatimKeys: true,
-	LocalWrites: true, StoresAttributes: true, ServerCopy: true}
+	LocalWrites: true, StoresAttributes: true, ServerCopy: true, KeyBlocksPrefix: true}
 
 // fileSidecarCaps are those of ?metadata=sidecar: attributes in side files
 // NAME.attrs of gocloud fileblob's format (sidecar.go), so names ending in
