@@ -186,3 +186,36 @@ func TestLostRootAnswerThenAnotherWriter(t *testing.T) {
 	// Nothing was uploaded: the intent is the first write of the run.
 	checkManifestHonest(t, f.via(t, direct))
 }
+
+// TestRootWriteRecognised: on mem:// and file:// (no network, no lost
+// answers), a conditional root write sent twice — the second attempt
+// failing its precondition on the first — is recognised as its own by its
+// write id, with the stored root's ETag; a write with another id is
+// ErrConcurrentRun.
+func TestRootWriteRecognised(t *testing.T) {
+	for _, u := range []string{"mem://" + strings.ReplaceAll(t.Name(), "/", "-") + "/", "file://" + t.TempDir() + "/"} {
+		ctx := context.Background()
+		b := openBucket(t, u)
+		data := []byte(`{"version":1,"objects":[]}`)
+		opts := store.PutOptions{ContentType: "application/json", Size: int64(len(data)), IfNoneMatch: true}
+		id := markRootWrite(&opts)
+		if _, err := b.Put(ctx, DefaultManifestKey, bytes.NewReader(data), opts); err != nil {
+			t.Fatal(err)
+		}
+		_, err := b.Put(ctx, DefaultManifestKey, bytes.NewReader(data), opts) // the "retry"
+		if !errors.Is(err, store.ErrPreconditionFailed) {
+			t.Fatalf("%s: second attempt: %v, want a failed precondition", u, err)
+		}
+		st, serr := b.Stat(ctx, DefaultManifestKey)
+		if serr != nil {
+			t.Fatal(serr)
+		}
+		if etag, rerr := rootPreconditionFailed(ctx, b, DefaultManifestKey, id, err); rerr != nil || etag != st.ETag {
+			t.Errorf("%s: own write: %q, %v; want the stored ETag %q", u, etag, rerr, st.ETag)
+		}
+		other := store.PutOptions{}
+		if _, rerr := rootPreconditionFailed(ctx, b, DefaultManifestKey, markRootWrite(&other), err); !errors.Is(rerr, ErrConcurrentRun) {
+			t.Errorf("%s: another write's id: %v; want ErrConcurrentRun", u, rerr)
+		}
+	}
+}
