@@ -279,6 +279,8 @@ func writeManifest(ctx context.Context, o *Options, prev manifestState, m *Manif
 
 // putRoot writes the manifest document conditionally on prev and returns
 // its ETag (read back with one HEAD on schemes whose writes return none).
+// A precondition failure is ErrConcurrentRun unless the root in place is
+// this very write, whose first answer was lost (lostroot.go).
 func putRoot(ctx context.Context, b *store.Bucket, key string, prev manifestState, data []byte) (string, error) {
 	opts := store.PutOptions{ContentType: "application/json", CacheControl: "no-store", Size: int64(len(data))}
 	if prev.etag != "" {
@@ -286,9 +288,10 @@ func putRoot(ctx context.Context, b *store.Bucket, key string, prev manifestStat
 	} else {
 		opts.IfNoneMatch = true
 	}
+	id := markRootWrite(&opts) // lostroot.go: a lost answer is told from another run's write
 	obj, err := b.Put(ctx, key, bytesReader(data), opts)
 	if errors.Is(err, store.ErrPreconditionFailed) {
-		return "", fmt.Errorf("write manifest %s: %w; this run stops here", key, ErrConcurrentRun)
+		return rootPreconditionFailed(ctx, b, key, id, err)
 	}
 	if err != nil {
 		return "", fmt.Errorf("write manifest %s: %w", key, err)
