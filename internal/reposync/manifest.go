@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"sort"
 	"strings"
@@ -251,15 +252,28 @@ var ErrConcurrentRun = errors.New("another run of this job wrote the manifest fi
 // deleted (best effort: a failure leaves garbage, never a false record).
 func writeManifest(ctx context.Context, o *Options, prev manifestState, m *Manifest) (manifestState, error) {
 	sort.Slice(m.Objects, func(i, j int) bool { return m.Objects[i].Key < m.Objects[j].Key })
+	return writeManifestSeq(ctx, o, prev, m, slices.Values(m.Objects), len(m.Objects))
+}
+
+// writeManifestSeq is writeManifest with the objects given as a sequence
+// in key order (n of them) instead of in m.Objects: a sharded manifest is
+// encoded shard by shard as the sequence yields, never held whole; an
+// inline one is collected into m.Objects. m.Objects is left as it was
+// (nil for a sequence), and the state returned is loaded only when it
+// holds every object.
+func writeManifestSeq(ctx context.Context, o *Options, prev manifestState, m *Manifest, objects iter.Seq[ManifestObject], n int) (manifestState, error) {
 	var data []byte
 	var err error
 	var refs []ShardRef
-	if len(m.Objects) <= o.manifestInline() {
+	if n <= o.manifestInline() {
+		if m.Objects == nil {
+			m.Objects = slices.Collect(objects)
+		}
 		m.Version, m.Count, m.Shards, m.Pending = ManifestVersion, 0, nil, nil
 		data, err = json.MarshalIndent(m, "", " ")
 	} else {
 		var root *Manifest
-		if root, err = writeShards(ctx, o, prev, m); err != nil {
+		if root, err = writeShards(ctx, o, prev, m, objects); err != nil {
 			return prev, err
 		}
 		refs = root.Shards
@@ -273,7 +287,7 @@ func writeManifest(ctx context.Context, o *Options, prev manifestState, m *Manif
 		return prev, err
 	}
 	dropShards(ctx, o, prev.refs, refs)
-	return manifestState{m: m, etag: etag, loaded: true, refs: refs}, nil
+	return manifestState{m: m, etag: etag, loaded: m.Objects != nil || m.Count == 0, refs: refs}, nil
 }
 
 // putRoot writes the manifest document conditionally on prev and returns

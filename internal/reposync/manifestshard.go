@@ -10,9 +10,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"hash/maphash"
 	"io"
+	"iter"
 	"slices"
 	"sort"
 	"strings"
@@ -111,9 +111,7 @@ func cutShards(objects []ManifestObject, avg int) [][]ManifestObject {
 	var out [][]ManifestObject
 	start := 0
 	for i, ob := range objects {
-		h := fnv.New64a()
-		_, _ = io.WriteString(h, ob.Key)
-		if h.Sum64()%uint64(avg) == 0 || i+1-start >= 8*avg || i == len(objects)-1 {
+		if shardEnds(ob.Key, avg) || i+1-start >= 8*avg || i == len(objects)-1 {
 			out = append(out, objects[start:i+1])
 			start = i + 1
 		}
@@ -121,30 +119,62 @@ func cutShards(objects []ManifestObject, avg int) [][]ManifestObject {
 	return out
 }
 
+// shardEnds reports whether key ends a shard of avg entries on average (a
+// shard of 8×avg entries is cut anyway).
+func shardEnds(key string, avg int) bool {
+	h := uint64(14695981039346656037) // FNV-1a, 64 bits (hash/fnv's, without its allocation)
+	for i := 0; i < len(key); i++ {
+		h ^= uint64(key[i])
+		h *= 1099511628211
+	}
+	return h%uint64(avg) == 0
+}
+
 // encodeShard returns a shard's name and gzip-compressed body.
 func encodeShard(objects []ManifestObject) (string, []byte, error) {
-	entries := make([]shardEntry, len(objects))
-	for i, ob := range objects {
-		e := shardEntry{P: ob.Path, B: ob.Blob, S: ob.Size, T: ob.ContentType, E: ob.ETag, M: ob.MTime}
+	var e shardEncoder
+	return e.encode(objects)
+}
+
+// shardEncoder encodes shards one after another, reusing its compressor
+// and buffers (a gzip writer is ~1 MB of tables: one per shard made a
+// 100,000-file run's manifest write allocate ~100 MB).
+type shardEncoder struct {
+	entries []shardEntry
+	zw      *gzip.Writer
+	buf     bytes.Buffer
+}
+
+// encode returns a shard's name and gzip-compressed body (its own slice).
+func (e *shardEncoder) encode(objects []ManifestObject) (string, []byte, error) {
+	entries := e.entries[:0]
+	for _, ob := range objects {
+		se := shardEntry{P: ob.Path, B: ob.Blob, S: ob.Size, T: ob.ContentType, E: ob.ETag, M: ob.MTime}
 		if ob.Key != ob.Path {
-			e.K = ob.Key
+			se.K = ob.Key
 		}
-		entries[i] = e
+		entries = append(entries, se)
 	}
+	e.entries = entries
 	raw, err := json.Marshal(entries)
+	clear(entries) // the strings are the objects'; keep none alive
 	if err != nil {
 		return "", nil, fmt.Errorf("encode manifest shard: %w", err)
 	}
 	sum := sha256.Sum256(raw)
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	if _, err := zw.Write(raw); err != nil {
+	e.buf.Reset()
+	if e.zw == nil {
+		e.zw, _ = gzip.NewWriterLevel(&e.buf, gzip.BestSpeed)
+	} else {
+		e.zw.Reset(&e.buf)
+	}
+	if _, err := e.zw.Write(raw); err != nil {
 		return "", nil, fmt.Errorf("compress manifest shard: %w", err)
 	}
-	if err := zw.Close(); err != nil {
+	if err := e.zw.Close(); err != nil {
 		return "", nil, fmt.Errorf("compress manifest shard: %w", err)
 	}
-	return hex.EncodeToString(sum[:16]), buf.Bytes(), nil
+	return hex.EncodeToString(sum[:16]), bytes.Clone(e.buf.Bytes()), nil
 }
 
 // decodeShard checks a shard body against its reference and fills dst
@@ -178,45 +208,43 @@ func decodeShard(ref ShardRef, body []byte, dst []ManifestObject) error {
 	return nil
 }
 
-// writeShards uploads the shards of m (sorted by key) that prev does not
-// already name and returns the root document to write. Placeholders (no
-// blob) go to the root's Pending, not into shards.
-func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifest) (*Manifest, error) {
-	real := m.Objects // copied only when there are placeholders to take out
-	var pending []PendingKey
-	if slices.ContainsFunc(m.Objects, func(ob ManifestObject) bool { return ob.Blob == "" }) {
-		real = make([]ManifestObject, 0, len(m.Objects))
-		for _, ob := range m.Objects {
-			if ob.Blob == "" {
-				pending = append(pending, pendingKey(ob.Key, ob.Path))
-				continue
-			}
-			real = append(real, ob)
-		}
-	}
+// writeShards uploads the shards of objects (m's, in key order) that prev
+// does not already name and returns the root document to write. The
+// objects are cut into shards as they come (cutShards' boundaries), so
+// only one shard's objects are held at a time. Placeholders (no blob) go
+// to the root's Pending, not into shards.
+func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifest, objects iter.Seq[ManifestObject]) (*Manifest, error) {
 	have := make(map[string]bool, len(prev.refs))
 	for _, r := range prev.refs {
 		have[r.Name] = true
 	}
-	cuts := cutShards(real, o.shardSize())
-	refs := make([]ShardRef, len(cuts))
+	avg := o.shardSize()
+	var (
+		refs    []ShardRef
+		pending []PendingKey
+		count   int
+		enc     shardEncoder
+		shard   = make([]ManifestObject, 0, 2*avg)
+	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(min(o.Concurrency, 16), 1))
-	for i, objs := range cuts {
+	flush := func() error {
+		objs := shard
+		defer func() { clear(shard); shard = shard[:0] }()
 		if ref, ok := prev.sums.find(objs); ok && ref.Count == len(objs) && have[ref.Name] {
 			ref.First = objs[0].Key
-			refs[i] = ref // as loaded: no need to encode it again
-			continue
+			refs = append(refs, ref) // as loaded: no need to encode it again
+			return nil
 		}
-		name, body, err := encodeShard(objs)
+		name, body, err := enc.encode(objs)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		refs[i] = ShardRef{Name: name, Count: len(objs), First: objs[0].Key}
+		refs = append(refs, ShardRef{Name: name, Count: len(objs), First: objs[0].Key})
 		dup := have[name]
 		have[name] = true
 		if dup {
-			continue
+			return nil
 		}
 		g.Go(func() error {
 			key := shardKey(o.ManifestKey, name)
@@ -226,12 +254,33 @@ func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifes
 			}
 			return nil
 		})
+		return nil
+	}
+	var ferr error
+	for ob := range objects {
+		count++
+		if ob.Blob == "" {
+			pending = append(pending, pendingKey(ob.Key, ob.Path))
+			continue
+		}
+		shard = append(shard, ob)
+		if shardEnds(ob.Key, avg) || len(shard) >= 8*avg {
+			if ferr = flush(); ferr != nil || gctx.Err() != nil {
+				break
+			}
+		}
+	}
+	if ferr == nil && gctx.Err() == nil && len(shard) > 0 {
+		ferr = flush()
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	if ferr != nil {
+		return nil, ferr
+	}
 	root := *m
-	root.Version, root.Count, root.Objects, root.Shards, root.Pending = ShardedManifestVersion, len(m.Objects), []ManifestObject{}, refs, pending
+	root.Version, root.Count, root.Objects, root.Shards, root.Pending = ShardedManifestVersion, count, []ManifestObject{}, refs, pending
 	m.Version, m.Count, m.Shards, m.Pending = root.Version, root.Count, refs, nil
 	return &root, nil
 }

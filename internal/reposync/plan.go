@@ -29,7 +29,17 @@ type Item struct {
 	Kind         string        // for uploads: new, modified or repair
 	Content      *source.Entry // the entry whose content is uploaded (differs from Path for followed symlinks)
 	existing     *store.Object
-	link         bool // a symlink in object mode: the body is the link's target
+	link         bool  // a symlink in object mode: the body is the link's target
+	slot         int32 // set by applyPlan: where the item's ETag is recorded
+}
+
+// object is the manifest's record of the item once stored with etag.
+func (it *Item) object(etag string) ManifestObject {
+	ob := ManifestObject{Path: it.Path, Key: it.Key, Blob: it.Blob(), Size: it.Size(), ContentType: it.ContentType, ETag: etag}
+	if it.Content.Path == it.Path && !it.link {
+		ob.MTime = it.Content.MTime // the size and time the content was hashed at
+	}
+	return ob
 }
 
 // Blob is the git blob SHA recorded as ghsync-blob.
