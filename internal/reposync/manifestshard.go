@@ -289,10 +289,13 @@ func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifes
 // becomes sharded (prev sharded, or none yet): the previous root with no
 // commit and no settings, the same shards, and a placeholder in Pending
 // for every key the plan creates, overwrites or deletes (intentObjects
-// documents why each). Only the root is written.
+// documents why each). Only the root is written. Its pending keys are
+// encoded straight from the plan (eachTouched) into a document of exactly
+// its size: a cold run touches every key of the tree, and a slice of them,
+// a second of PendingKey and json's growing buffer held the tree three
+// more times (~13 MB at 100,000 files).
 func writeShardedIntent(ctx context.Context, o *Options, prev manifestState, plan *Plan, src string) (manifestState, error) {
-	touched := touchedKeys(prev, plan) // intent.go
-	if len(touched) == 0 {
+	if len(plan.Uploads)+len(plan.Deletes) == 0 {
 		return prev, nil
 	}
 	var objects []ManifestObject
@@ -304,6 +307,37 @@ func writeShardedIntent(ctx context.Context, o *Options, prev manifestState, pla
 	if prev.partial { // objects are only the shards a delta run read
 		count = prev.m.Count
 	}
+	root := &Manifest{Version: ShardedManifestVersion, Job: o.Job, Owner: o.Owner, Source: src, Mode: o.Mode,
+		WrittenAt: time.Now().UTC(), Objects: []ManifestObject{}, Shards: prev.refs}
+	var data []byte
+	var err error
+	if touched := eachTouched(prev, plan); touched != nil && len(earlier) == 0 {
+		for key := range touched {
+			if _, ok := searchObject(objects, key); !ok {
+				count++
+			}
+		}
+		root.Count = count
+		data, err = marshalWithPending(root, touched)
+	} else { // an earlier failed run's keys to keep, or a plan out of key order
+		root.Count, root.Pending = pendingOf(prev, plan, objects, earlier, count)
+		data, err = json.Marshal(root)
+	}
+	if err != nil {
+		return prev, fmt.Errorf("encode manifest: %w", err)
+	}
+	etag, err := putRoot(ctx, o.Bucket, o.ManifestKey, prev, data)
+	if err != nil {
+		return prev, err
+	}
+	return manifestState{m: prev.m, etag: etag, loaded: prev.loaded, refs: prev.refs, sums: prev.sums}, nil
+}
+
+// pendingOf returns the count and the pending keys of an intent from
+// slices: the plan's touched keys, and earlier's that it does not touch
+// (an earlier failed run's keys stay unknown), sorted by key.
+func pendingOf(prev manifestState, plan *Plan, objects []ManifestObject, earlier []PendingKey, count int) (int, []PendingKey) {
+	touched := touchedKeys(prev, plan) // intent.go
 	pending := make([]PendingKey, 0, len(touched)+len(earlier))
 	for _, t := range touched {
 		if _, ok := searchObject(objects, t.key); !ok {
@@ -311,7 +345,7 @@ func writeShardedIntent(ctx context.Context, o *Options, prev manifestState, pla
 		}
 		pending = append(pending, pendingKey(t.key, t.path))
 	}
-	for _, p := range earlier { // an earlier failed run's keys stay unknown
+	for _, p := range earlier {
 		if _, ok := searchTouch(touched, p.Key); !ok {
 			pending = append(pending, p)
 		}
@@ -319,13 +353,107 @@ func writeShardedIntent(ctx context.Context, o *Options, prev manifestState, pla
 	if len(pending) > len(touched) {
 		slices.SortFunc(pending, func(a, b PendingKey) int { return strings.Compare(a.Key, b.Key) })
 	}
-	root := &Manifest{Version: ShardedManifestVersion, Job: o.Job, Owner: o.Owner, Source: src, Mode: o.Mode,
-		WrittenAt: time.Now().UTC(), Objects: []ManifestObject{}, Count: count, Shards: prev.refs, Pending: pending}
-	etag, err := putShardedRoot(ctx, o, prev, root)
+	return count, pending
+}
+
+// marshalWithPending returns json.Marshal of root with Pending set to the
+// keys of touched (key → path, in key order), byte for byte, without
+// building Pending: root is encoded without it (Pending is its last field)
+// and the entries are written after it into a slice of the exact size,
+// measured by a first pass.
+func marshalWithPending(root *Manifest, touched iter.Seq2[string, string]) ([]byte, error) {
+	root.Pending = nil
+	head, err := json.Marshal(root)
 	if err != nil {
-		return prev, err
+		return nil, err
 	}
-	return manifestState{m: prev.m, etag: etag, loaded: prev.loaded, refs: prev.refs, sums: prev.sums}, nil
+	if len(head) < 2 || head[len(head)-1] != '}' {
+		return nil, fmt.Errorf("manifest root encodes as %.20q…", head)
+	}
+	const open, end = `,"pending":[`, `]}`
+	var quoteErr error
+	size, n := len(head)-1+len(open)+len(end), 0
+	for key, path := range touched {
+		size += pendingLen(key, path, &quoteErr)
+		n++
+	}
+	if quoteErr != nil {
+		return nil, quoteErr
+	}
+	if n == 0 {
+		return head, nil
+	}
+	out := make([]byte, 0, size+n-1)
+	out = append(out, head[:len(head)-1]...)
+	out = append(out, open...)
+	first := true
+	for key, path := range touched {
+		if !first {
+			out = append(out, ',')
+		}
+		first = false
+		out = appendPending(out, key, path)
+	}
+	out = append(out, end...)
+	if len(out) != size+n-1 {
+		return nil, fmt.Errorf("manifest intent: encoded %d bytes, measured %d", len(out), size+n-1)
+	}
+	return out, nil
+}
+
+// pendingLen is the length of a pending key's JSON (appendPending).
+func pendingLen(key, path string, errp *error) int {
+	n := len(`{"k":}`) + jsonStringLen(key, errp)
+	if path != key && path != "" {
+		n += len(`,"p":`) + jsonStringLen(path, errp)
+	}
+	return n
+}
+
+// appendPending appends the JSON of pendingKey(key, path) as
+// encoding/json writes it.
+func appendPending(out []byte, key, path string) []byte {
+	out = append(out, `{"k":`...)
+	out = appendJSONString(out, key)
+	if path != key && path != "" {
+		out = append(out, `,"p":`...)
+		out = appendJSONString(out, path)
+	}
+	return append(out, '}')
+}
+
+// plainJSON reports whether encoding/json writes s as itself in quotes:
+// printable ASCII other than the quote, the backslash and the characters
+// it escapes for HTML.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
+func jsonStringLen(s string, errp *error) int {
+	if plainJSON(s) {
+		return len(s) + 2
+	}
+	b, err := json.Marshal(s)
+	if err != nil && *errp == nil {
+		*errp = err
+	}
+	return len(b)
+}
+
+func appendJSONString(out []byte, s string) []byte {
+	if plainJSON(s) {
+		out = append(out, '"')
+		out = append(out, s...)
+		return append(out, '"')
+	}
+	b, _ := json.Marshal(s) // an error was returned by jsonStringLen
+	return append(out, b...)
 }
 
 // putShardedRoot encodes a sharded root and writes it conditionally on prev
