@@ -2,6 +2,7 @@ package reposync
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"runtime"
 	"runtime/metrics"
@@ -17,8 +18,9 @@ import (
 // GHSYNC_MEMPROF_TREE (a folder) and GHSYNC_MEMPROF_DEST (a store URL) set
 // it runs one sync as `ghsync sync` does and writes, to
 // GHSYNC_MEMPROF_OUT (default heap-peak.pprof), the heap profile taken
-// right after the garbage collection that found the largest live heap, and
-// logs that heap. Skipped without the variables.
+// two collections after each one that found a larger live heap than
+// before (as OUT.CYCLE: the last is about the peak), and logs the largest
+// live heap. Skipped without the variables.
 //
 //	GHSYNC_MEMPROF_TREE=~/.cache/ghsync-bench/scale-100000/tree \
 //	GHSYNC_MEMPROF_DEST='file:///tmp/out?metadata=skip' \
@@ -42,8 +44,15 @@ func TestMemoryProfileHarness(t *testing.T) {
 	stop := make(chan struct{})
 	done := make(chan uint64)
 	go func() {
-		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
-		var peak, lastCycle uint64
+		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/cycles/total:gc-cycles"},
+			{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"},
+			{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/unused:bytes"},
+			{Name: "/memory/classes/heap/free:bytes"}, {Name: "/memory/classes/heap/stacks:bytes"}}
+		var held uint64 // the most memory the runtime held from the OS
+		defer func() {
+			t.Logf("largest mapped-and-not-released: %.1f MB", float64(held)/1e6)
+		}()
+		var peak, lastCycle, writeAt uint64
 		tick := time.NewTicker(2 * time.Millisecond)
 		defer tick.Stop()
 		for {
@@ -55,11 +64,21 @@ func TestMemoryProfileHarness(t *testing.T) {
 			}
 			metrics.Read(s)
 			live, cycle := s[0].Value.Uint64(), s[1].Value.Uint64()
+			if h := s[2].Value.Uint64() - s[3].Value.Uint64(); h > held+held/50 {
+				held = h
+				t.Logf("held %.1f MB: heap objects %.1f, unused in spans %.1f, free spans %.1f, stacks %.1f; live %.1f",
+					float64(h)/1e6, float64(s[4].Value.Uint64())/1e6, float64(s[5].Value.Uint64())/1e6,
+					float64(s[6].Value.Uint64())/1e6, float64(s[7].Value.Uint64())/1e6, float64(live)/1e6)
+			}
 			if cycle != lastCycle && live > peak+peak/50 {
-				lastCycle = cycle
-				peak = live
-				f, err := os.Create(out)
-				if err == nil {
+				peak, writeAt = live, cycle+2
+			}
+			lastCycle = cycle
+			// The heap profile is up to two cycles old: written two cycles
+			// after the largest live heap, it shows (about) that heap.
+			if writeAt != 0 && cycle >= writeAt {
+				writeAt = 0
+				if f, err := os.Create(fmt.Sprintf("%s.%d", out, cycle)); err == nil {
 					_ = pprof.Lookup("heap").WriteTo(f, 0)
 					f.Close()
 				}
