@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"slices"
 	"sort"
@@ -293,13 +294,19 @@ func writeManifestSeq(ctx context.Context, o *Options, prev manifestState, m *Ma
 // putRoot writes the manifest document conditionally on prev and returns
 // its ETag (read back with one HEAD on schemes whose writes return none).
 func putRoot(ctx context.Context, b *store.Bucket, key string, prev manifestState, data []byte) (string, error) {
-	opts := store.PutOptions{ContentType: "application/json", CacheControl: "no-store", Size: int64(len(data))}
+	return putRootFrom(ctx, b, key, prev, bytesReader(data), int64(len(data)))
+}
+
+// putRootFrom is putRoot with the document read from r (size bytes; the
+// store checks the count).
+func putRootFrom(ctx context.Context, b *store.Bucket, key string, prev manifestState, r io.Reader, size int64) (string, error) {
+	opts := store.PutOptions{ContentType: "application/json", CacheControl: "no-store", Size: size}
 	if prev.etag != "" {
 		opts.IfMatch = prev.etag
 	} else {
 		opts.IfNoneMatch = true
 	}
-	obj, err := b.Put(ctx, key, bytesReader(data), opts)
+	obj, err := b.Put(ctx, key, r, opts)
 	if errors.Is(err, store.ErrPreconditionFailed) {
 		return "", fmt.Errorf("write manifest %s: %w; this run stops here", key, ErrConcurrentRun)
 	}
