@@ -15,6 +15,7 @@ import (
 	"iter"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -138,29 +139,26 @@ func encodeShard(objects []ManifestObject) (string, []byte, error) {
 
 // shardEncoder encodes shards one after another, reusing its compressor
 // and buffers (a gzip writer is ~1 MB of tables: one per shard made a
-// 100,000-file run's manifest write allocate ~100 MB).
+// 100,000-file run's manifest write allocate ~100 MB), and writes the
+// JSON itself (appendShardEntry) instead of through encoding/json's
+// reflection and pooled buffers.
 type shardEncoder struct {
-	entries []shardEntry
-	zw      *gzip.Writer
-	buf     bytes.Buffer
+	raw []byte
+	zw  *gzip.Writer
+	buf bytes.Buffer
 }
 
 // encode returns a shard's name and gzip-compressed body (its own slice).
 func (e *shardEncoder) encode(objects []ManifestObject) (string, []byte, error) {
-	entries := e.entries[:0]
-	for _, ob := range objects {
-		se := shardEntry{P: ob.Path, B: ob.Blob, S: ob.Size, T: ob.ContentType, E: ob.ETag, M: ob.MTime}
-		if ob.Key != ob.Path {
-			se.K = ob.Key
+	raw := append(e.raw[:0], '[')
+	for i := range objects {
+		if i > 0 {
+			raw = append(raw, ',')
 		}
-		entries = append(entries, se)
+		raw = appendShardEntry(raw, &objects[i])
 	}
-	e.entries = entries
-	raw, err := json.Marshal(entries)
-	clear(entries) // the strings are the objects'; keep none alive
-	if err != nil {
-		return "", nil, fmt.Errorf("encode manifest shard: %w", err)
-	}
+	raw = append(raw, ']')
+	e.raw = raw
 	sum := sha256.Sum256(raw)
 	e.buf.Reset()
 	if e.zw == nil {
@@ -175,6 +173,34 @@ func (e *shardEncoder) encode(objects []ManifestObject) (string, []byte, error) 
 		return "", nil, fmt.Errorf("compress manifest shard: %w", err)
 	}
 	return hex.EncodeToString(sum[:16]), bytes.Clone(e.buf.Bytes()), nil
+}
+
+// appendShardEntry appends the JSON encoding/json writes for ob's
+// shardEntry (the key only when it differs from the path; the content
+// type and modification time only when set). A shard's name is the hash
+// of these bytes, so they must not change.
+func appendShardEntry(out []byte, ob *ManifestObject) []byte {
+	out = append(out, `{"p":`...)
+	out = appendJSONString(out, ob.Path)
+	if ob.Key != ob.Path && ob.Key != "" {
+		out = append(out, `,"k":`...)
+		out = appendJSONString(out, ob.Key)
+	}
+	out = append(out, `,"b":`...)
+	out = appendJSONString(out, ob.Blob)
+	out = append(out, `,"s":`...)
+	out = strconv.AppendInt(out, ob.Size, 10)
+	if ob.ContentType != "" {
+		out = append(out, `,"t":`...)
+		out = appendJSONString(out, ob.ContentType)
+	}
+	out = append(out, `,"e":`...)
+	out = appendJSONString(out, ob.ETag)
+	if ob.MTime != 0 {
+		out = append(out, `,"m":`...)
+		out = strconv.AppendInt(out, ob.MTime, 10)
+	}
+	return append(out, '}')
 }
 
 // decodeShard checks a shard body against its reference and fills dst

@@ -207,8 +207,15 @@ func ListingDigest(entries []Entry) string {
 // listing kept (DirOptions.CacheBytes) is served from memory, exactly as it
 // was hashed, and dropped from the cache. Any other file is opened again and
 // checked against the listed size and blob SHA while fn reads it: a file
-// that changed since List makes the read fail.
+// that changed since List makes the read fail. The cache is let go when
+// Fetch returns (what it still holds was not asked for; a later Fetch
+// reads such files again).
 func (d *Dir) Fetch(ctx context.Context, entries []Entry, concurrency int, fn FetchFunc) error {
+	defer func() {
+		d.mu.Lock()
+		d.cache = nil
+		d.mu.Unlock()
+	}()
 	return runBounded(ctx, entries, concurrency, func(ctx context.Context, e Entry) error {
 		switch e.Mode {
 		case ModeSymlink:
@@ -238,6 +245,9 @@ func (d *Dir) take(e Entry) ([]byte, bool) {
 		return nil, false
 	}
 	delete(d.cache, e.Path)
+	if len(d.cache) == 0 {
+		d.cache = nil // the map's buckets too (~1 MB for the default cache of small files)
+	}
 	return c.data, true
 }
 
