@@ -19,7 +19,9 @@
 # checkout of the same tree (one commit, packed; made once, cached in
 # $BENCH_CACHE/scale-FILES/git) into file://OUT?metadata=skip, ghsync only
 # (the tree says what changed: the one change is a commit). Every timed command runs under
-# `flock /tmp/measure.lock` (other agents measuring on the machine wait).
+# `flock /tmp/measure.lock` (other agents measuring on the machine wait);
+# do not run the script itself under that lock: its first timed command
+# would wait for the outer hold forever.
 # For ghsync it records wall time, peak RSS (GNU time) and, from the JSON
 # summary, the metadata bytes written (bytes uploaded minus the changed
 # file's size) and the store requests. Prints a table and the checks of

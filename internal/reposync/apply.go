@@ -29,12 +29,13 @@ const MetaBlob = "ghsync-blob"
 // MetaSymlink is the metadata key marking an object whose body is a link target.
 const MetaSymlink = "ghsync-symlink"
 
-// applier executes a plan and collects the resulting manifest objects.
+// applier executes a plan and records, for each of its items (by
+// Item.slot), the ETag its object got.
 type applier struct {
 	o      *Options
 	s      *Summary
 	mu     sync.Mutex
-	objs   []ManifestObject
+	res    *applied
 	done   atomic.Int64
 	total  int
 	readIn atomic.Int64
@@ -45,16 +46,36 @@ type applier struct {
 }
 
 // apply uploads, adopts and deletes as planned, returning the objects the
-// new manifest must list. Every upload is fenced (fence.go). Deletes run
-// only after every upload succeeded, except those blocking an upload where
-// a key cannot be both an object and a prefix (blockingDeletes), which run
-// first.
-// The returned objects start with p.Keep, which apply takes over (p.Keep
-// is nil afterwards: the objects are not held twice).
+// new manifest must list, sorted by key (applyPlan, without the copy).
 func apply(ctx context.Context, o *Options, p *Plan, s *Summary) ([]ManifestObject, error) {
-	objs := slices.Grow(p.Keep, len(p.Uploads)+len(p.Adopt))
+	res, err := applyPlan(ctx, o, p, s)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Collect(res.objects()), nil
+}
+
+// applyPlan uploads, adopts and deletes as planned. Every upload is fenced
+// (fence.go). Deletes run only after every upload succeeded, except those
+// blocking an upload where a key cannot be both an object and a prefix
+// (blockingDeletes), which run first. The result names the objects the new manifest
+// must list (applied.objects): p.Keep, which it takes over (p.Keep is nil
+// afterwards), and every item of p.Adopt and p.Uploads with the ETag the
+// store gave it. Those are not copied into manifest objects: at a million
+// files a slice of them is ~100 MB beside the plan, which already holds
+// everything but the ETags.
+func applyPlan(ctx context.Context, o *Options, p *Plan, s *Summary) (*applied, error) {
+	n := len(p.Adopt) + len(p.Uploads)
+	res := &applied{keep: p.Keep, adopt: p.Adopt, uploads: p.Uploads, etags: make([]string, n), done: make([]bool, n)}
 	p.Keep = nil
-	a := &applier{o: o, s: s, objs: objs, listing: p.listing, fence: p.fence}
+	for i := range p.Adopt {
+		p.Adopt[i].slot = int32(i)
+	}
+	for i := range p.Uploads {
+		p.Uploads[i].slot = int32(len(p.Adopt) + i)
+	}
+	s.Keys = slices.Grow(s.Keys, n+len(p.Deletes))
+	a := &applier{o: o, s: s, res: res, listing: p.listing, fence: p.fence}
 	first, deletes := blockingDeletes(o.Bucket, p)
 	if err := a.delete(ctx, first); err != nil {
 		return nil, err
@@ -77,7 +98,7 @@ func apply(ctx context.Context, o *Options, p *Plan, s *Summary) ([]ManifestObje
 	if s.BytesDownloaded == 0 {
 		s.BytesDownloaded = a.readIn.Load()
 	}
-	return a.objs, nil
+	return res, nil
 }
 
 // delete removes keys and counts them in the summary.
@@ -260,14 +281,11 @@ func (a *applier) put(ctx context.Context, it Item, r io.Reader) error {
 	return nil
 }
 
-// record adds an object to the manifest and the summary.
+// record adds an object to the manifest (its ETag, by the item's slot)
+// and the summary.
 func (a *applier) record(it Item, etag string, adopted bool) {
 	a.mu.Lock()
-	ob := ManifestObject{Path: it.Path, Key: it.Key, Blob: it.Blob(), Size: it.Size(), ContentType: it.ContentType, ETag: etag}
-	if it.Content.Path == it.Path && !it.link {
-		ob.MTime = it.Content.MTime
-	}
-	a.objs = append(a.objs, ob)
+	a.res.etags[it.slot], a.res.done[it.slot] = etag, true
 	if adopted {
 		a.s.Adopted++
 		a.s.Unchanged++

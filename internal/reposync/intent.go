@@ -1,6 +1,7 @@
 package reposync
 
 import (
+	"iter"
 	"slices"
 	"strings"
 )
@@ -82,4 +83,40 @@ func touchedKeys(prev manifestState, plan *Plan) []touch {
 // searchTouch finds key in touched (sorted by key).
 func searchTouch(touched []touch, key string) (int, bool) {
 	return slices.BinarySearchFunc(touched, key, func(t touch, k string) int { return strings.Compare(t.key, k) })
+}
+
+// eachTouched yields the keys touchedKeys returns, with their paths, in
+// the same order, merged from plan.Uploads and plan.Deletes (each in key
+// order as the planner makes them) without collecting them; nil when
+// either is not in key order (touchedKeys sorts a copy then).
+func eachTouched(prev manifestState, plan *Plan) iter.Seq2[string, string] {
+	if !slices.IsSortedFunc(plan.Uploads, func(a, b Item) int { return strings.Compare(a.Key, b.Key) }) || !slices.IsSorted(plan.Deletes) {
+		return nil
+	}
+	return func(yield func(key, path string) bool) {
+		i, j := 0, 0
+		last, any := "", false
+		for i < len(plan.Uploads) || j < len(plan.Deletes) {
+			var key, path string
+			if j >= len(plan.Deletes) || i < len(plan.Uploads) && plan.Uploads[i].Key <= plan.Deletes[j] {
+				key, path = plan.Uploads[i].Key, plan.Uploads[i].Path // of an uploaded and deleted key, the upload's path
+				i++
+			} else {
+				key = plan.Deletes[j]
+				j++
+				if prev.m != nil {
+					if k, ok := searchObject(prev.m.Objects, key); ok {
+						path = prev.m.Objects[k].Path
+					}
+				}
+			}
+			if any && key == last {
+				continue // once per key
+			}
+			last, any = key, true
+			if !yield(key, path) {
+				return
+			}
+		}
+	}
 }

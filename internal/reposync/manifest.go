@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"iter"
 	"slices"
 	"sort"
 	"strings"
@@ -252,15 +254,28 @@ var ErrConcurrentRun = errors.New("another run of this job wrote the manifest fi
 // deleted (best effort: a failure leaves garbage, never a false record).
 func writeManifest(ctx context.Context, o *Options, prev manifestState, m *Manifest) (manifestState, error) {
 	sort.Slice(m.Objects, func(i, j int) bool { return m.Objects[i].Key < m.Objects[j].Key })
+	return writeManifestSeq(ctx, o, prev, m, slices.Values(m.Objects), len(m.Objects))
+}
+
+// writeManifestSeq is writeManifest with the objects given as a sequence
+// in key order (n of them) instead of in m.Objects: a sharded manifest is
+// encoded shard by shard as the sequence yields, never held whole; an
+// inline one is collected into m.Objects. m.Objects is left as it was
+// (nil for a sequence), and the state returned is loaded only when it
+// holds every object.
+func writeManifestSeq(ctx context.Context, o *Options, prev manifestState, m *Manifest, objects iter.Seq[ManifestObject], n int) (manifestState, error) {
 	var data []byte
 	var err error
 	var refs []ShardRef
-	if len(m.Objects) <= o.manifestInline() {
+	if n <= o.manifestInline() {
+		if m.Objects == nil {
+			m.Objects = slices.Collect(objects)
+		}
 		m.Version, m.Count, m.Shards, m.Pending = ManifestVersion, 0, nil, nil
 		data, err = json.MarshalIndent(m, "", " ")
 	} else {
 		var root *Manifest
-		if root, err = writeShards(ctx, o, prev, m); err != nil {
+		if root, err = writeShards(ctx, o, prev, m, objects); err != nil {
 			return prev, err
 		}
 		refs = root.Shards
@@ -274,7 +289,7 @@ func writeManifest(ctx context.Context, o *Options, prev manifestState, m *Manif
 		return prev, err
 	}
 	dropShards(ctx, o, prev.refs, refs)
-	return manifestState{m: m, etag: etag, loaded: true, refs: refs}, nil
+	return manifestState{m: m, etag: etag, loaded: m.Objects != nil || m.Count == 0, refs: refs}, nil
 }
 
 // putRoot writes the manifest document conditionally on prev and returns
@@ -282,14 +297,20 @@ func writeManifest(ctx context.Context, o *Options, prev manifestState, m *Manif
 // A precondition failure is ErrConcurrentRun unless the root in place is
 // this very write, whose first answer was lost (lostroot.go).
 func putRoot(ctx context.Context, b *store.Bucket, key string, prev manifestState, data []byte) (string, error) {
-	opts := store.PutOptions{ContentType: "application/json", CacheControl: "no-store", Size: int64(len(data))}
+	return putRootFrom(ctx, b, key, prev, bytesReader(data), int64(len(data)))
+}
+
+// putRootFrom is putRoot with the document read from r (size bytes; the
+// store checks the count).
+func putRootFrom(ctx context.Context, b *store.Bucket, key string, prev manifestState, r io.Reader, size int64) (string, error) {
+	opts := store.PutOptions{ContentType: "application/json", CacheControl: "no-store", Size: size}
 	if prev.etag != "" {
 		opts.IfMatch = prev.etag
 	} else {
 		opts.IfNoneMatch = true
 	}
 	id := markRootWrite(&opts) // lostroot.go: a lost answer is told from another run's write
-	obj, err := b.Put(ctx, key, bytesReader(data), opts)
+	obj, err := b.Put(ctx, key, r, opts)
 	if errors.Is(err, store.ErrPreconditionFailed) {
 		return rootPreconditionFailed(ctx, b, key, id, err)
 	}

@@ -10,11 +10,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"hash/maphash"
 	"io"
+	"iter"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -112,9 +113,7 @@ func cutShards(objects []ManifestObject, avg int) [][]ManifestObject {
 	var out [][]ManifestObject
 	start := 0
 	for i, ob := range objects {
-		h := fnv.New64a()
-		_, _ = io.WriteString(h, ob.Key)
-		if h.Sum64()%uint64(avg) == 0 || i+1-start >= 8*avg || i == len(objects)-1 {
+		if shardEnds(ob.Key, avg) || i+1-start >= 8*avg || i == len(objects)-1 {
 			out = append(out, objects[start:i+1])
 			start = i + 1
 		}
@@ -122,30 +121,87 @@ func cutShards(objects []ManifestObject, avg int) [][]ManifestObject {
 	return out
 }
 
-// encodeShard returns a shard's name and gzip-compressed body.
+// shardEnds reports whether key ends a shard of avg entries on average (a
+// shard of 8×avg entries is cut anyway).
+func shardEnds(key string, avg int) bool {
+	h := uint64(14695981039346656037) // FNV-1a, 64 bits (hash/fnv's, without its allocation)
+	for i := 0; i < len(key); i++ {
+		h ^= uint64(key[i])
+		h *= 1099511628211
+	}
+	return h%uint64(avg) == 0
+}
+
+// encodeShard returns a shard's content sum (the hash part of its name, shardname.go) and gzip-compressed body.
 func encodeShard(objects []ManifestObject) (string, []byte, error) {
-	entries := make([]shardEntry, len(objects))
-	for i, ob := range objects {
-		e := shardEntry{P: ob.Path, B: ob.Blob, S: ob.Size, T: ob.ContentType, E: ob.ETag, M: ob.MTime}
-		if ob.Key != ob.Path {
-			e.K = ob.Key
+	var e shardEncoder
+	return e.encode(objects)
+}
+
+// shardEncoder encodes shards one after another, reusing its compressor
+// and buffers (a gzip writer is ~1 MB of tables: one per shard made a
+// 100,000-file run's manifest write allocate ~100 MB), and writes the
+// JSON itself (appendShardEntry) instead of through encoding/json's
+// reflection and pooled buffers.
+type shardEncoder struct {
+	raw []byte
+	zw  *gzip.Writer
+	buf bytes.Buffer
+}
+
+// encode returns a shard's name and gzip-compressed body (its own slice).
+func (e *shardEncoder) encode(objects []ManifestObject) (string, []byte, error) {
+	raw := append(e.raw[:0], '[')
+	for i := range objects {
+		if i > 0 {
+			raw = append(raw, ',')
 		}
-		entries[i] = e
+		raw = appendShardEntry(raw, &objects[i])
 	}
-	raw, err := json.Marshal(entries)
-	if err != nil {
-		return "", nil, fmt.Errorf("encode manifest shard: %w", err)
-	}
+	raw = append(raw, ']')
+	e.raw = raw
 	sum := sha256.Sum256(raw)
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	if _, err := zw.Write(raw); err != nil {
+	e.buf.Reset()
+	if e.zw == nil {
+		e.zw, _ = gzip.NewWriterLevel(&e.buf, gzip.BestSpeed)
+	} else {
+		e.zw.Reset(&e.buf)
+	}
+	if _, err := e.zw.Write(raw); err != nil {
 		return "", nil, fmt.Errorf("compress manifest shard: %w", err)
 	}
-	if err := zw.Close(); err != nil {
+	if err := e.zw.Close(); err != nil {
 		return "", nil, fmt.Errorf("compress manifest shard: %w", err)
 	}
-	return hex.EncodeToString(sum[:16]), buf.Bytes(), nil
+	return hex.EncodeToString(sum[:16]), bytes.Clone(e.buf.Bytes()), nil
+}
+
+// appendShardEntry appends the JSON encoding/json writes for ob's
+// shardEntry (the key only when it differs from the path; the content
+// type and modification time only when set). A shard's name is the hash
+// of these bytes, so they must not change.
+func appendShardEntry(out []byte, ob *ManifestObject) []byte {
+	out = append(out, `{"p":`...)
+	out = appendJSONString(out, ob.Path)
+	if ob.Key != ob.Path && ob.Key != "" {
+		out = append(out, `,"k":`...)
+		out = appendJSONString(out, ob.Key)
+	}
+	out = append(out, `,"b":`...)
+	out = appendJSONString(out, ob.Blob)
+	out = append(out, `,"s":`...)
+	out = strconv.AppendInt(out, ob.Size, 10)
+	if ob.ContentType != "" {
+		out = append(out, `,"t":`...)
+		out = appendJSONString(out, ob.ContentType)
+	}
+	out = append(out, `,"e":`...)
+	out = appendJSONString(out, ob.ETag)
+	if ob.MTime != 0 {
+		out = append(out, `,"m":`...)
+		out = strconv.AppendInt(out, ob.MTime, 10)
+	}
+	return append(out, '}')
 }
 
 // decodeShard checks a shard body against its reference and fills dst
@@ -179,22 +235,12 @@ func decodeShard(ref ShardRef, body []byte, dst []ManifestObject) error {
 	return nil
 }
 
-// writeShards uploads the shards of m (sorted by key) that prev does not
-// already name and returns the root document to write. Placeholders (no
-// blob) go to the root's Pending, not into shards.
-func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifest) (*Manifest, error) {
-	real := m.Objects // copied only when there are placeholders to take out
-	var pending []PendingKey
-	if slices.ContainsFunc(m.Objects, func(ob ManifestObject) bool { return ob.Blob == "" }) {
-		real = make([]ManifestObject, 0, len(m.Objects))
-		for _, ob := range m.Objects {
-			if ob.Blob == "" {
-				pending = append(pending, pendingKey(ob.Key, ob.Path))
-				continue
-			}
-			real = append(real, ob)
-		}
-	}
+// writeShards uploads the shards of objects (m's, in key order) that prev
+// does not already name and returns the root document to write. The
+// objects are cut into shards as they come (cutShards' boundaries), so
+// only one shard's objects are held at a time. Placeholders (no blob) go
+// to the root's Pending, not into shards.
+func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifest, objects iter.Seq[ManifestObject]) (*Manifest, error) {
 	have := make(map[string]bool, len(prev.refs))
 	for _, r := range prev.refs {
 		have[r.Name] = true
@@ -203,24 +249,32 @@ func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifes
 	if err != nil {
 		return nil, err
 	}
-	cuts := cutShards(real, o.shardSize())
-	refs := make([]ShardRef, len(cuts))
+	avg := o.shardSize()
+	var (
+		refs    []ShardRef
+		pending []PendingKey
+		count   int
+		enc     shardEncoder
+		shard   = make([]ManifestObject, 0, 2*avg)
+	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(min(o.Concurrency, 16), 1))
-	for i, objs := range cuts {
+	flush := func() error {
+		objs := shard
+		defer func() { clear(shard); shard = shard[:0] }()
 		if ref, ok := prev.sums.find(objs); ok && ref.Count == len(objs) && have[ref.Name] {
 			ref.First = objs[0].Key
-			refs[i] = ref // as loaded: no need to encode it again
-			continue
+			refs = append(refs, ref) // as loaded: no need to encode it again
+			return nil
 		}
-		sum, body, err := encodeShard(objs)
+		sum, body, err := enc.encode(objs)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		name, upload := namer.name(sum)
-		refs[i] = ShardRef{Name: name, Count: len(objs), First: objs[0].Key}
+		refs = append(refs, ShardRef{Name: name, Count: len(objs), First: objs[0].Key})
 		if !upload {
-			continue
+			return nil
 		}
 		g.Go(func() error {
 			key := shardKey(o.ManifestKey, name)
@@ -230,12 +284,33 @@ func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifes
 			}
 			return nil
 		})
+		return nil
+	}
+	var ferr error
+	for ob := range objects {
+		count++
+		if ob.Blob == "" {
+			pending = append(pending, pendingKey(ob.Key, ob.Path))
+			continue
+		}
+		shard = append(shard, ob)
+		if shardEnds(ob.Key, avg) || len(shard) >= 8*avg {
+			if ferr = flush(); ferr != nil || gctx.Err() != nil {
+				break
+			}
+		}
+	}
+	if ferr == nil && gctx.Err() == nil && len(shard) > 0 {
+		ferr = flush()
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	if ferr != nil {
+		return nil, ferr
+	}
 	root := *m
-	root.Version, root.Count, root.Objects, root.Shards, root.Pending = ShardedManifestVersion, len(m.Objects), []ManifestObject{}, refs, pending
+	root.Version, root.Count, root.Objects, root.Shards, root.Pending = ShardedManifestVersion, count, []ManifestObject{}, refs, pending
 	m.Version, m.Count, m.Shards, m.Pending = root.Version, root.Count, refs, nil
 	return &root, nil
 }
@@ -244,10 +319,13 @@ func writeShards(ctx context.Context, o *Options, prev manifestState, m *Manifes
 // becomes sharded (prev sharded, or none yet): the previous root with no
 // commit and no settings, the same shards, and a placeholder in Pending
 // for every key the plan creates, overwrites or deletes (intentObjects
-// documents why each). Only the root is written.
+// documents why each). Only the root is written. Its pending keys are
+// encoded straight from the plan (eachTouched) as the store reads the
+// document (marshalWithPending): a cold run touches every key of the
+// tree, and a slice of them, a second of PendingKey and json's growing
+// buffer held the tree three more times (~13 MB at 100,000 files).
 func writeShardedIntent(ctx context.Context, o *Options, prev manifestState, plan *Plan, src string) (manifestState, error) {
-	touched := touchedKeys(prev, plan) // intent.go
-	if len(touched) == 0 {
+	if len(plan.Uploads)+len(plan.Deletes) == 0 {
 		return prev, nil
 	}
 	var objects []ManifestObject
@@ -259,6 +337,44 @@ func writeShardedIntent(ctx context.Context, o *Options, prev manifestState, pla
 	if prev.partial { // objects are only the shards a delta run read
 		count = prev.m.Count
 	}
+	root := &Manifest{Version: ShardedManifestVersion, Job: o.Job, Owner: o.Owner, Source: src, Mode: o.Mode,
+		WrittenAt: time.Now().UTC(), Objects: []ManifestObject{}, Shards: prev.refs}
+	if touched := eachTouched(prev, plan); touched != nil && len(earlier) == 0 {
+		for key := range touched {
+			if _, ok := searchObject(objects, key); !ok {
+				count++
+			}
+		}
+		root.Count = count
+		body, err := marshalWithPending(root, touched)
+		if err != nil {
+			return prev, fmt.Errorf("encode manifest: %w", err)
+		}
+		defer body.Close()
+		etag, err := putRootFrom(ctx, o.Bucket, o.ManifestKey, prev, body, body.Size())
+		if err != nil {
+			return prev, err
+		}
+		return manifestState{m: prev.m, etag: etag, loaded: prev.loaded, refs: prev.refs, sums: prev.sums}, nil
+	}
+	// An earlier failed run's keys to keep, or a plan out of key order.
+	root.Count, root.Pending = pendingOf(prev, plan, objects, earlier, count)
+	data, err := json.Marshal(root)
+	if err != nil {
+		return prev, fmt.Errorf("encode manifest: %w", err)
+	}
+	etag, err := putRoot(ctx, o.Bucket, o.ManifestKey, prev, data)
+	if err != nil {
+		return prev, err
+	}
+	return manifestState{m: prev.m, etag: etag, loaded: prev.loaded, refs: prev.refs, sums: prev.sums}, nil
+}
+
+// pendingOf returns the count and the pending keys of an intent from
+// slices: the plan's touched keys, and earlier's that it does not touch
+// (an earlier failed run's keys stay unknown), sorted by key.
+func pendingOf(prev manifestState, plan *Plan, objects []ManifestObject, earlier []PendingKey, count int) (int, []PendingKey) {
+	touched := touchedKeys(prev, plan) // intent.go
 	pending := make([]PendingKey, 0, len(touched)+len(earlier))
 	for _, t := range touched {
 		if _, ok := searchObject(objects, t.key); !ok {
@@ -266,7 +382,7 @@ func writeShardedIntent(ctx context.Context, o *Options, prev manifestState, pla
 		}
 		pending = append(pending, pendingKey(t.key, t.path))
 	}
-	for _, p := range earlier { // an earlier failed run's keys stay unknown
+	for _, p := range earlier {
 		if _, ok := searchTouch(touched, p.Key); !ok {
 			pending = append(pending, p)
 		}
@@ -274,13 +390,151 @@ func writeShardedIntent(ctx context.Context, o *Options, prev manifestState, pla
 	if len(pending) > len(touched) {
 		slices.SortFunc(pending, func(a, b PendingKey) int { return strings.Compare(a.Key, b.Key) })
 	}
-	root := &Manifest{Version: ShardedManifestVersion, Job: o.Job, Owner: o.Owner, Source: src, Mode: o.Mode,
-		WrittenAt: time.Now().UTC(), Objects: []ManifestObject{}, Count: count, Shards: prev.refs, Pending: pending}
-	etag, err := putShardedRoot(ctx, o, prev, root)
+	return count, pending
+}
+
+// marshalWithPending returns a reader of json.Marshal of root with
+// Pending set to the keys of touched (key → path, in key order), byte for
+// byte, without building Pending or the document: root is encoded
+// without it (Pending is its last field), a first pass over touched
+// measures the entries (Size), and Read encodes them as the store reads.
+// A cold run's intent names every key of the tree (27 MB at 1,000,000
+// files). Close releases touched.
+func marshalWithPending(root *Manifest, touched iter.Seq2[string, string]) (*pendingBody, error) {
+	root.Pending = nil
+	head, err := json.Marshal(root)
 	if err != nil {
-		return prev, err
+		return nil, err
 	}
-	return manifestState{m: prev.m, etag: etag, loaded: prev.loaded, refs: prev.refs, sums: prev.sums}, nil
+	if len(head) < 2 || head[len(head)-1] != '}' {
+		return nil, fmt.Errorf("manifest root encodes as %.20q…", head)
+	}
+	const open, end = `,"pending":[`, `]}`
+	var quoteErr error
+	size, n := int64(len(head)-1+len(open)+len(end)), 0
+	for key, path := range touched {
+		size += int64(pendingLen(key, path, &quoteErr))
+		n++
+	}
+	if quoteErr != nil {
+		return nil, quoteErr
+	}
+	if n == 0 {
+		return &pendingBody{buf: head, size: int64(len(head)), done: true}, nil
+	}
+	next, stop := iter.Pull2(touched)
+	b := &pendingBody{next: next, stop: stop, size: size + int64(n-1), first: true}
+	b.buf = append(append(head[:len(head)-1:len(head)-1], open...), nil...)
+	return b, nil
+}
+
+// pendingBody is the document marshalWithPending encodes as it is read.
+type pendingBody struct {
+	buf     []byte // encoded, not yet read
+	scratch []byte // buf's storage once the head is read
+	next    func() (string, string, bool)
+	stop    func()
+	first   bool // no entry written yet
+	done    bool // the last bytes are in buf
+	size    int64
+}
+
+// Size is the document's length in bytes.
+func (b *pendingBody) Size() int64 { return b.size }
+
+func (b *pendingBody) Read(p []byte) (int, error) {
+	for len(b.buf) == 0 {
+		if b.done {
+			return 0, io.EOF
+		}
+		out := b.scratch[:0]
+		for len(out) < 32<<10 {
+			key, path, ok := b.next()
+			if !ok {
+				out = append(out, `]}`...)
+				b.done = true
+				b.Close()
+				break
+			}
+			if !b.first {
+				out = append(out, ',')
+			}
+			b.first = false
+			out = appendPending(out, key, path)
+		}
+		b.scratch, b.buf = out, out
+	}
+	n := copy(p, b.buf)
+	b.buf = b.buf[n:]
+	return n, nil
+}
+
+// Close releases the keys' iterator; reading after it is an error only
+// if the document was not read to its end.
+func (b *pendingBody) Close() error {
+	if b.stop != nil {
+		b.stop()
+		b.stop = nil
+	}
+	if !b.done {
+		b.done, b.buf = true, nil
+	}
+	return nil
+}
+
+// pendingLen is the length of a pending key's JSON (appendPending).
+func pendingLen(key, path string, errp *error) int {
+	n := len(`{"k":}`) + jsonStringLen(key, errp)
+	if path != key && path != "" {
+		n += len(`,"p":`) + jsonStringLen(path, errp)
+	}
+	return n
+}
+
+// appendPending appends the JSON of pendingKey(key, path) as
+// encoding/json writes it.
+func appendPending(out []byte, key, path string) []byte {
+	out = append(out, `{"k":`...)
+	out = appendJSONString(out, key)
+	if path != key && path != "" {
+		out = append(out, `,"p":`...)
+		out = appendJSONString(out, path)
+	}
+	return append(out, '}')
+}
+
+// plainJSON reports whether encoding/json writes s as itself in quotes:
+// printable ASCII other than the quote, the backslash and the characters
+// it escapes for HTML.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
+func jsonStringLen(s string, errp *error) int {
+	if plainJSON(s) {
+		return len(s) + 2
+	}
+	b, err := json.Marshal(s)
+	if err != nil && *errp == nil {
+		*errp = err
+	}
+	return len(b)
+}
+
+func appendJSONString(out []byte, s string) []byte {
+	if plainJSON(s) {
+		out = append(out, '"')
+		out = append(out, s...)
+		return append(out, '"')
+	}
+	b, _ := json.Marshal(s) // an error was returned by jsonStringLen
+	return append(out, b...)
 }
 
 // putShardedRoot encodes a sharded root and writes it conditionally on prev

@@ -10,12 +10,29 @@ import (
 	"github.com/ghsync/ghsync/internal/store"
 )
 
+// ItemKind is the change kind of a planned upload (one byte: a plan can
+// hold a million items).
+type ItemKind uint8
+
 // Change kinds of a planned upload.
 const (
-	KindNew      = "new"
-	KindModified = "modified"
-	KindRepair   = "repair" // unchanged in the source, but drifted in the store (--verify)
+	KindNew      ItemKind = iota + 1
+	KindModified          // changed in the source
+	KindRepair            // unchanged in the source, but drifted in the store (--verify)
 )
+
+// String returns "new", "modified" or "repair".
+func (k ItemKind) String() string {
+	switch k {
+	case KindNew:
+		return "new"
+	case KindModified:
+		return "modified"
+	case KindRepair:
+		return "repair"
+	}
+	return fmt.Sprintf("ItemKind(%d)", uint8(k))
+}
 
 // Item is one object the run wants under the prefix. It is kept small (a
 // plan can hold a million): the content entry is a pointer into the source
@@ -26,10 +43,20 @@ type Item struct {
 	Key          string // object key relative to the bucket prefix
 	ContentType  string
 	CacheControl string
-	Kind         string        // for uploads: new, modified or repair
 	Content      *source.Entry // the entry whose content is uploaded (differs from Path for followed symlinks)
 	existing     *store.Object
-	link         bool // a symlink in object mode: the body is the link's target
+	slot         int32    // set by applyPlan: where the item's ETag is recorded
+	Kind         ItemKind // for uploads: new, modified or repair
+	link         bool     // a symlink in object mode: the body is the link's target
+}
+
+// object is the manifest's record of the item once stored with etag.
+func (it *Item) object(etag string) ManifestObject {
+	ob := ManifestObject{Path: it.Path, Key: it.Key, Blob: it.Blob(), Size: it.Size(), ContentType: it.ContentType, ETag: etag}
+	if it.Content.Path == it.Path && !it.link {
+		ob.MTime = it.Content.MTime // the size and time the content was hashed at
+	}
+	return ob
 }
 
 // Blob is the git blob SHA recorded as ghsync-blob.
@@ -116,6 +143,10 @@ func makePlan(in planInput) (*Plan, error) {
 	wanted := make([]bool, len(managed)) // managed keys the source still has
 	if len(managed) > 0 {
 		p.Keep = make([]ManifestObject, 0, len(managed)+16) // most are kept; room for a few more in apply
+	} else if in.listing == nil {
+		// A cold run uploads every entry: one allocation of the plan's
+		// size, not append's ~4× its size in steps (10 MB at 100,000 files).
+		p.Uploads = make([]Item, 0, len(in.entries))
 	}
 	skipped, err := eachDesired(in.entries, in.opts, &p.Skips, func(it Item) {
 		i, isManaged := searchObject(managed, it.Key)

@@ -136,7 +136,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		// objects (Keep holds the unchanged ones): let them go before apply.
 		prev.m.Objects = nil
 	}
-	objs, err := apply(ctx, &o, plan, s)
+	res, err := applyPlan(ctx, &o, plan, s)
 	if err != nil {
 		keepCreated(ctx, &o, s.Source, prev.etag, plan) // fence.go
 		return s, err
@@ -146,7 +146,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return s, unreadable.err(s) // verify run found no drift: the manifest is still true
 	}
 	m := &Manifest{Version: ManifestVersion, Job: o.Job, Owner: o.Owner, Source: s.Source, Ref: rev.Ref, Commit: rev.Commit,
-		ETag: rev.ETag, Mode: o.Mode, Settings: settings, WrittenAt: time.Now().UTC(), Objects: objs}
+		ETag: rev.ETag, Mode: o.Mode, Settings: settings, WrittenAt: time.Now().UTC()}
 	if s.Skipped > 0 {
 		sk := s.Skips
 		m.Skips, m.SkippedPaths = &sk, s.Paths.Skipped
@@ -154,7 +154,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if unreadable.any() {
 		m.Commit = "" // the next run is never up to date while files are missing from this one
 	}
-	committed, err := writeManifest(ctx, &o, prev, m)
+	committed, err := writeManifestSeq(ctx, &o, prev, m, res.objects(), res.count())
 	if err != nil {
 		keepCreated(ctx, &o, s.Source, prev.etag, plan)
 		return s, err

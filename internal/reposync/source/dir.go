@@ -33,8 +33,9 @@ type DirOptions struct {
 	// Checksum hashes every file, even one whose size and modification
 	// time match what the last run recorded (see Dir.UseKnown).
 	Checksum bool
-	// CacheBytes bounds the content of small files (at most 64 KiB each)
-	// kept in memory from listing until Fetch, so that such a file is opened
+	// CacheBytes bounds the memory taken by the content of small files (at
+	// most 64 KiB each; with cachedCost bytes of bookkeeping each) kept in
+	// memory from listing until Fetch, so that such a file is opened
 	// and read once per run, not once to hash and again to upload. 0 means
 	// DefaultDirCache; a negative value keeps nothing.
 	CacheBytes int64
@@ -207,8 +208,15 @@ func ListingDigest(entries []Entry) string {
 // listing kept (DirOptions.CacheBytes) is served from memory, exactly as it
 // was hashed, and dropped from the cache. Any other file is opened again and
 // checked against the listed size and blob SHA while fn reads it: a file
-// that changed since List makes the read fail.
+// that changed since List makes the read fail. The cache is let go when
+// Fetch returns (what it still holds was not asked for; a later Fetch
+// reads such files again).
 func (d *Dir) Fetch(ctx context.Context, entries []Entry, concurrency int, fn FetchFunc) error {
+	defer func() {
+		d.mu.Lock()
+		d.cache = nil
+		d.mu.Unlock()
+	}()
 	return runBounded(ctx, entries, concurrency, func(ctx context.Context, e Entry) error {
 		switch e.Mode {
 		case ModeSymlink:
@@ -238,17 +246,29 @@ func (d *Dir) take(e Entry) ([]byte, bool) {
 		return nil, false
 	}
 	delete(d.cache, e.Path)
+	if len(d.cache) == 0 {
+		d.cache = nil // the map's buckets too (~1 MB for the default cache of small files)
+	}
 	return c.data, true
 }
 
-// reserve takes n bytes of cache room; false when the cache is full.
+// cachedCost is what keeping one file costs beside its content: its map
+// entry (path and value headers, bucket overhead) and the rounding of
+// the content to an allocation size (~96 bytes for a file of a few
+// hundred). DirOptions.CacheBytes counts it, so the cache is bounded by
+// the memory it takes, not by its content alone (5.3 MB held for 4 MB of
+// 320-byte files otherwise).
+const cachedCost = 128
+
+// reserve takes room for a file of n bytes in the cache; false when the
+// cache is full.
 func (d *Dir) reserve(n int64) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if n > maxCachedFile || n > d.room {
+	if n > maxCachedFile || n+cachedCost > d.room {
 		return false
 	}
-	d.room -= n
+	d.room -= n + cachedCost
 	return true
 }
 

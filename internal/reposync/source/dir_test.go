@@ -111,7 +111,7 @@ func TestDirFetchOpensSmallFilesOnce(t *testing.T) {
 	writeFixtureFile(t, root, "a.txt", "alpha\n", 0o644)
 	writeFixtureFile(t, root, "b.txt", "bravo\n", 0o644)
 	writeFixtureFile(t, root, "big.bin", big, 0o644)
-	d := NewDir(root, DirOptions{CacheBytes: 6, Hashers: 1}) // room for one of a.txt, b.txt
+	d := NewDir(root, DirOptions{CacheBytes: 6 + cachedCost, Hashers: 1}) // room for one of a.txt, b.txt
 	if _, err := d.Resolve(context.Background(), Hint{}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,106 @@
+package reposync
+
+import (
+	"iter"
+	"slices"
+	"strings"
+)
+
+// applied is what applyPlan did: the objects kept as they were, and the
+// items of the plan (adopt first, then uploads: an item's slot indexes
+// etags and done) with the ETag each got. It is read as one sequence of
+// manifest objects (objects), built one at a time, so the new manifest
+// is written without a second copy of the tree.
+type applied struct {
+	keep    []ManifestObject
+	adopt   []Item
+	uploads []Item
+	etags   []string // by slot
+	done    []bool   // by slot: the item was stored or adopted
+}
+
+// count is how many objects objects yields.
+func (a *applied) count() int {
+	n := len(a.keep)
+	for _, d := range a.done {
+		if d {
+			n++
+		}
+	}
+	return n
+}
+
+// objects yields the new manifest's objects sorted by key, one per key (of
+// a key both kept and stored, the stored one). Keep, Adopt and Uploads are
+// each in key order as the planner makes them, so this is a merge; should
+// one not be, the objects are collected and sorted instead.
+func (a *applied) objects() iter.Seq[ManifestObject] {
+	byKey := func(x, y Item) int { return strings.Compare(x.Key, y.Key) }
+	if !slices.IsSortedFunc(a.keep, func(x, y ManifestObject) int { return strings.Compare(x.Key, y.Key) }) ||
+		!slices.IsSortedFunc(a.adopt, byKey) || !slices.IsSortedFunc(a.uploads, byKey) {
+		return a.sorted()
+	}
+	return func(yield func(ManifestObject) bool) {
+		k, i, j := 0, 0, 0
+		for {
+			for i < len(a.adopt) && !a.done[i] {
+				i++
+			}
+			for j < len(a.uploads) && !a.done[len(a.adopt)+j] {
+				j++
+			}
+			// The smallest key of the three heads; ties go to the stored item.
+			var next *Item
+			var slot int
+			if i < len(a.adopt) {
+				next, slot = &a.adopt[i], i
+			}
+			if j < len(a.uploads) && (next == nil || a.uploads[j].Key < next.Key) {
+				next, slot = &a.uploads[j], len(a.adopt)+j
+			}
+			if k < len(a.keep) && (next == nil || a.keep[k].Key < next.Key) {
+				if !yield(a.keep[k]) {
+					return
+				}
+				k++
+				continue
+			}
+			if next == nil {
+				return
+			}
+			if k < len(a.keep) && a.keep[k].Key == next.Key {
+				k++
+			}
+			if slot < len(a.adopt) {
+				i++
+			} else {
+				j++
+			}
+			if !yield(next.object(a.etags[slot])) {
+				return
+			}
+		}
+	}
+}
+
+// sorted yields the objects sorted by key from one collected slice (the
+// fallback of objects; the last record of a key wins, as sortedObjects).
+func (a *applied) sorted() iter.Seq[ManifestObject] {
+	out := slices.Clone(a.keep)
+	for slot, d := range a.done {
+		if !d {
+			continue
+		}
+		it := a.item(slot)
+		out = append(out, it.object(a.etags[slot]))
+	}
+	return slices.Values(sortedObjects(out))
+}
+
+// item returns the item of slot.
+func (a *applied) item(slot int) *Item {
+	if slot < len(a.adopt) {
+		return &a.adopt[slot]
+	}
+	return &a.uploads[slot-len(a.adopt)]
+}
