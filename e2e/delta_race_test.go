@@ -39,23 +39,7 @@ func TestDeltaLateShardDeleteAfterRevert(t *testing.T) {
 	tree.set(name, []byte("changed by run A\n"))
 	tree.commit()
 	release := p.holdFirst(func(r *http.Request) bool { return r.Method == http.MethodPost && r.URL.Query().Has("delete") })
-	cmd := exec.Command(bin, "sync", tree.dir, via, "--concurrency", "1", "--log-level", "debug")
-	cmd.Env = s3Env()
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case held := <-p.reached:
-		t.Logf("run A holds %s", held)
-	case err := <-done:
-		t.Fatalf("run A ended without deleting a replaced shard: %v\n%s", err, tail(out.String()))
-	case <-time.After(2 * time.Minute):
-		t.Fatal("run A hung")
-	}
+	done, _ := startHeldRun(t, p, bin, tree.dir, via, "deleting a replaced shard")
 	// Run B: back to v1.
 	tree.set(name, v1)
 	tree.commit()
@@ -98,23 +82,7 @@ func TestTwoDeltaRunsAtOnceS3(t *testing.T) {
 	release := p.holdFirst(func(r *http.Request) bool {
 		return r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/"+deltaManifestKey)
 	})
-	cmd := exec.Command(bin, "sync", tree.dir, via, "--concurrency", "1", "--log-level", "debug")
-	cmd.Env = s3Env()
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case held := <-p.reached:
-		t.Logf("run A holds %s", held)
-	case err := <-done:
-		t.Fatalf("run A ended without writing its intent: %v\n%s", err, tail(out.String()))
-	case <-time.After(2 * time.Minute):
-		t.Fatal("run A hung")
-	}
+	done, out := startHeldRun(t, p, bin, tree.dir, via, "writing its intent")
 	tree.change() // commit 3, for run B
 	code, bout, _ := deltaSync(t, bin, tree.dir, direct, nil)
 	if code != 0 || !tookDelta(bout) {
@@ -139,4 +107,30 @@ func TestTwoDeltaRunsAtOnceS3(t *testing.T) {
 	if fails := checkDeltaExact(t, b, tree.files, tree.blobs); len(fails) > 0 {
 		t.Fatalf("after both runs:\n%s", strings.Join(fails, "\n"))
 	}
+}
+
+// startHeldRun starts run A (ghsync sync dir via, one upload at a time)
+// and waits until the proxy holds the request it was set to hold; what
+// names that request for the failure message. It returns the channel the
+// run's exit arrives on and its output.
+func startHeldRun(t *testing.T, p *killProxy, bin, dir, via, what string) (<-chan error, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(bin, "sync", dir, via, "--concurrency", "1", "--log-level", "debug")
+	cmd.Env = s3Env()
+	out := &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case held := <-p.reached:
+		t.Logf("run A holds %s", held)
+	case err := <-done:
+		t.Fatalf("run A ended without %s: %v\n%s", what, err, tail(out.String()))
+	case <-time.After(2 * time.Minute):
+		t.Fatal("run A hung")
+	}
+	return done, out
 }
