@@ -142,6 +142,7 @@ func TestCrashConvergence(t *testing.T) {
 	src.add(600)
 	src.write("big1.bin", bytes.Repeat([]byte("multipart "), 2<<20)) // 20 MB: multipart
 	rng := rand.New(rand.NewPCG(3, 4))
+	lateWrite, lateWrites := false, 0
 	sync := func(kill time.Duration) (interrupted bool, out string) {
 		cmd := exec.Command(bin, "sync", "dir:"+src.dir, url, "--concurrency", "8", "--max-delete", "100%")
 		cmd.Env = s3Env()
@@ -152,7 +153,16 @@ func TestCrashConvergence(t *testing.T) {
 		}
 		if kill == 0 {
 			if err := cmd.Wait(); err != nil {
-				t.Fatalf("normal run failed: %v\n%s", err, buf.String())
+				// A manifest write of the killed run that the server had
+				// received whole may still land after this run read the
+				// manifest: this run then meets a write it did not make and
+				// stops, as with any other writer. Allowed once in a row.
+				if !lateWrite || !strings.Contains(buf.String(), "another run of this job wrote the manifest first") {
+					t.Fatalf("normal run failed: %v\n%s", err, buf.String())
+				}
+				lateWrites++
+				t.Logf("normal run met the killed run's late manifest write; running again")
+				return false, ""
 			}
 			return false, buf.String()
 		}
@@ -183,10 +193,14 @@ func TestCrashConvergence(t *testing.T) {
 		if hit, _ := sync(time.Duration(20+rng.IntN(int(window/time.Millisecond))) * time.Millisecond); hit {
 			interrupted++
 		}
-		sync(0)
+		lateWrite = true
+		if _, out := sync(0); out == "" {
+			lateWrite = false // the second normal run must converge
+			sync(0)
+		}
 		checkPrefix(t, b, src, foreign)
 	}
-	t.Logf("%d runs killed mid-way; every following run converged", interrupted)
+	t.Logf("%d runs killed mid-way; every following run converged (%d after meeting the killed run's late manifest write once)", interrupted, lateWrites)
 	if interrupted < 20 {
 		t.Fatalf("only %d kills landed during a run; want ≥ 20", interrupted)
 	}
