@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/binsize.sh — the release binary's size, module by module (issue 17,
 # must-be-true 3). Builds cmd/ghsync with the Dockerfile's flags (CGO off,
-# -trimpath, -tags lambda.norpc,disable_grpc_modules, -ldflags "-s -w") and
+# -trimpath, -tags lambda.norpc, -ldflags "-s -w") and
 # prints its file size; then builds it once more without -s -w (same code,
 # with a symbol table) and sums `go tool nm -size` by module: each symbol's
 # package (from its name) mapped to its module with `go list -deps`.
@@ -18,7 +18,7 @@ out=
 while getopts "o:" o; do case $o in o) out=$OPTARG ;; *) exit 2 ;; esac; done
 work=$(mktemp -d "${TMPDIR:-/tmp}/ghsync-binsize.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-tags=lambda.norpc,disable_grpc_modules
+tags=lambda.norpc
 CGO_ENABLED=0 go build -trimpath -tags "$tags" -ldflags "-s -w" -o "$work/ghsync" ./cmd/ghsync
 CGO_ENABLED=0 go build -trimpath -tags "$tags" -o "$work/ghsync-syms" ./cmd/ghsync
 go list -deps -tags "$tags" -f '{{.ImportPath}} {{if .Module}}{{.Module.Path}}{{else}}std{{end}}' ./cmd/ghsync >"$work/pkgs"

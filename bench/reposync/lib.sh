@@ -39,10 +39,10 @@ require_runs() {
 
 # build_ghsync OUT — compile ./cmd/ghsync once into OUT (compilation is never timed),
 # with -ldflags "$BENCH_LDFLAGS" when that is set (e.g. BENCH_LDFLAGS='-s -w') and
-# -tags "$BENCH_TAGS" (default disable_grpc_modules, as the release builds in the
-# Dockerfile and docs/deploy.md; BENCH_TAGS= builds without tags).
+# -tags "$BENCH_TAGS" when that is set (the release build in the Dockerfile uses
+# lambda.norpc, which only matters on Lambda).
 build_ghsync() {
-	local tags=${BENCH_TAGS-disable_grpc_modules}
+	local tags=${BENCH_TAGS:-}
 	echo "bench: building ghsync${BENCH_LDFLAGS:+ with -ldflags '$BENCH_LDFLAGS'}${tags:+ -tags $tags}" >&2
 	(cd "$REPO" && go build -tags="$tags" -ldflags="${BENCH_LDFLAGS:-}" -o "$1" ./cmd/ghsync) ||
 		die "go build ./cmd/ghsync failed"
@@ -55,7 +55,7 @@ ghsync_desc() {
 	d="$(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?')"
 	(cd "$REPO" && git diff --quiet HEAD -- cmd internal go.mod 2>/dev/null) || d+="+dirty"
 	[[ -n "${BENCH_LDFLAGS:-}" ]] && d+=" (-ldflags '$BENCH_LDFLAGS')"
-	[[ -n "${BENCH_TAGS-disable_grpc_modules}" ]] && d+=" (-tags ${BENCH_TAGS-disable_grpc_modules})"
+	[[ -n "${BENCH_TAGS:-}" ]] && d+=" (-tags $BENCH_TAGS)"
 	echo "$d"
 }
 
