@@ -18,17 +18,7 @@ import (
 // kind in a slice grown by append 113.
 func TestPlanCompact(t *testing.T) {
 	const n = 50_000
-	entries := make([]source.Entry, n)
-	for i := range entries {
-		entries[i] = source.Entry{Path: fmt.Sprintf("d%03d/f%06d.txt", i/1000, i), Size: 10, BlobSHA: fmt.Sprintf("%040x", i)}
-	}
-	b, err := store.Open(context.Background(), "mem://", store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	o := &Options{Bucket: b}
-	o.defaults()
+	entries, o := coldTree(t, n)
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
@@ -94,4 +84,22 @@ func TestColdRunFetchesFromListing(t *testing.T) {
 	if len(src.aliased) != 1 || !src.aliased[0] {
 		t.Errorf("fetches given the listing itself: %v, want [true]", src.aliased)
 	}
+}
+
+// coldTree returns n small source entries in folders of 1,000 and the
+// options of a run into a fresh mem:// bucket (closed with the test).
+func coldTree(t *testing.T, n int) ([]source.Entry, *Options) {
+	t.Helper()
+	entries := make([]source.Entry, n)
+	for i := range entries {
+		entries[i] = source.Entry{Path: fmt.Sprintf("d%03d/f%06d.txt", i/1000, i), Size: 10, BlobSHA: fmt.Sprintf("%040x", i)}
+	}
+	b, err := store.Open(context.Background(), "mem://", store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	o := &Options{Bucket: b}
+	o.defaults()
+	return entries, o
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/ghsync/ghsync/internal/reposync/source"
-	"github.com/ghsync/ghsync/internal/store"
 )
 
 // The intent's pending keys are written straight from the plan; the
@@ -63,17 +62,7 @@ func TestIntentEncodingMatchesJSON(t *testing.T) {
 // document itself is ~29 bytes per key, and mem:// keeps a copy of it.
 func TestColdIntentAllocatesLittleBeyondItsDocument(t *testing.T) {
 	const n = 50_000
-	entries := make([]source.Entry, n)
-	for i := range entries {
-		entries[i] = source.Entry{Path: fmt.Sprintf("d%03d/f%06d.txt", i/1000, i), Size: 10, BlobSHA: fmt.Sprintf("%040x", i)}
-	}
-	b, err := store.Open(context.Background(), "mem://", store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	o := &Options{Bucket: b}
-	o.defaults()
+	entries, o := coldTree(t, n)
 	p, err := makePlan(planInput{entries: entries, opts: o, manifest: o.ManifestKey})
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +79,7 @@ func TestColdIntentAllocatesLittleBeyondItsDocument(t *testing.T) {
 	if perKey > 80 {
 		t.Errorf("writing the intent allocated %d bytes per key, want at most 80", perKey)
 	}
-	m, err := ReadManifest(context.Background(), b, o.ManifestKey)
+	m, err := ReadManifest(context.Background(), o.Bucket, o.ManifestKey)
 	if err != nil || m == nil || len(m.Pending) != n || m.Count != n {
 		t.Fatalf("intent read back: %v, err %v", m, err)
 	}
