@@ -211,7 +211,7 @@ func CheckKey(key string) error {
 			return fmt.Errorf("key %q contains a control character", key)
 		}
 	}
-	for _, seg := range strings.Split(key, "/") {
+	for seg := range strings.SplitSeq(key, "/") {
 		if seg == "" || seg == "." || seg == ".." {
 			return fmt.Errorf("key %q has an empty, . or .. segment", key)
 		}
