@@ -136,9 +136,9 @@ func (a *applier) adopt(ctx context.Context, items []Item) ([]Item, error) {
 				return fmt.Errorf("check existing %s: %w", it.Key, err)
 			}
 			if err == nil {
-				it.existing = &obj
+				it.setExisting(&obj)
 			} else {
-				it.existing = nil
+				it.setExisting(nil)
 			}
 			mu.Lock()
 			rest = append(rest, it)
@@ -210,7 +210,7 @@ func (a *applier) upload(ctx context.Context, items []Item) error {
 				return err
 			}
 			tries[it.Key]++
-			a.o.Logger.Warn("content did not match the listing, fetching it again", "path", it.Path, "attempt", tries[it.Key], "error", err.Error())
+			a.o.Logger.Warn("content did not match the listing, fetching it again", "path", it.Path(), "attempt", tries[it.Key], "error", err.Error())
 			again = append(again, it)
 			return nil
 		})
@@ -248,24 +248,24 @@ func byContentPath(x, y Item) int { return strings.Compare(x.Content.Path, y.Con
 // put writes one object (or adopts it when its MD5 matches).
 func (a *applier) put(ctx context.Context, it Item, r io.Reader) error {
 	opts := a.condition(it) // fence.go
-	opts.ContentType, opts.CacheControl, opts.Size = it.ContentType, it.CacheControl, it.Size()
+	opts.ContentType, opts.CacheControl, opts.Size = it.ContentType(), it.CacheControl(), it.Size()
 	opts.Metadata = map[string]string{MetaBlob: it.Blob()}
 	if it.link {
 		opts.Metadata[MetaSymlink] = "true"
 		opts.Size = int64(len(it.LinkTarget()))
 		if _, err := io.Copy(io.Discard, r); err != nil {
-			return fmt.Errorf("read %s: %w", it.Path, err)
+			return fmt.Errorf("read %s: %w", it.Path(), err)
 		}
 		r = strings.NewReader(it.LinkTarget())
 	}
-	if want := existingMD5(it.existing); want != "" && it.Size() <= md5CheckLimit && !it.link {
+	if want := existingMD5(it.existing()); want != "" && it.Size() <= md5CheckLimit && !it.link {
 		body, err := io.ReadAll(r)
 		if err != nil {
-			return fmt.Errorf("read %s: %w", it.Path, err)
+			return fmt.Errorf("read %s: %w", it.Path(), err)
 		}
 		sum := md5.Sum(body)
 		if want == hex.EncodeToString(sum[:]) {
-			a.record(it, it.existing.ETag, true)
+			a.record(it, it.existing().ETag, true)
 			return nil
 		}
 		r = bytes.NewReader(body)

@@ -42,7 +42,8 @@ func (o *Options) archiveKey(src string) string {
 // source (GitHub's tarball/zipball) or packed on the fly, never held whole.
 func runArchive(ctx context.Context, o *Options, s *Summary, rev source.Revision, prev manifestState, settings string) error {
 	key := o.archiveKey(s.Source)
-	it := Item{Path: path.Base(key), Key: key, Kind: KindNew, ContentType: ContentType(nil, key)} // no Content: the archive is streamed
+	it := newItem(key, path.Base(key), nil, &itemAttrs{contentType: ContentType(nil, key)}) // no Content: the archive is streamed
+	it.Kind = KindNew
 	old := prev.byKey()
 	if _, ok := old[key]; ok {
 		it.Kind = KindModified
@@ -75,7 +76,7 @@ func runArchive(ctx context.Context, o *Options, s *Summary, rev source.Revision
 		return fmt.Errorf("archive %s: %w", s.Source, err)
 	}
 	defer body.Close()
-	cond.ContentType, cond.Size, cond.Metadata = it.ContentType, -1, map[string]string{"ghsync-commit": rev.Commit}
+	cond.ContentType, cond.Size, cond.Metadata = it.ContentType(), -1, map[string]string{"ghsync-commit": rev.Commit}
 	obj, err := o.Bucket.Put(ctx, key, body, cond)
 	if errors.Is(err, store.ErrPreconditionFailed) {
 		return errKeyChanged(key, err)
@@ -93,7 +94,7 @@ func runArchive(ctx context.Context, o *Options, s *Summary, rev source.Revision
 	}
 	m := &Manifest{Version: ManifestVersion, Job: o.Job, Owner: o.Owner, Source: s.Source, Ref: rev.Ref, Commit: rev.Commit, ETag: rev.ETag,
 		Mode: ModeArchive, Settings: settings, WrittenAt: time.Now().UTC(),
-		Objects: []ManifestObject{{Path: it.Path, Key: key, Blob: rev.Commit, Size: obj.Size, ContentType: it.ContentType, ETag: obj.ETag}}}
+		Objects: []ManifestObject{{Path: it.Path(), Key: key, Blob: rev.Commit, Size: obj.Size, ContentType: it.ContentType(), ETag: obj.ETag}}}
 	_, err = writeManifest(ctx, o, prev, m)
 	return err
 }

@@ -5,17 +5,20 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+	"unsafe"
 
 	"github.com/ghsync/ghsync/internal/reposync/source"
 	"github.com/ghsync/ghsync/internal/store"
 )
 
 // Issue 20: a plan keeps little per object beside the source listing. A
-// cold plan of 50,000 files holds at most 96 bytes per upload once built
+// cold plan of 50,000 files holds at most 48 bytes per upload once built
 // (its items point into the listing; no desired-items slice or per-key map
 // is kept; the change kind is a byte and the uploads slice is made at its
-// size): with a copy of its entry in each item it held 200, with a string
-// kind in a slice grown by append 113. Building it allocates at most 100
+// size; the path is the end of the key and the content type and cache
+// control are shared): with a copy of its entry in each item it held 200,
+// with a string kind in a slice grown by append 113, with its own path,
+// content type, cache control and existing-object fields 88. Building it allocates at most 56
 // bytes per upload, whether or not the store was listed (a first run lists
 // it and finds it empty): grown by append, the uploads slice allocated
 // ~4× its size, and at its last growth held the old and the new array at
@@ -48,11 +51,11 @@ func TestPlanCompact(t *testing.T) {
 			runtime.KeepAlive(p)
 			runtime.KeepAlive(entries)
 			t.Logf("the plan holds %d bytes per upload; building it allocated %d", held, allocated)
-			if held > 96 {
-				t.Errorf("the plan holds %d bytes per upload, want at most 96", held)
+			if held > 48 {
+				t.Errorf("the plan holds %d bytes per upload, want at most 48", held)
 			}
-			if allocated > 100 {
-				t.Errorf("building the plan allocated %d bytes per upload, want at most 100", allocated)
+			if allocated > 56 {
+				t.Errorf("building the plan allocated %d bytes per upload, want at most 56", allocated)
 			}
 		})
 	}
@@ -119,4 +122,31 @@ func coldTree(t *testing.T, n int) ([]source.Entry, *Options) {
 	o := &Options{Bucket: b}
 	o.defaults()
 	return entries, o
+}
+
+// An item's path is the end of its key and its attributes are shared; an
+// item whose path is not the end of its key keeps it, and recording an
+// existing object on one item never changes another's.
+func TestItemPathAndSharedAttrs(t *testing.T) {
+	attrs := attrTable{}
+	e := source.Entry{Path: "docs/a.md"}
+	a := newItem("site/docs/a.md", "docs/a.md", &e, attrs.get("text/markdown", "no-cache"))
+	b := newItem("docs/b.md", "docs/b.md", &e, attrs.get("text/markdown", "no-cache"))
+	odd := newItem("archive.zip", "repo", nil, nil) // a path that is not the end of the key
+	if a.Path() != "docs/a.md" || b.Path() != "docs/b.md" || odd.Path() != "repo" {
+		t.Fatalf("paths %q %q %q", a.Path(), b.Path(), odd.Path())
+	}
+	if a.attrs != b.attrs || len(attrs) != 1 {
+		t.Fatalf("items with the same content type and cache control do not share attributes (%d made)", len(attrs))
+	}
+	a.setExisting(&store.Object{Key: "site/docs/a.md", ETag: `"x"`})
+	if b.existing() != nil || a.existing() == nil || a.existing().ETag != `"x"` {
+		t.Fatalf("existing object: a %v, b %v", a.existing(), b.existing())
+	}
+	if a.ContentType() != "text/markdown" || a.CacheControl() != "no-cache" || odd.ContentType() != "" {
+		t.Fatalf("attributes lost: %q %q %q", a.ContentType(), a.CacheControl(), odd.ContentType())
+	}
+	if got := unsafe.Sizeof(Item{}); got > 40 {
+		t.Errorf("an Item is %d bytes, want at most 40", got)
+	}
 }

@@ -39,8 +39,8 @@ func errKeyChanged(key string, err error) error {
 // there. A key whose known ETag is "" (a manifest of an early build) is
 // written unconditionally.
 func (a *applier) condition(it Item) store.PutOptions {
-	if it.existing != nil {
-		return store.PutOptions{IfMatch: it.existing.ETag}
+	if ex := it.existing(); ex != nil {
+		return store.PutOptions{IfMatch: ex.ETag}
 	}
 	if etag, ok := a.fence[it.Key]; ok {
 		return store.PutOptions{IfMatch: etag}
@@ -114,12 +114,12 @@ func keepCreated(ctx context.Context, o *Options, src, intentETag string, p *Pla
 	}
 	var created []touch
 	for _, it := range p.Uploads {
-		if _, known := p.fence[it.Key]; !known && it.existing == nil {
-			created = append(created, touch{it.Key, it.Path})
+		if _, known := p.fence[it.Key]; !known && it.existing() == nil {
+			created = append(created, touch{it.Key, it.Path()})
 		}
 	}
 	for _, it := range p.Adopt { // an object gone by its Stat is created
-		created = append(created, touch{it.Key, it.Path})
+		created = append(created, touch{it.Key, it.Path()})
 	}
 	if len(created) == 0 {
 		return
@@ -151,7 +151,7 @@ func keepCreated(ctx context.Context, o *Options, src, intentETag string, p *Pla
 		var plan Plan
 		for _, t := range created {
 			if !named[t.key] {
-				plan.Uploads = append(plan.Uploads, Item{Key: t.key, Path: t.path})
+				plan.Uploads = append(plan.Uploads, newItem(t.key, t.path, nil, nil))
 			}
 		}
 		if len(plan.Uploads) == 0 {

@@ -59,7 +59,7 @@ func touchedKeys(prev manifestState, plan *Plan) []touch {
 	}
 	out := make([]touch, 0, len(plan.Uploads)+len(plan.Deletes))
 	for _, it := range plan.Uploads {
-		out = append(out, touch{it.Key, it.Path})
+		out = append(out, touch{it.Key, it.Path()})
 	}
 	for _, k := range plan.Deletes {
 		out = append(out, touch{k, ""})
@@ -99,7 +99,7 @@ func eachTouched(prev manifestState, plan *Plan) iter.Seq2[string, string] {
 		for i < len(plan.Uploads) || j < len(plan.Deletes) {
 			var key, path string
 			if j >= len(plan.Deletes) || i < len(plan.Uploads) && plan.Uploads[i].Key <= plan.Deletes[j] {
-				key, path = plan.Uploads[i].Key, plan.Uploads[i].Path // of an uploaded and deleted key, the upload's path
+				key, path = plan.Uploads[i].Key, plan.Uploads[i].Path() // of an uploaded and deleted key, the upload's path
 				i++
 			} else {
 				key = plan.Deletes[j]

@@ -27,7 +27,7 @@ func TestIntentEncodingMatchesJSON(t *testing.T) {
 	}
 	plan := &Plan{Deletes: []string{"pre/b-gone", "pre/h.txt", "pre/zz-gone"}}
 	for i := range entries {
-		plan.Uploads = append(plan.Uploads, Item{Path: entries[i].Path, Key: "pre/" + entries[i].Path, Content: &entries[i]})
+		plan.Uploads = append(plan.Uploads, newItem("pre/"+entries[i].Path, entries[i].Path, &entries[i], nil))
 	}
 	prev := manifestState{m: &Manifest{Version: ShardedManifestVersion, Objects: []ManifestObject{
 		{Path: "b-gone", Key: "pre/b-gone", Blob: "x"}, {Path: "pre/zz-gone", Key: "pre/zz-gone", Blob: "y"}}}}

@@ -2,6 +2,7 @@ package reposync
 
 import (
 	"fmt"
+	"math"
 	"path"
 	"sort"
 	"strings"
@@ -34,26 +35,113 @@ func (k ItemKind) String() string {
 	return fmt.Sprintf("ItemKind(%d)", uint8(k))
 }
 
-// Item is one object the run wants under the prefix. It is kept small (a
-// plan can hold a million): the content entry is a pointer into the source
-// listing, which gives the blob, size and link target, and the strings
-// share the listing's.
+// Item is one object the run wants under the prefix. It is kept small (40
+// bytes: a plan can hold a million): the content entry is a pointer into
+// the source listing, which gives the blob, size and link target; the path
+// is the end of the key (the key is the key prefix and the path), so the
+// two share one string, itself the listing's when there is no prefix; the
+// content type and cache control are in attributes shared by every item
+// that has the same ones.
 type Item struct {
-	Path         string // repo-relative path (the object's name in the source)
-	Key          string // object key relative to the bucket prefix
-	ContentType  string
-	CacheControl string
-	Content      *source.Entry // the entry whose content is uploaded (differs from Path for followed symlinks)
-	existing     *store.Object
-	slot         int32    // set by applyPlan: where the item's ETag is recorded
-	Kind         ItemKind // for uploads: new, modified or repair
-	link         bool     // a symlink in object mode: the body is the link's target
+	Key     string        // object key relative to the bucket prefix
+	Content *source.Entry // the entry whose content is uploaded (differs from Path for followed symlinks)
+	attrs   *itemAttrs    // never nil once made by newItem
+	slot    int32         // set by applyPlan: where the item's ETag is recorded
+	pathAt  uint16        // Path is Key[pathAt:] unless attrs.path is set
+	Kind    ItemKind      // for uploads: new, modified or repair
+	link    bool          // a symlink in object mode: the body is the link's target
+}
+
+// itemAttrs are what an item has beyond its key and content: shared by
+// every item with the same content type and cache control, and copied for
+// the few items that also have an existing object or a path that is not
+// the end of their key.
+type itemAttrs struct {
+	contentType, cacheControl string
+	path                      string        // set when the path is not the end of the key
+	existing                  *store.Object // what the store holds at the key, when the plan or apply knows
+}
+
+// attrTable interns itemAttrs by content type and cache control.
+type attrTable map[[2]string]*itemAttrs
+
+// get returns the shared attributes for a content type and cache control.
+func (t attrTable) get(contentType, cacheControl string) *itemAttrs {
+	k := [2]string{contentType, cacheControl}
+	a, ok := t[k]
+	if !ok {
+		a = &itemAttrs{contentType: contentType, cacheControl: cacheControl}
+		t[k] = a
+	}
+	return a
+}
+
+// newItem returns an item for the object at key, named path in the
+// source, with the given content and attributes (nil: none).
+func newItem(key, path string, content *source.Entry, attrs *itemAttrs) Item {
+	if attrs == nil {
+		attrs = &itemAttrs{}
+	}
+	it := Item{Key: key, Content: content, attrs: attrs}
+	if n := len(key) - len(path); n >= 0 && n <= math.MaxUint16 && key[n:] == path {
+		it.pathAt = uint16(n)
+	} else {
+		a := *attrs
+		a.path = path
+		it.attrs = &a
+	}
+	return it
+}
+
+// Path is the repo-relative path (the object's name in the source).
+func (it *Item) Path() string {
+	if it.attrs != nil && it.attrs.path != "" {
+		return it.attrs.path
+	}
+	return it.Key[it.pathAt:]
+}
+
+// ContentType is the object's Content-Type.
+func (it *Item) ContentType() string {
+	if it.attrs == nil {
+		return ""
+	}
+	return it.attrs.contentType
+}
+
+// CacheControl is the object's Cache-Control ("" for none).
+func (it *Item) CacheControl() string {
+	if it.attrs == nil {
+		return ""
+	}
+	return it.attrs.cacheControl
+}
+
+// existing is what the store holds at the key, when the plan (from the
+// listing) or apply (from a Stat) knows; nil otherwise.
+func (it *Item) existing() *store.Object {
+	if it.attrs == nil {
+		return nil
+	}
+	return it.attrs.existing
+}
+
+// setExisting records what the store holds at the key (nil: nothing
+// known), on a copy of the item's attributes, never the shared ones.
+func (it *Item) setExisting(obj *store.Object) {
+	var a itemAttrs
+	if it.attrs != nil {
+		a = *it.attrs
+	}
+	a.existing = obj
+	it.attrs = &a
 }
 
 // object is the manifest's record of the item once stored with etag.
 func (it *Item) object(etag string) ManifestObject {
-	ob := ManifestObject{Path: it.Path, Key: it.Key, Blob: it.Blob(), Size: it.Size(), ContentType: it.ContentType, ETag: etag}
-	if it.Content.Path == it.Path && !it.link {
+	path := it.Path()
+	ob := ManifestObject{Path: path, Key: it.Key, Blob: it.Blob(), Size: it.Size(), ContentType: it.ContentType(), ETag: etag}
+	if it.Content.Path == path && !it.link {
 		ob.MTime = it.Content.MTime // the size and time the content was hashed at
 	}
 	return ob
@@ -165,7 +253,7 @@ func makePlan(in planInput) (*Plan, error) {
 			delete(in.listing, it.Key) // wanted: what remains is unmanaged or to delete
 		}
 		switch {
-		case isManaged && old.Blob == it.Blob() && old.ContentType == it.ContentType:
+		case isManaged && old.Blob == it.Blob() && old.ContentType == it.ContentType():
 			// A size other than the recorded one is drift too, even under the
 			// recorded ETag: builds before the body checks could store a
 			// download cut short and record its ETag.
@@ -177,7 +265,7 @@ func makePlan(in planInput) (*Plan, error) {
 				p.Uploads = append(p.Uploads, it)
 				return
 			}
-			if it.Content.Path == it.Path {
+			if it.Content.Path == it.Path() {
 				old.MTime = it.Content.MTime // the size and time this content now has
 			}
 			p.Keep = append(p.Keep, old)
@@ -193,7 +281,7 @@ func makePlan(in planInput) (*Plan, error) {
 		case listed && obj.Size == it.Size():
 			it.Kind = KindNew
 			existing := obj // a copy: taking obj's address would move every lookup's result to the heap
-			it.existing = &existing
+			it.setExisting(&existing)
 			p.Adopt = append(p.Adopt, it)
 		default:
 			if listed { // an object of another size: replaced, as long as it is what the listing saw
@@ -289,13 +377,14 @@ func desiredItems(entries []source.Entry, o *Options, skips *Skips) (items []Ite
 func eachDesired(entries []source.Entry, o *Options, skips *Skips, fn func(Item)) (skipped []string, err error) {
 	var unstorable []string
 	var byPath map[string]*source.Entry // made when a symlink is to be followed
+	attrs := attrTable{}
 	for i := range entries {
 		e := &entries[i]
 		if !o.Filter.Match(e.Path) {
 			continue
 		}
-		it := Item{Path: e.Path, Key: o.KeyPrefix + e.Path, Content: e}
-		if err := o.Bucket.CheckKey(it.Key); err != nil {
+		key := o.KeyPrefix + e.Path
+		if err := o.Bucket.CheckKey(key); err != nil {
 			if !o.SkipUnstorable {
 				unstorable = append(unstorable, fmt.Sprintf("%q (%v)", e.Path, err))
 				continue
@@ -305,6 +394,7 @@ func eachDesired(entries []source.Entry, o *Options, skips *Skips, fn func(Item)
 			skips.Unstorable++
 			continue
 		}
+		content, link := e, false
 		switch e.Mode {
 		case source.ModeSubmodule:
 			o.Logger.Info("skipping submodule", "path", e.Path)
@@ -325,14 +415,16 @@ func eachDesired(entries []source.Entry, o *Options, skips *Skips, fn func(Item)
 				skips.Symlinks++
 				continue
 			}
-			it.Content, it.link = target, o.Symlinks == SymlinksObject
+			content, link = target, o.Symlinks == SymlinksObject
 		}
-		it.ContentType = ContentType(o.ContentTypes, e.Path)
-		if it.link {
-			it.ContentType = "text/plain; charset=utf-8"
+		contentType := ContentType(o.ContentTypes, e.Path)
+		if link {
+			contentType = "text/plain; charset=utf-8"
 		}
-		it.CacheControl, _ = firstMatch(o.CacheControl, e.Path)
+		cacheControl, _ := firstMatch(o.CacheControl, e.Path)
 		if len(unstorable) == 0 { // the plan fails anyway otherwise
+			it := newItem(key, e.Path, content, attrs.get(contentType, cacheControl))
+			it.link = link
 			fn(it)
 		}
 	}

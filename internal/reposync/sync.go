@@ -243,13 +243,13 @@ func (s *Summary) count(it Item) {
 	switch it.Kind {
 	case KindModified:
 		s.Modified++
-		addPath(&s.Paths.Modified, it.Path)
+		addPath(&s.Paths.Modified, it.Path())
 	case KindRepair:
 		s.Repaired++
-		addPath(&s.Paths.Modified, it.Path)
+		addPath(&s.Paths.Modified, it.Path())
 	default:
 		s.New++
-		addPath(&s.Paths.New, it.Path)
+		addPath(&s.Paths.New, it.Path())
 	}
 }
 
