@@ -33,7 +33,7 @@
 # the kind starts, so the cache gets no commits), every output and the data of
 # the S3 server scale.sh starts itself live on an ext4 made for the run: a
 # sparse loop image in the scratch directory sized for the tree and up to 3
-# copies (+2 for that S3 server's two buckets), FILES x COPIES x 5 KiB + 1 GiB,
+# copies (+4 for that S3 server's two buckets), FILES x COPIES x 5 KiB + 1 GiB,
 # mkfs.ext4 -i 4096 (one inode per 4 KiB), unmounted at the end; the script
 # stops before making it when $TMPDIR's file system has less free. Before each
 # kind the earlier kinds' outputs are removed, and before every timed command
@@ -96,10 +96,12 @@ GHSYNC_DESC="$(ghsync_desc)" # the revision built, not the one checked out when 
 OWN_S3=0
 [[ " $KINDS " == *" s3 "* && -z "${GHSYNC_TEST_S3_ENDPOINT:-}" ]] && OWN_S3=1
 # The tree and up to 3 copies (file-sidecar: ghsync's files and side files,
-# and rclone's files), 2 more for the buckets of an S3 server of our own, at
-# 5 KiB a file (a 4 KiB block and a 256-byte inode each, and folders), and
-# 1 GiB for the journal, the git pack and ghsync's manifests.
-fs_setup $((FILES * (4 + 2 * OWN_S3) * 5 * 1024 + (1 << 30)))
+# and rclone's files) at 5 KiB a file (a 4 KiB block and a 256-byte inode,
+# and folders); for the two buckets of an S3 server of our own, kept to the
+# end, 4 more (VersityGW takes 8 KiB an object: a block for the data, one for
+# its extended attributes); 1 GiB for the journal, the git pack and ghsync's
+# manifests.
+fs_setup $((FILES * (4 + 4 * OWN_S3) * 5 * 1024 + (1 << 30)))
 fs_tree "$CACHE/tree"
 OUTDIR="$FSROOT/out"
 if [[ $FS == loop ]]; then
