@@ -14,8 +14,9 @@
 # into file://OUT?metadata=skip (and the default file:// with side files: case
 # "file-sidecar" when -d names it), mem:// (ghsync only; nothing survives the
 # process, so only cold is meaningful) and the S3 server (VersityGW:
-# GHSYNC_TEST_S3_ENDPOINT etc. from /work/services.env when set, else
-# scripts/s3server.sh is started); with "git" in -d also from a git
+# GHSYNC_TEST_S3_ENDPOINT etc. from /work/services.env when set, its data
+# where that server keeps it; else scripts/s3server.sh is started, its data on
+# the run's file system: env -u GHSYNC_TEST_S3_ENDPOINT chooses that); with "git" in -d also from a git
 # checkout of the same tree (one commit, packed; made once, cached in
 # $BENCH_CACHE/scale-FILES/git) into file://OUT?metadata=skip, ghsync only
 # (the tree says what changed: the one change is a commit). The kinds run one
