@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh — helpers shared by the repo-sync benchmarks (sourced, not run).
 #
 # Expects: REPO (the ghsync checkout), WORK (a scratch directory owned by the
@@ -59,12 +60,15 @@ ghsync_desc() {
 	echo "$d"
 }
 
-# start_s3 — start VersityGW in $WORK/s3 on a free loopback port and export
-# S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION.
-# The caller's EXIT trap must call stop_s3.
+# start_s3 [DIR] — start VersityGW in DIR (default $WORK/s3: its data, log and pid)
+# on a free loopback port and export S3_ENDPOINT, AWS_ACCESS_KEY_ID,
+# AWS_SECRET_ACCESS_KEY, AWS_REGION. The caller's EXIT trap must call stop_s3
+# (cleanup does).
+# shellcheck disable=SC2120 # DIR is optional; most callers pass none
 start_s3() {
 	local env
-	env="$("$REPO/scripts/s3server.sh" start "$WORK/s3")" || die "S3 server did not start"
+	S3_DIR=${1:-$WORK/s3}
+	env="$("$REPO/scripts/s3server.sh" start "$S3_DIR")" || die "S3 server did not start"
 	eval "$env"
 	S3_ENDPOINT=$GHSYNC_TEST_S3_ENDPOINT
 	export S3_ENDPOINT AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION
@@ -74,7 +78,7 @@ start_s3() {
 # stop_s3 — stop the server start_s3 started (no-op otherwise).
 stop_s3() {
 	if [[ "${S3_STARTED:-}" == 1 ]]; then
-		"$REPO/scripts/s3server.sh" stop "$WORK/s3" || true
+		"$REPO/scripts/s3server.sh" stop "$S3_DIR" || true
 		S3_STARTED=
 	fi
 }
@@ -155,10 +159,12 @@ machine_info() {
 	echo "$(nproc) cores (${cpu:-unknown CPU}), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), $(uname -sr), $(go version | awk '{print $3}')"
 }
 
-# cleanup — stop the S3 server this script started and remove $WORK (kept
-# with BENCH_KEEP=1). Scripts install it with: trap cleanup EXIT.
+# cleanup — stop the S3 server this script started, unmount the run's own file
+# system (fs_setup, BENCH_FS=loop) and remove $WORK (kept with BENCH_KEEP=1,
+# the image with it). Scripts install it with: trap cleanup EXIT.
 cleanup() {
 	stop_s3
+	fs_unmount
 	if [[ "${BENCH_KEEP:-}" == 1 ]]; then
 		echo "bench: kept $WORK" >&2
 	else
@@ -208,4 +214,95 @@ for i in range(n):
         f.write(rng.randbytes(1 + rng.randrange(640)))
 PY
 	touch "$cache/.complete"
+}
+
+# The run's own file system (BENCH_FS). On an ext4 without a journal (this
+# project's VMs) a new inode is not taken from those freed in the last ~30 s
+# (ext4's recently_deleted(), checked only without a journal) and every
+# skipped one costs a lookup: after mass deletions — a bench's own, or any
+# build's or test's on the machine — creating many files costs seconds of
+# system CPU. BENCH_FS=loop (the default when run as root with mkfs.ext4 and
+# losetup) puts the tree and the outputs on an ext4 made for the run, with a
+# journal; BENCH_FS=tmpdir (the fallback) leaves them in $WORK.
+
+# fs_setup BYTES — choose BENCH_FS and set FS (loop|tmpdir), FSROOT (where the
+# tree copy and outputs go) and FSDESC (one line for the report). loop: a
+# sparse BYTES-byte image $WORK/fs.img (mkfs.ext4 -i 4096: one inode per
+# 4 KiB; default features, so with a journal; inode tables zeroed by mkfs, so
+# no background ext4lazyinit during the runs), loop-mounted on $WORK/fs and
+# unmounted by cleanup. Dies, before making it, when $WORK's file system has
+# less than BYTES free (the image grows up to BYTES as it fills).
+# shellcheck disable=SC2034 # FSDESC, FSROOT: for the caller
+fs_setup() {
+	local bytes=$1 avail
+	FS=${BENCH_FS:-}
+	if [[ -z $FS ]]; then
+		FS=tmpdir
+		[[ $(id -u) == 0 ]] && command -v mkfs.ext4 >/dev/null && command -v losetup >/dev/null && FS=loop
+	fi
+	case $FS in
+	loop)
+		avail=$(($(df -P -k "$WORK" | awk 'NR == 2 {print $4}') * 1024))
+		echo "bench: the run's file system: a sparse $(gib "$bytes") GiB image in $WORK ($(gib "$avail") GiB free there)" >&2
+		((avail >= bytes)) ||
+			die "the image needs up to $(gib "$bytes") GiB on $(df -P "$WORK" | awk 'NR == 2 {print $6}'), which has $(gib "$avail") GiB free (set TMPDIR elsewhere, or BENCH_FS=tmpdir)"
+		truncate -s "$bytes" "$WORK/fs.img"
+		mkfs.ext4 -q -F -i 4096 -E lazy_itable_init=0 "$WORK/fs.img" || die "mkfs.ext4 failed"
+		FSDESC="ext4 made for the run ($(gib "$bytes") GiB sparse loop image, mkfs.ext4 -i 4096, $(dumpe2fs -h "$WORK/fs.img" 2>/dev/null |
+			awk -F': *' '$1 == "Inode count" {n=$2} $1 == "Filesystem features" {gsub(" ", ",", $2); f=$2} END {print n " inodes; features " f}'))"
+		mkdir -p "$WORK/fs"
+		mount -o loop "$WORK/fs.img" "$WORK/fs" || die "mount -o loop failed (BENCH_FS=tmpdir runs without it)"
+		LOOPFS="$WORK/fs"
+		FSROOT="$WORK/fs"
+		;;
+	tmpdir)
+		FSROOT="$WORK"
+		local type src opts journal=""
+		read -r type src opts < <(findmnt -n -o FSTYPE,SOURCE,OPTIONS --target "$WORK" 2>/dev/null || echo '? ? ?')
+		if [[ $type == ext* ]] && dumpe2fs -h "$src" >/dev/null 2>&1; then
+			journal=", without a journal"
+			dumpe2fs -h "$src" 2>/dev/null | grep -q '^Filesystem features:.*has_journal' && journal=", with a journal"
+		fi
+		FSDESC="$type at $WORK ($src $opts$journal)"
+		;;
+	*)
+		echo "bench: BENCH_FS must be loop or tmpdir (got '$FS')" >&2
+		exit 2
+		;;
+	esac
+}
+
+# gib BYTES — BYTES in GiB, one decimal.
+gib() { awk -v b="$1" 'BEGIN {printf "%.1f\n", b / 1073741824}'; }
+
+# fs_tree SRC — set TREE to the tree the run reads: with BENCH_FS=loop a copy
+# of SRC on the run's file system (cp -a: modification times kept; untimed,
+# niced), else SRC itself.
+# shellcheck disable=SC2034 # TREE: for the caller
+fs_tree() {
+	if [[ $FS == loop ]]; then
+		echo "bench: copying $1 onto the run's file system" >&2
+		nice -n 10 cp -a "$1" "$FSROOT/tree" || die "copying the tree failed"
+		TREE="$FSROOT/tree"
+	else
+		TREE=$1
+	fi
+}
+
+# fs_sync — untimed, BENCH_FS=loop only: write the run's file system back
+# (syncfs of it, then fsync of its image: not a global sync, which would wait
+# for every other process's writes), so that no timed run competes with an
+# earlier one's write-back or deletions.
+fs_sync() {
+	[[ $FS == loop ]] || return 0
+	sync -f "$FSROOT"
+	sync "$WORK/fs.img"
+}
+
+# fs_unmount — unmount the run's own file system (no-op when none is mounted).
+fs_unmount() {
+	if [[ -n ${LOOPFS:-} ]]; then
+		umount "$LOOPFS" || umount -l "$LOOPFS" || true
+		LOOPFS=
+	fi
 }

@@ -33,8 +33,8 @@
 # bench's, or any go build's or test's on the machine — creating 10,000 files takes 5-10 s of
 # system CPU instead of 0.5 s, so per-run times swung 0.65-3.88 s. Hence, by default
 # (BENCH_FS=loop, when run as root with mkfs.ext4 and loop devices) the tree and every output
-# live on an ext4 file system made for the run (default mkfs.ext4 options, so with a journal;
-# a 2 GiB image in the scratch directory, loop-mounted, unmounted at the end); before each
+# live on an ext4 file system made for the run (lib.sh's fs_setup: mkfs.ext4 -i 4096, so with a
+# journal; a sparse 2 GiB image in the scratch directory, loop-mounted, unmounted at the end); before each
 # timed run, untimed, the case's previous output is removed and written back (syncfs of that
 # file system, fsync of its image). With BENCH_FS=tmpdir
 # (the fallback) the folders are in the scratch directory on $TMPDIR's file system, every
@@ -68,15 +68,7 @@ require_runs "$RUNS"
 CACHE="${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ghsync-bench/smalltree}"
 SMALL=10000
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/ghsync-bench-small.XXXXXX")"
-
-# unmount — unmount the run's own file system (BENCH_FS=loop) before cleanup removes WORK.
-unmount() {
-	if [[ -n ${LOOPFS:-} ]]; then
-		umount "$LOOPFS" || umount -l "$LOOPFS" || true
-		LOOPFS=
-	fi
-}
-trap 'unmount; cleanup' EXIT
+trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 LOAD0="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -87,33 +79,16 @@ make_small_tree "$CACHE" "$SMALL" 100 "d%02d" "f%04d.txt"
 GHSYNC="$WORK/ghsync"
 GHSYNC_DESC="$(ghsync_desc)" # the revision built, read before the build (not at the end)
 build_ghsync "$GHSYNC"
-FS=${BENCH_FS:-}
-if [[ -z $FS ]]; then
-	FS=tmpdir
-	[[ $(id -u) == 0 ]] && command -v mkfs.ext4 >/dev/null && command -v losetup >/dev/null && FS=loop
+# The tree and every output on the run's own file system (see the header; lib.sh).
+fs_setup $((2 << 30))
+fs_tree "$CACHE/tree"
+OUTDIR="$FSROOT/out"
+mkdir -p "$OUTDIR"
+if [[ $FS == loop ]]; then
+	FSDESC+="; tree and outputs on it; before each run the case's earlier output removed + synced (syncfs of it, fsync of its image; untimed)"
+else
+	FSDESC+="; outputs kept until the end"
 fi
-case $FS in
-loop)
-	# A file system of the run's own: the tree and every output on it (see the header).
-	truncate -s 2G "$WORK/fs.img"
-	mkfs.ext4 -q -F -i 4096 "$WORK/fs.img" || die "mkfs.ext4 failed"
-	mkdir -p "$WORK/fs"
-	mount -o loop "$WORK/fs.img" "$WORK/fs" || die "mount -o loop failed (BENCH_FS=tmpdir runs without it)"
-	LOOPFS="$WORK/fs"
-	OUTDIR="$WORK/fs/out"
-	mkdir -p "$OUTDIR"
-	cp -a "$CACHE/tree" "$WORK/fs/tree"
-	TREE="$WORK/fs/tree"
-	FSDESC="ext4 made for the run (2 GiB loop image, mkfs.ext4 -i 4096: features $(dumpe2fs -h "$WORK/fs.img" 2>/dev/null | sed -n 's/^Filesystem features: *//p' | tr ' ' ',')); tree and outputs on it; before each run the case's earlier output removed + synced (syncfs of it, fsync of its image; untimed)"
-	;;
-tmpdir)
-	OUTDIR="$WORK/out"
-	mkdir -p "$OUTDIR"
-	TREE="$CACHE/tree"
-	FSDESC="$(stat -f -c %T "$WORK") at $WORK ($(findmnt -n -o SOURCE,OPTIONS --target "$WORK" 2>/dev/null || echo '?')); outputs kept until the end"
-	;;
-*) die "BENCH_FS must be loop or tmpdir (got '$FS')" ;;
-esac
 read -r TREE_FILES TREE_BYTES < <(tree_stats "$TREE")
 echo "bench: tree $TREE: $TREE_FILES files, $TREE_BYTES bytes; destination: $FSDESC" >&2
 start_s3
@@ -128,15 +103,12 @@ warm() {
 }
 
 # fresh CASE RUN — untimed: on the run's own file system, remove the case's
-# earlier outputs and write everything back (syncfs of that file system, then
-# fsync of its image: not a global sync, which would wait for every other
-# process's writes), so that no run competes with the previous one's
-# write-back or deletions.
+# earlier outputs and write everything back (fs_sync), so that no run competes
+# with the previous one's write-back or deletions.
 fresh() {
 	[[ $FS == loop ]] || return 0
 	rm -rf "$OUTDIR/$1-"*
-	sync -f "$OUTDIR"
-	sync "$WORK/fs.img"
+	fs_sync
 }
 
 # run_case CASE RUN — one cold sync; prints "WALL RSS_KB CPU_S" (CPU = user + sys).
