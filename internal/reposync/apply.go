@@ -128,7 +128,7 @@ func (a *applier) adopt(ctx context.Context, items []Item) ([]Item, error) {
 	for _, it := range items {
 		g.Go(func() error {
 			obj, err := a.o.Bucket.Stat(gctx, it.Key)
-			if err == nil && obj.Metadata[MetaBlob] == it.Blob() && obj.Size == it.Size() {
+			if err == nil && it.Blob().Is(obj.Metadata[MetaBlob]) && obj.Size == it.Size() {
 				a.record(it, obj.ETag, true)
 				return nil
 			}
@@ -249,7 +249,7 @@ func byContentPath(x, y Item) int { return strings.Compare(x.Content.Path, y.Con
 func (a *applier) put(ctx context.Context, it Item, r io.Reader) error {
 	opts := a.condition(it) // fence.go
 	opts.ContentType, opts.CacheControl, opts.Size = it.ContentType(), it.CacheControl(), it.Size()
-	opts.Metadata = map[string]string{MetaBlob: it.Blob()}
+	opts.Metadata = map[string]string{MetaBlob: it.Blob().String()}
 	if it.link {
 		opts.Metadata[MetaSymlink] = "true"
 		opts.Size = int64(len(it.LinkTarget()))

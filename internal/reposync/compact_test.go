@@ -112,7 +112,7 @@ func coldTree(t *testing.T, n int) ([]source.Entry, *Options) {
 	t.Helper()
 	entries := make([]source.Entry, n)
 	for i := range entries {
-		entries[i] = source.Entry{Path: fmt.Sprintf("d%03d/f%06d.txt", i/1000, i), Size: 10, BlobSHA: fmt.Sprintf("%040x", i)}
+		entries[i] = source.Entry{Path: fmt.Sprintf("d%03d/f%06d.txt", i/1000, i), Size: 10, Blob: numberedBlob(i)}
 	}
 	b, err := store.Open(context.Background(), "mem://", store.Options{})
 	if err != nil {

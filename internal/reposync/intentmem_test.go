@@ -3,7 +3,6 @@ package reposync
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"runtime"
 	"sort"
@@ -23,7 +22,7 @@ func TestIntentEncodingMatchesJSON(t *testing.T) {
 	sort.Strings(names) // a listing is in byte order
 	entries := make([]source.Entry, len(names))
 	for i, n := range names {
-		entries[i] = source.Entry{Path: n, Size: 1, BlobSHA: fmt.Sprintf("%040x", i)}
+		entries[i] = source.Entry{Path: n, Size: 1, Blob: numberedBlob(i)}
 	}
 	plan := &Plan{Deletes: []string{"pre/b-gone", "pre/h.txt", "pre/zz-gone"}}
 	for i := range entries {

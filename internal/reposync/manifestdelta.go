@@ -91,7 +91,7 @@ func runDelta(ctx context.Context, o *Options, s *Summary, prev manifestState, r
 	for _, it := range items {
 		j, ok := searchObject(known, it.Key)
 		switch {
-		case ok && known[j].Blob == it.Blob() && known[j].ContentType == it.ContentType():
+		case ok && it.Blob().Is(known[j].Blob) && known[j].ContentType == it.ContentType():
 			continue // the mode alone changed: the object is the same
 		case ok:
 			it.Kind = KindModified

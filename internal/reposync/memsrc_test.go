@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -40,6 +41,24 @@ func (m *memSource) link(p, target string) {
 	m.files[p] = memFile{body: target, mode: source.ModeSymlink}
 }
 func (m *memSource) String() string { return "mem:test" }
+
+// numberedBlob is a distinct blob SHA-1 for each i (its hex is i in 40
+// digits), for listings whose content is never read.
+func numberedBlob(i int) source.Blob {
+	var sum [20]byte
+	binary.BigEndian.PutUint64(sum[12:], uint64(i))
+	return source.BlobFromSum(sum)
+}
+
+// mustBlob parses a blob's string form.
+func mustBlob(s string) source.Blob {
+	b, err := source.ParseBlob(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
 func gitSHA(body string) string {
 	h := sha1.New()
 	fmt.Fprintf(h, "blob %d\x00%s", len(body), body)
@@ -49,7 +68,7 @@ func gitSHA(body string) string {
 func (m *memSource) entries() []source.Entry {
 	var out []source.Entry
 	for p, f := range m.files {
-		e := source.Entry{Path: p, Mode: f.mode, Size: int64(len(f.body)), BlobSHA: gitSHA(f.body)}
+		e := source.Entry{Path: p, Mode: f.mode, Size: int64(len(f.body)), Blob: mustBlob(gitSHA(f.body))}
 		if f.mode == source.ModeSymlink {
 			e.Target = f.body
 		}
@@ -62,7 +81,7 @@ func (m *memSource) entries() []source.Entry {
 func (m *memSource) Resolve(ctx context.Context, hint source.Hint) (source.Revision, error) {
 	h := sha256.New()
 	for _, e := range m.entries() {
-		fmt.Fprintf(h, "%s %s %s\n", e.Path, e.Mode, e.BlobSHA)
+		fmt.Fprintf(h, "%s %s %s\n", e.Path, e.Mode, e.Blob)
 	}
 	c := hex.EncodeToString(h.Sum(nil))[:40]
 	return source.Revision{Commit: c, Ref: "HEAD", NotModified: c == hint.Commit}, nil

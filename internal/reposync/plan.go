@@ -140,15 +140,16 @@ func (it *Item) setExisting(obj *store.Object) {
 // object is the manifest's record of the item once stored with etag.
 func (it *Item) object(etag string) ManifestObject {
 	path := it.Path()
-	ob := ManifestObject{Path: path, Key: it.Key, Blob: it.Blob(), Size: it.Size(), ContentType: it.ContentType(), ETag: etag}
+	ob := ManifestObject{Path: path, Key: it.Key, Blob: it.Blob().String(), Size: it.Size(), ContentType: it.ContentType(), ETag: etag}
 	if it.Content.Path == path && !it.link {
 		ob.MTime = it.Content.MTime // the size and time the content was hashed at
 	}
 	return ob
 }
 
-// Blob is the git blob SHA recorded as ghsync-blob.
-func (it *Item) Blob() string { return it.Content.BlobSHA }
+// Blob is the content's git blob SHA (or release asset); its String is
+// recorded as ghsync-blob.
+func (it *Item) Blob() source.Blob { return it.Content.Blob }
 
 // Size is the size of the content.
 func (it *Item) Size() int64 { return it.Content.Size }
@@ -253,7 +254,7 @@ func makePlan(in planInput) (*Plan, error) {
 			delete(in.listing, it.Key) // wanted: what remains is unmanaged or to delete
 		}
 		switch {
-		case isManaged && old.Blob == it.Blob() && old.ContentType == it.ContentType():
+		case isManaged && it.Blob().Is(old.Blob) && old.ContentType == it.ContentType():
 			// A size other than the recorded one is drift too, even under the
 			// recorded ETag: builds before the body checks could store a
 			// download cut short and record its ETag.

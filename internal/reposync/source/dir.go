@@ -50,7 +50,7 @@ const maxCachedFile = 64 << 10
 
 // cached is the content of a small file as it was hashed.
 type cached struct {
-	sha  string
+	blob Blob
 	data []byte
 }
 
@@ -193,12 +193,19 @@ func (d *Dir) List(ctx context.Context) ([]Entry, error) {
 	return entries, nil
 }
 
-// ListingDigest returns the hex SHA-256 of a listing sorted by Path (mode,
-// blob SHA and path of every entry). Equal listings give equal digests.
+// ListingDigest returns the hex SHA-256 of a listing sorted by Path: of
+// "MODE BLOB PATH\x00" for every entry, with the git mode in octal and
+// the blob's String. Equal listings give equal digests.
 func ListingDigest(entries []Entry) string {
 	h := sha256.New()
+	var line []byte
 	for _, e := range entries {
-		fmt.Fprintf(h, "%s %s %s\x00", e.Mode, e.BlobSHA, e.Path)
+		line = append(line[:0], e.Mode.String()...)
+		line = append(line, ' ')
+		line = e.Blob.AppendTo(line)
+		line = append(line, ' ')
+		line = append(line, e.Path...)
+		h.Write(append(line, 0)) // hash writes never fail
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -242,7 +249,7 @@ func (d *Dir) take(e Entry) ([]byte, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	c, ok := d.cache[e.Path]
-	if !ok || c.sha != e.BlobSHA || int64(len(c.data)) != e.Size {
+	if !ok || c.blob != e.Blob || int64(len(c.data)) != e.Size {
 		return nil, false
 	}
 	delete(d.cache, e.Path)
@@ -273,10 +280,10 @@ func (d *Dir) reserve(n int64) bool {
 }
 
 // keep records the content of a hashed small file.
-func (d *Dir) keep(path, sha string, data []byte) {
+func (d *Dir) keep(path string, blob Blob, data []byte) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.cache[path] = cached{sha: sha, data: data}
+	d.cache[path] = cached{blob: blob, data: data}
 }
 
 // walk lists the folder and hashes every file with d.opts.Hashers workers.
@@ -335,7 +342,7 @@ func (d *Dir) walk(ctx context.Context) ([]Entry, error) {
 			}
 			target = filepath.ToSlash(target)
 			entries = append(entries, Entry{Path: rel, Mode: ModeSymlink, Size: int64(len(target)),
-				BlobSHA: BlobSHABytes([]byte(target)), Target: target})
+				Blob: BlobOf([]byte(target)), Target: target})
 		case t.IsRegular():
 			entries = append(entries, Entry{Path: rel, Mode: ModeFile, Size: -1})
 		default:
@@ -365,7 +372,7 @@ func (d *Dir) walk(ctx context.Context) ([]Entry, error) {
 	return entries, nil
 }
 
-// hashAll fills in Size, Mode and BlobSHA of the regular files in entries.
+// hashAll fills in Size, Mode and Blob of the regular files in entries.
 func (d *Dir) hashAll(ctx context.Context, root string, entries []Entry) error {
 	d.mu.Lock()
 	known := d.known
@@ -375,12 +382,12 @@ func (d *Dir) hashAll(ctx context.Context, root string, entries []Entry) error {
 	work := make(chan int)
 	for range d.opts.Hashers {
 		g.Go(func() error {
-			buf := make([]byte, 64<<10)
+			bh := newBlobHasher(64 << 10)
 			for i := range work {
 				if d.statFile(root, &entries[i], known, trustBefore) {
 					continue
 				}
-				if err := d.hashFile(ctx, root, &entries[i], buf, trustBefore); err != nil {
+				if err := d.hashFile(ctx, root, &entries[i], bh, trustBefore); err != nil {
 					if ctx.Err() != nil {
 						return err
 					}
@@ -410,20 +417,25 @@ func (d *Dir) hashAll(ctx context.Context, root string, entries []Entry) error {
 
 // statFile fills in e from the last run's record when the file's size and
 // modification time (one lstat) still match it and that time is not
-// recent (racyWindow); false when the file must be read.
+// recent (racyWindow); false when the file must be read, as it must when
+// the record's blob is not a git blob SHA-1 (ParseBlob).
 func (d *Dir) statFile(root string, e *Entry, known func(string) (Known, bool), trustBefore int64) bool {
 	if known == nil {
 		return false
 	}
 	k, ok := known(e.Path)
-	if !ok || k.MTime == 0 || k.Blob == "" || k.MTime >= trustBefore {
+	if !ok || k.MTime == 0 || k.MTime >= trustBefore {
+		return false
+	}
+	blob, err := ParseBlob(k.Blob)
+	if err != nil || !blob.IsSHA1() {
 		return false
 	}
 	fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(e.Path)))
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != k.Size || fi.ModTime().UnixNano() != k.MTime {
 		return false
 	}
-	e.Size, e.BlobSHA, e.MTime = k.Size, k.Blob, k.MTime
+	e.Size, e.Blob, e.MTime = k.Size, blob, k.MTime
 	if fi.Mode().Perm()&0o100 != 0 {
 		e.Mode = ModeExec
 	}
@@ -434,7 +446,7 @@ func (d *Dir) statFile(root string, e *Entry, known func(string) (Known, bool), 
 // from the open handle, and hashes it. A small file's content is read
 // whole and kept for Fetch while the cache has room. The modification
 // time is recorded (Entry.MTime) only when it is older than trustBefore.
-func (d *Dir) hashFile(ctx context.Context, root string, e *Entry, buf []byte, trustBefore int64) error {
+func (d *Dir) hashFile(ctx context.Context, root string, e *Entry, bh *blobHasher, trustBefore int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -467,13 +479,13 @@ func (d *Dir) hashFile(ctx context.Context, root string, e *Entry, buf []byte, t
 		// The hash reads data, then f to its end: growth is an error.
 		r = io.MultiReader(bytes.NewReader(data), f)
 	}
-	sha, err := blobSHA(r, e.Size, buf)
+	blob, err := bh.hash(r, e.Size)
 	if err != nil {
 		return fmt.Errorf("hash %s: %w", e.Path, err)
 	}
-	e.BlobSHA = sha
+	e.Blob = blob
 	if data != nil {
-		d.keep(e.Path, sha, data)
+		d.keep(e.Path, blob, data)
 	}
 	return nil
 }

@@ -41,11 +41,11 @@ func TestDirListing(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Entry{
-		{Path: "a.txt", Mode: ModeFile, Size: 6, BlobSHA: "ce013625030ba8dba906f756967f9e9ca394464a"},
-		{Path: "a/z.txt", Mode: ModeFile, Size: 4, BlobSHA: BlobSHABytes([]byte("zed\n"))},
-		{Path: "b.txt", Mode: ModeFile, Size: 4, BlobSHA: BlobSHABytes([]byte("bee\n"))},
-		{Path: "out", Mode: ModeSymlink, Size: int64(len(outside)), BlobSHA: BlobSHABytes([]byte(outside)), Target: outside},
-		{Path: "tool.sh", Mode: ModeExec, Size: 10, BlobSHA: BlobSHABytes([]byte("#!/bin/sh\n"))},
+		{Path: "a.txt", Mode: ModeFile, Size: 6, Blob: mustParseBlob("ce013625030ba8dba906f756967f9e9ca394464a")},
+		{Path: "a/z.txt", Mode: ModeFile, Size: 4, Blob: BlobOf([]byte("zed\n"))},
+		{Path: "b.txt", Mode: ModeFile, Size: 4, Blob: BlobOf([]byte("bee\n"))},
+		{Path: "out", Mode: ModeSymlink, Size: int64(len(outside)), Blob: BlobOf([]byte(outside)), Target: outside},
+		{Path: "tool.sh", Mode: ModeExec, Size: 10, Blob: BlobOf([]byte("#!/bin/sh\n"))},
 	}
 	entries := mustList(t, d)
 	if diff := cmp.Diff(want, entries); diff != "" {
@@ -281,12 +281,24 @@ func TestDirKnownSizeAndTime(t *testing.T) {
 	d := NewDir(root, DirOptions{})
 	d.UseKnown(known)
 	got := list(d)
-	if got["old.txt"].BlobSHA != fake || got["new.txt"].BlobSHA != first["new.txt"].BlobSHA {
-		t.Fatalf("with the record: old %s (want the record's), new %s (want read)", got["old.txt"].BlobSHA, got["new.txt"].BlobSHA)
+	if !got["old.txt"].Blob.Is(fake) || got["new.txt"].Blob != first["new.txt"].Blob {
+		t.Fatalf("with the record: old %s (want the record's), new %s (want read)", got["old.txt"].Blob, got["new.txt"].Blob)
 	}
 	d = NewDir(root, DirOptions{Checksum: true})
 	d.UseKnown(known)
-	if got := list(d); got["old.txt"].BlobSHA != first["old.txt"].BlobSHA {
-		t.Fatalf("with Checksum the record was used: %s", got["old.txt"].BlobSHA)
+	if got := list(d); got["old.txt"].Blob != first["old.txt"].Blob {
+		t.Fatalf("with Checksum the record was used: %s", got["old.txt"].Blob)
+	}
+	// A record whose blob is not a git blob SHA-1 (upper case, an asset,
+	// garbage) is not used: the file is read, the listing does not fail.
+	for _, bad := range []string{"ABCDEF" + fake[6:], "asset-1-6", "not a sha"} {
+		d = NewDir(root, DirOptions{})
+		d.UseKnown(func(p string) (Known, bool) {
+			e := first[p]
+			return Known{Size: e.Size, MTime: e.MTime, Blob: bad}, true
+		})
+		if got := list(d); got["old.txt"].Blob != first["old.txt"].Blob {
+			t.Fatalf("record blob %q: listed %s, want the content's %s", bad, got["old.txt"].Blob, first["old.txt"].Blob)
+		}
 	}
 }

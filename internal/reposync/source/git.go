@@ -313,7 +313,7 @@ func (g *Git) state(ctx context.Context) (*git.Repository, plumbing.Hash, error)
 // List walks the resolved commit's tree and returns its entries sorted by
 // Path; blob SHAs come straight from git, sizes from the object store,
 // symlink targets from their blobs. Submodules are ModeSubmodule with the
-// submodule commit in BlobSHA and Size 0.
+// submodule commit in Blob and Size 0.
 func (g *Git) List(ctx context.Context) ([]Entry, error) {
 	repo, commit, err := g.state(ctx)
 	if err != nil {

@@ -49,14 +49,14 @@ func TestGitCheckoutListsHEADNotWorktree(t *testing.T) {
 	if d := cmp.Diff(want, paths); d != "" {
 		t.Errorf("paths (-want +got):\n%s", d)
 	}
-	if e := byPath["README.md"]; e.BlobSHA != BlobSHABytes([]byte("hello again\n")) || e.Size != 12 || e.Mode != ModeFile {
+	if e := byPath["README.md"]; e.Blob != BlobOf([]byte("hello again\n")) || e.Size != 12 || e.Mode != ModeFile {
 		t.Errorf("README.md = %+v, want the committed content", e)
 	}
 	if e := byPath["bin/run"]; e.Mode != ModeExec {
 		t.Errorf("bin/run mode = %v, want exec", e.Mode)
 	}
 	if e := byPath["docs/readme-link"]; e.Mode != ModeSymlink || e.Target != "../README.md" || e.Size != 12 ||
-		e.BlobSHA != BlobSHABytes([]byte("../README.md")) {
+		e.Blob != BlobOf([]byte("../README.md")) {
 		t.Errorf("symlink = %+v", e)
 	}
 	if e := byPath["data/big.bin"]; e.Size != 200_000 {
@@ -195,7 +195,7 @@ func TestGitRemoteTags(t *testing.T) {
 			if e.Path == "NEW.txt" {
 				t.Errorf("%s: lists NEW.txt from the later commit", ref)
 			}
-			if e.Path == "README.md" && e.BlobSHA != BlobSHABytes([]byte("hello\n")) {
+			if e.Path == "README.md" && e.Blob != BlobOf([]byte("hello\n")) {
 				t.Errorf("%s: README.md is not the tagged version", ref)
 			}
 		}

@@ -2,13 +2,11 @@ package source
 
 import (
 	"crypto/sha1"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"strconv"
-	"strings"
 )
 
 // NewBlobHasher returns a SHA-1 hash primed with the git blob header for
@@ -20,47 +18,72 @@ func NewBlobHasher(size int64) hash.Hash {
 	return h
 }
 
-// BlobSHABytes returns the git blob SHA-1 (lowercase hex) of b.
-func BlobSHABytes(b []byte) string {
+// BlobOf returns the git blob SHA-1 of b.
+func BlobOf(b []byte) Blob {
 	h := NewBlobHasher(int64(len(b)))
 	h.Write(b)
-	return hex.EncodeToString(h.Sum(nil))
+	var sum [20]byte
+	h.Sum(sum[:0])
+	return BlobFromSum(sum)
 }
 
-// BlobSHA reads exactly size bytes from r and returns their git blob SHA-1
-// in lowercase hex, as `git hash-object` would. It fails if r holds fewer or
-// more than size bytes.
-func BlobSHA(r io.Reader, size int64) (string, error) {
-	return blobSHA(r, size, make([]byte, 32<<10))
+// BlobSHABytes returns the git blob SHA-1 of b in lowercase hex (the
+// String of BlobOf(b)).
+func BlobSHABytes(b []byte) string { return BlobOf(b).String() }
+
+// HashBlob reads exactly size bytes from r and returns their git blob
+// SHA-1, as `git hash-object` would. It fails if r holds fewer or more
+// than size bytes.
+func HashBlob(r io.Reader, size int64) (Blob, error) {
+	return newBlobHasher(32<<10).hash(r, size)
 }
 
-// blobSHA is BlobSHA with a caller-owned buffer.
-func blobSHA(r io.Reader, size int64, buf []byte) (string, error) {
+// blobHasher hashes contents one after another with one SHA-1 state and
+// one set of buffers, so hashing a file allocates nothing (a listing
+// hashes a million of them). It is not safe for concurrent use.
+type blobHasher struct {
+	h       hash.Hash
+	buf     []byte // read buffer
+	scratch []byte // the header, then the sum
+}
+
+func newBlobHasher(bufSize int) *blobHasher {
+	return &blobHasher{h: sha1.New(), buf: make([]byte, bufSize), scratch: make([]byte, 0, 32)}
+}
+
+// hash is HashBlob with bh's state and buffers.
+func (bh *blobHasher) hash(r io.Reader, size int64) (Blob, error) {
 	if size < 0 {
-		return "", fmt.Errorf("blob sha: negative size %d", size)
+		return Blob{}, fmt.Errorf("blob sha: negative size %d", size)
 	}
-	h := NewBlobHasher(size)
+	h := bh.h
+	h.Reset()
+	hdr := append(bh.scratch[:0], "blob "...)
+	hdr = strconv.AppendInt(hdr, size, 10)
+	h.Write(append(hdr, 0)) // hash writes never fail
 	var n int64
 	for {
-		m, err := r.Read(buf)
+		m, err := r.Read(bh.buf)
 		if m > 0 {
 			n += int64(m)
 			if n > size {
-				return "", fmt.Errorf("blob sha: content is longer than %d bytes", size)
+				return Blob{}, fmt.Errorf("blob sha: content is longer than %d bytes", size)
 			}
-			h.Write(buf[:m])
+			h.Write(bh.buf[:m])
 		}
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return "", fmt.Errorf("blob sha: %w", err)
+			return Blob{}, fmt.Errorf("blob sha: %w", err)
 		}
 	}
 	if n != size {
-		return "", fmt.Errorf("blob sha: content is %d bytes, expected %d: %w", n, size, io.ErrUnexpectedEOF)
+		return Blob{}, fmt.Errorf("blob sha: content is %d bytes, expected %d: %w", n, size, io.ErrUnexpectedEOF)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	var sum [20]byte
+	copy(sum[:], h.Sum(bh.scratch[:0]))
+	return BlobFromSum(sum), nil
 }
 
 // ErrContentMismatch is matched (errors.Is) by read errors of a Verify
@@ -70,8 +93,8 @@ var ErrContentMismatch = errors.New("content does not match the listing")
 // Verify returns a reader of r's content that checks it against e while it
 // is read: a read that takes the content past e.Size fails at once, and at
 // the end, instead of io.EOF, the reader fails unless exactly e.Size bytes
-// came and, when e.BlobSHA is a git blob SHA-1 (40 hex digits; release
-// assets have none), their blob SHA is e.BlobSHA. The errors match
+// came and, when e.Blob is a git blob SHA-1 (release assets have
+// none), their blob SHA-1 is e.Blob. The errors match
 // ErrContentMismatch. A read error of r is passed on, wrapped with the path.
 // So a consumer that stores the stream (store.Bucket.Put) sees an error,
 // never a short or wrong body taken for the whole one. When r already
@@ -94,19 +117,10 @@ type verifyingReader struct {
 
 func newVerifyingReader(r io.Reader, e Entry) *verifyingReader {
 	v := &verifyingReader{r: r, e: e}
-	if isBlobSHA(e.BlobSHA) {
+	if e.Blob.IsSHA1() {
 		v.h = NewBlobHasher(e.Size)
 	}
 	return v
-}
-
-// isBlobSHA reports whether s is a full SHA-1 in hex.
-func isBlobSHA(s string) bool {
-	if len(s) != 40 {
-		return false
-	}
-	_, err := hex.DecodeString(s)
-	return err == nil
 }
 
 func (v *verifyingReader) Read(p []byte) (int, error) {
@@ -128,8 +142,9 @@ func (v *verifyingReader) Read(p []byte) (int, error) {
 			return n, fmt.Errorf("%s: %w: content is %d bytes, listed as %d (the read was cut short, or the content changed since it was listed)", v.e.Path, ErrContentMismatch, v.n, v.e.Size)
 		}
 		if v.h != nil {
-			if got := hex.EncodeToString(v.h.Sum(nil)); !strings.EqualFold(got, v.e.BlobSHA) {
-				return n, fmt.Errorf("%s: %w: content has blob sha %s, listed as %s (corrupted in transit, or changed since it was listed)", v.e.Path, ErrContentMismatch, got, v.e.BlobSHA)
+			var sum [20]byte
+			if got := BlobFromSum([20]byte(v.h.Sum(sum[:0]))); got != v.e.Blob {
+				return n, fmt.Errorf("%s: %w: content has blob sha %s, listed as %s (corrupted in transit, or changed since it was listed)", v.e.Path, ErrContentMismatch, got, v.e.Blob)
 			}
 		}
 		v.done = true

@@ -87,7 +87,7 @@ func (g *Git) Diff(ctx context.Context, from string, limit int) ([]Change, bool,
 		if err != nil {
 			return nil, false, fmt.Errorf("%s: size of %s (%s): %w", g.desc, p, h, err)
 		}
-		e := &Entry{Path: p, Mode: ModeFile, Size: size, BlobSHA: h.String()}
+		e := &Entry{Path: p, Mode: ModeFile, Size: size, Blob: BlobFromSum(h)}
 		if c.To.TreeEntry.Mode == filemode.Executable {
 			e.Mode = ModeExec
 		}

@@ -113,8 +113,8 @@ func fetchAll(t *testing.T, s Source, entries []Entry, concurrency int) (map[str
 		if err != nil {
 			return err
 		}
-		if e.Mode != ModeSubmodule && BlobSHABytes(b) != e.BlobSHA {
-			t.Errorf("%s: content blob sha %s, listed %s", e.Path, BlobSHABytes(b), e.BlobSHA)
+		if e.Mode != ModeSubmodule && BlobOf(b) != e.Blob {
+			t.Errorf("%s: content blob sha %s, listed %s", e.Path, BlobSHABytes(b), e.Blob)
 		}
 		mu.Lock()
 		got[e.Path] = string(b)

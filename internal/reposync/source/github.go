@@ -164,7 +164,7 @@ func (g *GitHub) List(ctx context.Context) ([]Entry, error) {
 	if g.opts.Assets && g.release != nil {
 		for _, a := range g.release.Assets {
 			entries = append(entries, Entry{Path: "assets/" + a.Name, Mode: ModeFile, Size: a.Size,
-				BlobSHA: fmt.Sprintf("asset-%d-%d", a.ID, a.Size)})
+				Blob: AssetBlob(a.ID, a.Size)})
 		}
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
@@ -176,7 +176,11 @@ func (g *GitHub) List(ctx context.Context) ([]Entry, error) {
 func (g *GitHub) fromTree(ctx context.Context, tes []github.TreeEntry) ([]Entry, error) {
 	out := make([]Entry, 0, len(tes))
 	for _, te := range tes {
-		e := Entry{Path: te.Path, Size: te.Size, BlobSHA: te.SHA}
+		blob, err := ParseBlob(te.SHA)
+		if err != nil || !blob.IsSHA1() {
+			return nil, fmt.Errorf("tree entry %s: %q is not a git SHA-1", te.Path, te.SHA)
+		}
+		e := Entry{Path: te.Path, Size: te.Size, Blob: blob}
 		switch te.Mode {
 		case "100644", "100664":
 			e.Mode = ModeFile
@@ -252,7 +256,7 @@ func (g *GitHub) useTarball(entries []Entry) bool {
 	var want, total int64
 	n := 0
 	for _, e := range entries {
-		if !strings.HasPrefix(e.BlobSHA, "asset-") {
+		if !e.Blob.IsAsset() {
 			want += e.Size
 			n++
 		}
@@ -277,7 +281,7 @@ func (g *GitHub) useTarball(entries []Entry) bool {
 func (g *GitHub) Fetch(ctx context.Context, entries []Entry, concurrency int, fn FetchFunc) error {
 	var blobs, assets []Entry
 	for _, e := range entries {
-		if strings.HasPrefix(e.BlobSHA, "asset-") {
+		if e.Blob.IsAsset() {
 			assets = append(assets, e)
 		} else {
 			blobs = append(blobs, e)
@@ -300,9 +304,9 @@ func (g *GitHub) fetchBlobs(ctx context.Context, entries []Entry, concurrency in
 			if e.Mode == ModeSymlink {
 				return fn(ctx, e, strings.NewReader(e.Target))
 			}
-			rc, err := g.blob(ctx, e.Path, e.BlobSHA, e.Size)
+			rc, err := g.blob(ctx, e.Path, e.Blob.String(), e.Size)
 			if err != nil {
-				return fmt.Errorf("blob %s (%s): %w", e.Path, e.BlobSHA, err)
+				return fmt.Errorf("blob %s (%s): %w", e.Path, e.Blob, err)
 			}
 			defer rc.Close()
 			return fn(ctx, e, rc)
@@ -458,10 +462,10 @@ func entryFromArchive(ae archive.Entry, r io.Reader) (Entry, bool, error) {
 	default:
 		return Entry{}, false, nil
 	}
-	sha, err := BlobSHA(r, e.Size)
+	blob, err := HashBlob(r, e.Size)
 	if err != nil {
 		return Entry{}, false, fmt.Errorf("hash %s: %w", ae.Path, err)
 	}
-	e.BlobSHA = sha
+	e.Blob = blob
 	return e, true, nil
 }

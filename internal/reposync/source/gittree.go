@@ -46,7 +46,7 @@ type treeWalker struct {
 // same blob at path, else from the object store.
 func (w treeWalker) size(path string, h plumbing.Hash) (int64, error) {
 	if w.known != nil {
-		if k, ok := w.known(path); ok && k.Blob == h.String() {
+		if k, ok := w.known(path); ok && BlobFromSum(h).Is(k.Blob) {
 			return k.Size, nil
 		}
 	}
@@ -63,7 +63,7 @@ func (w treeWalker) walk(ctx context.Context, t *object.Tree, prefix string, out
 		if te.Name == "" || te.Name == "." || te.Name == ".." || strings.ContainsAny(te.Name, "/\x00") {
 			return fmt.Errorf("tree entry %q under %q: invalid name", te.Name, prefix)
 		}
-		e := Entry{Path: p, BlobSHA: te.Hash.String()}
+		e := Entry{Path: p, Blob: BlobFromSum(te.Hash)}
 		switch te.Mode {
 		case filemode.Dir:
 			sub, err := repo.TreeObject(te.Hash)
@@ -156,13 +156,17 @@ func (g *Git) Fetch(ctx context.Context, entries []Entry, concurrency int, fn Fe
 		}
 		h := <-handles
 		defer func() { handles <- h }()
-		b, err := h.BlobObject(plumbing.NewHash(e.BlobSHA))
+		sum, ok := e.Blob.Sum()
+		if !ok {
+			return fmt.Errorf("%s: blob %s: %q is not a git blob SHA-1", g.desc, e.Path, e.Blob)
+		}
+		b, err := h.BlobObject(plumbing.Hash(sum))
 		if err != nil {
-			return fmt.Errorf("%s: blob %s (%s): %w", g.desc, e.Path, e.BlobSHA, err)
+			return fmt.Errorf("%s: blob %s (%s): %w", g.desc, e.Path, e.Blob, err)
 		}
 		rc, err := b.Reader()
 		if err != nil {
-			return fmt.Errorf("%s: read blob %s (%s): %w", g.desc, e.Path, e.BlobSHA, err)
+			return fmt.Errorf("%s: read blob %s (%s): %w", g.desc, e.Path, e.Blob, err)
 		}
 		defer rc.Close()
 		return fn(ctx, e, newVerifyingReader(rc, e))

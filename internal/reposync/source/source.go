@@ -10,8 +10,9 @@ import (
 	"io"
 )
 
-// Mode is the kind of a tree entry, as git records it.
-type Mode int
+// Mode is the kind of a tree entry, as git records it. It is one byte so
+// that an Entry stays 72 bytes.
+type Mode uint8
 
 const (
 	// ModeFile is a regular file (git 100644).
@@ -38,16 +39,20 @@ func (m Mode) String() string {
 	}
 }
 
-// Entry is one path of a source tree.
+// Entry is one path of a source tree. Its fields are ordered so that it
+// takes 72 bytes (Mode and Blob share one word's padding): a listing holds
+// one per file, a million in a large tree (issue 20).
 type Entry struct {
 	// Path is repo-relative, slash-separated, without a leading slash.
 	Path string
 	Mode Mode
+	// Blob is the content's identity: the git blob SHA-1, computed as git
+	// does ("blob <size>\x00" + content) even for sources that are not git
+	// (a submodule's commit for ModeSubmodule), or a GitHub release
+	// asset's ID and size. Blob.String is the form manifests store.
+	Blob Blob
 	// Size is the content size in bytes (for a symlink: the length of Target).
 	Size int64
-	// BlobSHA is the git blob SHA-1 in lowercase hex, computed as git does
-	// ("blob <size>\x00" + content) even for sources that are not git.
-	BlobSHA string
 	// Target is the link text of a symlink; empty otherwise.
 	Target string
 	// MTime is the file's modification time in Unix nanoseconds where the
