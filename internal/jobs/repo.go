@@ -138,7 +138,9 @@ func ShortSHA(s string) string {
 }
 
 // SyncRepo runs one repo sync described by rj (a configured job's
-// settings, or settings built from `ghsync sync`'s flags).
+// settings, or settings built from `ghsync sync`'s flags). The summary's
+// Keys are recorded only when rj has invalidate: (what the invalidation
+// after the run needs).
 func SyncRepo(ctx context.Context, env *Env, name string, rj *RepoSettings, ro RunOptions) (*reposync.Summary, error) {
 	spec, err := source.ParseSpec(rj.Source)
 	if err != nil {
@@ -166,6 +168,7 @@ func SyncRepo(ctx context.Context, env *Env, name string, rj *RepoSettings, ro R
 		MaxDelete: rj.MaxDelete.reposync(), Force: ro.Force, Symlinks: rj.Symlinks, ManifestKey: rj.Manifest,
 		Concurrency: rj.Concurrency, DryRun: ro.DryRun, Verify: ro.Verify || rj.Verify, Logger: env.Logger,
 		SkipUnstorable: rj.SkipUnstorable, Owner: reposync.OwnerOf(spec), TakeOver: ro.TakeOver,
+		RecordKeys: len(rj.Invalidate) > 0, // the keys are what the CDN invalidation after the run covers
 	}
 	if spec.Release != "" {
 		o.KeyTemplate = rj.KeyTemplate

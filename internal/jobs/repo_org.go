@@ -227,6 +227,7 @@ func runOwnerRows(ctx context.Context, env *Env, job *config.Job, r *RepoSetting
 func syncOwnerRepo(ctx context.Context, env *Env, job *config.Job, r *RepoSettings, spec source.Spec, name string, ro RunOptions) FanoutRow {
 	rs := *r
 	rs.Source, rs.Dest = spec.ForRepo(name), repoDest(r.Dest, name)
+	rs.Invalidate = nil // a whole-owner job invalidates no CDN: its syncs record no keys
 	row := FanoutRow{Row: map[string]string{"repo": name}, Source: rs.Source, Dest: store.Redact(rs.Dest)}
 	if strings.EqualFold(name, ownerStateDir) {
 		row.Error = fmt.Sprintf("not mirrored: DEST/%s/ holds the job's own state; leave it out with exclude_repos: [%q]", ownerStateDir, ownerStateDir)

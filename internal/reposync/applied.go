@@ -8,26 +8,20 @@ import (
 
 // applied is what applyPlan did: the objects kept as they were, and the
 // items of the plan (adopt first, then uploads: an item's slot indexes
-// etags and done) with the ETag each got. It is read as one sequence of
+// etags) with the ETag each got; an item neither stored nor adopted has
+// none recorded. It is read as one sequence of
 // manifest objects (objects), built one at a time, so the new manifest
 // is written without a second copy of the tree.
 type applied struct {
 	keep    []ManifestObject
 	adopt   []Item
 	uploads []Item
-	etags   []string // by slot
-	done    []bool   // by slot: the item was stored or adopted
+	etags   etagTable // by slot: set when the item was stored or adopted
 }
 
 // count is how many objects objects yields.
 func (a *applied) count() int {
-	n := len(a.keep)
-	for _, d := range a.done {
-		if d {
-			n++
-		}
-	}
-	return n
+	return len(a.keep) + a.etags.count()
 }
 
 // objects yields the new manifest's objects sorted by key, one per key (of
@@ -43,10 +37,10 @@ func (a *applied) objects() iter.Seq[ManifestObject] {
 	return func(yield func(ManifestObject) bool) {
 		k, i, j := 0, 0, 0
 		for {
-			for i < len(a.adopt) && !a.done[i] {
+			for i < len(a.adopt) && !a.etags.has(i) {
 				i++
 			}
-			for j < len(a.uploads) && !a.done[len(a.adopt)+j] {
+			for j < len(a.uploads) && !a.etags.has(len(a.adopt)+j) {
 				j++
 			}
 			// The smallest key of the three heads; ties go to the stored item.
@@ -76,7 +70,7 @@ func (a *applied) objects() iter.Seq[ManifestObject] {
 			} else {
 				j++
 			}
-			if !yield(next.object(a.etags[slot])) {
+			if !yield(next.object(a.etags.get(slot))) {
 				return
 			}
 		}
@@ -87,12 +81,11 @@ func (a *applied) objects() iter.Seq[ManifestObject] {
 // fallback of objects; the last record of a key wins, as sortedObjects).
 func (a *applied) sorted() iter.Seq[ManifestObject] {
 	out := slices.Clone(a.keep)
-	for slot, d := range a.done {
-		if !d {
+	for slot := range a.etags.len() {
+		if !a.etags.has(slot) {
 			continue
 		}
-		it := a.item(slot)
-		out = append(out, it.object(a.etags[slot]))
+		out = append(out, a.item(slot).object(a.etags.get(slot)))
 	}
 	return slices.Values(sortedObjects(out))
 }

@@ -66,7 +66,7 @@ func apply(ctx context.Context, o *Options, p *Plan, s *Summary) ([]ManifestObje
 // everything but the ETags.
 func applyPlan(ctx context.Context, o *Options, p *Plan, s *Summary) (*applied, error) {
 	n := len(p.Adopt) + len(p.Uploads)
-	res := &applied{keep: p.Keep, adopt: p.Adopt, uploads: p.Uploads, etags: make([]string, n), done: make([]bool, n)}
+	res := &applied{keep: p.Keep, adopt: p.Adopt, uploads: p.Uploads, etags: newETagTable(n)}
 	p.Keep = nil
 	for i := range p.Adopt {
 		p.Adopt[i].slot = int32(i)
@@ -74,7 +74,9 @@ func applyPlan(ctx context.Context, o *Options, p *Plan, s *Summary) (*applied, 
 	for i := range p.Uploads {
 		p.Uploads[i].slot = int32(len(p.Adopt) + i)
 	}
-	s.Keys = slices.Grow(s.Keys, n+len(p.Deletes))
+	if s.recordKeys {
+		s.Keys = slices.Grow(s.Keys, n+len(p.Deletes))
+	}
 	a := &applier{o: o, s: s, res: res, listing: p.listing, fence: p.fence}
 	first, deletes := blockingDeletes(o.Bucket, p)
 	if err := a.delete(ctx, first); err != nil {
@@ -113,7 +115,7 @@ func (a *applier) delete(ctx context.Context, keys []string) error {
 	for _, k := range keys {
 		addPath(&a.s.Paths.Deleted, k)
 	}
-	a.s.Keys = append(a.s.Keys, keys...)
+	a.s.addKeys(keys)
 	return nil
 }
 
@@ -285,7 +287,7 @@ func (a *applier) put(ctx context.Context, it Item, r io.Reader) error {
 // and the summary.
 func (a *applier) record(it Item, etag string, adopted bool) {
 	a.mu.Lock()
-	a.res.etags[it.slot], a.res.done[it.slot] = etag, true
+	a.res.etags.set(int(it.slot), etag)
 	if adopted {
 		a.s.Adopted++
 		a.s.Unchanged++

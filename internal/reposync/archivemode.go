@@ -57,7 +57,7 @@ func runArchive(ctx context.Context, o *Options, s *Summary, rev source.Revision
 	if o.DryRun {
 		s.count(it)
 		s.Deleted = len(deletes)
-		s.Keys = append(s.Keys, deletes...)
+		s.addKeys(deletes)
 		return nil
 	}
 	// The archive key is overwritten in place and old keys deleted: record
@@ -90,7 +90,7 @@ func runArchive(ctx context.Context, o *Options, s *Summary, rev source.Revision
 			return fmt.Errorf("delete old archives: %w", err)
 		}
 		s.Deleted = len(deletes)
-		s.Keys = append(s.Keys, deletes...)
+		s.addKeys(deletes)
 	}
 	m := &Manifest{Version: ManifestVersion, Job: o.Job, Owner: o.Owner, Source: s.Source, Ref: rev.Ref, Commit: rev.Commit, ETag: rev.ETag,
 		Mode: ModeArchive, Settings: settings, WrittenAt: time.Now().UTC(),

@@ -116,8 +116,12 @@ type Options struct {
 	Owner string
 	// TakeOver lets this run replace the destination's recorded owner.
 	TakeOver bool
-	Logger   *slog.Logger
-	Progress func(Progress)
+	// RecordKeys makes the run list in Summary.Keys every key it writes or
+	// deletes (what a CDN invalidation covers). Off, Summary.Keys is nil:
+	// at a million files the list is ~16 MB held to the end of the run.
+	RecordKeys bool
+	Logger     *slog.Logger
+	Progress   func(Progress)
 
 	// inlineLimit and shardAvg override DefaultManifestInline and
 	// DefaultShardSize (tests; a negative inlineLimit shards every manifest).

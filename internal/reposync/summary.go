@@ -44,7 +44,9 @@ type Summary struct {
 	// Keys are every object key the run wrote or deleted (dry: would),
 	// relative to the destination, unbounded: what a CDN invalidation must
 	// cover. Adopted objects are not in it. Not part of the JSON form.
-	Keys []string `json:"-"`
+	// Recorded only when Options.RecordKeys; nil otherwise.
+	Keys       []string `json:"-"`
+	recordKeys bool     // Options.RecordKeys
 }
 
 // ChangedPaths lists the first changed paths of each kind (at most 50 each).
@@ -87,6 +89,13 @@ func (s *Summary) SkippedText() string {
 
 // Changed reports whether the run changed (or would change) the store.
 func (s *Summary) Changed() bool { return s.New+s.Modified+s.Deleted+s.Repaired > 0 }
+
+// addKeys adds keys to s.Keys when the run records them.
+func (s *Summary) addKeys(keys []string) {
+	if s.recordKeys {
+		s.Keys = append(s.Keys, keys...)
+	}
+}
 
 func addPath(list *[]string, p string) {
 	if len(*list) < maxListed {

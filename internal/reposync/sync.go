@@ -28,7 +28,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if o.Source == nil || o.Bucket == nil {
 		return nil, errors.New("reposync: Source and Bucket are required")
 	}
-	s := &Summary{Job: o.Job, Source: o.Source.String(), Dest: o.Bucket.URL(), DryRun: o.DryRun, started: time.Now()}
+	s := &Summary{Job: o.Job, Source: o.Source.String(), Dest: o.Bucket.URL(), DryRun: o.DryRun, started: time.Now(), recordKeys: o.RecordKeys}
 	defer s.finish(&o)
 	log := o.Logger
 	if o.Job != "" { // an ad-hoc sync has no job name
@@ -235,11 +235,13 @@ func (s *Summary) fromPlan(p *Plan) {
 	for _, k := range p.Deletes {
 		addPath(&s.Paths.Deleted, k)
 	}
-	s.Keys = append(s.Keys, p.Deletes...)
+	s.addKeys(p.Deletes)
 }
 
 func (s *Summary) count(it Item) {
-	s.Keys = append(s.Keys, it.Key)
+	if s.recordKeys {
+		s.Keys = append(s.Keys, it.Key)
+	}
 	switch it.Kind {
 	case KindModified:
 		s.Modified++
