@@ -8,10 +8,10 @@ import (
 
 // applied is what applyPlan did: the objects kept as they were, and the
 // items of the plan (adopt first, then uploads: an item's slot indexes
-// etags) with the ETag each got; an item neither stored nor adopted has
-// none recorded. It is read as one sequence of
-// manifest objects (objects), built one at a time, so the new manifest
-// is written without a second copy of the tree.
+// etags) with the ETag each got (none for an item neither stored nor
+// adopted). It is read as one sequence of manifest objects (objects),
+// built one at a time, so the new manifest is written without a second
+// copy of the tree.
 type applied struct {
 	keep    []ManifestObject
 	adopt   []Item
