@@ -286,37 +286,55 @@ func (d *Dir) keep(path string, blob Blob, data []byte) {
 	d.cache[path] = cached{blob: blob, data: data}
 }
 
-// walkChunk is how many entries the walk collects per chunk (288 KiB).
+// walkChunk is how many paths the walk collects per chunk (64 KiB).
 const walkChunk = 4096
 
-// entryChunks collects a listing of unknown length in fixed-size chunks,
-// copied once into a slice of the exact size (flatten): grown by append,
-// a listing held its old and new arrays at once and then a trimmed copy
-// (~200 MB at 1,000,000 files for a 72 MB listing).
-type entryChunks [][]Entry
+// entryChunks collects the paths of a listing of unknown length in
+// fixed-size chunks (16 bytes a file; a symlink's target aside), turned
+// once into entries in a slice of the exact size (flatten): a listing
+// grown by append held its old and new arrays at once and then a trimmed
+// copy (~200 MB at 1,000,000 files for a 72 MB listing), and chunks of
+// whole entries held two listings while copied.
+type entryChunks struct {
+	paths   [][]string
+	n       int
+	targets map[int]string // by ordinal: the symlinks' targets
+}
 
-// add appends e.
-func (c *entryChunks) add(e Entry) {
-	if n := len(*c); n == 0 || len((*c)[n-1]) == cap((*c)[n-1]) {
-		*c = append(*c, make([]Entry, 0, walkChunk))
+// add appends a regular file, to be hashed (its Size is -1 until then).
+func (c *entryChunks) add(path string) {
+	if k := len(c.paths); k == 0 || len(c.paths[k-1]) == cap(c.paths[k-1]) {
+		c.paths = append(c.paths, make([]string, 0, walkChunk))
 	}
-	last := &(*c)[len(*c)-1]
-	*last = append(*last, e)
+	last := &c.paths[len(c.paths)-1]
+	*last = append(*last, path)
+	c.n++
+}
+
+// addLink appends a symlink with its target.
+func (c *entryChunks) addLink(path, target string) {
+	if c.targets == nil {
+		c.targets = map[int]string{}
+	}
+	c.targets[c.n] = target
+	c.add(path)
 }
 
 // flatten returns every entry added, in order, in one slice of exactly
-// their number, releasing each chunk as it is copied.
+// their number, releasing each chunk as it is read.
 func (c *entryChunks) flatten() []Entry {
-	n := 0
-	for _, ch := range *c {
-		n += len(ch)
+	out := make([]Entry, 0, c.n)
+	for i, ch := range c.paths {
+		for _, p := range ch {
+			if target, ok := c.targets[len(out)]; ok {
+				out = append(out, Entry{Path: p, Mode: ModeSymlink, Size: int64(len(target)), Blob: BlobOf([]byte(target)), Target: target})
+			} else {
+				out = append(out, Entry{Path: p, Mode: ModeFile, Size: -1})
+			}
+		}
+		c.paths[i] = nil
 	}
-	out := make([]Entry, 0, n)
-	for i, ch := range *c {
-		out = append(out, ch...)
-		(*c)[i] = nil
-	}
-	*c = nil
+	*c = entryChunks{}
 	return out
 }
 
@@ -375,10 +393,9 @@ func (d *Dir) walk(ctx context.Context) ([]Entry, error) {
 				return fmt.Errorf("readlink %s: %w", rel, err)
 			}
 			target = filepath.ToSlash(target)
-			chunks.add(Entry{Path: rel, Mode: ModeSymlink, Size: int64(len(target)),
-				Blob: BlobOf([]byte(target)), Target: target})
+			chunks.addLink(rel, target)
 		case t.IsRegular():
-			chunks.add(Entry{Path: rel, Mode: ModeFile, Size: -1})
+			chunks.add(rel)
 		default:
 			d.log.Warn("skipping special file", "path", rel, "type", t.String())
 		}
