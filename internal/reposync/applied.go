@@ -29,7 +29,7 @@ func (a *applied) count() int {
 // each in key order as the planner makes them, so this is a merge; should
 // one not be, the objects are collected and sorted instead.
 func (a *applied) objects() iter.Seq[ManifestObject] {
-	byKey := func(x, y Item) int { return strings.Compare(x.Key, y.Key) }
+	byKey := func(x, y Item) int { return compareKeys(&x, &y) }
 	if !slices.IsSortedFunc(a.keep, func(x, y ManifestObject) int { return strings.Compare(x.Key, y.Key) }) ||
 		!slices.IsSortedFunc(a.adopt, byKey) || !slices.IsSortedFunc(a.uploads, byKey) {
 		return a.sorted()
@@ -49,10 +49,10 @@ func (a *applied) objects() iter.Seq[ManifestObject] {
 			if i < len(a.adopt) {
 				next, slot = &a.adopt[i], i
 			}
-			if j < len(a.uploads) && (next == nil || a.uploads[j].Key < next.Key) {
+			if j < len(a.uploads) && (next == nil || compareKeys(&a.uploads[j], next) < 0) {
 				next, slot = &a.uploads[j], len(a.adopt)+j
 			}
-			if k < len(a.keep) && (next == nil || a.keep[k].Key < next.Key) {
+			if k < len(a.keep) && (next == nil || compareKey(next, a.keep[k].Key) > 0) {
 				if !yield(a.keep[k]) {
 					return
 				}
@@ -62,7 +62,7 @@ func (a *applied) objects() iter.Seq[ManifestObject] {
 			if next == nil {
 				return
 			}
-			if k < len(a.keep) && a.keep[k].Key == next.Key {
+			if k < len(a.keep) && compareKey(next, a.keep[k].Key) == 0 {
 				k++
 			}
 			if slot < len(a.adopt) {

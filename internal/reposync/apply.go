@@ -129,13 +129,13 @@ func (a *applier) adopt(ctx context.Context, items []Item) ([]Item, error) {
 	g.SetLimit(a.o.Concurrency)
 	for _, it := range items {
 		g.Go(func() error {
-			obj, err := a.o.Bucket.Stat(gctx, it.Key)
+			obj, err := a.o.Bucket.Stat(gctx, it.Key())
 			if err == nil && it.Blob().Is(obj.Metadata[MetaBlob]) && obj.Size == it.Size() {
 				a.record(it, obj.ETag, true)
 				return nil
 			}
 			if err != nil && !isNotExist(err) {
-				return fmt.Errorf("check existing %s: %w", it.Key, err)
+				return fmt.Errorf("check existing %s: %w", it.Key(), err)
 			}
 			if err == nil {
 				it.setExisting(&obj)
@@ -208,11 +208,11 @@ func (a *applier) upload(ctx context.Context, items []Item) error {
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			if tries[it.Key] >= contentRetries {
+			if tries[it.Key()] >= contentRetries {
 				return err
 			}
-			tries[it.Key]++
-			a.o.Logger.Warn("content did not match the listing, fetching it again", "path", it.Path(), "attempt", tries[it.Key], "error", err.Error())
+			tries[it.Key()]++
+			a.o.Logger.Warn("content did not match the listing, fetching it again", "path", it.Path(), "attempt", tries[it.Key()], "error", err.Error())
 			again = append(again, it)
 			return nil
 		})
@@ -272,12 +272,12 @@ func (a *applier) put(ctx context.Context, it Item, r io.Reader) error {
 		}
 		r = bytes.NewReader(body)
 	}
-	obj, err := a.o.Bucket.Put(ctx, it.Key, r, opts)
+	obj, err := a.o.Bucket.Put(ctx, it.Key(), r, opts)
 	if errors.Is(err, store.ErrPreconditionFailed) {
-		return errKeyChanged(it.Key, err)
+		return errKeyChanged(it.Key(), err)
 	}
 	if err != nil {
-		return fmt.Errorf("upload %s: %w", it.Key, err)
+		return fmt.Errorf("upload %s: %w", it.Key(), err)
 	}
 	a.record(it, obj.ETag, false)
 	return nil

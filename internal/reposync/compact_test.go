@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -12,13 +13,14 @@ import (
 )
 
 // Issue 20: a plan keeps little per object beside the source listing. A
-// cold plan of 50,000 files holds at most 48 bytes per upload once built
+// cold plan of 50,000 files holds at most 32 bytes per upload once built
 // (its items point into the listing; no desired-items slice or per-key map
 // is kept; the change kind is a byte and the uploads slice is made at its
-// size; the path is the end of the key and the content type and cache
-// control are shared): with a copy of its entry in each item it held 200,
-// with a string kind in a slice grown by append 113, with its own path,
-// content type, cache control and existing-object fields 88. Building it allocates at most 56
+// size; the key is the shared prefix and the content's path, and the
+// content type and cache control are shared): with a copy of its entry in
+// each item it held 200, with a string kind in a slice grown by append
+// 113, with its own path, content type, cache control and existing-object
+// fields 88, with its own key 40. Building it allocates at most 40
 // bytes per upload, whether or not the store was listed (a first run lists
 // it and finds it empty): grown by append, the uploads slice allocated
 // ~4× its size, and at its last growth held the old and the new array at
@@ -51,11 +53,11 @@ func TestPlanCompact(t *testing.T) {
 			runtime.KeepAlive(p)
 			runtime.KeepAlive(entries)
 			t.Logf("the plan holds %d bytes per upload; building it allocated %d", held, allocated)
-			if held > 48 {
-				t.Errorf("the plan holds %d bytes per upload, want at most 48", held)
+			if held > 32 {
+				t.Errorf("the plan holds %d bytes per upload, want at most 32", held)
 			}
-			if allocated > 56 {
-				t.Errorf("building the plan allocated %d bytes per upload, want at most 56", allocated)
+			if allocated > 40 {
+				t.Errorf("building the plan allocated %d bytes per upload, want at most 40", allocated)
 			}
 		})
 	}
@@ -124,20 +126,28 @@ func coldTree(t *testing.T, n int) ([]source.Entry, *Options) {
 	return entries, o
 }
 
-// An item's path is the end of its key and its attributes are shared; an
-// item whose path is not the end of its key keeps it, and recording an
-// existing object on one item never changes another's.
-func TestItemPathAndSharedAttrs(t *testing.T) {
+// An item's key is its attributes' prefix and its content's path, and its
+// attributes are shared; an item with another path (a followed symlink)
+// or another key (an archive, a placeholder) keeps them in its own copy,
+// and recording an existing object on one item never changes another's.
+// Keys compare as strings without being built.
+func TestItemKeysAndSharedAttrs(t *testing.T) {
 	attrs := attrTable{}
-	e := source.Entry{Path: "docs/a.md"}
-	a := newItem("site/docs/a.md", "docs/a.md", &e, attrs.get("text/markdown", "no-cache"))
-	b := newItem("docs/b.md", "docs/b.md", &e, attrs.get("text/markdown", "no-cache"))
-	odd := newItem("archive.zip", "repo", nil, nil) // a path that is not the end of the key
-	if a.Path() != "docs/a.md" || b.Path() != "docs/b.md" || odd.Path() != "repo" {
-		t.Fatalf("paths %q %q %q", a.Path(), b.Path(), odd.Path())
+	ea, eb, target := source.Entry{Path: "docs/a.md"}, source.Entry{Path: "docs/b.md"}, source.Entry{Path: "docs/t.md"}
+	a := newItem("site/docs/a.md", "docs/a.md", &ea, attrs.get("site/", "text/markdown", "no-cache"))
+	b := newItem("site/docs/b.md", "docs/b.md", &eb, attrs.get("site/", "text/markdown", "no-cache"))
+	link := newItem("site/docs/link.md", "docs/link.md", &target, attrs.get("site/", "text/markdown", "no-cache"))
+	odd := newItem("archive.zip", "repo", nil, nil)
+	for _, tc := range []struct {
+		it        Item
+		key, path string
+	}{{a, "site/docs/a.md", "docs/a.md"}, {b, "site/docs/b.md", "docs/b.md"}, {link, "site/docs/link.md", "docs/link.md"}, {odd, "archive.zip", "repo"}} {
+		if tc.it.Key() != tc.key || tc.it.Path() != tc.path {
+			t.Errorf("key %q path %q, want %q %q", tc.it.Key(), tc.it.Path(), tc.key, tc.path)
+		}
 	}
-	if a.attrs != b.attrs || len(attrs) != 1 {
-		t.Fatalf("items with the same content type and cache control do not share attributes (%d made)", len(attrs))
+	if a.attrs != b.attrs || len(attrs) != 1 || link.attrs == a.attrs {
+		t.Fatalf("attributes shared wrongly (%d made; a=b %v, link=a %v)", len(attrs), a.attrs == b.attrs, link.attrs == a.attrs)
 	}
 	a.setExisting(&store.Object{Key: "site/docs/a.md", ETag: `"x"`})
 	if b.existing() != nil || a.existing() == nil || a.existing().ETag != `"x"` {
@@ -146,7 +156,20 @@ func TestItemPathAndSharedAttrs(t *testing.T) {
 	if a.ContentType() != "text/markdown" || a.CacheControl() != "no-cache" || odd.ContentType() != "" {
 		t.Fatalf("attributes lost: %q %q %q", a.ContentType(), a.CacheControl(), odd.ContentType())
 	}
-	if got := unsafe.Sizeof(Item{}); got > 40 {
-		t.Errorf("an Item is %d bytes, want at most 40", got)
+	items := []Item{a, b, link, odd}
+	for _, x := range items {
+		for _, y := range items {
+			if got, want := compareKeys(&x, &y), strings.Compare(x.Key(), y.Key()); got != want {
+				t.Errorf("compareKeys(%q, %q) = %d, want %d", x.Key(), y.Key(), got, want)
+			}
+			for _, k := range []string{y.Key(), "site/", "site/docs/a", "site/docs/a.md0", "s", ""} {
+				if got, want := compareKey(&x, k), strings.Compare(x.Key(), k); got != want {
+					t.Errorf("compareKey(%q, %q) = %d, want %d", x.Key(), k, got, want)
+				}
+			}
+		}
+	}
+	if got := unsafe.Sizeof(Item{}); got > 24 {
+		t.Errorf("an Item is %d bytes, want at most 24", got)
 	}
 }

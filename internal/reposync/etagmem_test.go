@@ -96,8 +96,10 @@ func TestColdApplyHoldsLittlePerUpload(t *testing.T) {
 func TestRecordedMD5ETagsAreCompact(t *testing.T) {
 	const n = 50_000
 	items := make([]Item, n)
+	e := source.Entry{Path: "f"}
 	for i := range items {
-		items[i] = Item{Key: "f", slot: int32(i)}
+		items[i] = newItem("f", "f", &e, nil)
+		items[i].slot = int32(i)
 	}
 	s := &Summary{}
 	before := heapHeld()

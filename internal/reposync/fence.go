@@ -42,7 +42,7 @@ func (a *applier) condition(it Item) store.PutOptions {
 	if ex := it.existing(); ex != nil {
 		return store.PutOptions{IfMatch: ex.ETag}
 	}
-	if etag, ok := a.fence[it.Key]; ok {
+	if etag, ok := a.fence[it.Key()]; ok {
 		return store.PutOptions{IfMatch: etag}
 	}
 	return store.PutOptions{IfNoneMatch: true}
@@ -70,10 +70,10 @@ func blockingDeletes(b *store.Bucket, p *Plan) (first, rest []string) {
 	}
 	keys := make([]string, 0, len(p.Uploads)+len(p.Adopt))
 	for _, it := range p.Uploads {
-		keys = append(keys, it.Key)
+		keys = append(keys, it.Key())
 	}
 	for _, it := range p.Adopt {
-		keys = append(keys, it.Key)
+		keys = append(keys, it.Key())
 	}
 	slices.Sort(keys)
 	for _, d := range p.Deletes {
@@ -114,12 +114,12 @@ func keepCreated(ctx context.Context, o *Options, src, intentETag string, p *Pla
 	}
 	var created []touch
 	for _, it := range p.Uploads {
-		if _, known := p.fence[it.Key]; !known && it.existing() == nil {
-			created = append(created, touch{it.Key, it.Path()})
+		if _, known := p.fence[it.Key()]; !known && it.existing() == nil {
+			created = append(created, touch{it.Key(), it.Path()})
 		}
 	}
 	for _, it := range p.Adopt { // an object gone by its Stat is created
-		created = append(created, touch{it.Key, it.Path()})
+		created = append(created, touch{it.Key(), it.Path()})
 	}
 	if len(created) == 0 {
 		return

@@ -59,7 +59,7 @@ func touchedKeys(prev manifestState, plan *Plan) []touch {
 	}
 	out := make([]touch, 0, len(plan.Uploads)+len(plan.Deletes))
 	for _, it := range plan.Uploads {
-		out = append(out, touch{it.Key, it.Path()})
+		out = append(out, touch{it.Key(), it.Path()})
 	}
 	for _, k := range plan.Deletes {
 		out = append(out, touch{k, ""})
@@ -90,7 +90,7 @@ func searchTouch(touched []touch, key string) (int, bool) {
 // order as the planner makes them) without collecting them; nil when
 // either is not in key order (touchedKeys sorts a copy then).
 func eachTouched(prev manifestState, plan *Plan) iter.Seq2[string, string] {
-	if !slices.IsSortedFunc(plan.Uploads, func(a, b Item) int { return strings.Compare(a.Key, b.Key) }) || !slices.IsSorted(plan.Deletes) {
+	if !slices.IsSortedFunc(plan.Uploads, func(a, b Item) int { return compareKeys(&a, &b) }) || !slices.IsSorted(plan.Deletes) {
 		return nil
 	}
 	return func(yield func(key, path string) bool) {
@@ -98,8 +98,8 @@ func eachTouched(prev manifestState, plan *Plan) iter.Seq2[string, string] {
 		last, any := "", false
 		for i < len(plan.Uploads) || j < len(plan.Deletes) {
 			var key, path string
-			if j >= len(plan.Deletes) || i < len(plan.Uploads) && plan.Uploads[i].Key <= plan.Deletes[j] {
-				key, path = plan.Uploads[i].Key, plan.Uploads[i].Path() // of an uploaded and deleted key, the upload's path
+			if j >= len(plan.Deletes) || i < len(plan.Uploads) && compareKey(&plan.Uploads[i], plan.Deletes[j]) <= 0 {
+				key, path = plan.Uploads[i].Key(), plan.Uploads[i].Path() // of an uploaded and deleted key, the upload's path
 				i++
 			} else {
 				key = plan.Deletes[j]

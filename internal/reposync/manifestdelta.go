@@ -89,14 +89,14 @@ func runDelta(ctx context.Context, o *Options, s *Summary, prev manifestState, r
 	plan := &Plan{listing: entries}
 	removed := map[string]bool{} // managed keys the new shards leave out (re-added if uploaded)
 	for _, it := range items {
-		j, ok := searchObject(known, it.Key)
+		j, ok := searchObject(known, it.Key())
 		switch {
 		case ok && it.Blob().Is(known[j].Blob) && known[j].ContentType == it.ContentType():
 			continue // the mode alone changed: the object is the same
 		case ok:
 			it.Kind = KindModified
-			removed[it.Key] = true
-			plan.fenceOn(it.Key, known[j].ETag) // fence.go: the manifest's ETag
+			removed[it.Key()] = true
+			plan.fenceOn(it.Key(), known[j].ETag) // fence.go: the manifest's ETag
 		default:
 			it.Kind = KindNew
 		}
@@ -175,7 +175,7 @@ func carrySkips(s *Summary, m *Manifest) {
 func itemKeys(items []Item) []string {
 	out := make([]string, len(items))
 	for i, it := range items {
-		out[i] = it.Key
+		out[i] = it.Key()
 	}
 	return out
 }

@@ -1,8 +1,8 @@
 package reposync
 
 import (
+	"cmp"
 	"fmt"
-	"math"
 	"path"
 	"sort"
 	"strings"
@@ -35,59 +35,66 @@ func (k ItemKind) String() string {
 	return fmt.Sprintf("ItemKind(%d)", uint8(k))
 }
 
-// Item is one object the run wants under the prefix. It is kept small (40
+// Item is one object the run wants under the prefix. It is kept small (24
 // bytes: a plan can hold a million): the content entry is a pointer into
-// the source listing, which gives the blob, size and link target; the path
-// is the end of the key (the key is the key prefix and the path), so the
-// two share one string, itself the listing's when there is no prefix; the
-// content type and cache control are in attributes shared by every item
-// that has the same ones.
+// the source listing, which gives the blob, size, link target and, unless
+// the item is a followed symlink, the path; the key is the key prefix and
+// the path (the path itself, without a prefix); the prefix, content type
+// and cache control are in attributes shared by every item that has the
+// same ones.
 type Item struct {
-	Key     string        // object key relative to the bucket prefix
 	Content *source.Entry // the entry whose content is uploaded (differs from Path for followed symlinks)
 	attrs   *itemAttrs    // never nil once made by newItem
 	slot    int32         // set by applyPlan: where the item's ETag is recorded
-	pathAt  uint16        // Path is Key[pathAt:] unless attrs.path is set
 	Kind    ItemKind      // for uploads: new, modified or repair
 	link    bool          // a symlink in object mode: the body is the link's target
 }
 
-// itemAttrs are what an item has beyond its key and content: shared by
-// every item with the same content type and cache control, and copied for
-// the few items that also have an existing object or a path that is not
-// the end of their key.
+// itemAttrs are what an item has beyond its content: shared by every item
+// with the same key prefix, content type and cache control, and copied for
+// the few items that also have an existing object, a path other than
+// their content's or a key other than the prefix and the path.
 type itemAttrs struct {
-	contentType, cacheControl string
-	path                      string        // set when the path is not the end of the key
-	existing                  *store.Object // what the store holds at the key, when the plan or apply knows
+	prefix, contentType, cacheControl string
+	path                              string        // set when the path is not the content's
+	key                               string        // set when the key is not the prefix and the path
+	existing                          *store.Object // what the store holds at the key, when the plan or apply knows
 }
 
-// attrTable interns itemAttrs by content type and cache control.
-type attrTable map[[2]string]*itemAttrs
+// attrTable interns itemAttrs by key prefix, content type and cache control.
+type attrTable map[[3]string]*itemAttrs
 
-// get returns the shared attributes for a content type and cache control.
-func (t attrTable) get(contentType, cacheControl string) *itemAttrs {
-	k := [2]string{contentType, cacheControl}
+// get returns the shared attributes for a key prefix, content type and
+// cache control.
+func (t attrTable) get(prefix, contentType, cacheControl string) *itemAttrs {
+	k := [3]string{prefix, contentType, cacheControl}
 	a, ok := t[k]
 	if !ok {
-		a = &itemAttrs{contentType: contentType, cacheControl: cacheControl}
+		a = &itemAttrs{prefix: prefix, contentType: contentType, cacheControl: cacheControl}
 		t[k] = a
 	}
 	return a
 }
 
 // newItem returns an item for the object at key, named path in the
-// source, with the given content and attributes (nil: none).
+// source, with the given content (nil: none) and attributes (nil: none).
+// The attributes are shared when key is their prefix and path and path is
+// the content's; otherwise the item gets its own copy naming them.
 func newItem(key, path string, content *source.Entry, attrs *itemAttrs) Item {
 	if attrs == nil {
 		attrs = &itemAttrs{}
 	}
-	it := Item{Key: key, Content: content, attrs: attrs}
-	if n := len(key) - len(path); n >= 0 && n <= math.MaxUint16 && key[n:] == path {
-		it.pathAt = uint16(n)
-	} else {
+	it := Item{Content: content, attrs: attrs}
+	ownPath := content == nil || content.Path != path
+	ownKey := len(key) != len(attrs.prefix)+len(path) || !strings.HasPrefix(key, attrs.prefix) || !strings.HasSuffix(key, path)
+	if ownPath || ownKey {
 		a := *attrs
-		a.path = path
+		if ownPath {
+			a.path = path
+		}
+		if ownKey {
+			a.key = key
+		}
 		it.attrs = &a
 	}
 	return it
@@ -95,36 +102,79 @@ func newItem(key, path string, content *source.Entry, attrs *itemAttrs) Item {
 
 // Path is the repo-relative path (the object's name in the source).
 func (it *Item) Path() string {
-	if it.attrs != nil && it.attrs.path != "" {
+	if it.attrs.path != "" {
 		return it.attrs.path
 	}
-	return it.Key[it.pathAt:]
+	return it.Content.Path
+}
+
+// Key is the object key relative to the bucket prefix: the key prefix and
+// the path (a new string each call when there is a prefix).
+func (it *Item) Key() string {
+	a := it.attrs
+	switch {
+	case a.key != "":
+		return a.key
+	case a.prefix == "":
+		return it.Path()
+	}
+	return a.prefix + it.Path()
+}
+
+// keyParts returns the key as two parts to be read one after the other.
+func (it *Item) keyParts() (string, string) {
+	if it.attrs.key != "" {
+		return it.attrs.key, ""
+	}
+	return it.attrs.prefix, it.Path()
+}
+
+// compareKeys orders x and y by key, without building either key.
+func compareKeys(x, y *Item) int {
+	a1, a2 := x.keyParts()
+	b1, b2 := y.keyParts()
+	return compareJoined(a1, a2, b1, b2)
+}
+
+// compareKey orders it's key and key, without building it's key.
+func compareKey(it *Item, key string) int {
+	a1, a2 := it.keyParts()
+	return compareJoined(a1, a2, key, "")
+}
+
+// compareJoined compares a1+a2 with b1+b2 as strings.Compare would,
+// without joining them.
+func compareJoined(a1, a2, b1, b2 string) int {
+	if a1 == b1 {
+		return strings.Compare(a2, b2)
+	}
+	la, lb := len(a1)+len(a2), len(b1)+len(b2)
+	at := func(s1, s2 string, i int) byte {
+		if i < len(s1) {
+			return s1[i]
+		}
+		return s2[i-len(s1)]
+	}
+	for i := 0; i < la && i < lb; i++ {
+		if ca, cb := at(a1, a2, i), at(b1, b2, i); ca != cb {
+			if ca < cb {
+				return -1
+			}
+			return 1
+		}
+	}
+	return cmp.Compare(la, lb)
 }
 
 // ContentType is the object's Content-Type.
-func (it *Item) ContentType() string {
-	if it.attrs == nil {
-		return ""
-	}
-	return it.attrs.contentType
-}
+func (it *Item) ContentType() string { return it.attrs.contentType }
 
 // CacheControl is the object's Cache-Control ("" for none).
-func (it *Item) CacheControl() string {
-	if it.attrs == nil {
-		return ""
-	}
-	return it.attrs.cacheControl
-}
+func (it *Item) CacheControl() string { return it.attrs.cacheControl }
 
 // existing is what the store holds at the key, when the plan (from the
 // listing) or apply (from a Stat) knows; nil otherwise.
-func (it *Item) existing() *store.Object {
-	if it.attrs == nil {
-		return nil
-	}
-	return it.attrs.existing
-}
+func (it *Item) existing() *store.Object { return it.attrs.existing }
 
 // setExisting records what the store holds at the key (nil: nothing
 // known), on a copy of the item's attributes, never the shared ones.
@@ -140,7 +190,7 @@ func (it *Item) setExisting(obj *store.Object) {
 // object is the manifest's record of the item once stored with etag.
 func (it *Item) object(etag string) ManifestObject {
 	path := it.Path()
-	ob := ManifestObject{Path: path, Key: it.Key, Blob: it.Blob().String(), Size: it.Size(), ContentType: it.ContentType(), ETag: etag}
+	ob := ManifestObject{Path: path, Key: it.Key(), Blob: it.Blob().String(), Size: it.Size(), ContentType: it.ContentType(), ETag: etag}
 	if it.Content.Path == path && !it.link {
 		ob.MTime = it.Content.MTime // the size and time the content was hashed at
 	}
@@ -240,7 +290,7 @@ func makePlan(in planInput) (*Plan, error) {
 		p.Uploads = make([]Item, 0, n)
 	}
 	skipped, err := eachDesired(in.entries, in.opts, &p.Skips, func(it Item) {
-		i, isManaged := searchObject(managed, it.Key)
+		i, isManaged := searchObject(managed, it.Key())
 		var old ManifestObject
 		if isManaged {
 			wanted[i] = true
@@ -249,9 +299,9 @@ func makePlan(in planInput) (*Plan, error) {
 		// A placeholder (blob "") is a key an earlier run meant to create and
 		// may not have (writeIntent): what the store holds there decides.
 		isManaged = isManaged && old.Blob != ""
-		obj, listed := in.listing[it.Key]
+		obj, listed := in.listing[it.Key()]
 		if listed {
-			delete(in.listing, it.Key) // wanted: what remains is unmanaged or to delete
+			delete(in.listing, it.Key()) // wanted: what remains is unmanaged or to delete
 		}
 		switch {
 		case isManaged && it.Blob().Is(old.Blob) && old.ContentType == it.ContentType():
@@ -260,7 +310,7 @@ func makePlan(in planInput) (*Plan, error) {
 			// download cut short and record its ETag.
 			if in.listing != nil && (!listed || obj.ETag != old.ETag || obj.Size != old.Size) {
 				if listed {
-					p.fenceOn(it.Key, obj.ETag)
+					p.fenceOn(it.Key(), obj.ETag)
 				}
 				it.Kind = KindRepair
 				p.Uploads = append(p.Uploads, it)
@@ -273,9 +323,9 @@ func makePlan(in planInput) (*Plan, error) {
 		case isManaged:
 			switch {
 			case listed:
-				p.fenceOn(it.Key, obj.ETag)
+				p.fenceOn(it.Key(), obj.ETag)
 			case in.listing == nil:
-				p.fenceOn(it.Key, old.ETag)
+				p.fenceOn(it.Key(), old.ETag)
 			}
 			it.Kind = KindModified
 			p.Uploads = append(p.Uploads, it)
@@ -286,7 +336,7 @@ func makePlan(in planInput) (*Plan, error) {
 			p.Adopt = append(p.Adopt, it)
 		default:
 			if listed { // an object of another size: replaced, as long as it is what the listing saw
-				p.fenceOn(it.Key, obj.ETag)
+				p.fenceOn(it.Key(), obj.ETag)
 			}
 			it.Kind = KindNew
 			p.Uploads = append(p.Uploads, it)
@@ -424,7 +474,7 @@ func eachDesired(entries []source.Entry, o *Options, skips *Skips, fn func(Item)
 		}
 		cacheControl, _ := firstMatch(o.CacheControl, e.Path)
 		if len(unstorable) == 0 { // the plan fails anyway otherwise
-			it := newItem(key, e.Path, content, attrs.get(contentType, cacheControl))
+			it := newItem(key, e.Path, content, attrs.get(o.KeyPrefix, contentType, cacheControl))
 			it.link = link
 			fn(it)
 		}

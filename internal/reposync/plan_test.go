@@ -61,8 +61,8 @@ func TestDesiredItemsUnstorableKeys(t *testing.T) {
 			t.Errorf("%s (skip %v): %d items, skips %+v, skipped %v; want %d items, %+v", tc.url, tc.skip, len(items), skips, skipped, tc.items, tc.skips)
 		}
 		for _, it := range items {
-			if it.Key != it.Path() {
-				t.Errorf("%s: path %q became key %q", tc.url, it.Path(), it.Key)
+			if it.Key() != it.Path() {
+				t.Errorf("%s: path %q became key %q", tc.url, it.Path(), it.Key())
 			}
 		}
 	}

@@ -240,7 +240,7 @@ func (s *Summary) fromPlan(p *Plan) {
 
 func (s *Summary) count(it Item) {
 	if s.recordKeys {
-		s.Keys = append(s.Keys, it.Key)
+		s.Keys = append(s.Keys, it.Key())
 	}
 	switch it.Kind {
 	case KindModified:
