@@ -152,15 +152,29 @@ func decodeShard(ref ShardRef, body []byte, dst []ManifestObject) error {
 	if len(entries) != ref.Count || len(dst) != ref.Count {
 		return fmt.Errorf("shard %s: %d entries, the manifest says %d", ref.Name, len(entries), ref.Count)
 	}
+	// A shard's objects share a handful of content types: one string each,
+	// not one per object (32 MB at 1,000,000 objects of one type).
+	var types []string
 	for i, e := range entries {
 		k := e.K
 		if k == "" {
 			k = e.P
 		}
-		dst[i] = ManifestObject{Path: e.P, Key: k, Blob: e.B, Size: e.S, ContentType: e.T, ETag: e.E, MTime: e.M}
+		ct := e.T
+		if j := slices.Index(types, ct); j >= 0 {
+			ct = types[j]
+		} else if len(types) < maxSharedTypes {
+			types = append(types, ct)
+		}
+		dst[i] = ManifestObject{Path: e.P, Key: k, Blob: e.B, Size: e.S, ContentType: ct, ETag: e.E, MTime: e.M}
 	}
 	return nil
 }
+
+// maxSharedTypes bounds the distinct content types decodeShard shares
+// within a shard (looked up one by one; a shard of more keeps the rest
+// as decoded).
+const maxSharedTypes = 16
 
 // writeShards uploads the shards of objects (m's, in key order) that prev
 // does not already name and returns the root document to write. The
