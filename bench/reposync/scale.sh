@@ -130,8 +130,9 @@ if [[ " $KINDS " == *" s3 "* ]]; then
 	done
 fi
 
-# gitb ARGS... — git in the benchmark checkout, with a fixed identity.
-gitb() { git -C "$CHECKOUT" -c user.name=bench -c user.email=bench@localhost "$@"; }
+# gitb ARGS... — git in the benchmark checkout, with a fixed identity and no
+# automatic gc (a detached one made the explicit gc after the first commit fail).
+gitb() { git -C "$CHECKOUT" -c user.name=bench -c user.email=bench@localhost -c gc.auto=0 "$@"; }
 
 # The git source: the same tree as one commit of a packed repository
 # (made once, cached); its one-change step commits the changed file.
