@@ -37,6 +37,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	log = log.With("source", s.Source)
 
 	var prev manifestState
+	releaseKnown := func() {}
 	var hint source.Hint
 	var rev source.Revision
 	var err error
@@ -60,7 +61,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 		if prev.m != nil && prev.m.Source == s.Source {
 			hint = source.Hint{Commit: prev.m.Commit, ETag: prev.m.ETag}
-			if err := useKnown(ctx, &o, &prev); err != nil {
+			if releaseKnown, err = useKnown(ctx, &o, &prev); err != nil {
 				return s, err
 			}
 		}
@@ -97,15 +98,22 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 		return s, err
 	}
-	if err := prev.load(ctx, o.Bucket, o.ManifestKey); err != nil {
-		return s, err
-	}
 	if o.Mode == ModeArchive {
+		if err := prev.load(ctx, o.Bucket, o.ManifestKey); err != nil {
+			return s, err
+		}
 		return s, runArchive(ctx, &o, s, rev, prev, settings)
 	}
+	// The listing first: a source asks the stat cache (useKnown) nothing
+	// once it has listed, so its table goes before the previous manifest's
+	// objects are loaded, and the two are never held at once.
 	entries, err := o.Source.List(ctx)
 	if err != nil {
 		return s, fmt.Errorf("list %s at %s: %w", s.Source, short(rev.Commit), err)
+	}
+	releaseKnown()
+	if err := prev.load(ctx, o.Bucket, o.ManifestKey); err != nil {
+		return s, err
 	}
 	var listing map[string]store.Object
 	if o.Verify || o.Delete == DeleteAll || prev.m == nil || prev.hasPlaceholders() {

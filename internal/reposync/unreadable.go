@@ -1,11 +1,9 @@
 package reposync
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/ghsync/ghsync/internal/reposync/source"
 )
@@ -67,38 +65,4 @@ func (u unreadableSet) err(s *Summary) error {
 	}
 	return fmt.Errorf("%w: %d left as they were in the destination, the rest was mirrored: %s; make them readable by the user ghsync runs as, or exclude them",
 		ErrUnreadable, len(u.list), strings.Join(s.Paths.Unreadable, ", "))
-}
-
-// useKnown gives a source that can take what the last run recorded
-// instead of reading it (source.StatCache: dir: skips hashing a file whose
-// size and modification time match; git takes a known blob's size) the
-// size, modification time and blob the manifest records for each path.
-// The manifest's shards are loaded on the first question, so a source that
-// asks nothing before the run is found up to date (git) costs nothing.
-func useKnown(ctx context.Context, o *Options, prev *manifestState) error {
-	sc, ok := o.Source.(source.StatCache)
-	if !ok || prev.m == nil || o.KeyTemplate != "" {
-		return nil
-	}
-	var once sync.Once
-	var m *Manifest // nil when the shards could not be read: nothing is known
-	prefix := o.KeyPrefix
-	sc.UseKnown(func(path string) (source.Known, bool) {
-		once.Do(func() {
-			if err := prev.load(ctx, o.Bucket, o.ManifestKey); err == nil { // else the run's own load reports it
-				m = prev.m
-			}
-		})
-		if m == nil {
-			return source.Known{}, false
-		}
-		// Through m, not a copy of its Objects: Run lets the objects go once
-		// planned (a later call finds nothing, and the file is hashed).
-		ob, ok := findObject(m.Objects, prefix+path)
-		if !ok || ob.Path != path || ob.Blob == "" {
-			return source.Known{}, false
-		}
-		return source.Known{Size: ob.Size, MTime: ob.MTime, Blob: ob.Blob}, true
-	})
-	return nil
 }
