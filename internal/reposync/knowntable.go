@@ -2,9 +2,9 @@ package reposync
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -36,12 +36,9 @@ type knownRec struct {
 // loadKnownTable reads the shards of the sharded manifest m (at key) into
 // a knownTable for objects under prefix.
 func loadKnownTable(ctx context.Context, b *store.Bucket, key string, m *Manifest, prefix string) (*knownTable, error) {
-	offs := make([]int, len(m.Shards)+1)
-	for i, ref := range m.Shards {
-		if ref.Count < 0 {
-			return nil, fmt.Errorf("manifest %s: shard %s has a negative count", key, ref.Name)
-		}
-		offs[i+1] = offs[i] + ref.Count
+	offs, err := shardOffsets(m, key)
+	if err != nil {
+		return nil, err
 	}
 	pending := make(map[string]bool, len(m.Pending))
 	for _, p := range m.Pending {
@@ -58,7 +55,7 @@ func loadKnownTable(ctx context.Context, b *store.Bucket, key string, m *Manifes
 			}
 			for j, ob := range objs {
 				blob, err := source.ParseBlob(ob.Blob)
-				if err != nil || pending[ob.Key] || len(ob.Key) != len(prefix)+len(ob.Path) || ob.Key[:len(prefix)] != prefix || ob.Key[len(prefix):] != ob.Path {
+				if err != nil || pending[ob.Key] || !isPrefixedPath(ob.Key, prefix, ob.Path) {
 					continue // left out (key ""), dropped below
 				}
 				recs[offs[i]+j] = knownRec{key: ob.Key, size: ob.Size, mtime: ob.MTime, blob: blob}
@@ -70,8 +67,9 @@ func loadKnownTable(ctx context.Context, b *store.Bucket, key string, m *Manifes
 		return nil, err
 	}
 	recs = slices.DeleteFunc(recs, func(r knownRec) bool { return r.key == "" })
-	if !slices.IsSortedFunc(recs, func(x, y knownRec) int { return compareJoined(x.key, "", y.key, "") }) {
-		slices.SortFunc(recs, func(x, y knownRec) int { return compareJoined(x.key, "", y.key, "") })
+	byKey := func(x, y knownRec) int { return strings.Compare(x.key, y.key) }
+	if !slices.IsSortedFunc(recs, byKey) {
+		slices.SortFunc(recs, byKey)
 	}
 	return &knownTable{prefix: prefix, recs: slices.Clip(recs)}, nil
 }

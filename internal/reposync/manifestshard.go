@@ -361,12 +361,9 @@ func (s *manifestState) load(ctx context.Context, b *store.Bucket, key string) e
 	if s.m == nil || s.loaded {
 		return nil
 	}
-	offs := make([]int, len(s.m.Shards)+1)
-	for i, ref := range s.m.Shards {
-		if ref.Count < 0 {
-			return fmt.Errorf("manifest %s: shard %s has a negative count; move it away and the next run adopts what the store holds", key, ref.Name)
-		}
-		offs[i+1] = offs[i] + ref.Count
+	offs, err := shardOffsets(s.m, key)
+	if err != nil {
+		return err
 	}
 	objects := make([]ManifestObject, offs[len(s.m.Shards)], offs[len(s.m.Shards)]+len(s.m.Pending))
 	g, gctx := errgroup.WithContext(ctx)
@@ -405,6 +402,20 @@ func (s *manifestState) load(ctx context.Context, b *store.Bucket, key string) e
 	sort.Slice(objects, func(i, j int) bool { return objects[i].Key < objects[j].Key })
 	s.m.Objects, s.loaded = objects, true
 	return nil
+}
+
+// shardOffsets returns where each shard of the sharded manifest m (at
+// key) starts in one slice of all its objects, and that slice's length
+// last.
+func shardOffsets(m *Manifest, key string) ([]int, error) {
+	offs := make([]int, len(m.Shards)+1)
+	for i, ref := range m.Shards {
+		if ref.Count < 0 {
+			return nil, fmt.Errorf("manifest %s: shard %s has a negative count; move it away and the next run adopts what the store holds", key, ref.Name)
+		}
+		offs[i+1] = offs[i] + ref.Count
+	}
+	return offs, nil
 }
 
 // readShard reads the shard ref of the manifest at key into dst (of

@@ -86,7 +86,7 @@ func newItem(key, path string, content *source.Entry, attrs *itemAttrs) Item {
 	}
 	it := Item{Content: content, attrs: attrs}
 	ownPath := content == nil || content.Path != path
-	ownKey := len(key) != len(attrs.prefix)+len(path) || !strings.HasPrefix(key, attrs.prefix) || !strings.HasSuffix(key, path)
+	ownKey := !isPrefixedPath(key, attrs.prefix, path)
 	if ownPath || ownKey {
 		a := *attrs
 		if ownPath {
@@ -98,6 +98,13 @@ func newItem(key, path string, content *source.Entry, attrs *itemAttrs) Item {
 		it.attrs = &a
 	}
 	return it
+}
+
+// isPrefixedPath reports whether key is prefix followed by path, without
+// joining them.
+func isPrefixedPath(key, prefix, path string) bool {
+	rest, ok := strings.CutPrefix(key, prefix)
+	return ok && rest == path
 }
 
 // Path is the repo-relative path (the object's name in the source).
